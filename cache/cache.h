@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cache.h — the store of Go modules, as the fronts (fs/, http/, tools/) see it.
+ *
+ * An object is named by its GOPROXY key (modkey_t: list, @latest, .info, .mod, .zip). cache_get
+ * returns a reference-counted handle to an immutable snapshot of the object's bytes; a miss is
+ * fetched from upstream (once, however many threads ask: single-flight), checked, stored, and
+ * only then returned. list and @latest are refreshed after a TTL, and the stale copy is served
+ * when upstream fails. How bytes are stored (chunks, packs, SQLite) is invisible from here.
+ *
+ * Threads: every function is safe to call from any thread. A handle may be read from several
+ * threads at once. cache_get may block on upstream unless CACHE_GET_NOFETCH is given; callers
+ * on an event loop pass it and hand -EAGAIN off to a thread that may block.
+ *
+ * Errors: 0 or a negative errno, and a cache_err_t with words:
+ *   -ENOENT   not found (upstream said 404/410, err->upstream_status tells which; or the
+ *             negative cache remembers it)
+ *   -EINVAL   the key is not a valid Go module key (modkey_parse does this check)
+ *   -EBADMSG  upstream answered 200 with a body that failed validation (nothing stored)
+ *   -EIO, -ETIMEDOUT, -ECONNREFUSED, ...  upstream failure, or a corrupt chunk on disk
+ *   -EAGAIN   CACHE_GET_NOFETCH and the answer needs upstream
+ */
+#ifndef MODFS_CACHE_H
+#define MODFS_CACHE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "buf.h"
+#include "err.h"
+#include "modpath.h"
+
+typedef struct cache cache_t;
+typedef struct cache_object cache_object_t;
+
+typedef struct cache_config {
+    const char *dir;             /* the store's directory; created if missing */
+    const char *upstream;        /* GOPROXY-style list, see upstream.h */
+    const char *ca_file;         /* optional CA bundle for the upstream */
+    unsigned list_ttl_s;         /* freshness of list and @latest */
+    unsigned notfound_ttl_s;     /* how long a 404/410 is remembered */
+    long connect_timeout_ms;
+    long total_timeout_ms;
+    int retries;                 /* extra attempts on transient upstream errors */
+} cache_config_t;
+
+#define CACHE_DEFAULT_UPSTREAM "https://proxy.golang.org"
+#define CACHE_DEFAULT_LIST_TTL_S 60
+#define CACHE_DEFAULT_NOTFOUND_TTL_S 60
+
+/* Fills cfg with the defaults above (dir and ca_file NULL). */
+void cache_config_init(cache_config_t *cfg);
+
+/* Opens (creating if needed) the store in cfg->dir and reclaims what a crash left. Returns 0 or -errno with err. */
+int cache_open(const cache_config_t *cfg, cache_t **out, cache_err_t *err);
+/* Waits for in-flight fetches, flushes counters, closes. Every handle must be unref'd first. */
+void cache_close(cache_t *c);
+
+/* Fetch policy for cache_get. */
+#define CACHE_GET_NOFETCH 0x1 /* never contact upstream: -EAGAIN when the store cannot answer alone */
+
+/*
+ * Returns in *out a new reference to the object named by key, fetching it when the store lacks it
+ * (or, for list/@latest, when the stored copy is older than the TTL).
+ */
+int cache_get(cache_t *c, const modkey_t *key, int flags, cache_object_t **out, cache_err_t *err);
+
+typedef struct cache_stat {
+    uint64_t size;          /* bytes of the object as upstream served it */
+    int64_t mtime;          /* when the object was stored (unix seconds); stable for immutable objects */
+    uint8_t sha256[32];     /* SHA-256 of the object's bytes: ETags */
+    bool immutable;         /* .info/.mod/.zip of a canonical version */
+    char h1[48];            /* for a .zip: "h1:..." as go writes into .ziphash; "" otherwise */
+} cache_stat_t;
+
+void cache_object_stat(const cache_object_t *o, cache_stat_t *st);
+
+/*
+ * Reads up to len bytes at off. Returns the number of bytes read (short only at the end of the
+ * object) or -EIO when a chunk on disk fails its checksum: the chunk and every object using it
+ * are dropped from the store, so the next cache_get fetches them again.
+ */
+ssize_t cache_object_read(cache_object_t *o, void *buf, size_t len, uint64_t off);
+
+/* The whole object in memory, when it is small enough to be kept there (.info, .mod, list...);
+ * base NULL otherwise. Valid while the reference is held. The fast path of cache hits. */
+slice_t cache_object_bytes(const cache_object_t *o);
+
+cache_object_t *cache_object_ref(cache_object_t *o);
+void cache_object_unref(cache_object_t *o);
+
+/* One file of a module zip. */
+typedef struct cache_member {
+    const char *path;       /* path inside the module root (after "<module>@<version>/") */
+    uint64_t size;          /* uncompressed size */
+    uint32_t crc32;
+} cache_member_t;
+
+/*
+ * The files of a .zip object, sorted bytewise by path. The array stays valid while the reference
+ * to zip is held. Returns 0, -EINVAL if o is not a zip, -ENOMEM.
+ */
+int cache_zip_members(cache_object_t *zip, const cache_member_t **members, size_t *count);
+
+/*
+ * A reader of one member's inflated bytes. Sequential reads continue one inflate stream, so a
+ * large file read in many small pieces is inflated once; a read behind the current position
+ * restarts the stream from the member's start (readers of source files read forward). A reader
+ * belongs to one thread at a time; open one per FUSE file handle or per HTTP response.
+ * Reads return the bytes read (short only at the end), or -EIO when the member's data does not
+ * inflate to its declared size and CRC.
+ */
+typedef struct cache_member_reader cache_member_reader_t;
+int cache_member_reader_new(cache_object_t *zip, size_t index, cache_member_reader_t **out);
+ssize_t cache_member_reader_read(cache_member_reader_t *r, void *buf, size_t len, uint64_t off);
+void cache_member_reader_free(cache_member_reader_t *r);
+
+/*
+ * Calls visit with the escaped key of every stored object whose key starts with prefix
+ * (escaped form, may be ""), in ascending order; stops early and returns visit's value when it
+ * returns non-zero. What is cached, not what upstream has.
+ */
+typedef int (*cache_key_visit_fn)(void *arg, const char *escaped_key);
+int cache_keys_visit(cache_t *c, const char *prefix, cache_key_visit_fn visit, void *arg);
+
+typedef struct cache_stats {
+    uint64_t objects;         /* stored objects */
+    uint64_t logical_bytes;   /* sum of object sizes */
+    uint64_t unique_bytes;    /* raw bytes of distinct chunks (after dedup, before compression) */
+    uint64_t disk_bytes;      /* pack files plus index on disk */
+    uint64_t chunks;
+    uint64_t hits;            /* cache_get answered from the store (all time) */
+    uint64_t misses;          /* cache_get that went upstream (all time) */
+    uint64_t upstream_requests;
+    uint64_t upstream_errors;
+} cache_stats_t;
+
+int cache_stats_get(cache_t *c, cache_stats_t *st);
+
+#endif

@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * member_reader.c — one zip member's bytes, inflated on demand.
+ *
+ * The store keeps the zip exactly as upstream served it, so the extracted tree of the FUSE view
+ * is produced here by inflating a member's deflate stream as it is read. A reader keeps its
+ * z_stream between reads: a file read front to back in 128 KiB FUSE requests is inflated
+ * once in total, not once per request. The CRC-32 is checked when the end is reached.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "cache_i.h"
+
+#define READER_INPUT (64u << 10)
+
+struct cache_member_reader {
+    cache_object_t *zip;
+    object_member_loc_t loc;
+    uint64_t size;
+    uint32_t crc_want;
+    uint32_t crc;
+    z_stream zs;
+    bool zs_ready;
+    bool failed;
+    uint64_t out_pos; /* inflated bytes produced so far */
+    uint64_t in_pos;  /* compressed bytes handed to zlib so far */
+    uint8_t in[READER_INPUT];
+};
+
+int cache_member_reader_new(cache_object_t *zip, size_t index, cache_member_reader_t **out)
+{
+    const cache_member_t *ms;
+    size_t n;
+    int rc = cache_zip_members(zip, &ms, &n);
+    if (rc != 0)
+        return rc;
+    if (index >= n)
+        return -EINVAL;
+    cache_member_reader_t *r = calloc(1, sizeof *r);
+    if (r == NULL)
+        return -ENOMEM;
+    r->zip = cache_object_ref(zip);
+    r->loc = zip->member_locs[index];
+    r->size = ms[index].size;
+    r->crc_want = ms[index].crc32;
+    if (r->loc.method == ZIP_METHOD_DEFLATE) {
+        if (inflateInit2(&r->zs, -MAX_WBITS) != Z_OK) {
+            cache_object_unref(r->zip);
+            free(r);
+            return -ENOMEM;
+        }
+        r->zs_ready = true;
+    }
+    *out = r;
+    return 0;
+}
+
+void cache_member_reader_free(cache_member_reader_t *r)
+{
+    if (r == NULL)
+        return;
+    if (r->zs_ready)
+        inflateEnd(&r->zs);
+    cache_object_unref(r->zip);
+    free(r);
+}
+
+static void restart(cache_member_reader_t *r)
+{
+    inflateReset(&r->zs);
+    r->zs.avail_in = 0;
+    r->in_pos = 0;
+    r->out_pos = 0;
+    r->crc = 0;
+}
+
+/* Inflates up to len bytes into dst (dst NULL: discard into a scratch buffer). */
+static ssize_t inflate_some(cache_member_reader_t *r, uint8_t *dst, size_t len)
+{
+    uint8_t sink[16384];
+    size_t done = 0;
+    while (done < len) {
+        if (r->zs.avail_in == 0 && r->in_pos < r->loc.compressed_size) {
+            uint64_t left = r->loc.compressed_size - r->in_pos;
+            size_t want = left < READER_INPUT ? (size_t)left : READER_INPUT;
+            ssize_t got = cache_object_read(r->zip, r->in, want, r->loc.data_offset + r->in_pos);
+            if (got < 0)
+                return got;
+            if ((size_t)got != want)
+                return -EIO;
+            r->in_pos += want;
+            r->zs.next_in = r->in;
+            r->zs.avail_in = (uInt)want;
+        }
+        uint8_t *o = dst ? dst + done : sink;
+        size_t room = len - done;
+        if (dst == NULL && room > sizeof sink)
+            room = sizeof sink;
+        r->zs.next_out = o;
+        r->zs.avail_out = (uInt)(room > (1u << 30) ? (1u << 30) : room);
+        uInt before = r->zs.avail_out;
+        int zrc = inflate(&r->zs, Z_NO_FLUSH);
+        size_t produced = before - r->zs.avail_out;
+        r->crc = (uint32_t)crc32(r->crc, o, (uInt)produced);
+        done += produced;
+        r->out_pos += produced;
+        if (zrc == Z_STREAM_END) {
+            if (r->out_pos != r->size || r->crc != r->crc_want)
+                return -EIO;
+            break;
+        }
+        if (zrc != Z_OK && !(zrc == Z_BUF_ERROR && produced > 0))
+            return -EIO;
+        if (produced == 0 && r->zs.avail_in == 0 && r->in_pos >= r->loc.compressed_size)
+            return -EIO; /* input ended before the stream did */
+    }
+    if (r->out_pos > r->size)
+        return -EIO;
+    return (ssize_t)done;
+}
+
+ssize_t cache_member_reader_read(cache_member_reader_t *r, void *buf, size_t len, uint64_t off)
+{
+    if (r->failed)
+        return -EIO;
+    if (off >= r->size || len == 0)
+        return 0;
+    if (len > r->size - off)
+        len = (size_t)(r->size - off);
+    if (r->loc.method != ZIP_METHOD_DEFLATE)
+        return cache_object_read(r->zip, buf, len, r->loc.data_offset + off);
+    if (off < r->out_pos)
+        restart(r);
+    while (r->out_pos < off) {
+        uint64_t gap = off - r->out_pos;
+        ssize_t n = inflate_some(r, NULL, gap > (1u << 20) ? (1u << 20) : (size_t)gap);
+        if (n <= 0) {
+            r->failed = true;
+            return n < 0 ? n : -EIO;
+        }
+    }
+    ssize_t n = inflate_some(r, buf, len);
+    if (n < 0 || (size_t)n != len) {
+        r->failed = true;
+        return n < 0 ? n : -EIO;
+    }
+    return n;
+}

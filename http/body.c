@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * body.c — streaming a large object (a zip on disk) as a response body.
+ *
+ * One buffer per response, refilled with cache_object_read each time h2o asks for more
+ * (proceed), so memory stays flat however large the object is: h2o keeps a pointer into the
+ * buffer until the next proceed, and never asks again before the bytes are gone. The state lives
+ * in a shared block tied to the request's pool: whichever way the response ends (last chunk sent,
+ * client reset, connection dropped), disposing the pool frees the buffer and drops the object
+ * reference, exactly once.
+ *
+ * The reads run on the loop thread. A read is a page-cache hit once an object has been served,
+ * and handing each chunk to another thread costs more than it saves here (measured in the
+ * design notes); a cold multi-MiB read stalls the loop for a few milliseconds at most.
+ */
+#include "http_i.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+/* Size of one read and one send. 128 KiB keeps syscalls and TLS records well amortised while
+ * staying far from the RSS budget with hundreds of concurrent downloads. */
+#define HTTP_BODY_CHUNK (128 * 1024)
+
+typedef struct http_body {
+    h2o_generator_t super;
+    cache_object_t *obj;
+    uint64_t off; /* next byte to read */
+    uint64_t end; /* one past the last byte to send */
+    uint8_t *buf;
+    size_t cap;
+    bool finished; /* FINAL or ERROR was sent */
+} http_body_t;
+
+static void body_dispose(void *p)
+{
+    http_body_t *b = p;
+    free(b->buf);
+    cache_object_unref(b->obj);
+}
+
+/* Reads the next chunk and hands it to h2o. */
+static void body_send_next(http_body_t *b, h2o_req_t *req)
+{
+    uint64_t left = b->end - b->off;
+    size_t want = left < b->cap ? (size_t)left : b->cap;
+    ssize_t n = cache_object_read(b->obj, b->buf, want, b->off);
+    if (n != (ssize_t)want) {
+        /* A short read here means the object changed size under us or a chunk failed its check;
+         * either way the bytes promised by Content-Length cannot be delivered: abort the stream
+         * so the client sees a broken transfer, not a silently truncated one. */
+        http_thread_t *t = http_thread_of(req);
+        HTTP_COUNT(t->metrics.read_errors, 1);
+        LOG_W("reading %.*s at %llu: %s", (int)req->path.len, req->path.base, (unsigned long long)b->off,
+              n < 0 ? strerror((int)-n) : "short read");
+        b->finished = true;
+        h2o_send(req, NULL, 0, H2O_SEND_STATE_ERROR);
+        return;
+    }
+    b->off += (uint64_t)n;
+    h2o_iovec_t iov = h2o_iovec_init(b->buf, (size_t)n);
+    h2o_send_state_t state = b->off == b->end ? H2O_SEND_STATE_FINAL : H2O_SEND_STATE_IN_PROGRESS;
+    if (state == H2O_SEND_STATE_FINAL)
+        b->finished = true;
+    h2o_send(req, &iov, 1, state);
+}
+
+static void body_proceed(h2o_generator_t *g, h2o_req_t *req)
+{
+    http_body_t *b = H2O_STRUCT_FROM_MEMBER(http_body_t, super, g);
+    body_send_next(b, req);
+}
+
+static void body_stop(h2o_generator_t *g, h2o_req_t *req)
+{
+    http_body_t *b = H2O_STRUCT_FROM_MEMBER(http_body_t, super, g);
+    /* The client went away mid-body (stream reset, connection closed). Memory goes with the
+     * pool; here we only count it and watch for connections that do this on purpose. */
+    if (!b->finished) {
+        http_thread_t *t = http_thread_of(req);
+        HTTP_COUNT(t->metrics.aborted, 1);
+        http_abuse_note_abort(t, req);
+    }
+}
+
+void http_body_stream(h2o_req_t *req, cache_object_t *obj, uint64_t off, uint64_t len)
+{
+    http_body_t *b = h2o_mem_alloc_shared(&req->pool, sizeof *b, body_dispose);
+    b->super.proceed = body_proceed;
+    b->super.stop = body_stop;
+    b->obj = obj;
+    b->off = off;
+    b->end = off + len;
+    b->cap = len < HTTP_BODY_CHUNK ? (size_t)len : HTTP_BODY_CHUNK;
+    b->finished = false;
+    b->buf = malloc(b->cap);
+    if (b->buf == NULL) {
+        /* the object reference is released by body_dispose with the pool */
+        req->res.status = 503;
+        req->res.reason = http_reason(503);
+        req->res.content_length = 0;
+        b->finished = true;
+        h2o_start_response(req, &b->super);
+        h2o_send(req, NULL, 0, H2O_SEND_STATE_ERROR);
+        return;
+    }
+    h2o_start_response(req, &b->super);
+    body_send_next(b, req);
+}

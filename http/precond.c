@@ -1,0 +1,184 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * precond.c — validators, conditional requests and byte ranges (RFC 9110 sections 8.8, 13, 14).
+ *
+ * Pure functions over header values, kept apart from the response code so that each rule reads
+ * as the RFC states it. Objects in the store are immutable snapshots, so a strong ETag from the
+ * SHA-256 already computed at ingest is exact and costs nothing per request.
+ * Deliberate limits: only one byte range is honoured (a list of ranges gets the whole object with
+ * 200, which RFC 9110 allows: a server may ignore Range), and only the IMF-fixdate form of
+ * HTTP-date is parsed (what every current client sends; other forms make the condition ignored).
+ */
+#include "http_i.h"
+
+#include <string.h>
+#include <time.h>
+
+void http_etag_format(const uint8_t sha256[32], char out[HTTP_ETAG_LEN + 1])
+{
+    static const char hex[] = "0123456789abcdef";
+    out[0] = '"';
+    for (size_t i = 0; i < 16; i++) {
+        out[1 + 2 * i] = hex[sha256[i] >> 4];
+        out[2 + 2 * i] = hex[sha256[i] & 15];
+    }
+    out[HTTP_ETAG_LEN - 1] = '"';
+    out[HTTP_ETAG_LEN] = '\0';
+}
+
+static bool is_ows(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+/* Parses an IMF-fixdate into unix seconds. */
+static bool parse_http_date(const char *v, size_t len, int64_t *out)
+{
+    while (len > 0 && is_ows(v[0])) {
+        v++;
+        len--;
+    }
+    while (len > 0 && is_ows(v[len - 1]))
+        len--;
+    struct tm tm;
+    memset(&tm, 0, sizeof tm);
+    if (len != H2O_TIMESTR_RFC1123_LEN || h2o_time_parse_rfc1123(v, len, &tm) != 0)
+        return false;
+    *out = (int64_t)timegm(&tm);
+    return true;
+}
+
+/* Weak comparison of one entity-tag (possibly W/-prefixed) with our strong etag. */
+static bool etag_weak_equal(const char *tag, size_t len, const char *etag)
+{
+    if (len >= 2 && tag[0] == 'W' && tag[1] == '/') {
+        tag += 2;
+        len -= 2;
+    }
+    return len == HTTP_ETAG_LEN && memcmp(tag, etag, len) == 0;
+}
+
+/* True when the If-None-Match list v contains "*" or a tag weakly equal to etag. */
+static bool if_none_match_hits(const char *v, size_t len, const char *etag)
+{
+    size_t i = 0;
+    while (i < len) {
+        while (i < len && (is_ows(v[i]) || v[i] == ','))
+            i++;
+        if (i >= len)
+            break;
+        size_t start = i;
+        if (v[i] == '*')
+            return true;
+        if (v[i] == 'W' && i + 1 < len && v[i + 1] == '/')
+            i += 2;
+        if (i < len && v[i] == '"') {
+            i++;
+            while (i < len && v[i] != '"')
+                i++;
+            if (i < len)
+                i++; /* closing quote */
+        } else {
+            /* not an entity-tag: skip to the next element */
+            while (i < len && v[i] != ',')
+                i++;
+            continue;
+        }
+        if (etag_weak_equal(v + start, i - start, etag))
+            return true;
+    }
+    return false;
+}
+
+bool http_precond_not_modified(const h2o_headers_t *headers, const char *etag, int64_t mtime)
+{
+    ssize_t at = h2o_find_header(headers, H2O_TOKEN_IF_NONE_MATCH, -1);
+    if (at >= 0) {
+        /* RFC 9110 13.2.2: If-None-Match decides alone when present; several fields form one list. */
+        for (; at >= 0; at = h2o_find_header(headers, H2O_TOKEN_IF_NONE_MATCH, at)) {
+            const h2o_iovec_t *v = &headers->entries[at].value;
+            if (if_none_match_hits(v->base, v->len, etag))
+                return true;
+        }
+        return false;
+    }
+    at = h2o_find_header(headers, H2O_TOKEN_IF_MODIFIED_SINCE, -1);
+    if (at >= 0) {
+        int64_t since;
+        const h2o_iovec_t *v = &headers->entries[at].value;
+        if (parse_http_date(v->base, v->len, &since) && mtime <= since)
+            return true;
+    }
+    return false;
+}
+
+/* Parses decimal digits at v[*i..len) with saturation; false when there are none. */
+static bool parse_u64(const char *v, size_t len, size_t *i, uint64_t *out)
+{
+    size_t start = *i;
+    uint64_t n = 0;
+    while (*i < len && v[*i] >= '0' && v[*i] <= '9') {
+        unsigned d = (unsigned)(v[*i] - '0');
+        n = n > (UINT64_MAX - d) / 10 ? UINT64_MAX : n * 10 + d;
+        (*i)++;
+    }
+    *out = n;
+    return *i > start;
+}
+
+http_range_result_t http_range_parse(const char *v, size_t len, uint64_t size, uint64_t *first, uint64_t *last)
+{
+    size_t i = 0;
+    while (i < len && is_ows(v[i]))
+        i++;
+    if (len - i < 6 || !h2o_lcstris(v + i, 6, "bytes=", 6))
+        return HTTP_RANGE_NONE;
+    i += 6;
+    if (memchr(v + i, ',', len - i) != NULL)
+        return HTTP_RANGE_NONE; /* several ranges: the whole object, see the file comment */
+    while (i < len && is_ows(v[i]))
+        i++;
+
+    uint64_t a = 0, b = 0;
+    bool have_a = parse_u64(v, len, &i, &a);
+    if (i >= len || v[i] != '-')
+        return HTTP_RANGE_NONE;
+    i++;
+    bool have_b = parse_u64(v, len, &i, &b);
+    while (i < len && is_ows(v[i]))
+        i++;
+    if (i != len || (!have_a && !have_b))
+        return HTTP_RANGE_NONE;
+
+    if (!have_a) {
+        /* suffix range: the last b bytes */
+        if (b == 0 || size == 0)
+            return HTTP_RANGE_UNSATISFIABLE;
+        *first = size - (b < size ? b : size);
+        *last = size - 1;
+        return HTTP_RANGE_PARTIAL;
+    }
+    if (have_b && b < a)
+        return HTTP_RANGE_NONE; /* invalid: ignored, as RFC 9110 14.2 says */
+    if (a >= size)
+        return HTTP_RANGE_UNSATISFIABLE;
+    *first = a;
+    *last = (!have_b || b >= size) ? size - 1 : b;
+    return HTTP_RANGE_PARTIAL;
+}
+
+bool http_if_range_matches(const char *v, size_t len, const char *etag, int64_t mtime)
+{
+    while (len > 0 && is_ows(v[0])) {
+        v++;
+        len--;
+    }
+    while (len > 0 && is_ows(v[len - 1]))
+        len--;
+    if (len > 0 && v[0] == '"')
+        return len == HTTP_ETAG_LEN && memcmp(v, etag, len) == 0; /* strong comparison */
+    if (len >= 2 && v[0] == 'W' && v[1] == '/')
+        return false; /* a weak tag never validates a range */
+    int64_t t;
+    return parse_http_date(v, len, &t) && t == mtime;
+}

@@ -1,0 +1,300 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * respond.c — turning an object or an error into an HTTP response.
+ *
+ * A cache hit of a small object (.info, .mod, list: cache_object_bytes gives the bytes) goes out
+ * in a single h2o_send with FINAL: no generator state, no second trip through the loop. Bodies up
+ * to a few KiB are copied into the request's pool so the object reference is dropped at once;
+ * larger in-memory bodies pin the object to the pool instead. Objects only on disk are streamed
+ * by body.c.
+ *
+ * h2o 2.2.5 does not strip the body of a HEAD response produced by a custom handler (doing so
+ * breaks HTTP/2 framing and HTTP/1.1 keep-alive), so every path here checks for HEAD itself and
+ * sends the headers, Content-Length included, with no body.
+ *
+ * Status mapping, chosen for the go command (which treats 404/410 as "not found, try the next
+ * proxy" and every other non-200 as fatal): a missing module or a name that cannot be one is
+ * 404 (410 when upstream said 410), a broken request is 400, an upstream or store failure is 502
+ * with the reason, an overload or shutdown is 503. Never 500 for bad input.
+ */
+#include "http_i.h"
+
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+
+/* Bodies up to this size are copied into the pool (cheaper than pinning the object). */
+#define HTTP_COPY_MAX 4096
+
+static h2o_generator_t generator_none = {NULL, NULL};
+
+static const char cc_immutable[] = "public, max-age=31536000, immutable";
+static const char ct_json[] = "application/json";
+static const char ct_text[] = "text/plain; charset=utf-8";
+static const char ct_zip[] = "application/zip";
+
+const char *http_reason(int status)
+{
+    switch (status) {
+    case 200:
+        return "OK";
+    case 206:
+        return "Partial Content";
+    case 304:
+        return "Not Modified";
+    case 400:
+        return "Bad Request";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 410:
+        return "Gone";
+    case 416:
+        return "Range Not Satisfiable";
+    case 500:
+        return "Internal Server Error";
+    case 502:
+        return "Bad Gateway";
+    case 503:
+        return "Service Unavailable";
+    default:
+        return "Unknown";
+    }
+}
+
+static bool is_head(const h2o_req_t *req)
+{
+    return h2o_memis(req->method.base, req->method.len, H2O_STRLIT("HEAD"));
+}
+
+/* Headers set, content_length set: send everything or, for HEAD, nothing. */
+static void send_final(h2o_req_t *req, const void *body, size_t len)
+{
+    h2o_start_response(req, &generator_none);
+    if (is_head(req) || len == 0) {
+        h2o_send(req, NULL, 0, H2O_SEND_STATE_FINAL);
+        return;
+    }
+    h2o_iovec_t iov = h2o_iovec_init(body, len);
+    h2o_send(req, &iov, 1, H2O_SEND_STATE_FINAL);
+}
+
+void http_send_body(h2o_req_t *req, int status, const char *content_type, const char *body, size_t len)
+{
+    req->res.status = status;
+    req->res.reason = http_reason(status);
+    req->res.content_length = len;
+    if (content_type != NULL)
+        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, content_type,
+                       strlen(content_type));
+    send_final(req, body, len);
+}
+
+void http_send_text(h2o_req_t *req, int status, const char *body, size_t len)
+{
+    char *copy = h2o_mem_alloc_pool(&req->pool, len + 1);
+    memcpy(copy, body, len);
+    http_send_body(req, status, ct_text, copy, len);
+}
+
+int http_status_of_error(int rc, const cache_err_t *err)
+{
+    switch (rc) {
+    case 0:
+        return 200;
+    case -ENOENT:
+        return err != NULL && err->upstream_status == 410 ? 410 : 404;
+    case -EINVAL:
+    case -ENAMETOOLONG:
+        return 404;
+    case -EAGAIN:
+    case -ECANCELED:
+    case -ESHUTDOWN:
+        return 503;
+    default:
+        return 502;
+    }
+}
+
+/* Copies the first line of msg into out, replacing bytes a terminal or log could misread. */
+static size_t first_line(const char *msg, char *out, size_t cap)
+{
+    size_t n = 0;
+    for (; msg[n] != '\0' && msg[n] != '\n' && n + 1 < cap; n++) {
+        unsigned char c = (unsigned char)msg[n];
+        out[n] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
+    }
+    out[n] = '\0';
+    return n;
+}
+
+void http_send_error(h2o_req_t *req, int rc, const cache_err_t *err)
+{
+    int status = http_status_of_error(rc, err);
+    char line[sizeof err->msg];
+    size_t n = err != NULL ? first_line(err->msg, line, sizeof line) : 0;
+    if (n == 0)
+        n = first_line(strerror(rc < 0 ? -rc : rc), line, sizeof line);
+
+    char body[sizeof line + 64];
+    int len;
+    switch (status) {
+    case 404:
+    case 410:
+        len = snprintf(body, sizeof body, "not found: %s\n", line);
+        break;
+    case 503:
+        len = snprintf(body, sizeof body, "unavailable: %s\n", line);
+        break;
+    default:
+        len = snprintf(body, sizeof body, "upstream: %s\n", line);
+        break;
+    }
+    if (len < 0)
+        len = 0;
+    if ((size_t)len >= sizeof body)
+        len = (int)sizeof body - 1;
+    if (status >= 500) {
+        http_thread_t *t = http_thread_of(req);
+        if (status == 502)
+            HTTP_COUNT(t->metrics.upstream_errors, 1);
+        LOG_W("%.*s %.*s: %d %s", (int)req->method.len, req->method.base,
+              (int)(req->query_at != SIZE_MAX ? req->query_at : req->path.len), req->path.base, status, line);
+    }
+    http_send_text(req, status, body, (size_t)len);
+}
+
+static const char *content_type_of(modkey_kind_t kind)
+{
+    switch (kind) {
+    case MODKEY_INFO:
+    case MODKEY_LATEST:
+        return ct_json;
+    case MODKEY_ZIP:
+        return ct_zip;
+    case MODKEY_LIST:
+    case MODKEY_MOD:
+        break;
+    }
+    return ct_text;
+}
+
+static void add_header(h2o_req_t *req, const h2o_token_t *token, const char *value, size_t len)
+{
+    h2o_add_header(&req->pool, &req->res.headers, token, NULL, value, len);
+}
+
+static void unref_pinned(void *p)
+{
+    cache_object_unref(*(cache_object_t **)p);
+}
+
+/* Applies Range and If-Range to a 200 response of size bytes; sets status and the window. */
+static bool apply_range(h2o_req_t *req, const char *etag, int64_t mtime, uint64_t size, uint64_t *first,
+                        uint64_t *len)
+{
+    ssize_t at = h2o_find_header(&req->headers, H2O_TOKEN_RANGE, -1);
+    if (at < 0 || is_head(req))
+        return true; /* Range is defined for GET only */
+    ssize_t ir = h2o_find_header(&req->headers, H2O_TOKEN_IF_RANGE, -1);
+    if (ir >= 0) {
+        const h2o_iovec_t *v = &req->headers.entries[ir].value;
+        if (!http_if_range_matches(v->base, v->len, etag, mtime))
+            return true; /* the client's copy is stale: send it all */
+    }
+    const h2o_iovec_t *v = &req->headers.entries[at].value;
+    uint64_t a, b;
+    char *cr = h2o_mem_alloc_pool(&req->pool, 64);
+    switch (http_range_parse(v->base, v->len, size, &a, &b)) {
+    case HTTP_RANGE_NONE:
+        return true;
+    case HTTP_RANGE_UNSATISFIABLE: {
+        int n = snprintf(cr, 64, "bytes */%llu", (unsigned long long)size);
+        add_header(req, H2O_TOKEN_CONTENT_RANGE, cr, (size_t)n);
+        return false;
+    }
+    case HTTP_RANGE_PARTIAL: {
+        int n = snprintf(cr, 64, "bytes %llu-%llu/%llu", (unsigned long long)a, (unsigned long long)b,
+                         (unsigned long long)size);
+        add_header(req, H2O_TOKEN_CONTENT_RANGE, cr, (size_t)n);
+        req->res.status = 206;
+        *first = a;
+        *len = b - a + 1;
+        return true;
+    }
+    }
+    return true;
+}
+
+void http_respond_object(h2o_req_t *req, modkey_kind_t kind, cache_object_t *obj)
+{
+    http_thread_t *t = http_thread_of(req);
+    cache_stat_t st;
+    cache_object_stat(obj, &st);
+
+    char *etag = h2o_mem_alloc_pool(&req->pool, HTTP_ETAG_LEN + 1);
+    http_etag_format(st.sha256, etag);
+    char *lm = h2o_mem_alloc_pool(&req->pool, H2O_TIMESTR_RFC1123_LEN + 1);
+    struct tm gmt;
+    time_t mtime = (time_t)st.mtime;
+    gmtime_r(&mtime, &gmt);
+    h2o_time2str_rfc1123(lm, &gmt);
+
+    add_header(req, H2O_TOKEN_ETAG, etag, HTTP_ETAG_LEN);
+    add_header(req, H2O_TOKEN_LAST_MODIFIED, lm, H2O_TIMESTR_RFC1123_LEN);
+    if (st.immutable)
+        add_header(req, H2O_TOKEN_CACHE_CONTROL, H2O_STRLIT(cc_immutable));
+    else
+        add_header(req, H2O_TOKEN_CACHE_CONTROL, t->server->cc_mutable.base, t->server->cc_mutable.len);
+
+    if (http_precond_not_modified(&req->headers, etag, st.mtime)) {
+        cache_object_unref(obj);
+        req->res.status = 304;
+        req->res.reason = http_reason(304);
+        /* no Content-Length: a 304 describes the representation, it carries none */
+        req->res.content_length = SIZE_MAX;
+        h2o_start_response(req, &generator_none);
+        h2o_send(req, NULL, 0, H2O_SEND_STATE_FINAL);
+        return;
+    }
+
+    if (kind == MODKEY_ZIP)
+        add_header(req, H2O_TOKEN_ACCEPT_RANGES, H2O_STRLIT("bytes"));
+
+    uint64_t first = 0, len = st.size;
+    req->res.status = 200;
+    if (!apply_range(req, etag, st.mtime, st.size, &first, &len)) {
+        cache_object_unref(obj);
+        http_send_body(req, 416, NULL, "", 0);
+        return;
+    }
+    const char *ct = content_type_of(kind);
+    add_header(req, H2O_TOKEN_CONTENT_TYPE, ct, strlen(ct));
+    req->res.reason = http_reason(req->res.status);
+    req->res.content_length = (size_t)len;
+
+    if (is_head(req) || len == 0) {
+        cache_object_unref(obj);
+        send_final(req, NULL, 0);
+        return;
+    }
+
+    slice_t bytes = cache_object_bytes(obj);
+    if (bytes.base != NULL && first + len <= bytes.len) {
+        const uint8_t *body = bytes.base + first;
+        if (len <= HTTP_COPY_MAX) {
+            void *copy = h2o_mem_alloc_pool(&req->pool, (size_t)len);
+            memcpy(copy, body, (size_t)len);
+            cache_object_unref(obj);
+            body = copy;
+        } else {
+            /* keep the object alive until the response is written and the request disposed */
+            cache_object_t **pin = h2o_mem_alloc_shared(&req->pool, sizeof *pin, unref_pinned);
+            *pin = obj;
+        }
+        send_final(req, body, (size_t)len);
+        return;
+    }
+    http_body_stream(req, obj, first, len);
+}

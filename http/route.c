@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * route.c — from a request path to what it names.
+ *
+ * The go command escapes proxy paths with url.PathEscape (so '!' arrives as %21) while keeping
+ * '+' and '@' literal, so the path is percent-decoded first — '+' is never a space here — and
+ * then handed to modkey_parse, which applies Go's own rules. Only a path that is not even
+ * well-formed (a broken %-escape, a NUL) is a 400; a well-formed name that cannot be a module is
+ * a 404 with the reason, as proxy.golang.org answers, because go reads 404 as "not found" and
+ * moves on while it treats 400 as a hard failure. The checksum database is not mirrored: /sumdb/
+ * is 404, which makes go fall back to the next GOPROXY entry or to sum.golang.org directly.
+ */
+#include "http_i.h"
+
+#include <errno.h>
+#include <string.h>
+
+static int hex_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+int http_path_decode(const char *path, size_t len, char *out, size_t cap)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = path[i];
+        if (c == '%') {
+            if (len - i < 3) /* fewer than two characters follow */
+                return -EINVAL;
+            int hi = hex_value(path[i + 1]), lo = hex_value(path[i + 2]);
+            if (hi < 0 || lo < 0)
+                return -EINVAL;
+            c = (char)(hi << 4 | lo);
+            i += 2;
+        }
+        if (c == '\0')
+            return -EINVAL;
+        if (o + 1 >= cap)
+            return -ENAMETOOLONG;
+        out[o++] = c;
+    }
+    if (cap == 0)
+        return -ENAMETOOLONG;
+    out[o] = '\0';
+    return (int)o;
+}
+
+static bool has_prefix(const char *s, size_t len, const char *prefix)
+{
+    size_t n = strlen(prefix);
+    return len >= n && memcmp(s, prefix, n) == 0;
+}
+
+static bool is_exactly(const char *s, size_t len, const char *word)
+{
+    return len == strlen(word) && memcmp(s, word, len) == 0;
+}
+
+http_target_t http_route_resolve(const char *path, size_t len, modkey_t *key, cache_err_t *err)
+{
+    /* Room for the longest key plus the leading '/'; a longer path cannot be a key. */
+    char decoded[MODKEY_MAX + 2];
+
+    int n = http_path_decode(path, len, decoded, sizeof decoded);
+    if (n == -EINVAL) {
+        cache_err_set(err, -EINVAL, "malformed percent-encoding in path");
+        return HTTP_TARGET_BAD_REQUEST;
+    }
+    if (n == -ENAMETOOLONG) {
+        cache_err_set(err, -ENAMETOOLONG, "path too long");
+        return HTTP_TARGET_NOT_FOUND;
+    }
+    size_t dlen = (size_t)n;
+    if (dlen == 0 || decoded[0] != '/') {
+        cache_err_set(err, -EINVAL, "path must start with /");
+        return HTTP_TARGET_BAD_REQUEST;
+    }
+    if (is_exactly(decoded, dlen, "/healthz"))
+        return HTTP_TARGET_HEALTHZ;
+    if (is_exactly(decoded, dlen, "/metrics"))
+        return HTTP_TARGET_METRICS;
+    if (is_exactly(decoded, dlen, "/sumdb") || has_prefix(decoded, dlen, "/sumdb/")) {
+        cache_err_set(err, -ENOENT, "checksum database not proxied");
+        return HTTP_TARGET_NOT_FOUND;
+    }
+    if (dlen == 1) {
+        cache_err_set(err, -ENOENT, "not a module path");
+        return HTTP_TARGET_NOT_FOUND;
+    }
+    int rc = modkey_parse(decoded + 1, dlen - 1, key, err);
+    if (rc != 0) {
+        if (err != NULL && err->msg[0] == '\0')
+            cache_err_set(err, rc, "invalid module key");
+        return HTTP_TARGET_NOT_FOUND;
+    }
+    return HTTP_TARGET_KEY;
+}
+
+static bool has_suffix(const char *s, size_t len, const char *suffix)
+{
+    size_t n = strlen(suffix);
+    return len >= n && memcmp(s + len - n, suffix, n) == 0;
+}
+
+http_route_t http_route_of_path(const char *path, size_t len)
+{
+    if (has_suffix(path, len, "/@v/list"))
+        return HTTP_ROUTE_LIST;
+    if (has_suffix(path, len, "/@latest"))
+        return HTTP_ROUTE_LATEST;
+    if (!has_prefix(path, len, "/sumdb/")) {
+        if (has_suffix(path, len, ".info"))
+            return HTTP_ROUTE_INFO;
+        if (has_suffix(path, len, ".mod"))
+            return HTTP_ROUTE_MOD;
+        if (has_suffix(path, len, ".zip"))
+            return HTTP_ROUTE_ZIP;
+    }
+    return HTTP_ROUTE_OTHER;
+}
+
+http_route_t http_route_of_kind(modkey_kind_t kind)
+{
+    switch (kind) {
+    case MODKEY_LIST:
+        return HTTP_ROUTE_LIST;
+    case MODKEY_LATEST:
+        return HTTP_ROUTE_LATEST;
+    case MODKEY_INFO:
+        return HTTP_ROUTE_INFO;
+    case MODKEY_MOD:
+        return HTTP_ROUTE_MOD;
+    case MODKEY_ZIP:
+        return HTTP_ROUTE_ZIP;
+    }
+    return HTTP_ROUTE_OTHER;
+}
+
+const char *http_route_name(http_route_t r)
+{
+    static const char *const names[HTTP_ROUTE_COUNT] = {"list", "latest", "info", "mod", "zip", "other"};
+    return (unsigned)r < HTTP_ROUTE_COUNT ? names[r] : "other";
+}

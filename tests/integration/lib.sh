@@ -1,0 +1,240 @@
+# SPDX-License-Identifier: MIT
+#
+# Shared helpers of the integration scripts. A script starts with
+#
+#   #!/bin/bash
+#   set -euo pipefail
+#   . "$MODFS_TEST_LIB"
+#
+# and then uses the t_* functions below. Sourcing creates the test's temporary
+# directory ($T_TMP) and installs an EXIT trap that runs the cleanup stack
+# (t_on_exit), removes $T_TMP and prints one summary line:
+#   "# <test>: PASS (<n> checks)" | "# <test>: FAIL (exit <rc>)" | "# <test>: SKIP"
+# Exit codes follow meson: 0 pass, 1 fail, 77 skip.
+#
+# Functions:
+#   t_tmpdir [NAME]          print $T_TMP, or create and print $T_TMP/NAME
+#   t_on_exit CMD...         push CMD on the cleanup stack (run last-in first-out)
+#   t_free_port              print a free TCP port on 127.0.0.1
+#   t_wait_port PORT [SECS]  wait until 127.0.0.1:PORT accepts connections
+#   t_start_upstream DIR [NGINX_SNIPPET]
+#                            serve the GOPROXY tree DIR on 127.0.0.1 (nginx, or
+#                            python3 http.server when nginx is missing); sets
+#                            UPSTREAM_URL, UPSTREAM_LOG (one line per request,
+#                            "<method> <decoded path> <status> <body bytes>")
+#                            and UPSTREAM_PID. NGINX_SNIPPET is put inside the
+#                            server block (extra locations such as limit_rate or
+#                            "return 500"). May be called more than once; the
+#                            variables then name the newest server.
+#   t_start_broken_upstream DIR [RULES_JSON]
+#                            like t_start_upstream, served by broken_upstream.py,
+#                            which misbehaves on the paths RULES_JSON names
+#   t_upstream_count SUBSTR [LOG]   requests whose log line contains SUBSTR
+#   t_go_env                 export a hermetic go environment in $T_TMP
+#   t_log MSG                print a progress line on stderr
+#   t_fail MSG               fail the test
+#   t_skip MSG               skip the test (only when a part is truly absent)
+#   t_assert_eq GOT WANT MSG
+#   t_assert_file_eq GOT_FILE WANT_FILE MSG   byte comparison (cmp)
+#   t_require_cmd CMD...     skip when a command is not installed
+
+T_NAME=$(basename "$0" .sh)
+T_CHECKS=0
+T_SKIPPED=0
+_T_EXIT_STACK=()
+
+T_TMP=$(mktemp -d "${TMPDIR:-/tmp}/modfs-$T_NAME.XXXXXX")
+export T_TMP
+
+t_log() {
+	echo "# $T_NAME: $*" >&2
+}
+
+t_on_exit() {
+	_T_EXIT_STACK+=("$*")
+}
+
+# Unmount anything still mounted under $T_TMP before removing it: rm must
+# never walk into a live FUSE mount.
+_t_remove_tmp() {
+	local m
+	if command -v findmnt >/dev/null 2>&1; then
+		findmnt -rn -o TARGET | grep -F "$T_TMP/" | sort -r | while read -r m; do
+			fusermount3 -u -z "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
+		done
+	fi
+	# The go command leaves its module cache read-only.
+	chmod -R u+w "$T_TMP" 2>/dev/null || true
+	rm -rf --one-file-system "$T_TMP"
+}
+
+_t_on_exit_run() {
+	local rc=$? i
+	set +e
+	trap - ERR
+	for ((i = ${#_T_EXIT_STACK[@]} - 1; i >= 0; i--)); do
+		eval "${_T_EXIT_STACK[i]}" >/dev/null 2>&1
+	done
+	if [ -n "${T_KEEP_TMP:-}" ]; then
+		echo "# $T_NAME: kept $T_TMP" >&2
+	else
+		_t_remove_tmp
+	fi
+	case $rc in
+	0) echo "# $T_NAME: PASS ($T_CHECKS checks)" ;;
+	77) echo "# $T_NAME: SKIP" ;;
+	*) echo "# $T_NAME: FAIL (exit $rc)" ;;
+	esac
+	exit "$rc"
+}
+trap _t_on_exit_run EXIT
+trap 'exit 1' INT TERM
+
+# Name the command and line that failed under set -e, which bash keeps quiet.
+set -E
+trap 'echo "# $T_NAME: command failed (line $LINENO): $BASH_COMMAND" >&2' ERR
+
+t_fail() {
+	echo "FAIL: $T_NAME: $*" >&2
+	exit 1
+}
+
+t_skip() {
+	echo "SKIP: $T_NAME: $*" >&2
+	exit 77
+}
+
+t_assert_eq() {
+	T_CHECKS=$((T_CHECKS + 1))
+	[ "$1" = "$2" ] || t_fail "$3: got '$1', want '$2'"
+}
+
+t_assert_file_eq() {
+	T_CHECKS=$((T_CHECKS + 1))
+	[ -f "$1" ] || t_fail "$3: $1 is missing"
+	cmp -s -- "$1" "$2" ||
+		t_fail "$3: $1 ($(stat -c %s "$1") bytes) differs from $2 ($(stat -c %s "$2") bytes)"
+}
+
+t_require_cmd() {
+	local c
+	for c in "$@"; do
+		command -v "$c" >/dev/null 2>&1 || t_skip "$c is not installed"
+	done
+}
+
+t_tmpdir() {
+	if [ $# -eq 0 ]; then
+		echo "$T_TMP"
+	else
+		mkdir -p "$T_TMP/$1"
+		echo "$T_TMP/$1"
+	fi
+}
+
+t_free_port() {
+	python3 -c 'import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])'
+}
+
+t_wait_port() {
+	local port=$1 secs=${2:-20} i
+	for ((i = 0; i < secs * 20; i++)); do
+		if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+			return 0
+		fi
+		sleep 0.05
+	done
+	t_fail "nothing listens on 127.0.0.1:$port after ${secs}s"
+}
+
+_T_UPSTREAMS=0
+
+t_start_upstream() {
+	local dir=$1 snippet=${2:-} port pfx
+	[ -d "$dir" ] || t_fail "upstream tree $dir does not exist"
+	dir=$(cd "$dir" && pwd)
+	_T_UPSTREAMS=$((_T_UPSTREAMS + 1))
+	pfx="$T_TMP/upstream.$_T_UPSTREAMS"
+	mkdir -p "$pfx"
+	port=$(t_free_port)
+	UPSTREAM_LOG="$pfx/access.log"
+	: >"$UPSTREAM_LOG"
+	if command -v nginx >/dev/null 2>&1; then
+		cat >"$pfx/nginx.conf" <<EOF
+user root;
+daemon off;
+worker_processes 1;
+pid $pfx/nginx.pid;
+error_log $pfx/error.log warn;
+events { worker_connections 1024; }
+http {
+    log_format modfs_test '\$request_method \$uri \$status \$body_bytes_sent';
+    access_log $UPSTREAM_LOG modfs_test;
+    client_body_temp_path $pfx/body;
+    proxy_temp_path $pfx/proxy;
+    fastcgi_temp_path $pfx/fastcgi;
+    uwsgi_temp_path $pfx/uwsgi;
+    scgi_temp_path $pfx/scgi;
+    default_type application/octet-stream;
+    sendfile on;
+    keepalive_requests 100000;
+    server {
+        listen 127.0.0.1:$port;
+        root $dir;
+$snippet
+    }
+}
+EOF
+		nginx -c "$pfx/nginx.conf" -p "$pfx" 2>>"$pfx/error.log" &
+	else
+		[ -z "$snippet" ] || t_skip "nginx is needed for this upstream"
+		# http.server logs '"GET /path HTTP/1.1" 200 -' on stderr.
+		python3 -u -m http.server --bind 127.0.0.1 --directory "$dir" "$port" \
+			>/dev/null 2>"$UPSTREAM_LOG" &
+	fi
+	UPSTREAM_PID=$!
+	t_on_exit "kill $UPSTREAM_PID; wait $UPSTREAM_PID"
+	UPSTREAM_URL="http://127.0.0.1:$port"
+	t_wait_port "$port"
+	kill -0 "$UPSTREAM_PID" 2>/dev/null ||
+		t_fail "upstream server died: $(cat "$pfx/error.log" 2>/dev/null)"
+	export UPSTREAM_URL UPSTREAM_LOG UPSTREAM_PID
+}
+
+t_start_broken_upstream() {
+	local dir=$1 rules=${2:-} port pfx
+	[ -d "$dir" ] || t_fail "upstream tree $dir does not exist"
+	_T_UPSTREAMS=$((_T_UPSTREAMS + 1))
+	pfx="$T_TMP/upstream.$_T_UPSTREAMS"
+	mkdir -p "$pfx"
+	port=$(t_free_port)
+	UPSTREAM_LOG="$pfx/access.log"
+	: >"$UPSTREAM_LOG"
+	python3 "$(dirname "${BASH_SOURCE[0]}")/broken_upstream.py" --root "$dir" --port "$port" \
+		--log "$UPSTREAM_LOG" ${rules:+--rules "$rules"} 2>"$pfx/error.log" &
+	UPSTREAM_PID=$!
+	t_on_exit "kill $UPSTREAM_PID; wait $UPSTREAM_PID"
+	UPSTREAM_URL="http://127.0.0.1:$port"
+	t_wait_port "$port"
+	kill -0 "$UPSTREAM_PID" 2>/dev/null || t_fail "broken upstream died: $(cat "$pfx/error.log")"
+	export UPSTREAM_URL UPSTREAM_LOG UPSTREAM_PID
+}
+
+t_upstream_count() {
+	local n
+	n=$(grep -cF -- "$1" "${2:-$UPSTREAM_LOG}") || true
+	echo "${n:-0}"
+}
+
+t_go_env() {
+	export GOTOOLCHAIN=local GOWORK=off GOFLAGS=-mod=mod GOSUMDB=off GONOSUMDB='*'
+	export GOENV=off GOTELEMETRY=off
+	export GOPATH="$T_TMP/gopath" GOCACHE="$T_TMP/gocache"
+	export GOMODCACHE="$GOPATH/pkg/mod"
+	# Never the network by accident: each test sets GOPROXY itself.
+	export GOPROXY=off
+	unset GOPRIVATE GONOPROXY GOINSECURE
+}

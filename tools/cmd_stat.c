@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: MIT */
+/* cmd_stat.c — `modfs stat`: what the store holds and how well it deduplicates. */
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+
+static int run_stat(options_t *opt, int argc, char **argv)
+{
+    (void)argv;
+    if (argc != opt->first_arg) {
+        die_msg("stat: takes no arguments (see modfs stat --help)");
+        return 2;
+    }
+    cache_err_t err = {0};
+    cache_t *c = NULL;
+    /* stat never fetches: any syntactically valid upstream will do */
+    opt->cache.upstream = "off";
+    if (cache_open(&opt->cache, &c, &err) != 0) {
+        die_msg("cannot open store %s: %s", opt->cache.dir, err.msg);
+        return 1;
+    }
+    cache_stats_t st;
+    int rc = cache_stats_get(c, &st);
+    cache_close(c);
+    if (rc != 0) {
+        die_msg("cannot read store %s: %s", opt->cache.dir, strerror(-rc));
+        return 1;
+    }
+    printf("cache_dir: %s\n", opt->cache.dir);
+    printf("objects: %llu\n", (unsigned long long)st.objects);
+    printf("logical_bytes: %llu\n", (unsigned long long)st.logical_bytes);
+    printf("unique_bytes: %llu\n", (unsigned long long)st.unique_bytes);
+    printf("disk_bytes: %llu\n", (unsigned long long)st.disk_bytes);
+    printf("chunks: %llu\n", (unsigned long long)st.chunks);
+    printf("dedup_ratio: %.3f\n", st.unique_bytes ? (double)st.logical_bytes / (double)st.unique_bytes : 1.0);
+    printf("hits: %llu\n", (unsigned long long)st.hits);
+    printf("misses: %llu\n", (unsigned long long)st.misses);
+    printf("upstream_requests: %llu\n", (unsigned long long)st.upstream_requests);
+    printf("upstream_errors: %llu\n", (unsigned long long)st.upstream_errors);
+    return 0;
+}
+
+const command_t cmd_stat = {
+    .name = "stat",
+    .args = "",
+    .summary = "print what the store holds: objects, logical bytes, bytes on disk, dedup ratio, hits, misses",
+    .details = NULL,
+    .opts = OPT_STORE,
+    .run = run_stat,
+};
