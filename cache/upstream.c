@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -59,6 +60,7 @@ typedef struct upstream_proxy {
     bool file;
     char *base;  /* scheme://host/path without trailing '/' */
     char *shown; /* base with any password replaced, for messages and logs */
+    char *file_dir; /* file:// only: the decoded local directory */
 } upstream_proxy_t;
 
 /* One attempt of one GET. Lives on the calling thread's stack; the transfer thread writes the
@@ -128,6 +130,7 @@ static void proxy_dispose(upstream_proxy_t *p)
 {
     free(p->base);
     free(p->shown);
+    free(p->file_dir);
 }
 
 /* RFC 3986 scheme ":" at the start of s; returns the scheme length or 0. */
@@ -227,6 +230,20 @@ static int proxy_url_parse(const char *s, size_t len, upstream_proxy_t *p, cache
         goto out;
     }
     strip_trailing_slashes(p->base);
+    if (p->file) {
+        char *dir = NULL;
+        if (curl_url_get(h, CURLUPART_PATH, &dir, CURLU_URLDECODE) != CURLUE_OK || dir == NULL) {
+            rc = cache_err_set(err, -EINVAL, "invalid GOPROXY entry \"%s\": no path", entry);
+            goto out;
+        }
+        p->file_dir = strdup(dir);
+        curl_free(dir);
+        if (p->file_dir == NULL) {
+            rc = cache_err_set(err, -ENOMEM, "out of memory");
+            goto out;
+        }
+        strip_trailing_slashes(p->file_dir);
+    }
     if (proxy_redact(p, h) != 0)
         rc = cache_err_set(err, -ENOMEM, "out of memory");
 out:
@@ -769,10 +786,24 @@ static void sleep_ms(long ms)
 }
 
 /* GET one URL, retrying transient failures. */
-static int fetch_url(upstream_t *u, const upstream_proxy_t *p, const char *url, const char *shown, int fd,
-                     uint64_t max_bytes, upstream_result_t *res, cache_err_t *err)
+static int fetch_url(upstream_t *u, const upstream_proxy_t *p, const char *key, const char *url, const char *shown,
+                     int fd, uint64_t max_bytes, upstream_result_t *res, cache_err_t *err)
 {
+    assert(err != NULL);
     snprintf(res->url, sizeof res->url, "%s", shown);
+    if (p->file) {
+        /* curl reads a directory as an empty file; go's file proxy fails to read it. */
+        char *local = NULL;
+        struct stat st;
+        if (asprintf(&local, "%s/%s", p->file_dir, key) < 0)
+            return cache_err_set(err, -ENOMEM, "out of memory");
+        bool not_file = stat(local, &st) == 0 && !S_ISREG(st.st_mode);
+        free(local);
+        if (not_file) {
+            res->status = 404;
+            return cache_err_set(err, -ENOENT, "upstream %s: 404 Not Found (not a regular file)", shown);
+        }
+    }
     for (int attempt = 0;; attempt++) {
         if (ftruncate(fd, 0) != 0) {
             int e = errno;
@@ -949,7 +980,7 @@ int upstream_fetch(upstream_t *u, const char *escaped_key, int fd, uint64_t max_
                 free(url);
                 return cache_err_set(err, -ENOMEM, "out of memory");
             }
-            rc = fetch_url(u, p, url, shown, fd, max_bytes, &r, &e);
+            rc = fetch_url(u, p, escaped_key, url, shown, fd, max_bytes, &r, &e);
             free(url);
             free(shown);
             if (rc == 0) {

@@ -219,6 +219,8 @@ http_fetch_pool_t *http_fetch_pool_new(cache_t *cache, size_t nworkers, size_t m
  * -EAGAIN when the queue is full, -ENOMEM (nothing sent then: the caller answers).
  */
 int http_fetch_submit(http_thread_t *t, h2o_req_t *req, const modkey_t *key);
+/* Renders /metrics on a worker and answers req with it on t's loop. Same returns. */
+int http_fetch_submit_metrics(http_thread_t *t, h2o_req_t *req);
 /* The receiver callback of http_thread_t.fetch_done. */
 void http_fetch_on_done(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages);
 /* Lets running fetches finish, cancels queued ones (they still come back to their loop with

@@ -21,7 +21,8 @@ s_get example.com/big/@v/v1.0.0.info >"$out/info"
 before=$(s_stat objects)
 
 for delay in 1 4; do
-	UPSTREAM_URL=$slow s_get "$key" >"$out/killed" 2>"$out/killed.err" &
+	# The binary itself, not a function: $! must be the modfs process that SIGKILL hits.
+	"$MODFS_BIN" get --cache-dir "$CACHE" --upstream "$slow" "$key" >"$out/killed" 2>"$out/killed.err" &
 	pid=$!
 	sleep "$delay"
 	kill -0 "$pid" 2>/dev/null || t_fail "modfs get ended before the kill: $(cat "$out/killed.err")"

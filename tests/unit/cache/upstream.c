@@ -762,6 +762,9 @@ static void test_file_scheme(void **state)
     assert_int_equal(fetch(u, "golang.org/x/nope/@v/list", 1024, &res, &err, NULL, NULL), -ENOENT);
     assert_int_equal(res.status, 404);
     assert_int_equal(err.upstream_status, 404);
+    /* A directory is not an answer. */
+    assert_int_equal(fetch(u, "golang.org/x/text/@v", 1024, &res, &err, NULL, NULL), -ENOENT);
+    assert_int_equal(err.upstream_status, 404);
     upstream_free(u);
 
     /* file:// 404 falls through on ',' like HTTP's. */
@@ -808,6 +811,87 @@ static void test_https(void **state)
     upstream_free(u);
 }
 
+/* Waits until something accepts on 127.0.0.1:port. */
+static bool port_ready(int port, double seconds)
+{
+    for (double t0 = now_s(); now_s() - t0 < seconds;) {
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+                                .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+        int rc = connect(fd, (struct sockaddr *)&a, sizeof a);
+        close(fd);
+        if (rc == 0)
+            return true;
+        usleep(20000);
+    }
+    return false;
+}
+
+/* Against h2o over TLS (ALPN h2), fifty concurrent fetches travel as streams of one connection. */
+static void test_http2_multiplexed(void **state)
+{
+    (void)state;
+    if (tls.pid <= 0 || system("command -v h2o >/dev/null 2>&1") != 0)
+        skip();
+    int port = unused_port();
+    char conf[512], log[512];
+    snprintf(conf, sizeof conf, "%s/h2o.conf", tmp);
+    snprintf(log, sizeof log, "%s/h2o-access.log", tmp);
+    FILE *f = fopen(conf, "w");
+    assert_non_null(f);
+    fprintf(f,
+            "listen:\n  port: %d\n  host: 127.0.0.1\n  ssl:\n    certificate-file: %s\n    key-file: %s\n"
+            "hosts:\n  default:\n    paths:\n      /:\n        file.dir: %s\n"
+            "access-log:\n  path: %s\n  format: \"%%H %%{connection-id}x %%s %%U\"\n",
+            port, cert, key_pem, root, log);
+    fclose(f);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+    char *argv[] = {"h2o", "-c", conf, NULL};
+    pid_t pid;
+    assert_int_equal(posix_spawnp(&pid, "h2o", &fa, NULL, argv, environ), 0);
+    posix_spawn_file_actions_destroy(&fa);
+    bool ready = port_ready(port, 10);
+
+    upstream_t *u = up_new(list_fmt("https://127.0.0.1:%d", port), 0, 0, cert);
+    enum { N = 50 };
+    worker_t w[N];
+    pthread_t th[N];
+    for (int i = 0; i < N && ready; i++) {
+        w[i] = (worker_t){.u = u, .i = i};
+        assert_int_equal(pthread_create(&th[i], NULL, worker_run, &w[i]), 0);
+    }
+    for (int i = 0; i < N && ready; i++)
+        pthread_join(th[i], NULL);
+    upstream_free(u);
+    kill(pid, SIGTERM);
+    waitpid(pid, NULL, 0);
+    assert_true(ready);
+    for (int i = 0; i < N; i++) {
+        if (w[i].rc != 0 || !w[i].same)
+            fail_msg("thread %d: rc %d same %d: %s", i, w[i].rc, w[i].same, w[i].msg);
+    }
+    f = fopen(log, "r");
+    assert_non_null(f);
+    char line[512], first_conn[32] = "";
+    int lines = 0;
+    while (fgets(line, sizeof line, f) != NULL) {
+        char proto[16], conn[32];
+        assert_int_equal(sscanf(line, "%15s %31s", proto, conn), 2);
+        assert_string_equal(proto, "HTTP/2");
+        if (first_conn[0] == '\0')
+            snprintf(first_conn, sizeof first_conn, "%s", conn);
+        if (strcmp(conn, first_conn) != 0)
+            fail_msg("request on a second connection: %s", line);
+        lines++;
+    }
+    fclose(f);
+    assert_int_equal(lines, N + N / 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -829,6 +913,7 @@ int main(void)
         cmocka_unit_test(test_redirects),
         cmocka_unit_test(test_file_scheme),
         cmocka_unit_test(test_https),
+        cmocka_unit_test(test_http2_multiplexed),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -1,0 +1,180 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * metrics.c — the counters behind /metrics and their Prometheus text form.
+ *
+ * Every loop thread counts into its own http_metrics_t, so the hot path never contends on a
+ * shared cache line: a count is a relaxed load and store by the single writer. A scrape sums the
+ * threads with relaxed loads (a value may be a request behind, never torn) and appends the
+ * store's own figures from cache_stats_get. Rendering may touch the store, so it runs on a fetch
+ * worker, not on a loop.
+ */
+#include "http_i.h"
+
+#include <time.h>
+
+/* Status codes with their own series; the rest are summed under code="other". 0 is a request
+ * that ended with no response (the client left first). */
+static const int status_codes[HTTP_STATUS_SLOTS - 1] = {200, 206, 304, 400, 404, 405, 410,
+                                                         413, 416, 0,   500, 502, 503, 504};
+
+/* Upper bounds of the duration histogram, in microseconds. */
+static const uint64_t duration_bounds_us[HTTP_DURATION_BUCKETS] = {
+    100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000, 1000000, 2500000, 5000000, 10000000};
+
+uint64_t http_now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static size_t status_slot(int status)
+{
+    for (size_t i = 0; i < HTTP_STATUS_SLOTS - 1; i++)
+        if (status_codes[i] == status)
+            return i;
+    return HTTP_STATUS_SLOTS - 1;
+}
+
+void http_metrics_observe(http_metrics_t *m, http_route_t route, int status, uint64_t bytes, uint64_t duration_us)
+{
+    HTTP_COUNT(m->requests[route][status_slot(status)], 1);
+    HTTP_COUNT(m->bytes_sent, bytes);
+    HTTP_COUNT(m->duration_sum_us, duration_us);
+    size_t b = 0;
+    while (b < HTTP_DURATION_BUCKETS && duration_us > duration_bounds_us[b])
+        b++;
+    HTTP_COUNT(m->duration_bucket[b], 1);
+}
+
+#define LOAD(x) atomic_load_explicit(&(x), memory_order_relaxed)
+
+/* Sums one counter over every thread. */
+#define SUM(s, field)                                                                                        \
+    ({                                                                                                       \
+        uint64_t sum_ = 0;                                                                                   \
+        for (size_t i_ = 0; i_ < (s)->nthreads; i_++)                                                        \
+            sum_ += LOAD((s)->threads[i_]->metrics.field);                                                   \
+        sum_;                                                                                                \
+    })
+
+static int counter(buf_t *out, const char *name, const char *help, const char *type, uint64_t v)
+{
+    return buf_appendf(out, "# HELP %s %s\n# TYPE %s %s\n%s %llu\n", name, help, name, type, name,
+                       (unsigned long long)v);
+}
+
+static int render_requests(http_server_t *s, buf_t *out)
+{
+    int rc = buf_appendf(out, "# HELP modfs_http_requests_total Requests answered, by route and status code.\n"
+                              "# TYPE modfs_http_requests_total counter\n");
+    for (int r = 0; r < HTTP_ROUTE_COUNT && rc == 0; r++) {
+        for (size_t c = 0; c < HTTP_STATUS_SLOTS && rc == 0; c++) {
+            uint64_t v = SUM(s, requests[r][c]);
+            /* a series appears once it has counted something, except the 200 of each route */
+            if (v == 0 && c != 0)
+                continue;
+            if (c == HTTP_STATUS_SLOTS - 1)
+                rc = buf_appendf(out, "modfs_http_requests_total{route=\"%s\",code=\"other\"} %llu\n",
+                                 http_route_name((http_route_t)r), (unsigned long long)v);
+            else
+                rc = buf_appendf(out, "modfs_http_requests_total{route=\"%s\",code=\"%d\"} %llu\n",
+                                 http_route_name((http_route_t)r), status_codes[c], (unsigned long long)v);
+        }
+    }
+    return rc;
+}
+
+static int render_duration(http_server_t *s, buf_t *out)
+{
+    int rc = buf_appendf(out, "# HELP modfs_http_request_duration_seconds Time from request to the end of the "
+                              "response.\n# TYPE modfs_http_request_duration_seconds histogram\n");
+    uint64_t cumulative = 0;
+    for (size_t b = 0; b < HTTP_DURATION_BUCKETS && rc == 0; b++) {
+        cumulative += SUM(s, duration_bucket[b]);
+        rc = buf_appendf(out, "modfs_http_request_duration_seconds_bucket{le=\"%g\"} %llu\n",
+                         (double)duration_bounds_us[b] / 1e6, (unsigned long long)cumulative);
+    }
+    cumulative += SUM(s, duration_bucket[HTTP_DURATION_BUCKETS]);
+    if (rc == 0)
+        rc = buf_appendf(out,
+                         "modfs_http_request_duration_seconds_bucket{le=\"+Inf\"} %llu\n"
+                         "modfs_http_request_duration_seconds_sum %.6f\n"
+                         "modfs_http_request_duration_seconds_count %llu\n",
+                         (unsigned long long)cumulative, (double)SUM(s, duration_sum_us) / 1e6,
+                         (unsigned long long)cumulative);
+    return rc;
+}
+
+int http_metrics_render(http_server_t *s, buf_t *out)
+{
+    int rc = render_requests(s, out);
+    if (rc == 0)
+        rc = render_duration(s, out);
+    if (rc == 0)
+        rc = counter(out, "modfs_http_response_bytes_total", "Body bytes sent.", "counter", SUM(s, bytes_sent));
+    if (rc == 0)
+        rc = counter(out, "modfs_http_cache_hits_total", "Objects answered from the store without upstream.",
+                     "counter", SUM(s, hits));
+    if (rc == 0)
+        rc = counter(out, "modfs_http_cache_misses_total", "Requests the store could not answer alone.", "counter",
+                     SUM(s, misses));
+    if (rc == 0)
+        rc = counter(out, "modfs_http_upstream_fetches_total", "Misses handed to a fetch worker.", "counter",
+                     SUM(s, fetches));
+    if (rc == 0)
+        rc = buf_appendf(out,
+                         "# HELP modfs_http_errors_total Failed responses: upstream (502), read (store read "
+                         "failed mid-body), overload (fetch queue full, 503).\n"
+                         "# TYPE modfs_http_errors_total counter\n"
+                         "modfs_http_errors_total{kind=\"upstream\"} %llu\n"
+                         "modfs_http_errors_total{kind=\"read\"} %llu\n"
+                         "modfs_http_errors_total{kind=\"overload\"} %llu\n",
+                         (unsigned long long)SUM(s, upstream_errors), (unsigned long long)SUM(s, read_errors),
+                         (unsigned long long)SUM(s, fetch_rejected));
+    if (rc == 0)
+        rc = counter(out, "modfs_http_aborted_responses_total", "Responses the client abandoned before the end.",
+                     "counter", SUM(s, aborted));
+    if (rc == 0)
+        rc = counter(out, "modfs_http_connections_cut_total",
+                     "HTTP/2 connections closed for abandoning too many streams.", "counter", SUM(s, conns_cut));
+    if (rc == 0)
+        rc = counter(out, "modfs_http_threads", "Event loop threads.", "gauge", s->nthreads);
+
+    cache_stats_t st;
+    if (rc == 0 && cache_stats_get(s->cache, &st) == 0) {
+        rc = buf_appendf(
+            out,
+            "# HELP modfs_store_objects Objects in the store.\n# TYPE modfs_store_objects gauge\n"
+            "modfs_store_objects %llu\n"
+            "# HELP modfs_store_logical_bytes Sum of the sizes of stored objects.\n"
+            "# TYPE modfs_store_logical_bytes gauge\nmodfs_store_logical_bytes %llu\n"
+            "# HELP modfs_store_unique_bytes Raw bytes of distinct chunks.\n"
+            "# TYPE modfs_store_unique_bytes gauge\nmodfs_store_unique_bytes %llu\n"
+            "# HELP modfs_store_disk_bytes Pack files and index on disk.\n"
+            "# TYPE modfs_store_disk_bytes gauge\nmodfs_store_disk_bytes %llu\n"
+            "# HELP modfs_store_chunks Distinct chunks.\n# TYPE modfs_store_chunks gauge\nmodfs_store_chunks %llu\n"
+            "# HELP modfs_store_hits_total Store lookups answered locally.\n"
+            "# TYPE modfs_store_hits_total counter\nmodfs_store_hits_total %llu\n"
+            "# HELP modfs_store_misses_total Store lookups that went upstream.\n"
+            "# TYPE modfs_store_misses_total counter\nmodfs_store_misses_total %llu\n"
+            "# HELP modfs_store_upstream_requests_total Requests sent upstream.\n"
+            "# TYPE modfs_store_upstream_requests_total counter\nmodfs_store_upstream_requests_total %llu\n"
+            "# HELP modfs_store_upstream_errors_total Upstream requests that failed.\n"
+            "# TYPE modfs_store_upstream_errors_total counter\nmodfs_store_upstream_errors_total %llu\n",
+            (unsigned long long)st.objects, (unsigned long long)st.logical_bytes,
+            (unsigned long long)st.unique_bytes, (unsigned long long)st.disk_bytes, (unsigned long long)st.chunks,
+            (unsigned long long)st.hits, (unsigned long long)st.misses, (unsigned long long)st.upstream_requests,
+            (unsigned long long)st.upstream_errors);
+    }
+    if (rc == 0) {
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        double up = (double)(now.tv_sec - s->started_at.tv_sec) + (double)(now.tv_nsec - s->started_at.tv_nsec) / 1e9;
+        rc = buf_appendf(out,
+                         "# HELP modfs_uptime_seconds Seconds since the server started.\n"
+                         "# TYPE modfs_uptime_seconds gauge\nmodfs_uptime_seconds %.3f\n",
+                         up);
+    }
+    return rc;
+}
