@@ -27,7 +27,15 @@ int cache_err_prefix(cache_err_t *err, int rc, const char *fmt, ...)
     va_start(ap, fmt);
     int n = vsnprintf(err->msg, sizeof err->msg, fmt, ap);
     va_end(ap);
-    if (n >= 0 && (size_t)n < sizeof err->msg)
-        snprintf(err->msg + n, sizeof err->msg - (size_t)n, ": %s", old);
+    if (n >= 0 && (size_t)n + 2 < sizeof err->msg) {
+        /* ": " then as much of the old message as fits */
+        size_t room = sizeof err->msg - (size_t)n - 2;
+        size_t oldlen = strnlen(old, sizeof old);
+        if (oldlen >= room)
+            oldlen = room - 1;
+        memcpy(err->msg + n, ": ", 2);
+        memcpy(err->msg + n + 2, old, oldlen);
+        err->msg[(size_t)n + 2 + oldlen] = 0;
+    }
     return rc;
 }

@@ -102,6 +102,22 @@ static bool time_normalize(const char *s, size_t len, char out[TIME_MAX + 1], co
     return true;
 }
 
+/* jansson quotes the bytes near an error as they are; a message must not carry raw control
+ * bytes or broken UTF-8 from upstream into a log line or an HTTP reason. */
+static const char *printable_text(char *dst, size_t cap, const char *s)
+{
+    size_t o = 0;
+    for (; *s && o + 5 < cap; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c >= 0x20 && c < 0x7f)
+            dst[o++] = (char)c;
+        else
+            o += (size_t)snprintf(dst + o, cap - o, "\\x%02x", c);
+    }
+    dst[o] = '\0';
+    return dst;
+}
+
 /* encoding/json matches a key to a field name case-insensitively when no key matches exactly;
  * its folding also maps U+017F (long s) to 's' and U+212A (Kelvin sign) to 'k'. */
 static bool json_key_folds_to(const char *key, size_t len, const char *field)
@@ -154,9 +170,11 @@ int validate_info(const uint8_t *body, size_t len, const char *module, const cha
     json_error_t jerr;
     /* Duplicate keys are rejected: go would take the last, and the store must not differ. */
     json_t *root = json_loadb((const char *)body, len, JSON_REJECT_DUPLICATES, &jerr);
-    if (root == NULL)
+    if (root == NULL) {
+        char text[sizeof jerr.text * 4];
         return cache_err_set(err, -EINVAL, "invalid .info: JSON error at line %d column %d: %s", jerr.line,
-                             jerr.column, jerr.text);
+                             jerr.column, printable_text(text, sizeof text, jerr.text));
+    }
     int rc = -EINVAL;
     json_t *jversion, *jtime;
     if (!json_is_object(root)) {

@@ -514,16 +514,24 @@ static int zip_read_central(zip_parse_t *p)
 
 /* ---- names ------------------------------------------------------------------------------- */
 
-/* path.Clean(s) == s for a non-empty relative path: no empty, "." or ".." element. */
+/* path.Clean(s) == s, so that entries get Go's message. Clean keeps a root and leading ".."
+ * elements of a relative path; it drops empty and "." elements and any other "..". Whatever
+ * passes is still held to CheckFilePath, which refuses all of those. */
 static bool zip_path_is_clean(const uint8_t *s, size_t n)
 {
-    size_t start = 0;
-    for (size_t i = 0; i <= n; i++) {
+    if (n == 1 && (s[0] == '.' || s[0] == '/'))
+        return true;
+    bool rooted = n > 0 && s[0] == '/';
+    bool only_dotdot = true; /* every element so far is ".." */
+    for (size_t start = rooted, i = start; i <= n; i++) {
         if (i < n && s[i] != '/')
             continue;
         size_t l = i - start;
-        if (l == 0 || (l == 1 && s[start] == '.') || (l == 2 && s[start] == '.' && s[start + 1] == '.'))
-            return n == 1 && s[0] == '.'; /* path.Clean(".") is "." */
+        bool dot = l == 1 && s[start] == '.';
+        bool dotdot = l == 2 && s[start] == '.' && s[start + 1] == '.';
+        if (l == 0 || dot || (dotdot && (rooted || !only_dotdot)))
+            return false;
+        only_dotdot = only_dotdot && dotdot;
         start = i + 1;
     }
     return true;

@@ -133,6 +133,7 @@ static int group_setup(void **state)
     snprintf(tmp, sizeof tmp, "/tmp/modfs-upstream-XXXXXX");
     if (mkdtemp(tmp) == NULL)
         return -1;
+    chmod(tmp, 0755); /* h2o, started as root, serves as nobody */
     snprintf(root, sizeof root, "%s/root", tmp);
     mkdir(root, 0755);
     zip_bytes = malloc(ZIP_SIZE);
@@ -840,7 +841,7 @@ static void test_http2_multiplexed(void **state)
     FILE *f = fopen(conf, "w");
     assert_non_null(f);
     fprintf(f,
-            "listen:\n  port: %d\n  host: 127.0.0.1\n  ssl:\n    certificate-file: %s\n    key-file: %s\n"
+            "listen:\n  port: %d\n  host: 127.0.0.1\n  ssl:\n    certificate-file: %s\n    key-file: %s\n    ocsp-update-interval: 0\n"
             "hosts:\n  default:\n    paths:\n      /:\n        file.dir: %s\n"
             "access-log:\n  path: %s\n  format: \"%%H %%{connection-id}x %%s %%U\"\n",
             port, cert, key_pem, root, log);
