@@ -30,16 +30,62 @@ static int sha256(const uint8_t *p, size_t len, uint8_t out[32])
     return EVP_Digest(p, len, out, &n, EVP_sha256(), NULL) == 1 && n == 32 ? 0 : -EIO;
 }
 
+/*
+ * The addresses written by this ingest, so a chunk that repeats inside one object (a file that
+ * appears twice in a zip) is written once: the index learns of them only at commit. Open
+ * addressing on the first 8 bytes of the SHA-256, which are already uniformly distributed.
+ */
+typedef struct seen_set {
+    uint8_t (*hashes)[32];
+    size_t cap; /* power of two */
+    size_t count;
+} seen_set_t;
+
+static bool seen_insert(seen_set_t *s, const uint8_t hash[32], bool *was_there)
+{
+    if (2 * (s->count + 1) > s->cap) {
+        size_t cap = s->cap ? 2 * s->cap : 1024;
+        uint8_t(*h)[32] = calloc(cap, 32);
+        if (h == NULL)
+            return false;
+        seen_set_t bigger = {h, cap, 0};
+        for (size_t i = 0; i < s->cap; i++) {
+            bool dup;
+            if (memcmp(s->hashes[i], (uint8_t[32]){0}, 32) != 0)
+                seen_insert(&bigger, s->hashes[i], &dup);
+        }
+        free(s->hashes);
+        *s = bigger;
+    }
+    uint64_t slot;
+    memcpy(&slot, hash, sizeof slot);
+    for (size_t i = slot & (s->cap - 1);; i = (i + 1) & (s->cap - 1)) {
+        if (memcmp(s->hashes[i], hash, 32) == 0) {
+            *was_there = true;
+            return true;
+        }
+        if (memcmp(s->hashes[i], (uint8_t[32]){0}, 32) == 0) {
+            memcpy(s->hashes[i], hash, 32);
+            s->count++;
+            *was_there = false;
+            return true;
+        }
+    }
+}
+
 /* Writes one chunk unless its address is known; fills ch (pack 0 = known, location comes from the index). */
-static int chunk_store(cache_t *c, ZSTD_CCtx *cctx, buf_t *zbuf, const uint8_t *p, size_t len, bool compressed,
-                       index_chunk_t *ch, uint64_t *written, cache_err_t *err)
+static int chunk_store(cache_t *c, ZSTD_CCtx *cctx, buf_t *zbuf, seen_set_t *seen, const uint8_t *p, size_t len,
+                       bool compressed, index_chunk_t *ch, uint64_t *written, cache_err_t *err)
 {
     memset(ch, 0, sizeof *ch);
     if (sha256(p, len, ch->hash) != 0)
         return cache_err_set(err, -EIO, "SHA-256 failed");
     ch->raw_size = (uint32_t)len;
+    bool repeat;
+    if (!seen_insert(seen, ch->hash, &repeat))
+        return cache_err_set(err, -ENOMEM, "out of memory");
     index_chunk_t known;
-    if (index_chunk_find(c->index, ch->hash, &known) == 0)
+    if (repeat || index_chunk_find(c->index, ch->hash, &known) == 0)
         return 0;
     const uint8_t *out = p;
     size_t out_len = len;
@@ -69,6 +115,7 @@ int ingest_store(cache_t *c, const modkey_t *key, const uint8_t *body, size_t le
 {
     memset(io, 0, sizeof *io);
     chunker_segment_t *segs = NULL;
+    seen_set_t seen = {NULL, 0, 0};
     buf_t members = BUF_INIT, zbuf = BUF_INIT;
     ZSTD_CCtx *cctx = ZSTD_createCCtx();
     size_t cap = 16;
@@ -114,7 +161,7 @@ int ingest_store(cache_t *c, const modkey_t *key, const uint8_t *body, size_t le
                 io->chunks = more;
                 cap *= 2;
             }
-            rc = chunk_store(c, cctx, &zbuf, p, n, segs[s].compressed, &io->chunks[io->nchunks], &written, err);
+            rc = chunk_store(c, cctx, &zbuf, &seen, p, n, segs[s].compressed, &io->chunks[io->nchunks], &written, err);
             if (rc == 0)
                 io->nchunks++;
             p += n;
@@ -133,6 +180,7 @@ out:
     if (rc != 0)
         index_object_dispose(io);
     free(segs);
+    free(seen.hashes);
     buf_dispose(&members);
     buf_dispose(&zbuf);
     ZSTD_freeCCtx(cctx);

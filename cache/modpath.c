@@ -3,15 +3,13 @@
  * modpath.c — Go's naming rules for modules: paths, versions, escaping and GOPROXY keys.
  *
  * These rules decide which names modfs will ever turn into a store key, a FUSE name or an
- * upstream URL, so they follow golang.org/x/mod v0.7.0 (module/module.go, module/pseudo.go,
- * semver/semver.go) rule by rule and keep go's wording in the messages: what the go command
- * accepts is accepted, the rest is rejected with a reason.
+ * upstream URL, so they follow golang.org/x/mod v0.7.0 (module/module.go) rule by rule and keep
+ * go's wording in the messages: what the go command accepts is accepted, the rest is rejected
+ * with a reason. The version grammar itself (semver/semver.go, module/pseudo.go) is in semver.c,
+ * the Unicode letter table that file names need in unicode_letter.c.
  *
  * Inside, every string is a (pointer, length) pair, so a NUL or a stray byte in a request can
  * never shorten a name silently; the public functions that take C strings measure them once.
- * Zip file names may hold any Unicode letter (unicode.IsLetter), so the file carries the letter
- * ranges of Unicode 13.0.0 — the tables of Go 1.19, the go command this project is tested with —
- * generated from Go's unicode package and searched by bisection.
  */
 #include "modpath.h"
 
@@ -22,6 +20,10 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "ascii.h"
+#include "semver_i.h"
+#include "unicode_letter.h"
 
 /* Room for one reason; go's longest ("..." disallowed as path element component on Windows) fits. */
 #define WHY_MAX 200
@@ -96,12 +98,6 @@ static const char *quote_rune(char *dst, size_t cap, uint32_t r)
 
 /* ---- characters --------------------------------------------------------------------------- */
 
-static bool is_digit(char c) { return c >= '0' && c <= '9'; }
-static bool is_lower(char c) { return c >= 'a' && c <= 'z'; }
-static bool is_upper(char c) { return c >= 'A' && c <= 'Z'; }
-static bool is_alnum(char c) { return is_digit(c) || is_lower(c) || is_upper(c); }
-static char ascii_lower(char c) { return is_upper(c) ? (char)(c - 'A' + 'a') : c; }
-
 /* Decodes one rune as Go's utf8.DecodeRuneInString does; returns its length, 0 if the bytes are
  * not valid UTF-8 (overlong forms, surrogates and values past U+10FFFF included). */
 static size_t utf8_decode(const char *str, size_t len, uint32_t *r)
@@ -150,151 +146,11 @@ static bool utf8_valid(const char *s, size_t len)
     return true;
 }
 
-/* unicode.IsLetter above ASCII, Unicode 13.0.0 (Go 1.19), as closed ranges. */
-static const uint32_t letter_ranges[][2] = {
-    {0x000aa, 0x000aa}, {0x000b5, 0x000b5}, {0x000ba, 0x000ba}, {0x000c0, 0x000d6}, {0x000d8, 0x000f6},
-    {0x000f8, 0x002c1}, {0x002c6, 0x002d1}, {0x002e0, 0x002e4}, {0x002ec, 0x002ec}, {0x002ee, 0x002ee},
-    {0x00370, 0x00374}, {0x00376, 0x00377}, {0x0037a, 0x0037d}, {0x0037f, 0x0037f}, {0x00386, 0x00386},
-    {0x00388, 0x0038a}, {0x0038c, 0x0038c}, {0x0038e, 0x003a1}, {0x003a3, 0x003f5}, {0x003f7, 0x00481},
-    {0x0048a, 0x0052f}, {0x00531, 0x00556}, {0x00559, 0x00559}, {0x00560, 0x00588}, {0x005d0, 0x005ea},
-    {0x005ef, 0x005f2}, {0x00620, 0x0064a}, {0x0066e, 0x0066f}, {0x00671, 0x006d3}, {0x006d5, 0x006d5},
-    {0x006e5, 0x006e6}, {0x006ee, 0x006ef}, {0x006fa, 0x006fc}, {0x006ff, 0x006ff}, {0x00710, 0x00710},
-    {0x00712, 0x0072f}, {0x0074d, 0x007a5}, {0x007b1, 0x007b1}, {0x007ca, 0x007ea}, {0x007f4, 0x007f5},
-    {0x007fa, 0x007fa}, {0x00800, 0x00815}, {0x0081a, 0x0081a}, {0x00824, 0x00824}, {0x00828, 0x00828},
-    {0x00840, 0x00858}, {0x00860, 0x0086a}, {0x008a0, 0x008b4}, {0x008b6, 0x008c7}, {0x00904, 0x00939},
-    {0x0093d, 0x0093d}, {0x00950, 0x00950}, {0x00958, 0x00961}, {0x00971, 0x00980}, {0x00985, 0x0098c},
-    {0x0098f, 0x00990}, {0x00993, 0x009a8}, {0x009aa, 0x009b0}, {0x009b2, 0x009b2}, {0x009b6, 0x009b9},
-    {0x009bd, 0x009bd}, {0x009ce, 0x009ce}, {0x009dc, 0x009dd}, {0x009df, 0x009e1}, {0x009f0, 0x009f1},
-    {0x009fc, 0x009fc}, {0x00a05, 0x00a0a}, {0x00a0f, 0x00a10}, {0x00a13, 0x00a28}, {0x00a2a, 0x00a30},
-    {0x00a32, 0x00a33}, {0x00a35, 0x00a36}, {0x00a38, 0x00a39}, {0x00a59, 0x00a5c}, {0x00a5e, 0x00a5e},
-    {0x00a72, 0x00a74}, {0x00a85, 0x00a8d}, {0x00a8f, 0x00a91}, {0x00a93, 0x00aa8}, {0x00aaa, 0x00ab0},
-    {0x00ab2, 0x00ab3}, {0x00ab5, 0x00ab9}, {0x00abd, 0x00abd}, {0x00ad0, 0x00ad0}, {0x00ae0, 0x00ae1},
-    {0x00af9, 0x00af9}, {0x00b05, 0x00b0c}, {0x00b0f, 0x00b10}, {0x00b13, 0x00b28}, {0x00b2a, 0x00b30},
-    {0x00b32, 0x00b33}, {0x00b35, 0x00b39}, {0x00b3d, 0x00b3d}, {0x00b5c, 0x00b5d}, {0x00b5f, 0x00b61},
-    {0x00b71, 0x00b71}, {0x00b83, 0x00b83}, {0x00b85, 0x00b8a}, {0x00b8e, 0x00b90}, {0x00b92, 0x00b95},
-    {0x00b99, 0x00b9a}, {0x00b9c, 0x00b9c}, {0x00b9e, 0x00b9f}, {0x00ba3, 0x00ba4}, {0x00ba8, 0x00baa},
-    {0x00bae, 0x00bb9}, {0x00bd0, 0x00bd0}, {0x00c05, 0x00c0c}, {0x00c0e, 0x00c10}, {0x00c12, 0x00c28},
-    {0x00c2a, 0x00c39}, {0x00c3d, 0x00c3d}, {0x00c58, 0x00c5a}, {0x00c60, 0x00c61}, {0x00c80, 0x00c80},
-    {0x00c85, 0x00c8c}, {0x00c8e, 0x00c90}, {0x00c92, 0x00ca8}, {0x00caa, 0x00cb3}, {0x00cb5, 0x00cb9},
-    {0x00cbd, 0x00cbd}, {0x00cde, 0x00cde}, {0x00ce0, 0x00ce1}, {0x00cf1, 0x00cf2}, {0x00d04, 0x00d0c},
-    {0x00d0e, 0x00d10}, {0x00d12, 0x00d3a}, {0x00d3d, 0x00d3d}, {0x00d4e, 0x00d4e}, {0x00d54, 0x00d56},
-    {0x00d5f, 0x00d61}, {0x00d7a, 0x00d7f}, {0x00d85, 0x00d96}, {0x00d9a, 0x00db1}, {0x00db3, 0x00dbb},
-    {0x00dbd, 0x00dbd}, {0x00dc0, 0x00dc6}, {0x00e01, 0x00e30}, {0x00e32, 0x00e33}, {0x00e40, 0x00e46},
-    {0x00e81, 0x00e82}, {0x00e84, 0x00e84}, {0x00e86, 0x00e8a}, {0x00e8c, 0x00ea3}, {0x00ea5, 0x00ea5},
-    {0x00ea7, 0x00eb0}, {0x00eb2, 0x00eb3}, {0x00ebd, 0x00ebd}, {0x00ec0, 0x00ec4}, {0x00ec6, 0x00ec6},
-    {0x00edc, 0x00edf}, {0x00f00, 0x00f00}, {0x00f40, 0x00f47}, {0x00f49, 0x00f6c}, {0x00f88, 0x00f8c},
-    {0x01000, 0x0102a}, {0x0103f, 0x0103f}, {0x01050, 0x01055}, {0x0105a, 0x0105d}, {0x01061, 0x01061},
-    {0x01065, 0x01066}, {0x0106e, 0x01070}, {0x01075, 0x01081}, {0x0108e, 0x0108e}, {0x010a0, 0x010c5},
-    {0x010c7, 0x010c7}, {0x010cd, 0x010cd}, {0x010d0, 0x010fa}, {0x010fc, 0x01248}, {0x0124a, 0x0124d},
-    {0x01250, 0x01256}, {0x01258, 0x01258}, {0x0125a, 0x0125d}, {0x01260, 0x01288}, {0x0128a, 0x0128d},
-    {0x01290, 0x012b0}, {0x012b2, 0x012b5}, {0x012b8, 0x012be}, {0x012c0, 0x012c0}, {0x012c2, 0x012c5},
-    {0x012c8, 0x012d6}, {0x012d8, 0x01310}, {0x01312, 0x01315}, {0x01318, 0x0135a}, {0x01380, 0x0138f},
-    {0x013a0, 0x013f5}, {0x013f8, 0x013fd}, {0x01401, 0x0166c}, {0x0166f, 0x0167f}, {0x01681, 0x0169a},
-    {0x016a0, 0x016ea}, {0x016f1, 0x016f8}, {0x01700, 0x0170c}, {0x0170e, 0x01711}, {0x01720, 0x01731},
-    {0x01740, 0x01751}, {0x01760, 0x0176c}, {0x0176e, 0x01770}, {0x01780, 0x017b3}, {0x017d7, 0x017d7},
-    {0x017dc, 0x017dc}, {0x01820, 0x01878}, {0x01880, 0x01884}, {0x01887, 0x018a8}, {0x018aa, 0x018aa},
-    {0x018b0, 0x018f5}, {0x01900, 0x0191e}, {0x01950, 0x0196d}, {0x01970, 0x01974}, {0x01980, 0x019ab},
-    {0x019b0, 0x019c9}, {0x01a00, 0x01a16}, {0x01a20, 0x01a54}, {0x01aa7, 0x01aa7}, {0x01b05, 0x01b33},
-    {0x01b45, 0x01b4b}, {0x01b83, 0x01ba0}, {0x01bae, 0x01baf}, {0x01bba, 0x01be5}, {0x01c00, 0x01c23},
-    {0x01c4d, 0x01c4f}, {0x01c5a, 0x01c7d}, {0x01c80, 0x01c88}, {0x01c90, 0x01cba}, {0x01cbd, 0x01cbf},
-    {0x01ce9, 0x01cec}, {0x01cee, 0x01cf3}, {0x01cf5, 0x01cf6}, {0x01cfa, 0x01cfa}, {0x01d00, 0x01dbf},
-    {0x01e00, 0x01f15}, {0x01f18, 0x01f1d}, {0x01f20, 0x01f45}, {0x01f48, 0x01f4d}, {0x01f50, 0x01f57},
-    {0x01f59, 0x01f59}, {0x01f5b, 0x01f5b}, {0x01f5d, 0x01f5d}, {0x01f5f, 0x01f7d}, {0x01f80, 0x01fb4},
-    {0x01fb6, 0x01fbc}, {0x01fbe, 0x01fbe}, {0x01fc2, 0x01fc4}, {0x01fc6, 0x01fcc}, {0x01fd0, 0x01fd3},
-    {0x01fd6, 0x01fdb}, {0x01fe0, 0x01fec}, {0x01ff2, 0x01ff4}, {0x01ff6, 0x01ffc}, {0x02071, 0x02071},
-    {0x0207f, 0x0207f}, {0x02090, 0x0209c}, {0x02102, 0x02102}, {0x02107, 0x02107}, {0x0210a, 0x02113},
-    {0x02115, 0x02115}, {0x02119, 0x0211d}, {0x02124, 0x02124}, {0x02126, 0x02126}, {0x02128, 0x02128},
-    {0x0212a, 0x0212d}, {0x0212f, 0x02139}, {0x0213c, 0x0213f}, {0x02145, 0x02149}, {0x0214e, 0x0214e},
-    {0x02183, 0x02184}, {0x02c00, 0x02c2e}, {0x02c30, 0x02c5e}, {0x02c60, 0x02ce4}, {0x02ceb, 0x02cee},
-    {0x02cf2, 0x02cf3}, {0x02d00, 0x02d25}, {0x02d27, 0x02d27}, {0x02d2d, 0x02d2d}, {0x02d30, 0x02d67},
-    {0x02d6f, 0x02d6f}, {0x02d80, 0x02d96}, {0x02da0, 0x02da6}, {0x02da8, 0x02dae}, {0x02db0, 0x02db6},
-    {0x02db8, 0x02dbe}, {0x02dc0, 0x02dc6}, {0x02dc8, 0x02dce}, {0x02dd0, 0x02dd6}, {0x02dd8, 0x02dde},
-    {0x02e2f, 0x02e2f}, {0x03005, 0x03006}, {0x03031, 0x03035}, {0x0303b, 0x0303c}, {0x03041, 0x03096},
-    {0x0309d, 0x0309f}, {0x030a1, 0x030fa}, {0x030fc, 0x030ff}, {0x03105, 0x0312f}, {0x03131, 0x0318e},
-    {0x031a0, 0x031bf}, {0x031f0, 0x031ff}, {0x03400, 0x04dbf}, {0x04e00, 0x09ffc}, {0x0a000, 0x0a48c},
-    {0x0a4d0, 0x0a4fd}, {0x0a500, 0x0a60c}, {0x0a610, 0x0a61f}, {0x0a62a, 0x0a62b}, {0x0a640, 0x0a66e},
-    {0x0a67f, 0x0a69d}, {0x0a6a0, 0x0a6e5}, {0x0a717, 0x0a71f}, {0x0a722, 0x0a788}, {0x0a78b, 0x0a7bf},
-    {0x0a7c2, 0x0a7ca}, {0x0a7f5, 0x0a801}, {0x0a803, 0x0a805}, {0x0a807, 0x0a80a}, {0x0a80c, 0x0a822},
-    {0x0a840, 0x0a873}, {0x0a882, 0x0a8b3}, {0x0a8f2, 0x0a8f7}, {0x0a8fb, 0x0a8fb}, {0x0a8fd, 0x0a8fe},
-    {0x0a90a, 0x0a925}, {0x0a930, 0x0a946}, {0x0a960, 0x0a97c}, {0x0a984, 0x0a9b2}, {0x0a9cf, 0x0a9cf},
-    {0x0a9e0, 0x0a9e4}, {0x0a9e6, 0x0a9ef}, {0x0a9fa, 0x0a9fe}, {0x0aa00, 0x0aa28}, {0x0aa40, 0x0aa42},
-    {0x0aa44, 0x0aa4b}, {0x0aa60, 0x0aa76}, {0x0aa7a, 0x0aa7a}, {0x0aa7e, 0x0aaaf}, {0x0aab1, 0x0aab1},
-    {0x0aab5, 0x0aab6}, {0x0aab9, 0x0aabd}, {0x0aac0, 0x0aac0}, {0x0aac2, 0x0aac2}, {0x0aadb, 0x0aadd},
-    {0x0aae0, 0x0aaea}, {0x0aaf2, 0x0aaf4}, {0x0ab01, 0x0ab06}, {0x0ab09, 0x0ab0e}, {0x0ab11, 0x0ab16},
-    {0x0ab20, 0x0ab26}, {0x0ab28, 0x0ab2e}, {0x0ab30, 0x0ab5a}, {0x0ab5c, 0x0ab69}, {0x0ab70, 0x0abe2},
-    {0x0ac00, 0x0d7a3}, {0x0d7b0, 0x0d7c6}, {0x0d7cb, 0x0d7fb}, {0x0f900, 0x0fa6d}, {0x0fa70, 0x0fad9},
-    {0x0fb00, 0x0fb06}, {0x0fb13, 0x0fb17}, {0x0fb1d, 0x0fb1d}, {0x0fb1f, 0x0fb28}, {0x0fb2a, 0x0fb36},
-    {0x0fb38, 0x0fb3c}, {0x0fb3e, 0x0fb3e}, {0x0fb40, 0x0fb41}, {0x0fb43, 0x0fb44}, {0x0fb46, 0x0fbb1},
-    {0x0fbd3, 0x0fd3d}, {0x0fd50, 0x0fd8f}, {0x0fd92, 0x0fdc7}, {0x0fdf0, 0x0fdfb}, {0x0fe70, 0x0fe74},
-    {0x0fe76, 0x0fefc}, {0x0ff21, 0x0ff3a}, {0x0ff41, 0x0ff5a}, {0x0ff66, 0x0ffbe}, {0x0ffc2, 0x0ffc7},
-    {0x0ffca, 0x0ffcf}, {0x0ffd2, 0x0ffd7}, {0x0ffda, 0x0ffdc}, {0x10000, 0x1000b}, {0x1000d, 0x10026},
-    {0x10028, 0x1003a}, {0x1003c, 0x1003d}, {0x1003f, 0x1004d}, {0x10050, 0x1005d}, {0x10080, 0x100fa},
-    {0x10280, 0x1029c}, {0x102a0, 0x102d0}, {0x10300, 0x1031f}, {0x1032d, 0x10340}, {0x10342, 0x10349},
-    {0x10350, 0x10375}, {0x10380, 0x1039d}, {0x103a0, 0x103c3}, {0x103c8, 0x103cf}, {0x10400, 0x1049d},
-    {0x104b0, 0x104d3}, {0x104d8, 0x104fb}, {0x10500, 0x10527}, {0x10530, 0x10563}, {0x10600, 0x10736},
-    {0x10740, 0x10755}, {0x10760, 0x10767}, {0x10800, 0x10805}, {0x10808, 0x10808}, {0x1080a, 0x10835},
-    {0x10837, 0x10838}, {0x1083c, 0x1083c}, {0x1083f, 0x10855}, {0x10860, 0x10876}, {0x10880, 0x1089e},
-    {0x108e0, 0x108f2}, {0x108f4, 0x108f5}, {0x10900, 0x10915}, {0x10920, 0x10939}, {0x10980, 0x109b7},
-    {0x109be, 0x109bf}, {0x10a00, 0x10a00}, {0x10a10, 0x10a13}, {0x10a15, 0x10a17}, {0x10a19, 0x10a35},
-    {0x10a60, 0x10a7c}, {0x10a80, 0x10a9c}, {0x10ac0, 0x10ac7}, {0x10ac9, 0x10ae4}, {0x10b00, 0x10b35},
-    {0x10b40, 0x10b55}, {0x10b60, 0x10b72}, {0x10b80, 0x10b91}, {0x10c00, 0x10c48}, {0x10c80, 0x10cb2},
-    {0x10cc0, 0x10cf2}, {0x10d00, 0x10d23}, {0x10e80, 0x10ea9}, {0x10eb0, 0x10eb1}, {0x10f00, 0x10f1c},
-    {0x10f27, 0x10f27}, {0x10f30, 0x10f45}, {0x10fb0, 0x10fc4}, {0x10fe0, 0x10ff6}, {0x11003, 0x11037},
-    {0x11083, 0x110af}, {0x110d0, 0x110e8}, {0x11103, 0x11126}, {0x11144, 0x11144}, {0x11147, 0x11147},
-    {0x11150, 0x11172}, {0x11176, 0x11176}, {0x11183, 0x111b2}, {0x111c1, 0x111c4}, {0x111da, 0x111da},
-    {0x111dc, 0x111dc}, {0x11200, 0x11211}, {0x11213, 0x1122b}, {0x11280, 0x11286}, {0x11288, 0x11288},
-    {0x1128a, 0x1128d}, {0x1128f, 0x1129d}, {0x1129f, 0x112a8}, {0x112b0, 0x112de}, {0x11305, 0x1130c},
-    {0x1130f, 0x11310}, {0x11313, 0x11328}, {0x1132a, 0x11330}, {0x11332, 0x11333}, {0x11335, 0x11339},
-    {0x1133d, 0x1133d}, {0x11350, 0x11350}, {0x1135d, 0x11361}, {0x11400, 0x11434}, {0x11447, 0x1144a},
-    {0x1145f, 0x11461}, {0x11480, 0x114af}, {0x114c4, 0x114c5}, {0x114c7, 0x114c7}, {0x11580, 0x115ae},
-    {0x115d8, 0x115db}, {0x11600, 0x1162f}, {0x11644, 0x11644}, {0x11680, 0x116aa}, {0x116b8, 0x116b8},
-    {0x11700, 0x1171a}, {0x11800, 0x1182b}, {0x118a0, 0x118df}, {0x118ff, 0x11906}, {0x11909, 0x11909},
-    {0x1190c, 0x11913}, {0x11915, 0x11916}, {0x11918, 0x1192f}, {0x1193f, 0x1193f}, {0x11941, 0x11941},
-    {0x119a0, 0x119a7}, {0x119aa, 0x119d0}, {0x119e1, 0x119e1}, {0x119e3, 0x119e3}, {0x11a00, 0x11a00},
-    {0x11a0b, 0x11a32}, {0x11a3a, 0x11a3a}, {0x11a50, 0x11a50}, {0x11a5c, 0x11a89}, {0x11a9d, 0x11a9d},
-    {0x11ac0, 0x11af8}, {0x11c00, 0x11c08}, {0x11c0a, 0x11c2e}, {0x11c40, 0x11c40}, {0x11c72, 0x11c8f},
-    {0x11d00, 0x11d06}, {0x11d08, 0x11d09}, {0x11d0b, 0x11d30}, {0x11d46, 0x11d46}, {0x11d60, 0x11d65},
-    {0x11d67, 0x11d68}, {0x11d6a, 0x11d89}, {0x11d98, 0x11d98}, {0x11ee0, 0x11ef2}, {0x11fb0, 0x11fb0},
-    {0x12000, 0x12399}, {0x12480, 0x12543}, {0x13000, 0x1342e}, {0x14400, 0x14646}, {0x16800, 0x16a38},
-    {0x16a40, 0x16a5e}, {0x16ad0, 0x16aed}, {0x16b00, 0x16b2f}, {0x16b40, 0x16b43}, {0x16b63, 0x16b77},
-    {0x16b7d, 0x16b8f}, {0x16e40, 0x16e7f}, {0x16f00, 0x16f4a}, {0x16f50, 0x16f50}, {0x16f93, 0x16f9f},
-    {0x16fe0, 0x16fe1}, {0x16fe3, 0x16fe3}, {0x17000, 0x187f7}, {0x18800, 0x18cd5}, {0x18d00, 0x18d08},
-    {0x1b000, 0x1b11e}, {0x1b150, 0x1b152}, {0x1b164, 0x1b167}, {0x1b170, 0x1b2fb}, {0x1bc00, 0x1bc6a},
-    {0x1bc70, 0x1bc7c}, {0x1bc80, 0x1bc88}, {0x1bc90, 0x1bc99}, {0x1d400, 0x1d454}, {0x1d456, 0x1d49c},
-    {0x1d49e, 0x1d49f}, {0x1d4a2, 0x1d4a2}, {0x1d4a5, 0x1d4a6}, {0x1d4a9, 0x1d4ac}, {0x1d4ae, 0x1d4b9},
-    {0x1d4bb, 0x1d4bb}, {0x1d4bd, 0x1d4c3}, {0x1d4c5, 0x1d505}, {0x1d507, 0x1d50a}, {0x1d50d, 0x1d514},
-    {0x1d516, 0x1d51c}, {0x1d51e, 0x1d539}, {0x1d53b, 0x1d53e}, {0x1d540, 0x1d544}, {0x1d546, 0x1d546},
-    {0x1d54a, 0x1d550}, {0x1d552, 0x1d6a5}, {0x1d6a8, 0x1d6c0}, {0x1d6c2, 0x1d6da}, {0x1d6dc, 0x1d6fa},
-    {0x1d6fc, 0x1d714}, {0x1d716, 0x1d734}, {0x1d736, 0x1d74e}, {0x1d750, 0x1d76e}, {0x1d770, 0x1d788},
-    {0x1d78a, 0x1d7a8}, {0x1d7aa, 0x1d7c2}, {0x1d7c4, 0x1d7cb}, {0x1e100, 0x1e12c}, {0x1e137, 0x1e13d},
-    {0x1e14e, 0x1e14e}, {0x1e2c0, 0x1e2eb}, {0x1e800, 0x1e8c4}, {0x1e900, 0x1e943}, {0x1e94b, 0x1e94b},
-    {0x1ee00, 0x1ee03}, {0x1ee05, 0x1ee1f}, {0x1ee21, 0x1ee22}, {0x1ee24, 0x1ee24}, {0x1ee27, 0x1ee27},
-    {0x1ee29, 0x1ee32}, {0x1ee34, 0x1ee37}, {0x1ee39, 0x1ee39}, {0x1ee3b, 0x1ee3b}, {0x1ee42, 0x1ee42},
-    {0x1ee47, 0x1ee47}, {0x1ee49, 0x1ee49}, {0x1ee4b, 0x1ee4b}, {0x1ee4d, 0x1ee4f}, {0x1ee51, 0x1ee52},
-    {0x1ee54, 0x1ee54}, {0x1ee57, 0x1ee57}, {0x1ee59, 0x1ee59}, {0x1ee5b, 0x1ee5b}, {0x1ee5d, 0x1ee5d},
-    {0x1ee5f, 0x1ee5f}, {0x1ee61, 0x1ee62}, {0x1ee64, 0x1ee64}, {0x1ee67, 0x1ee6a}, {0x1ee6c, 0x1ee72},
-    {0x1ee74, 0x1ee77}, {0x1ee79, 0x1ee7c}, {0x1ee7e, 0x1ee7e}, {0x1ee80, 0x1ee89}, {0x1ee8b, 0x1ee9b},
-    {0x1eea1, 0x1eea3}, {0x1eea5, 0x1eea9}, {0x1eeab, 0x1eebb}, {0x20000, 0x2a6dd}, {0x2a700, 0x2b734},
-    {0x2b740, 0x2b81d}, {0x2b820, 0x2cea1}, {0x2ceb0, 0x2ebe0}, {0x2f800, 0x2fa1d}, {0x30000, 0x3134a},
-};
-
-static bool is_letter_nonascii(uint32_t r)
-{
-    size_t lo = 0, hi = sizeof letter_ranges / sizeof letter_ranges[0];
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (r < letter_ranges[mid][0])
-            hi = mid;
-        else if (r > letter_ranges[mid][1])
-            lo = mid + 1;
-        else
-            return true;
-    }
-    return false;
-}
-
 /* module.firstPathOK: the first element is a lower-case LDH domain name. */
-static bool first_path_ok(char c) { return c == '-' || c == '.' || is_digit(c) || is_lower(c); }
+static bool first_path_ok(char c)
+{
+    return c == '-' || c == '.' || is_digit(c) || is_lower(c);
+}
 
 /* module.modPathOK: ASCII letters, digits and - . _ ~ (nothing that changes meaning in a URL). */
 static bool mod_path_ok(uint32_t r)
@@ -307,7 +163,7 @@ static bool file_name_ok(uint32_t r)
 {
     if (r < 0x80)
         return is_alnum((char)r) || (r != 0 && strchr("!#$%&()+,-.=@[]^_{}~ ", (int)r) != NULL);
-    return is_letter_nonascii(r);
+    return unicode_is_letter_nonascii(r);
 }
 
 static bool rune_ok(uint32_t r, path_kind_t kind)
@@ -429,7 +285,8 @@ static bool split_gopkg_in(const char *p, size_t len, size_t *prefix_len, path_m
 {
     static const char unstable[] = "-unstable";
     size_t i = len;
-    if (len >= sizeof unstable - 1 && memcmp(p + len - (sizeof unstable - 1), unstable, sizeof unstable - 1) == 0)
+    if (len >= sizeof unstable - 1 &&
+        memcmp(p + len - (sizeof unstable - 1), unstable, sizeof unstable - 1) == 0)
         i -= sizeof unstable - 1;
     while (i > 0 && is_digit(p[i - 1]))
         i--;
@@ -485,7 +342,8 @@ static bool check_module_path(const char *p, size_t len, char *why)
         return why_set(why, "leading dash in first path element");
     for (size_t i = 0; i < first; i++)
         if (!first_path_ok(p[i]))
-            return why_set(why, "invalid char %s in first path element", quote_rune(q, sizeof q, (unsigned char)p[i]));
+            return why_set(why, "invalid char %s in first path element",
+                           quote_rune(q, sizeof q, (unsigned char)p[i]));
     size_t prefix_len;
     path_major_t major;
     if (!split_path_version(p, len, &prefix_len, &major))
@@ -529,291 +387,12 @@ int modpath_check_file(const char *path, cache_err_t *err)
     return 0;
 }
 
-/* ---- semantic versions -------------------------------------------------------------------- */
-
-typedef struct str {
-    const char *p;
-    size_t len;
-} str_t;
-
-/* The parts of vMAJOR[.MINOR[.PATCH[-PRERELEASE][+BUILD]]]; missing MINOR/PATCH read as "0". */
-typedef struct semver {
-    str_t major, minor, patch;
-    const char *shortfill; /* "", ".0" or ".0.0": what Canonical appends to a short form */
-    str_t prerelease;      /* with its '-', or empty */
-    str_t build;           /* with its '+', or empty */
-} semver_t;
-
-static bool str_eq(str_t s, const char *lit) { return s.len == strlen(lit) && memcmp(s.p, lit, s.len) == 0; }
-
-/* A decimal without extra leading zeros. */
-static bool parse_int(const char *v, size_t len, size_t *n)
-{
-    if (len == 0 || !is_digit(v[0]))
-        return false;
-    size_t i = 1;
-    while (i < len && is_digit(v[i]))
-        i++;
-    if (v[0] == '0' && i != 1)
-        return false;
-    *n = i;
-    return true;
-}
-
-static bool is_ident_char(char c) { return is_alnum(c) || c == '-'; }
-
-/* An all-digit identifier with a leading zero, which semver forbids in prereleases. */
-static bool is_bad_num(const char *v, size_t len)
-{
-    size_t i = 0;
-    while (i < len && is_digit(v[i]))
-        i++;
-    return i == len && i > 1 && v[0] == '0';
-}
-
-/* "-" then dot-separated, non-empty identifiers up to '+' or the end. */
-static bool parse_prerelease(const char *v, size_t len, size_t *n)
-{
-    if (len == 0 || v[0] != '-')
-        return false;
-    size_t i = 1, start = 1;
-    for (; i < len && v[i] != '+'; i++) {
-        if (!is_ident_char(v[i]) && v[i] != '.')
-            return false;
-        if (v[i] == '.') {
-            if (start == i || is_bad_num(v + start, i - start))
-                return false;
-            start = i + 1;
-        }
-    }
-    if (start == i || is_bad_num(v + start, i - start))
-        return false;
-    *n = i;
-    return true;
-}
-
-/* "+" then dot-separated, non-empty identifiers to the end. */
-static bool parse_build(const char *v, size_t len)
-{
-    if (len == 0 || v[0] != '+')
-        return false;
-    size_t start = 1;
-    for (size_t i = 1; i < len; i++) {
-        if (!is_ident_char(v[i]) && v[i] != '.')
-            return false;
-        if (v[i] == '.') {
-            if (start == i)
-                return false;
-            start = i + 1;
-        }
-    }
-    return start != len;
-}
-
-/* semver.parse. */
-static bool semver_parse(const char *v, size_t len, semver_t *sv)
-{
-    static const char zero[] = "0";
-    size_t n;
-    *sv = (semver_t){.shortfill = ""};
-    if (len == 0 || v[0] != 'v')
-        return false;
-    size_t i = 1;
-    if (!parse_int(v + i, len - i, &n))
-        return false;
-    sv->major = (str_t){v + i, n};
-    i += n;
-    if (i == len) {
-        sv->minor = sv->patch = (str_t){zero, 1};
-        sv->shortfill = ".0.0";
-        return true;
-    }
-    if (v[i] != '.' || !parse_int(v + i + 1, len - i - 1, &n))
-        return false;
-    sv->minor = (str_t){v + i + 1, n};
-    i += 1 + n;
-    if (i == len) {
-        sv->patch = (str_t){zero, 1};
-        sv->shortfill = ".0";
-        return true;
-    }
-    if (v[i] != '.' || !parse_int(v + i + 1, len - i - 1, &n))
-        return false;
-    sv->patch = (str_t){v + i + 1, n};
-    i += 1 + n;
-    if (i < len && v[i] == '-') {
-        if (!parse_prerelease(v + i, len - i, &n))
-            return false;
-        sv->prerelease = (str_t){v + i, n};
-        i += n;
-    }
-    if (i < len && v[i] == '+') {
-        if (!parse_build(v + i, len - i))
-            return false;
-        sv->build = (str_t){v + i, len - i};
-        i = len;
-    }
-    return i == len;
-}
-
-bool semver_is_valid(const char *v)
-{
-    assert(v != NULL);
-    semver_t sv;
-    return semver_parse(v, strlen(v), &sv);
-}
-
-bool semver_is_canonical(const char *v)
-{
-    assert(v != NULL);
-    semver_t sv;
-    return semver_parse(v, strlen(v), &sv) && sv.shortfill[0] == '\0' && sv.build.len == 0;
-}
-
-bool semver_is_prerelease(const char *v)
-{
-    assert(v != NULL);
-    semver_t sv;
-    return semver_parse(v, strlen(v), &sv) && sv.prerelease.len > 0;
-}
-
-/* Decimals without leading zeros: the longer is larger. */
-static int compare_int(str_t x, str_t y)
-{
-    if (x.len != y.len)
-        return x.len < y.len ? -1 : 1;
-    int c = memcmp(x.p, y.p, x.len);
-    return (c > 0) - (c < 0);
-}
-
-static bool is_num(const char *v, size_t len)
-{
-    for (size_t i = 0; i < len; i++)
-        if (!is_digit(v[i]))
-            return false;
-    return true;
-}
-
-/* semver.comparePrerelease: no prerelease sorts last; identifiers compare numerically when
- * both are numbers, numbers before words, words in ASCII order; a longer list wins ties. */
-static int compare_prerelease(str_t x, str_t y)
-{
-    if (x.len == y.len && memcmp(x.p, y.p, x.len) == 0)
-        return 0;
-    if (x.len == 0)
-        return 1;
-    if (y.len == 0)
-        return -1;
-    size_t i = 0, j = 0;
-    while (i < x.len && j < y.len) {
-        i++; /* skip '-' or '.' */
-        j++;
-        size_t ie = i, je = j;
-        while (ie < x.len && x.p[ie] != '.')
-            ie++;
-        while (je < y.len && y.p[je] != '.')
-            je++;
-        str_t dx = {x.p + i, ie - i}, dy = {y.p + j, je - j};
-        i = ie;
-        j = je;
-        if (dx.len == dy.len && memcmp(dx.p, dy.p, dx.len) == 0)
-            continue;
-        bool nx = is_num(dx.p, dx.len), ny = is_num(dy.p, dy.len);
-        if (nx != ny)
-            return nx ? -1 : 1;
-        if (nx && dx.len != dy.len)
-            return dx.len < dy.len ? -1 : 1;
-        size_t m = dx.len < dy.len ? dx.len : dy.len;
-        int c = memcmp(dx.p, dy.p, m);
-        if (c != 0)
-            return c < 0 ? -1 : 1;
-        return dx.len < dy.len ? -1 : 1;
-    }
-    return i == x.len ? -1 : 1;
-}
-
-int semver_compare(const char *a, const char *b)
-{
-    assert(a != NULL && b != NULL);
-    semver_t va, vb;
-    bool oka = semver_parse(a, strlen(a), &va), okb = semver_parse(b, strlen(b), &vb);
-    if (!oka || !okb)
-        return oka == okb ? 0 : oka ? 1 : -1;
-    int c = compare_int(va.major, vb.major);
-    if (c == 0)
-        c = compare_int(va.minor, vb.minor);
-    if (c == 0)
-        c = compare_int(va.patch, vb.patch);
-    if (c == 0)
-        c = compare_prerelease(va.prerelease, vb.prerelease);
-    return c;
-}
-
-/* The tail of a pseudo-version: \d{14}-[A-Za-z0-9]+(\+[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?$ */
-static bool pseudo_tail(const char *v, size_t len)
-{
-    size_t i = 0;
-    for (; i < 14; i++)
-        if (i >= len || !is_digit(v[i]))
-            return false;
-    if (i >= len || v[i++] != '-')
-        return false;
-    size_t start = i;
-    while (i < len && is_alnum(v[i]))
-        i++;
-    if (i == start)
-        return false;
-    if (i == len)
-        return true;
-    if (v[i] != '+')
-        return false;
-    return parse_build(v + i, len - i);
-}
-
-/* pseudoVersionRE: ^v[0-9]+\.(0\.0-|\d+\.\d+-([^+]*\.)?0\.)\d{14}-[A-Za-z0-9]+(\+build)?$
- * The optional group is matched by trying each '.' it could end at before the first '+'. */
-static bool pseudo_match(const char *v, size_t len)
-{
-    size_t i = 1;
-    if (len == 0 || v[0] != 'v')
-        return false;
-    while (i < len && is_digit(v[i]))
-        i++;
-    if (i == 1 || i >= len || v[i] != '.')
-        return false;
-    i++;
-    if (len - i >= 4 && memcmp(v + i, "0.0-", 4) == 0 && pseudo_tail(v + i + 4, len - i - 4))
-        return true;
-    for (int part = 0; part < 2; part++) { /* \d+\.\d+- */
-        size_t start = i;
-        while (i < len && is_digit(v[i]))
-            i++;
-        if (i == start || i >= len || v[i] != (part == 0 ? '.' : '-'))
-            return false;
-        i++;
-    }
-    for (size_t q = i; q + 2 <= len; q++) {
-        if (q > i && v[q - 1] == '+')
-            break;
-        if (q > i && v[q - 1] != '.')
-            continue;
-        if (v[q] == '0' && v[q + 1] == '.' && pseudo_tail(v + q + 2, len - q - 2))
-            return true;
-    }
-    return false;
-}
-
-bool semver_is_pseudo(const char *v)
-{
-    assert(v != NULL);
-    size_t len = strlen(v), dashes = 0;
-    for (size_t i = 0; i < len; i++)
-        dashes += v[i] == '-';
-    semver_t sv;
-    return dashes >= 2 && semver_parse(v, len, &sv) && pseudo_match(v, len);
-}
-
 /* ---- module versions ---------------------------------------------------------------------- */
+
+static bool str_eq(str_t s, const char *lit)
+{
+    return s.len == strlen(lit) && memcmp(s.p, lit, s.len) == 0;
+}
 
 /* module.CheckPathMajor: does version v (valid semver) belong under the path suffix `major`? */
 static bool check_path_major(const char *v, size_t vlen, const semver_t *sv, path_major_t major, char *why)
@@ -859,8 +438,8 @@ static int check_module_version(const char *path, size_t plen, const char *v, si
     bool incompatible = str_eq(sv.build, "+incompatible");
     if (sv.shortfill[0] != '\0' || (sv.build.len > 0 && !incompatible)) {
         size_t keep = vlen - sv.build.len;
-        return cache_err_set(err, -EINVAL, "%s@%s: invalid version: not canonical (should be %.*s%s%s)", qp, qv,
-                             (int)keep, v, sv.shortfill, incompatible ? "+incompatible" : "");
+        return cache_err_set(err, -EINVAL, "%s@%s: invalid version: not canonical (should be %.*s%s%s)", qp,
+                             qv, (int)keep, v, sv.shortfill, incompatible ? "+incompatible" : "");
     }
     size_t prefix_len;
     path_major_t major;
@@ -869,15 +448,17 @@ static int check_module_version(const char *path, size_t plen, const char *v, si
         return cache_err_set(err, -EINVAL, "%s@%s: invalid version: %s", qp, qv, why);
     if (incompatible) {
         if (major.len > 0)
-            return cache_err_set(err, -EINVAL,
-                                 "%s@%s: invalid version: +incompatible suffix not allowed: module path includes a "
-                                 "major version suffix, so major version must match",
-                                 qp, qv);
+            return cache_err_set(
+                err, -EINVAL,
+                "%s@%s: invalid version: +incompatible suffix not allowed: module path includes a "
+                "major version suffix, so major version must match",
+                qp, qv);
         if (str_eq(sv.major, "0") || str_eq(sv.major, "1"))
-            return cache_err_set(err, -EINVAL,
-                                 "%s@%s: invalid version: +incompatible suffix not allowed: major version v%.*s is "
-                                 "compatible",
-                                 qp, qv, (int)sv.major.len, sv.major.p);
+            return cache_err_set(
+                err, -EINVAL,
+                "%s@%s: invalid version: +incompatible suffix not allowed: major version v%.*s is "
+                "compatible",
+                qp, qv, (int)sv.major.len, sv.major.p);
     }
     return 0;
 }
@@ -996,7 +577,8 @@ int modversion_unescape(const char *escaped, size_t len, char *out, size_t cap, 
     if (n < 0)
         return cache_err_set(err, n, "invalid escaped version %s", quote(q, sizeof q, escaped, len));
     if (!check_elem(out, (size_t)n, KIND_FILE, why)) {
-        cache_err_set(err, -EINVAL, "invalid escaped version %s: %s", quote(q, sizeof q, out, (size_t)n), why);
+        cache_err_set(err, -EINVAL, "invalid escaped version %s: %s", quote(q, sizeof q, out, (size_t)n),
+                      why);
         out[0] = '\0';
         return -EINVAL;
     }
@@ -1023,12 +605,13 @@ int modkey_make(modkey_kind_t kind, const char *module, const char *version, mod
         return rc;
     size_t mlen = strlen(module);
     if (mlen > MODKEY_MAX)
-        return cache_err_set(err, -EINVAL, "module path %s is longer than %d bytes", quote(q, sizeof q, module, mlen),
-                             MODKEY_MAX);
+        return cache_err_set(err, -EINVAL, "module path %s is longer than %d bytes",
+                             quote(q, sizeof q, module, mlen), MODKEY_MAX);
     int emlen = modpath_escape(module, out->esc_module, sizeof out->esc_module);
     if (emlen < 0) {
         memset(out, 0, sizeof *out);
-        return cache_err_set(err, -EINVAL, "module path %s is too long to escape", quote(q, sizeof q, module, mlen));
+        return cache_err_set(err, -EINVAL, "module path %s is too long to escape",
+                             quote(q, sizeof q, module, mlen));
     }
     memcpy(out->module, module, mlen + 1);
     out->kind = kind;
@@ -1045,7 +628,8 @@ int modkey_make(modkey_kind_t kind, const char *module, const char *version, mod
         char why[WHY_MAX];
         if (!utf8_valid(version, vlen) || !check_version_name(version, vlen, why)) {
             memset(out, 0, sizeof *out);
-            return cache_err_set(err, -EINVAL, "disallowed version string %s", quote(q, sizeof q, version, vlen));
+            return cache_err_set(err, -EINVAL, "disallowed version string %s",
+                                 quote(q, sizeof q, version, vlen));
         }
         if (kind == MODKEY_INFO) {
             /* A query (branch, commit, short semver) is fine for .info; only an exact,
@@ -1065,7 +649,8 @@ int modkey_make(modkey_kind_t kind, const char *module, const char *version, mod
             return cache_err_set(err, -EINVAL, "version %s is too long", quote(q, sizeof q, version, vlen));
         }
         memcpy(out->version, version, vlen + 1);
-        n = snprintf(out->escaped, sizeof out->escaped, "%s/@v/%s%s", out->esc_module, escv, kind_suffix[kind]);
+        n = snprintf(out->escaped, sizeof out->escaped, "%s/@v/%s%s", out->esc_module, escv,
+                     kind_suffix[kind]);
     }
     if (n < 0 || (size_t)n > MODKEY_MAX) {
         memset(out, 0, sizeof *out);
@@ -1130,7 +715,8 @@ int modkey_parse(const char *key, size_t len, modkey_t *out, cache_err_t *err)
         else if (has_suffix(ver, rest, ".zip", &ver_len))
             kind = MODKEY_ZIP;
         else
-            return cache_err_set(err, -EINVAL, "key %s: not list, .info, .mod or .zip", quote(q, sizeof q, key, len));
+            return cache_err_set(err, -EINVAL, "key %s: not list, .info, .mod or .zip",
+                                 quote(q, sizeof q, key, len));
         if (ver_len == 0)
             return cache_err_set(err, -EINVAL, "key %s: empty version", quote(q, sizeof q, key, len));
     } else {
@@ -1154,7 +740,8 @@ int modkey_parse(const char *key, size_t len, modkey_t *out, cache_err_t *err)
      * would be a bug here, and two spellings of one object must never both reach the store. */
     if (strlen(out->escaped) != len || memcmp(out->escaped, key, len) != 0) {
         memset(out, 0, sizeof *out);
-        return cache_err_set(err, -EINVAL, "key %s is not in canonical escaped form", quote(q, sizeof q, key, len));
+        return cache_err_set(err, -EINVAL, "key %s is not in canonical escaped form",
+                             quote(q, sizeof q, key, len));
     }
     return 0;
 }

@@ -3,9 +3,9 @@
  * modpath.h — Go's rules for module paths, versions and GOPROXY keys, in one place.
  *
  * Everything here mirrors golang.org/x/mod (module.CheckPath, CheckImportPath,
- * CheckFilePath, EscapePath/UnescapePath, EscapeVersion/UnescapeVersion, semver) so that
- * modfs accepts exactly what the go command accepts. A name that fails is rejected with a
- * reason and is never turned into a path on the local disk.
+ * CheckFilePath, EscapePath/UnescapePath, EscapeVersion/UnescapeVersion; semver in semver.h,
+ * included here) so that modfs accepts exactly what the go command accepts. A name that fails is
+ * rejected with a reason and is never turned into a path on the local disk.
  * All functions are pure and thread-safe.
  */
 #ifndef MODFS_MODPATH_H
@@ -15,6 +15,7 @@
 #include <stddef.h>
 
 #include "err.h"
+#include "semver.h"
 
 /* Longest escaped key accepted (module path + "/@v/" + version + ".info"). Go sets no hard
  * limit; 1024 keeps every key a valid file-name chain on Linux and in FUSE. */
@@ -65,12 +66,5 @@ int modpath_check_import(const char *path, cache_err_t *err);
 int modpath_check_file(const char *path, cache_err_t *err);
 /* module.Check: path valid, version canonical and compatible with the path's major suffix. */
 int modversion_check(const char *path, const char *version, cache_err_t *err);
-
-/* golang.org/x/mod/semver. */
-bool semver_is_valid(const char *v);
-bool semver_is_canonical(const char *v); /* semver.Canonical(v) == v (no "+meta" except +incompatible handled by module.Check) */
-int semver_compare(const char *a, const char *b); /* <0, 0, >0; invalid sorts before valid, as semver.Compare */
-bool semver_is_prerelease(const char *v);
-bool semver_is_pseudo(const char *v); /* module.IsPseudoVersion */
 
 #endif

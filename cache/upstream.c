@@ -13,8 +13,8 @@
  * share handle keeps DNS answers and TLS sessions across the pooled easy handles.
  *
  * The walk along the proxy list mirrors go's modfetch.TryProxies: after "URL," only 404/410 move
- * on, after "URL|" anything does; of several failures the first error that is not "not found"
- * wins, else the last "not found".
+ * on, after "URL|" anything does; of several failures the last one that is not "not found" wins,
+ * else the last "not found".
  */
 #include "upstream.h"
 
@@ -36,6 +36,7 @@
 #include <curl/curl.h>
 
 #include "log.h"
+#include "proxylist.h"
 
 #define UPSTREAM_USER_AGENT "modfs/0.1"
 #define UPSTREAM_MAX_REDIRECTS 10L
@@ -46,22 +47,6 @@
 #define UPSTREAM_DETAIL_MAX 200       /* bytes of an error body's first line shown in messages */
 #define UPSTREAM_BACKOFF_FIRST_MS 100L
 #define UPSTREAM_BACKOFF_MAX_MS 5000L
-
-typedef enum proxy_kind {
-    PROXY_URL,
-    PROXY_OFF,
-    PROXY_DIRECT,
-} proxy_kind_t;
-
-typedef struct upstream_proxy {
-    proxy_kind_t kind;
-    bool fall_back_on_error; /* the entry was followed by '|' */
-    bool https;
-    bool file;
-    char *base;  /* scheme://host/path without trailing '/' */
-    char *shown; /* base with any password replaced, for messages and logs */
-    char *file_dir; /* file:// only: the decoded local directory */
-} upstream_proxy_t;
 
 /* One attempt of one GET. Lives on the calling thread's stack; the transfer thread writes the
  * result fields until it sets done under upstream.mu, and never touches it afterwards. */
@@ -97,6 +82,7 @@ struct upstream {
     upstream_proxy_t *proxies;
     size_t nproxies;
     char *ca_file;
+    char *no_proxy;
     long connect_timeout_ms;
     long total_timeout_ms;
     int max_retries;
@@ -124,193 +110,6 @@ static void global_init(void)
     global_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
-/* ---- the proxy list ---- */
-
-static void proxy_dispose(upstream_proxy_t *p)
-{
-    free(p->base);
-    free(p->shown);
-    free(p->file_dir);
-}
-
-/* RFC 3986 scheme ":" at the start of s; returns the scheme length or 0. */
-static size_t url_scheme_len(const char *s)
-{
-    if (!isalpha((unsigned char)s[0]))
-        return 0;
-    size_t i = 1;
-    while (isalnum((unsigned char)s[i]) || s[i] == '+' || s[i] == '-' || s[i] == '.')
-        i++;
-    return s[i] == ':' ? i : 0;
-}
-
-static void strip_trailing_slashes(char *s)
-{
-    size_t n = strlen(s);
-    while (n > 0 && s[n - 1] == '/')
-        s[--n] = '\0';
-}
-
-/* Builds p->shown: the URL as curl renders it with the password replaced by "xxxxx", as go's
- * url.Redacted does; the plain base when there is no password. */
-static int proxy_redact(upstream_proxy_t *p, CURLU *h)
-{
-    char *password = NULL;
-    if (curl_url_get(h, CURLUPART_PASSWORD, &password, 0) != CURLUE_OK || password == NULL) {
-        p->shown = strdup(p->base);
-        return p->shown == NULL ? -ENOMEM : 0;
-    }
-    curl_free(password);
-    char *redacted = NULL;
-    if (curl_url_set(h, CURLUPART_PASSWORD, "xxxxx", 0) != CURLUE_OK ||
-        curl_url_get(h, CURLUPART_URL, &redacted, 0) != CURLUE_OK)
-        return -ENOMEM;
-    p->shown = strdup(redacted);
-    curl_free(redacted);
-    if (p->shown == NULL)
-        return -ENOMEM;
-    strip_trailing_slashes(p->shown);
-    return 0;
-}
-
-/* One URL entry of the list, as go's proxyList and newProxyRepo accept it. */
-static int proxy_url_parse(const char *s, size_t len, upstream_proxy_t *p, cache_err_t *err)
-{
-    char *entry = strndup(s, len);
-    if (entry == NULL)
-        return cache_err_set(err, -ENOMEM, "out of memory");
-    int rc = 0;
-    CURLU *h = NULL;
-    for (const char *c = entry; *c != '\0'; c++) {
-        if ((unsigned char)*c <= 0x20 || *c == 0x7f) {
-            rc = cache_err_set(err, -EINVAL, "invalid GOPROXY entry \"%s\": contains a space or control character",
-                               entry);
-            goto out;
-        }
-    }
-    /* go: a single word is reserved for built-in behaviour; a host name ("proxy.example.com",
-     * "127.0.0.1:8080") gets https://; a full URL or an absolute path is taken as it is. */
-    bool implicit = strpbrk(entry, ".:") != NULL && strstr(entry, ":/") == NULL && entry[0] != '/';
-    size_t slen = implicit ? 5 : url_scheme_len(entry);
-    if (asprintf(&p->base, "%s%s", implicit ? "https://" : "", entry) < 0) {
-        p->base = NULL;
-        rc = cache_err_set(err, -ENOMEM, "out of memory");
-        goto out;
-    }
-    if (slen == 0) {
-        rc = cache_err_set(err, -EINVAL, "invalid GOPROXY entry \"%s\": URL has no scheme", entry);
-        goto out;
-    }
-    for (size_t i = 0; i < slen; i++)
-        p->base[i] = (char)tolower((unsigned char)p->base[i]);
-    if (slen == 5 && strncmp(p->base, "https", 5) == 0) {
-        p->https = true;
-    } else if (slen == 4 && strncmp(p->base, "file", 4) == 0) {
-        p->file = true;
-    } else if (!(slen == 4 && strncmp(p->base, "http", 4) == 0)) {
-        rc = cache_err_set(err, -EINVAL, "invalid GOPROXY entry \"%s\": unsupported scheme \"%.*s\" (must be https, http or file)",
-                           entry, (int)slen, p->base);
-        goto out;
-    }
-    h = curl_url();
-    if (h == NULL) {
-        rc = cache_err_set(err, -ENOMEM, "out of memory");
-        goto out;
-    }
-    CURLUcode uc = curl_url_set(h, CURLUPART_URL, p->base, 0);
-    if (uc != CURLUE_OK) {
-        rc = cache_err_set(err, -EINVAL, "invalid GOPROXY entry \"%s\": %s", entry, curl_url_strerror(uc));
-        goto out;
-    }
-    char *part = NULL;
-    if (curl_url_get(h, CURLUPART_QUERY, &part, 0) == CURLUE_OK ||
-        curl_url_get(h, CURLUPART_FRAGMENT, &part, 0) == CURLUE_OK) {
-        curl_free(part);
-        rc = cache_err_set(err, -EINVAL, "invalid GOPROXY entry \"%s\": a proxy URL has no query or fragment", entry);
-        goto out;
-    }
-    strip_trailing_slashes(p->base);
-    if (p->file) {
-        char *dir = NULL;
-        if (curl_url_get(h, CURLUPART_PATH, &dir, CURLU_URLDECODE) != CURLUE_OK || dir == NULL) {
-            rc = cache_err_set(err, -EINVAL, "invalid GOPROXY entry \"%s\": no path", entry);
-            goto out;
-        }
-        p->file_dir = strdup(dir);
-        curl_free(dir);
-        if (p->file_dir == NULL) {
-            rc = cache_err_set(err, -ENOMEM, "out of memory");
-            goto out;
-        }
-        strip_trailing_slashes(p->file_dir);
-    }
-    if (proxy_redact(p, h) != 0)
-        rc = cache_err_set(err, -ENOMEM, "out of memory");
-out:
-    curl_url_cleanup(h);
-    free(entry);
-    return rc;
-}
-
-/* Splits the list on ',' and '|' as go's proxyList does; "off" and "direct" end it. */
-static int proxy_list_parse(const char *list, upstream_proxy_t **out, size_t *nout, cache_err_t *err)
-{
-    *out = NULL;
-    *nout = 0;
-    if (list == NULL || list[0] == '\0')
-        return cache_err_set(err, -EINVAL, "GOPROXY list is empty");
-    size_t cap = 1;
-    for (const char *c = list; *c != '\0'; c++)
-        cap += *c == ',' || *c == '|';
-    upstream_proxy_t *proxies = calloc(cap, sizeof *proxies);
-    if (proxies == NULL)
-        return cache_err_set(err, -ENOMEM, "out of memory");
-    size_t n = 0;
-    int rc = 0;
-    const char *p = list;
-    while (*p != '\0') {
-        size_t len = strcspn(p, ",|");
-        char sep = p[len];
-        const char *s = p, *e = p + len;
-        p = sep == '\0' ? e : e + 1;
-        while (s < e && isspace((unsigned char)*s))
-            s++;
-        while (e > s && isspace((unsigned char)e[-1]))
-            e--;
-        if (s == e)
-            continue;
-        upstream_proxy_t *entry = &proxies[n];
-        entry->fall_back_on_error = sep == '|';
-        if (e - s == 3 && memcmp(s, "off", 3) == 0) {
-            entry->kind = PROXY_OFF;
-            n++;
-            break;
-        }
-        if (e - s == 6 && memcmp(s, "direct", 6) == 0) {
-            entry->kind = PROXY_DIRECT;
-            n++;
-            break;
-        }
-        entry->kind = PROXY_URL;
-        n++;
-        rc = proxy_url_parse(s, (size_t)(e - s), entry, err);
-        if (rc != 0)
-            goto fail;
-    }
-    if (n == 0) {
-        rc = cache_err_set(err, -EINVAL, "GOPROXY list \"%s\" contains no entries", list);
-        goto fail;
-    }
-    *out = proxies;
-    *nout = n;
-    return 0;
-fail:
-    for (size_t i = 0; i < n; i++)
-        proxy_dispose(&proxies[i]);
-    free(proxies);
-    return rc;
-}
-
 /* ---- keys ---- */
 
 /* What go's url.PathEscape leaves alone in a path segment, plus '/' which go's proxy client puts
@@ -332,7 +131,8 @@ static int key_escape(const char *key, char *out, size_t cap, cache_err_t *err)
     for (;;) {
         size_t n = strcspn(seg, "/");
         if (n == 0 || (n == 1 && seg[0] == '.') || (n == 2 && seg[0] == '.' && seg[1] == '.'))
-            return cache_err_set(err, -EINVAL, "upstream key \"%s\": empty, \".\" or \"..\" path element", key);
+            return cache_err_set(err, -EINVAL, "upstream key \"%s\": empty, \".\" or \"..\" path element",
+                                 key);
         if (seg[n] == '\0')
             break;
         seg += n + 1;
@@ -513,6 +313,7 @@ static CURLcode easy_configure(upstream_t *u, CURL *e, transfer_t *t)
         /* What go's net/http asks for, so an upstream answers us as it answers go; curl decodes,
          * the fd gets the decoded bytes. */
         SET(CURLOPT_ACCEPT_ENCODING, "gzip");
+        SET(CURLOPT_NOPROXY, u->no_proxy);
         SET(CURLOPT_SSL_VERIFYPEER, 1L);
         SET(CURLOPT_SSL_VERIFYHOST, 2L);
         if (u->ca_file != NULL)
@@ -613,29 +414,36 @@ static void transfer_run(upstream_t *u, transfer_t *t)
 
 /* ---- judging an attempt ---- */
 
+/* Reason phrases for answers without one (HTTP/2 has none), as go's http.StatusText. */
 static const char *status_text(long status)
 {
-    switch (status) {
-    case 200: return "OK";
-    case 204: return "No Content";
-    case 206: return "Partial Content";
-    case 301: return "Moved Permanently";
-    case 302: return "Found";
-    case 304: return "Not Modified";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 410: return "Gone";
-    case 429: return "Too Many Requests";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    default: return "";
-    }
+    static const struct {
+        long status;
+        const char *text;
+    } texts[] = {
+        {200, "OK"},
+        {204, "No Content"},
+        {206, "Partial Content"},
+        {301, "Moved Permanently"},
+        {302, "Found"},
+        {304, "Not Modified"},
+        {400, "Bad Request"},
+        {401, "Unauthorized"},
+        {403, "Forbidden"},
+        {404, "Not Found"},
+        {405, "Method Not Allowed"},
+        {410, "Gone"},
+        {429, "Too Many Requests"},
+        {500, "Internal Server Error"},
+        {501, "Not Implemented"},
+        {502, "Bad Gateway"},
+        {503, "Service Unavailable"},
+        {504, "Gateway Timeout"},
+    };
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
+        if (texts[i].status == status)
+            return texts[i].text;
+    return "";
 }
 
 static bool status_is_transient(long status)
@@ -651,7 +459,8 @@ static void transfer_detail(const transfer_t *t, char *out, size_t cap)
     if (strncasecmp(t->content_type, "text/plain", 10) != 0)
         return;
     size_t o = 0;
-    for (size_t i = 0; i < t->detail_len && t->detail[i] != '\n' && t->detail[i] != '\r' && o + 1 < cap; i++) {
+    for (size_t i = 0; i < t->detail_len && t->detail[i] != '\n' && t->detail[i] != '\r' && o + 1 < cap;
+         i++) {
         unsigned char c = (unsigned char)t->detail[i];
         out[o++] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
     }
@@ -731,7 +540,8 @@ static int transfer_judge(transfer_t *t, const char *shown, bool *transient, cac
         return cache_err_set(err, -EFBIG, "upstream %s: body larger than %llu bytes", shown,
                              (unsigned long long)t->max_bytes);
     if (t->write_errno != 0)
-        return cache_err_set(err, -t->write_errno, "upstream %s: writing the body: %s", shown, strerror(t->write_errno));
+        return cache_err_set(err, -t->write_errno, "upstream %s: writing the body: %s", shown,
+                             strerror(t->write_errno));
     /* Redirect and TLS failures leave a 3xx or no status; they explain themselves better than it. */
     bool transport_first = t->code == CURLE_TOO_MANY_REDIRECTS || t->code == CURLE_UNSUPPORTED_PROTOCOL;
     if (!transport_first && t->status != 0 && t->status != 200) {
@@ -739,8 +549,10 @@ static int transfer_judge(transfer_t *t, const char *shown, bool *transient, cac
         return transfer_status_error(t, shown, err);
     }
     if (t->code == CURLE_OK) {
-        if (transfer_is_payload(t))
+        if (transfer_is_payload(t)) {
+            t->status = 200; /* file:// has none; report what an HTTP proxy would have said */
             return 0;
+        }
         return cache_err_set(err, -EIO, "upstream %s: no HTTP status", shown);
     }
     if (t->code == CURLE_FILE_COULDNT_READ_FILE) {
@@ -786,8 +598,8 @@ static void sleep_ms(long ms)
 }
 
 /* GET one URL, retrying transient failures. */
-static int fetch_url(upstream_t *u, const upstream_proxy_t *p, const char *key, const char *url, const char *shown,
-                     int fd, uint64_t max_bytes, upstream_result_t *res, cache_err_t *err)
+static int fetch_url(upstream_t *u, const upstream_proxy_t *p, const char *key, const char *url,
+                     const char *shown, int fd, uint64_t max_bytes, upstream_result_t *res, cache_err_t *err)
 {
     assert(err != NULL);
     snprintf(res->url, sizeof res->url, "%s", shown);
@@ -870,6 +682,15 @@ int upstream_new(const upstream_config_t *cfg, upstream_t **out, cache_err_t *er
             goto fail;
         }
     }
+    /* http_proxy and friends are honoured (curl reads them), except for loopback, as in go. */
+    const char *np = getenv("no_proxy");
+    if (np == NULL || np[0] == '\0')
+        np = getenv("NO_PROXY");
+    if (asprintf(&u->no_proxy, "%s%slocalhost,127.0.0.0/8,::1", np ? np : "", np && np[0] ? "," : "") < 0) {
+        u->no_proxy = NULL;
+        rc = cache_err_set(err, -ENOMEM, "out of memory");
+        goto fail;
+    }
     u->connect_timeout_ms = cfg->connect_timeout_ms > 0 ? cfg->connect_timeout_ms : 10000;
     u->total_timeout_ms = cfg->total_timeout_ms > 0 ? cfg->total_timeout_ms : 300000;
     u->max_retries = cfg->max_retries < 0 ? UPSTREAM_DEFAULT_RETRIES : cfg->max_retries;
@@ -928,6 +749,7 @@ void upstream_free(upstream_t *u)
         proxy_dispose(&u->proxies[i]);
     free(u->proxies);
     free(u->ca_file);
+    free(u->no_proxy);
     for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
         pthread_mutex_destroy(&u->share_locks[i]);
     pthread_mutex_destroy(&u->mu);
@@ -969,14 +791,17 @@ int upstream_fetch(upstream_t *u, const char *escaped_key, int fd, uint64_t max_
                 snprintf(best_err.msg + n, sizeof best_err.msg - n,
                          " (GOPROXY \"direct\" skipped: modfs does not fetch modules from version control)");
             } else {
-                best_rc = cache_err_set(&best_err, -ENOENT,
-                                        "GOPROXY \"direct\" is not supported: modfs does not fetch modules from "
-                                        "version control");
+                best_rc =
+                    cache_err_set(&best_err, -ENOENT,
+                                  "GOPROXY \"direct\" is not supported: modfs does not fetch modules from "
+                                  "version control");
             }
             break;
         } else {
             char *url = NULL, *shown = NULL;
-            if (asprintf(&url, "%s/%s", p->base, path) < 0 || asprintf(&shown, "%s/%s", p->shown, path) < 0) {
+            if (asprintf(&url, "%s/%s", p->base, path) < 0)
+                return cache_err_set(err, -ENOMEM, "out of memory");
+            if (asprintf(&shown, "%s/%s", p->shown, path) < 0) {
                 free(url);
                 return cache_err_set(err, -ENOMEM, "out of memory");
             }

@@ -5,8 +5,8 @@
  * The proxy list has go's syntax: "URL1,URL2" moves on only after 404/410, "URL1|URL2" after
  * any error, "off" fails every fetch as not found ("module lookup disabled by GOPROXY=off"),
  * "direct" is not supported (modfs is a proxy, not a VCS client) and ends the list like "off".
- * Connections are shared between threads (HTTP/2 multiplexing and keep-alive through a
- * curl share handle), TLS is verified, transient failures (connect errors, timeouts, 429, 5xx)
+ * Connections are shared between threads (HTTP/2 multiplexing and keep-alive: every transfer runs
+ * on one curl multi handle), TLS is verified, transient failures (connect errors, timeouts, 429, 5xx)
  * are retried a bounded number of times with exponential backoff.
  */
 #ifndef MODFS_UPSTREAM_H

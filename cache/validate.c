@@ -95,8 +95,8 @@ static bool time_normalize(const char *s, size_t len, char out[TIME_MAX + 1], co
         frac_len = 9;
     while (frac_len > 0 && s[frac_start + frac_len - 1] == '0')
         frac_len--;
-    int n = snprintf(out, TIME_MAX + 1, "%.19s%s%.*s%s", s, frac_len ? "." : "", (int)frac_len, s + frac_start,
-                     utc ? "Z" : s + i);
+    int n = snprintf(out, TIME_MAX + 1, "%.19s%s%.*s%s", s, frac_len ? "." : "", (int)frac_len,
+                     s + frac_start, utc ? "Z" : s + i);
     assert(n > 0 && n <= TIME_MAX);
     (void)n;
     return true;
@@ -125,12 +125,14 @@ static bool json_key_folds_to(const char *key, size_t len, const char *field)
     size_t i = 0;
     for (const char *f = field; *f; f++) {
         char c = (char)(*f | 0x20); /* field names here are ASCII letters */
-        if (i < len && (key[i] | 0x20) == c && ((key[i] >= 'a' && key[i] <= 'z') || (key[i] >= 'A' && key[i] <= 'Z'))) {
+        if (i < len && (key[i] | 0x20) == c &&
+            ((key[i] >= 'a' && key[i] <= 'z') || (key[i] >= 'A' && key[i] <= 'Z'))) {
             i++;
-        } else if (c == 's' && i + 1 < len && (unsigned char)key[i] == 0xc5 && (unsigned char)key[i + 1] == 0xbf) {
+        } else if (c == 's' && i + 1 < len && (unsigned char)key[i] == 0xc5 &&
+                   (unsigned char)key[i + 1] == 0xbf) {
             i += 2;
-        } else if (c == 'k' && i + 2 < len && (unsigned char)key[i] == 0xe2 && (unsigned char)key[i + 1] == 0x84 &&
-                   (unsigned char)key[i + 2] == 0xaa) {
+        } else if (c == 'k' && i + 2 < len && (unsigned char)key[i] == 0xe2 &&
+                   (unsigned char)key[i + 1] == 0x84 && (unsigned char)key[i + 2] == 0xaa) {
             i += 3;
         } else {
             return false;
@@ -181,7 +183,8 @@ int validate_info(const uint8_t *body, size_t len, const char *module, const cha
         cache_err_set(err, rc, "invalid .info: not a JSON object");
         goto out;
     }
-    if ((rc = json_field(root, "Version", &jversion, err)) < 0 || (rc = json_field(root, "Time", &jtime, err)) < 0)
+    if ((rc = json_field(root, "Version", &jversion, err)) < 0 ||
+        (rc = json_field(root, "Time", &jtime, err)) < 0)
         goto out;
     rc = -EINVAL;
 
@@ -208,7 +211,8 @@ int validate_info(const uint8_t *body, size_t len, const char *module, const cha
     }
     rc = -EINVAL;
     if (want_version != NULL && strcmp(version, want_version) != 0) {
-        cache_err_set(err, rc, "invalid .info: proxy returned info for version %.*s instead of requested version %.*s",
+        cache_err_set(err, rc,
+                      "invalid .info: proxy returned info for version %.*s instead of requested version %.*s",
                       100, version, 100, want_version);
         goto out;
     }

@@ -21,7 +21,8 @@
  * want_version is not NULL the Version must equal it (go rejects "proxy returned info for version X
  * instead of requested version"). Writes to out the form go's json.Marshal gives
  * ({"Version":"v1.2.3","Time":"2019-01-01T00:00:00Z"}, no newline, Origin dropped), so the go
- * command never rewrites it in GOMODCACHE. Returns 0 or -EINVAL with err.
+ * command never rewrites it in GOMODCACHE. out is reset first; on failure it is left empty.
+ * Returns 0, -EINVAL with err, or -ENOMEM.
  */
 int validate_info(const uint8_t *body, size_t len, const char *module, const char *want_version, buf_t *out,
                   cache_err_t *err);

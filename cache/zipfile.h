@@ -46,7 +46,8 @@ typedef struct zipfile {
  * module.CheckFilePath; no duplicates, no case-fold collisions, no name both file and directory;
  * go.mod only at the root; total uncompressed ≤ 500 MiB, go.mod and LICENSE ≤ 16 MiB; methods
  * store/deflate only; every member inflated and checked against its declared size and CRC-32;
- * local headers consistent with the central directory. Computes h1 over the inflated members.
+ * local headers consistent with the central directory. Computes h1 over the inflated entries:
+ * like dirhash.HashZip, directory entries (which are not in members[]) count as empty files.
  * On success fills *out (caller disposes). On failure returns -EINVAL (or -ENOMEM) with err naming
  * the entry and the rule, and *out is left empty.
  */

@@ -232,10 +232,14 @@ void fs_dirlist_finish(fs_dirlist_t *l);
 void fs_dirlist_dispose(fs_dirlist_t *l);
 
 /* ---- attr.c: attributes and entry replies ---- */
-/* The attributes of node; fd >= 0 is an open write-area file to fstat. Returns 0 or -errno. */
-int fs_attr_get(fs_mount_t *m, fs_node_t *node, int fd, struct stat *st, double *timeout);
+/*
+ * The attributes of node; fd >= 0 is an open write-area file to fstat. Objects that change
+ * upstream (list, @latest) are asked of the store each time, with flags as fs_layout_resolve.
+ * Returns 0 or -errno.
+ */
+int fs_attr_get(fs_mount_t *m, fs_node_t *node, int fd, int flags, struct stat *st, double *timeout);
 /* Fills e for a published node (ino, attributes, timeouts). */
-int fs_attr_entry(fs_mount_t *m, fs_node_t *node, struct fuse_entry_param *e);
+int fs_attr_entry(fs_mount_t *m, fs_node_t *node, int flags, struct fuse_entry_param *e);
 
 /* ---- lookup.c ---- */
 /*

@@ -1,1 +1,327 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * mount.c — the mount's life: checks, the FUSE session, the loop thread, start and stop.
+ *
+ * libfuse's multi-threaded loop runs on a thread of its own, so fs_mount_start returns and the
+ * caller keeps its thread for signals. The pool is allowed many threads (64 by default)
+ * because a lookup of a module the store lacks blocks its thread on upstream; cache hits must
+ * not queue behind it. Stopping unmounts: the kernel then ends the connection, every worker's
+ * read of /dev/fuse fails with ENODEV and the loop returns on its own. A mount still in use
+ * is forced (MNT_FORCE aborts a FUSE connection) rather than left waiting, since the process
+ * is going away. No signal handlers are installed: the caller blocks the signals and waits
+ * for them itself, and the loop threads inherit that mask.
+ *
+ * A mountpoint left behind by a killed modfs answers stat with ENOTCONN; that is reported
+ * with the command that clears it, before anything else is touched.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fs_i.h"
+#include "log.h"
+
+extern char **environ;
+
+static void fs_fuse_log(enum fuse_log_level level, const char *fmt, va_list ap)
+{
+    log_level_t l = level <= FUSE_LOG_ERR ? LOG_LEVEL_ERROR
+                    : level <= FUSE_LOG_WARNING ? LOG_LEVEL_WARN
+                    : level <= FUSE_LOG_INFO ? LOG_LEVEL_INFO
+                                             : LOG_LEVEL_DEBUG;
+    if (l > log_threshold)
+        return;
+    char line[1024];
+    vsnprintf(line, sizeof(line), fmt, ap);
+    size_t n = strlen(line);
+    while (n > 0 && line[n - 1] == '\n')
+        line[--n] = '\0';
+    log_write(l, "fuse: %s", line);
+}
+
+static void fs_op_init(void *userdata, struct fuse_conn_info *conn)
+{
+    (void)userdata;
+    /* One read at a time per open file, in increasing offset order: a member reader then
+     * inflates each file once, front to back, instead of restarting when two readahead
+     * requests of one file are served out of order by two threads. Different files are
+     * still read in parallel. */
+    conn->want &= ~FUSE_CAP_ASYNC_READ;
+    if (conn->capable & FUSE_CAP_PARALLEL_DIROPS)
+        conn->want |= FUSE_CAP_PARALLEL_DIROPS;
+}
+
+static const struct fuse_lowlevel_ops fs_ops = {
+    .init = fs_op_init,
+    .lookup = fs_op_lookup,
+    .forget = fs_op_forget,
+    .forget_multi = fs_op_forget_multi,
+    .getattr = fs_op_getattr,
+    .setattr = fs_op_setattr,
+    .open = fs_op_open,
+    .read = fs_op_read,
+    .release = fs_op_release,
+    .opendir = fs_op_opendir,
+    .readdir = fs_op_readdir,
+    .readdirplus = fs_op_readdirplus,
+    .releasedir = fs_op_releasedir,
+    .create = fs_op_create,
+    .mknod = fs_op_mknod,
+    .mkdir = fs_op_mkdir,
+    .unlink = fs_op_unlink,
+    .rmdir = fs_op_rmdir,
+    .rename = fs_op_rename,
+    .write = fs_op_write,
+    .flush = fs_op_flush,
+    .fsync = fs_op_fsync,
+    .statfs = fs_op_statfs,
+};
+
+static int fs_mkdir_p(const char *dir)
+{
+    char buf[PATH_MAX];
+    size_t len = strlen(dir);
+    if (len == 0 || len >= sizeof(buf))
+        return -ENAMETOOLONG;
+    memcpy(buf, dir, len + 1);
+    for (size_t i = 1; i <= len; i++) {
+        if (buf[i] != '/' && buf[i] != '\0')
+            continue;
+        char c = buf[i];
+        buf[i] = '\0';
+        if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+            return -errno;
+        buf[i] = c;
+    }
+    return 0;
+}
+
+/* Larger readahead on the mount's bdi: best effort, root only. */
+static void fs_tune_readahead(fs_mount_t *m)
+{
+    char path[128], val[16];
+    snprintf(path, sizeof(path), "/sys/class/bdi/%u:%u/read_ahead_kb", major(m->dev), minor(m->dev));
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0) {
+        LOG_D("fs: %s: %s", path, strerror(errno));
+        return;
+    }
+    int n = snprintf(val, sizeof(val), "%d", FS_READ_AHEAD_KB);
+    if (write(fd, val, (size_t)n) != n)
+        LOG_D("fs: %s: %s", path, strerror(errno));
+    close(fd);
+}
+
+static void *fs_loop_main(void *arg)
+{
+    fs_mount_t *m = arg;
+    m->loop_rc = fuse_session_loop_mt(m->se, m->loop_cfg);
+    if (m->loop_rc != 0)
+        LOG_D("fs: FUSE loop ended with %d", m->loop_rc);
+    return NULL;
+}
+
+/* Runs `fusermount3 -u [-z] -q -- dir` (the way a non-root owner unmounts). */
+static int fs_fusermount_unmount(const char *dir, bool lazy)
+{
+    char *argv[8];
+    int n = 0;
+    argv[n++] = "fusermount3";
+    argv[n++] = "-u";
+    argv[n++] = "-q";
+    if (lazy)
+        argv[n++] = "-z";
+    argv[n++] = "--";
+    argv[n++] = (char *)dir;
+    argv[n] = NULL;
+    pid_t pid;
+    int status;
+    if (posix_spawnp(&pid, "fusermount3", NULL, NULL, argv, environ) != 0)
+        return -ENOENT;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EBUSY;
+}
+
+static void fs_unmount(fs_mount_t *m)
+{
+    if (!m->mounted)
+        return;
+    m->mounted = false;
+    if (geteuid() == 0) {
+        if (umount2(m->mountpoint, UMOUNT_NOFOLLOW) == 0 || errno == EINVAL || errno == ENOENT)
+            return;
+        LOG_W("fs: %s is busy; aborting the FUSE connection", m->mountpoint);
+        umount2(m->mountpoint, MNT_FORCE | UMOUNT_NOFOLLOW);
+        umount2(m->mountpoint, MNT_DETACH | UMOUNT_NOFOLLOW);
+        return;
+    }
+    if (fs_fusermount_unmount(m->mountpoint, false) == 0)
+        return;
+    LOG_W("fs: %s is busy; detaching it, the loop ends when its last user leaves", m->mountpoint);
+    fs_fusermount_unmount(m->mountpoint, true);
+}
+
+static void fs_mount_free(fs_mount_t *m)
+{
+    if (m->se) {
+        fs_unmount(m);
+        if (m->loop_started)
+            pthread_join(m->loop_thread, NULL);
+        /* The connection is gone: this closes /dev/fuse and finds nothing left to unmount. */
+        fuse_session_unmount(m->se);
+        fuse_session_destroy(m->se);
+    }
+    if (m->loop_cfg)
+        fuse_loop_cfg_destroy(m->loop_cfg);
+    fs_handles_dispose(m);
+    fs_table_dispose(m);
+    pthread_mutex_destroy(&m->handles_lock);
+    if (m->write_fd >= 0)
+        close(m->write_fd);
+    free(m->mountpoint);
+    free(m->write_dir);
+    free(m);
+}
+
+/* realpath of an existing directory, for the nesting check. */
+static int fs_same_or_below(const char *inner, const char *outer)
+{
+    char a[PATH_MAX], b[PATH_MAX];
+    if (!realpath(inner, a) || !realpath(outer, b))
+        return 0;
+    size_t bl = strlen(b);
+    return strncmp(a, b, bl) == 0 && (a[bl] == '\0' || a[bl] == '/' || bl == 1);
+}
+
+int fs_mount_start(cache_t *cache, const fs_config_t *cfg, fs_mount_t **out, cache_err_t *err)
+{
+    struct stat st;
+    int rc;
+
+    *out = NULL;
+    if (!cache || !cfg || !cfg->mountpoint || !cfg->mountpoint[0] || !cfg->write_dir || !cfg->write_dir[0])
+        return cache_err_set(err, -EINVAL, "fs: mountpoint and write_dir are required");
+
+    if (stat(cfg->mountpoint, &st) < 0) {
+        rc = -errno;
+        if (rc == -ENOTCONN)
+            return cache_err_set(err, rc,
+                                 "mountpoint %s is a dead FUSE mount (its modfs was killed); clear it with: "
+                                 "fusermount3 -u %s",
+                                 cfg->mountpoint, cfg->mountpoint);
+        return cache_err_set(err, rc, "mountpoint %s: %s", cfg->mountpoint, strerror(-rc));
+    }
+    if (!S_ISDIR(st.st_mode))
+        return cache_err_set(err, -ENOTDIR, "mountpoint %s is not a directory", cfg->mountpoint);
+    if ((rc = fs_mkdir_p(cfg->write_dir)) < 0)
+        return cache_err_set(err, rc, "write dir %s: %s", cfg->write_dir, strerror(-rc));
+    if (fs_same_or_below(cfg->write_dir, cfg->mountpoint))
+        return cache_err_set(err, -EINVAL, "write dir %s must not be inside the mountpoint %s", cfg->write_dir,
+                             cfg->mountpoint);
+
+    fs_mount_t *m = calloc(1, sizeof(*m));
+    if (!m)
+        return cache_err_set(err, -ENOMEM, "fs: out of memory");
+    m->write_fd = -1;
+    m->handles.next = m->handles.prev = &m->handles;
+    pthread_mutex_init(&m->handles_lock, NULL);
+    m->cache = cache;
+    m->uid = getuid();
+    m->gid = getgid();
+    m->as_root = geteuid() == 0;
+    m->start_time = (int64_t)time(NULL);
+    m->list_ttl = cfg->list_ttl_s ? cfg->list_ttl_s : CACHE_DEFAULT_LIST_TTL_S;
+    m->notfound_ttl = cfg->notfound_ttl_s ? cfg->notfound_ttl_s : CACHE_DEFAULT_NOTFOUND_TTL_S;
+    atomic_init(&m->next_ino, FUSE_ROOT_ID + 1);
+    m->mountpoint = realpath(cfg->mountpoint, NULL);
+    m->write_dir = strdup(cfg->write_dir);
+    if (!m->mountpoint || !m->write_dir) {
+        rc = cache_err_set(err, -ENOMEM, "fs: out of memory");
+        goto fail;
+    }
+    m->write_fd = open(cfg->write_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (m->write_fd < 0) {
+        rc = -errno;
+        cache_err_set(err, rc, "write dir %s: %s", cfg->write_dir, strerror(-rc));
+        goto fail;
+    }
+    if ((rc = fs_table_init(m)) < 0) {
+        cache_err_set(err, rc, "fs: out of memory");
+        goto fail;
+    }
+
+    fuse_set_log_func(fs_fuse_log);
+    char opts[128];
+    snprintf(opts, sizeof(opts), "default_permissions,fsname=modfs,subtype=modfs%s",
+             cfg->allow_other ? ",allow_other" : "");
+    char *argv[] = {"modfs", "-o", opts, cfg->debug ? "-d" : NULL, NULL};
+    struct fuse_args args = FUSE_ARGS_INIT(cfg->debug ? 4 : 3, argv);
+    m->se = fuse_session_new(&args, &fs_ops, sizeof(fs_ops), m);
+    fuse_opt_free_args(&args);
+    if (!m->se) {
+        rc = cache_err_set(err, -EINVAL, "fs: cannot create the FUSE session (options: %s)", opts);
+        goto fail;
+    }
+    if (fuse_session_mount(m->se, m->mountpoint) != 0) {
+        rc = cache_err_set(err, -EIO, "fs: cannot mount on %s (is /dev/fuse there%s?)", m->mountpoint,
+                           cfg->allow_other ? "; for allow_other as non-root, user_allow_other in /etc/fuse.conf" : "");
+        goto fail;
+    }
+    m->mounted = true;
+
+    m->loop_cfg = fuse_loop_cfg_create();
+    if (!m->loop_cfg) {
+        rc = cache_err_set(err, -ENOMEM, "fs: out of memory");
+        goto fail;
+    }
+    fuse_loop_cfg_set_max_threads(m->loop_cfg, cfg->max_threads > 0 ? (unsigned)cfg->max_threads
+                                                                     : FS_DEFAULT_MAX_THREADS);
+    fuse_loop_cfg_set_clone_fd(m->loop_cfg, 0);
+
+    /* The loop's threads take this thread's mask: keep the stop signals off them. */
+    sigset_t block, old;
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGHUP);
+    sigaddset(&block, SIGQUIT);
+    pthread_sigmask(SIG_BLOCK, &block, &old);
+    rc = -pthread_create(&m->loop_thread, NULL, fs_loop_main, m);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc < 0) {
+        cache_err_set(err, rc, "fs: cannot start the FUSE loop: %s", strerror(-rc));
+        goto fail;
+    }
+    m->loop_started = true;
+    /* Only now: a stat of the mount waits for the loop to answer INIT and GETATTR. */
+    if (stat(m->mountpoint, &st) == 0)
+        m->dev = st.st_dev;
+    if (m->as_root)
+        fs_tune_readahead(m);
+    LOG_I("fs: mounted on %s (writes kept in %s)", m->mountpoint, m->write_dir);
+    *out = m;
+    return 0;
+
+fail:
+    fs_mount_free(m);
+    return rc;
+}
+
+void fs_mount_stop(fs_mount_t *m)
+{
+    if (!m)
+        return;
+    fs_mount_free(m);
+}

@@ -18,6 +18,7 @@
 #include <h2o.h>
 
 #include "http.h"
+#include "log.h"
 
 /* ---- routes (route.c) ---- */
 

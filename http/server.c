@@ -1,1 +1,301 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * server.c — starting and stopping the front: listeners, loop threads, shutdown.
+ *
+ * One h2o_globalconf_t (and SSL_CTX) shared read-only; per thread an evloop, an h2o_context_t,
+ * an accept socket per listener (a dup of the shared listening fd) and two receivers on the
+ * context's multithread queue: finished fetches, and the stop message.
+ *
+ * Stopping is graceful and bounded: each loop closes its listeners, sends HTTP/2 GOAWAY, turns
+ * its keep-alive and handshake timeouts down to zero so idle connections go at once, and keeps
+ * running until its connections and hand-offs are finished or HTTP_DRAIN_MS have passed. Then
+ * the fetch workers are stopped (their last results still come back to the loops), and every
+ * loop is torn down. A loop that missed the deadline still holds live connections that h2o
+ * cannot tear down from outside; it is abandoned with a warning (the process is exiting anyway)
+ * rather than freed under them.
+ */
+#include "http_i.h"
+
+#include <errno.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define HTTP_DRAIN_MS 10000
+#define HTTP_FETCH_WORKERS_DEFAULT 8
+#define HTTP_FETCH_QUEUE_MAX 4096
+/* POST bodies are never read; h2o buffers a request body before the handler sees it, so keep
+ * what a client can make it buffer small (larger gets 413 from h2o). */
+#define HTTP_MAX_REQUEST_BODY (64 * 1024)
+
+static size_t cpu_count(void)
+{
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0)
+        return (size_t)CPU_COUNT(&set);
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (size_t)n : 1;
+}
+
+static bool timeout_idle(h2o_timeout_t *to)
+{
+    return h2o_linklist_is_empty(&to->_entries);
+}
+
+/* Nothing left on this loop that h2o_context_dispose would trip over. */
+static bool thread_is_idle(http_thread_t *t)
+{
+    h2o_context_t *c = &t->ctx;
+    return t->jobs_pending == 0 && h2o_linklist_is_empty(&c->http1._conns) &&
+           h2o_linklist_is_empty(&c->http2._conns) && timeout_idle(&c->zero_timeout) &&
+           timeout_idle(&c->one_sec_timeout) && timeout_idle(&c->hundred_ms_timeout) &&
+           timeout_idle(&c->handshake_timeout) && timeout_idle(&c->http1.req_timeout) &&
+           timeout_idle(&c->http2.idle_timeout) && timeout_idle(&c->http2.graceful_shutdown_timeout) &&
+           timeout_idle(&c->proxy.io_timeout);
+}
+
+static void close_listeners(http_thread_t *t)
+{
+    if (t->listener_plain != NULL) {
+        h2o_socket_read_stop(t->listener_plain);
+        h2o_socket_close(t->listener_plain);
+        t->listener_plain = NULL;
+    }
+    if (t->listener_tls != NULL) {
+        h2o_socket_read_stop(t->listener_tls);
+        h2o_socket_close(t->listener_tls);
+        t->listener_tls = NULL;
+    }
+}
+
+static void on_control(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages)
+{
+    http_thread_t *t = H2O_STRUCT_FROM_MEMBER(http_thread_t, control, receiver);
+    while (!h2o_linklist_is_empty(messages))
+        h2o_linklist_unlink(messages->next);
+    if (t->draining)
+        return;
+    t->draining = true;
+    t->drain_deadline_ms = h2o_now(t->loop) + HTTP_DRAIN_MS;
+    close_listeners(t);
+    /* Idle keep-alive connections, half-done TLS handshakes and idle HTTP/2 connections would
+     * otherwise linger for their full timeouts; a zero timeout closes them on the next turn of
+     * the loop, while requests in progress are not on these timers and finish normally.
+     * h2o reads these values each time it checks the timers. */
+    t->ctx.http1.req_timeout.timeout = 0;
+    t->ctx.handshake_timeout.timeout = 0;
+    t->ctx.http2.idle_timeout.timeout = 0;
+    /* GOAWAY on HTTP/2; skipped without HTTP/2 connections, as it arms a 1 s timer for nothing */
+    if (!h2o_linklist_is_empty(&t->ctx.http2._conns))
+        h2o_context_request_shutdown(&t->ctx);
+}
+
+static void *thread_main(void *arg)
+{
+    http_thread_t *t = arg;
+    for (;;) {
+        h2o_evloop_run(t->loop, t->draining ? 100 : INT32_MAX);
+        if (!t->draining)
+            continue;
+        if (thread_is_idle(t)) {
+            t->drained = true;
+            break;
+        }
+        if (h2o_now(t->loop) >= t->drain_deadline_ms) {
+            LOG_W("http loop %zu: connections still open %d s after stop; abandoning them", t->index,
+                  HTTP_DRAIN_MS / 1000);
+            break;
+        }
+    }
+    return NULL;
+}
+
+static http_thread_t *thread_new(http_server_t *s, size_t index)
+{
+    /* cache-line aligned so two threads' counters never share a line */
+    size_t size = (sizeof(http_thread_t) + 63) & ~(size_t)63;
+    http_thread_t *t = aligned_alloc(64, size);
+    if (t == NULL)
+        return NULL;
+    memset(t, 0, size);
+    t->server = s;
+    t->index = index;
+    t->loop = h2o_evloop_create();
+    h2o_context_init(&t->ctx, t->loop, &s->globalconf);
+    h2o_multithread_register_receiver(t->ctx.queue, &t->fetch_done, http_fetch_on_done);
+    h2o_multithread_register_receiver(t->ctx.queue, &t->control, on_control);
+    t->accept_plain.ctx = &t->ctx;
+    t->accept_plain.hosts = s->globalconf.hosts;
+    t->accept_tls = t->accept_plain;
+    t->accept_tls.ssl_ctx = s->ssl_ctx;
+    return t;
+}
+
+/* Frees a loop whose thread has returned (or never ran) with nothing left on it. */
+static void thread_free(http_thread_t *t)
+{
+    close_listeners(t);
+    /* deliver results that came back after the loop stopped: they only release their job */
+    h2o_evloop_run(t->loop, 0);
+    h2o_multithread_unregister_receiver(t->ctx.queue, &t->fetch_done);
+    h2o_multithread_unregister_receiver(t->ctx.queue, &t->control);
+    h2o_multithread_queue_t *queue = t->ctx.queue;
+    h2o_context_dispose(&t->ctx);
+    /* libh2o 2.2.5 (evloop build) closes the queue in h2o_multithread_destroy_queue but never
+     * frees it */
+    free(queue);
+    h2o_evloop_destroy(t->loop);
+    free(t);
+}
+
+static void server_free(http_server_t *s)
+{
+    if (s->threads != NULL) {
+        for (size_t i = 0; i < s->nthreads; i++)
+            if (s->threads[i] != NULL && s->threads[i]->started)
+                h2o_multithread_send_message(&s->threads[i]->control, &s->threads[i]->stop_msg);
+        for (size_t i = 0; i < s->nthreads; i++) {
+            http_thread_t *t = s->threads[i];
+            if (t != NULL && t->started)
+                pthread_join(t->tid, NULL);
+            if (t != NULL)
+                t->exited = true;
+        }
+    }
+    /* every job comes back to its loop's queue, answered or cancelled */
+    http_fetch_pool_free(s->fetch);
+    bool leaked = false;
+    for (size_t i = 0; s->threads != NULL && i < s->nthreads; i++) {
+        http_thread_t *t = s->threads[i];
+        if (t == NULL)
+            continue;
+        if (t->started && !t->drained)
+            leaked = true;
+        else
+            thread_free(t);
+    }
+    free(s->threads);
+    if (s->fd_plain >= 0)
+        close(s->fd_plain);
+    if (s->fd_tls >= 0)
+        close(s->fd_tls);
+    if (!leaked) {
+        /* the globalconf and SSL_CTX stay while an abandoned loop might still use them */
+        h2o_config_dispose(&s->globalconf);
+        if (s->ssl_ctx != NULL)
+            SSL_CTX_free(s->ssl_ctx);
+        free(s->cc_mutable.base);
+        free(s->listen);
+        free(s->tls_listen);
+        free(s);
+    }
+}
+
+static char *dup_or_null(const char *s)
+{
+    return s != NULL ? strdup(s) : NULL;
+}
+
+static int start_threads(http_server_t *s, cache_err_t *err)
+{
+    s->threads = calloc(s->nthreads, sizeof *s->threads);
+    if (s->threads == NULL)
+        return cache_err_set(err, -ENOMEM, "out of memory");
+    for (size_t i = 0; i < s->nthreads; i++) {
+        http_thread_t *t = s->threads[i] = thread_new(s, i);
+        if (t == NULL)
+            return cache_err_set(err, -ENOMEM, "out of memory");
+        int rc = 0;
+        if (s->fd_plain >= 0)
+            rc = http_listen_attach(t, s->fd_plain, &t->accept_plain, &t->listener_plain);
+        if (rc == 0 && s->fd_tls >= 0)
+            rc = http_listen_attach(t, s->fd_tls, &t->accept_tls, &t->listener_tls);
+        if (rc != 0)
+            return cache_err_set(err, rc, "listener: %s", strerror(-rc));
+    }
+    for (size_t i = 0; i < s->nthreads; i++) {
+        http_thread_t *t = s->threads[i];
+        int rc = pthread_create(&t->tid, NULL, thread_main, t);
+        if (rc != 0)
+            return cache_err_set(err, -rc, "starting http thread: %s", strerror(rc));
+        t->started = true;
+    }
+    return 0;
+}
+
+int http_server_start(cache_t *cache, const http_config_t *cfg, http_server_t **out, cache_err_t *err)
+{
+    if (cfg->listen == NULL && cfg->tls_listen == NULL)
+        return cache_err_set(err, -EINVAL, "nothing to listen on");
+    if (cfg->tls_listen != NULL && (cfg->tls_cert == NULL || cfg->tls_key == NULL))
+        return cache_err_set(err, -EINVAL, "--tls-listen needs --tls-cert and --tls-key");
+
+    /* a peer closing mid-write must not kill the process: h2o writes with writev(2) */
+    struct sigaction sa;
+    if (sigaction(SIGPIPE, NULL, &sa) == 0 && sa.sa_handler == SIG_DFL)
+        signal(SIGPIPE, SIG_IGN);
+
+    http_server_t *s = calloc(1, sizeof *s);
+    if (s == NULL)
+        return cache_err_set(err, -ENOMEM, "out of memory");
+    clock_gettime(CLOCK_MONOTONIC, &s->started_at);
+    s->cache = cache;
+    s->fd_plain = s->fd_tls = -1;
+    s->listen = dup_or_null(cfg->listen);
+    s->tls_listen = dup_or_null(cfg->tls_listen);
+    s->list_ttl_s = cfg->list_ttl_s != 0 ? cfg->list_ttl_s : CACHE_DEFAULT_LIST_TTL_S;
+    s->nthreads = cfg->threads > 0 ? (size_t)cfg->threads : cpu_count();
+    size_t workers = cfg->fetch_workers > 0 ? (size_t)cfg->fetch_workers : HTTP_FETCH_WORKERS_DEFAULT;
+
+    h2o_config_init(&s->globalconf);
+    s->globalconf.server_name = h2o_iovec_init(H2O_STRLIT("modfs"));
+    s->globalconf.max_request_entity_size = HTTP_MAX_REQUEST_BODY;
+    h2o_hostconf_t *host = h2o_config_register_host(&s->globalconf, h2o_iovec_init(H2O_STRLIT("default")), 65535);
+    http_handler_register(s, host);
+
+    int rc = 0;
+    char cc[64];
+    int n = snprintf(cc, sizeof cc, "public, max-age=%u", s->list_ttl_s);
+    s->cc_mutable = h2o_iovec_init(strdup(cc), (size_t)n);
+    if (s->cc_mutable.base == NULL) {
+        rc = cache_err_set(err, -ENOMEM, "out of memory");
+        goto fail;
+    }
+    if (cfg->listen != NULL && (rc = http_listen_open(cfg->listen, &s->fd_plain, err)) != 0)
+        goto fail;
+    if (cfg->tls_listen != NULL) {
+        if ((rc = http_listen_open(cfg->tls_listen, &s->fd_tls, err)) != 0)
+            goto fail;
+        if ((rc = http_tls_ctx_new(cfg->tls_cert, cfg->tls_key, &s->ssl_ctx, err)) != 0)
+            goto fail;
+    }
+    s->fetch = http_fetch_pool_new(cache, workers, HTTP_FETCH_QUEUE_MAX);
+    if (s->fetch == NULL) {
+        rc = cache_err_set(err, -ENOMEM, "starting fetch workers");
+        goto fail;
+    }
+    if ((rc = start_threads(s, err)) != 0)
+        goto fail;
+    /* each loop accepts on its own dup; closing those closes the port when the loops stop */
+    close(s->fd_plain);
+    close(s->fd_tls);
+    s->fd_plain = s->fd_tls = -1;
+    LOG_I("http: serving on %s%s%s%s with %zu threads, %zu fetch workers", cfg->listen ? cfg->listen : "",
+          cfg->listen && cfg->tls_listen ? " and " : "", cfg->tls_listen ? "https://" : "",
+          cfg->tls_listen ? cfg->tls_listen : "", s->nthreads, workers);
+    *out = s;
+    return 0;
+fail:
+    server_free(s);
+    return rc;
+}
+
+void http_server_stop(http_server_t *s)
+{
+    if (s == NULL)
+        return;
+    server_free(s);
+}

@@ -43,6 +43,11 @@ static int run_serve(options_t *o, int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
     signal(SIGPIPE, SIG_IGN); /* a client gone mid-response is an error return, not a death */
 
+    /* The fronts tell clients and the kernel how long answers stay valid: the store's TTLs. */
+    o->http.list_ttl_s = o->cache.list_ttl_s;
+    o->fs.list_ttl_s = o->cache.list_ttl_s;
+    o->fs.notfound_ttl_s = o->cache.notfound_ttl_s;
+
     cache_err_t err = {0};
     cache_t *c = NULL;
     if (cache_open(&o->cache, &c, &err) != 0) {

@@ -31,6 +31,8 @@
 #                            which misbehaves on the paths RULES_JSON names
 #   t_upstream_count SUBSTR [LOG]   requests whose log line contains SUBSTR
 #   t_go_env                 export a hermetic go environment in $T_TMP
+#                            (GOPROXY=off until the test sets it)
+#   T_KEEP_TMP=1             (environment) keep $T_TMP for a post-mortem
 #   t_log MSG                print a progress line on stderr
 #   t_fail MSG               fail the test
 #   t_skip MSG               skip the test (only when a part is truly absent)
@@ -40,7 +42,6 @@
 
 T_NAME=$(basename "$0" .sh)
 T_CHECKS=0
-T_SKIPPED=0
 _T_EXIT_STACK=()
 
 T_TMP=$(mktemp -d "${TMPDIR:-/tmp}/modfs-$T_NAME.XXXXXX")

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 #
 # Two versions of golang.org/x/text that share all but two files are stored once: unique_bytes
-# stays well under the sum of both zips.
+# and the bytes on disk stay well under the sum of both zips. The same holds inside one zip: the
+# big fixture holds x/text three times, and is stored about once.
 set -euo pipefail
 . "$MODFS_TEST_LIB"
 . "$(dirname "$0")/store_lib.sh"
@@ -31,4 +32,20 @@ T_CHECKS=$((T_CHECKS + 1))
 disk=$(s_stat disk_bytes)
 t_log "disk_bytes $disk; dedup_ratio $(s_stat dedup_ratio)"
 [ "$disk" -lt "$((sum * 3 / 4))" ] || t_fail "disk_bytes=$disk, want < $((sum * 3 / 4)) (0.75 x $sum)"
+T_CHECKS=$((T_CHECKS + 1))
+
+# Inside one object: example.com/big is x/text three times over.
+CACHE=$(t_tmpdir cache-big)
+t_start_upstream "$FIX/big"
+zb="$FIX/big/example.com/big/@v/v1.0.0.zip"
+sb=$(stat -c %s "$zb")
+s_get example.com/big/@v/v1.0.0.zip >"$out/big"
+t_assert_file_eq "$out/big" "$zb" "big zip"
+unique=$(s_stat unique_bytes)
+disk=$(s_stat disk_bytes)
+t_log "big zip $sb bytes: unique_bytes $unique, disk_bytes $disk"
+[ "$unique" -lt "$((sb / 2))" ] || t_fail "big zip: unique_bytes=$unique, want < $((sb / 2)) (0.5 x $sb)"
+T_CHECKS=$((T_CHECKS + 1))
+[ "$disk" -lt "$((sb / 2))" ] ||
+	t_fail "big zip: disk_bytes=$disk, want < $((sb / 2)) (0.5 x $sb): a chunk repeated inside one object is stored more than once"
 T_CHECKS=$((T_CHECKS + 1))

@@ -120,7 +120,8 @@ static int unused_port(void)
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     socklen_t len = sizeof a;
-    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) != 0 || getsockname(fd, (struct sockaddr *)&a, &len) != 0)
+    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) != 0 ||
+        getsockname(fd, (struct sockaddr *)&a, &len) != 0)
         return 1;
     close(fd); /* nothing listens there any more: connections are refused */
     return ntohs(a.sin_port);
@@ -165,6 +166,11 @@ static int group_setup(void **state)
         server_stop(&tls);
     }
     closed_port = unused_port();
+    /* A proxy that refuses everything: loopback upstreams must not go through it (as in go). */
+    char proxy[64];
+    snprintf(proxy, sizeof proxy, "http://127.0.0.1:%d", closed_port);
+    setenv("http_proxy", proxy, 1);
+    setenv("HTTPS_PROXY", proxy, 1);
     return 0;
 }
 
@@ -186,11 +192,12 @@ static int group_teardown(void **state)
     return 0;
 }
 
-/* ---- helpers ---- */
+/* ---- test plumbing ---- */
 
 static upstream_t *up_new(const char *list, int retries, long timeout_ms, const char *ca)
 {
-    upstream_config_t cfg = {.proxy_list = list, .ca_file = ca, .total_timeout_ms = timeout_ms, .max_retries = retries};
+    upstream_config_t cfg = {
+        .proxy_list = list, .ca_file = ca, .total_timeout_ms = timeout_ms, .max_retries = retries};
     upstream_t *u = NULL;
     cache_err_t err = {0};
     int rc = upstream_new(&cfg, &u, &err);
@@ -297,9 +304,11 @@ static void test_not_found(void **state)
     static const struct {
         int code;
         const char *words;
-    } cases[] = {{404, "404 Not Found: upstream test status 404 for"}, {410, "410 Gone: upstream test status 410"}};
+    } cases[] = {{404, "404 Not Found: upstream test status 404 for"},
+                 {410, "410 Gone: upstream test status 410"}};
     for (size_t i = 0; i < 2; i++) {
-        upstream_t *u = up_new(list_fmt("http://127.0.0.1:%d/status/%d", plain.port, cases[i].code), -1, 0, NULL);
+        upstream_t *u =
+            up_new(list_fmt("http://127.0.0.1:%d/status/%d", plain.port, cases[i].code), -1, 0, NULL);
         upstream_result_t res;
         cache_err_t err = {0};
         int rc = fetch(u, ZIP_KEY, 1 << 20, &res, &err, NULL, NULL);
@@ -307,8 +316,8 @@ static void test_not_found(void **state)
         assert_int_equal(res.status, cases[i].code);
         assert_int_equal(err.upstream_status, cases[i].code);
         assert_non_null(strstr(err.msg, cases[i].words));
-        assert_non_null(strstr(err.msg, list_fmt("upstream http://127.0.0.1:%d/status/%d/" ZIP_KEY, plain.port,
-                                                 cases[i].code)));
+        assert_non_null(strstr(
+            err.msg, list_fmt("upstream http://127.0.0.1:%d/status/%d/" ZIP_KEY, plain.port, cases[i].code)));
         assert_null(strstr(err.msg, "second line"));
         assert_int_equal(upstream_request_count(u), 1); /* not found is not retried */
         upstream_free(u);
@@ -326,9 +335,9 @@ static void test_comma_falls_through_on_not_found(void **state)
 {
     (void)state;
     for (int code = 404; code <= 410; code += 6) {
-        upstream_t *u = up_new(list_fmt("http://127.0.0.1:%d/status/%d,http://127.0.0.1:%d/files", plain.port, code,
-                                        plain.port),
-                               -1, 0, NULL);
+        upstream_t *u = up_new(
+            list_fmt("http://127.0.0.1:%d/status/%d,http://127.0.0.1:%d/files", plain.port, code, plain.port),
+            -1, 0, NULL);
         upstream_result_t res;
         cache_err_t err = {0};
         uint8_t *b;
@@ -343,7 +352,8 @@ static void test_comma_falls_through_on_not_found(void **state)
     }
     /* Both say not found: the last answer is reported. */
     upstream_t *u = up_new(
-        list_fmt("http://127.0.0.1:%d/status/410,http://127.0.0.1:%d/status/404", plain.port, plain.port), -1, 0, NULL);
+        list_fmt("http://127.0.0.1:%d/status/410,http://127.0.0.1:%d/status/404", plain.port, plain.port), -1,
+        0, NULL);
     upstream_result_t res;
     cache_err_t err = {0};
     assert_int_equal(fetch(u, ZIP_KEY, 1 << 20, &res, &err, NULL, NULL), -ENOENT);
@@ -355,35 +365,38 @@ static void test_comma_falls_through_on_not_found(void **state)
 static void test_comma_stops_on_error(void **state)
 {
     (void)state;
-    upstream_t *u = up_new(
-        list_fmt("http://127.0.0.1:%d/status/500,http://127.0.0.1:%d/files", plain.port, plain.port), 0, 0, NULL);
+    upstream_t *u =
+        up_new(list_fmt("http://127.0.0.1:%d/status/500,http://127.0.0.1:%d/files", plain.port, plain.port),
+               0, 0, NULL);
     upstream_result_t res;
     cache_err_t err = {0};
     assert_int_equal(fetch(u, ZIP_KEY, 1 << 20, &res, &err, NULL, NULL), -EIO);
     assert_int_equal(res.status, 500);
     assert_int_equal(err.upstream_status, 500);
-    assert_non_null(strstr(
-        err.msg, list_fmt("upstream http://127.0.0.1:%d/status/500/" ZIP_KEY ": 500 Internal Server Error: upstream "
-                          "test status 500 for /status/500/" ZIP_KEY,
-                          plain.port)));
+    assert_non_null(strstr(err.msg, list_fmt("upstream http://127.0.0.1:%d/status/500/" ZIP_KEY
+                                             ": 500 Internal Server Error: upstream "
+                                             "test status 500 for /status/500/" ZIP_KEY,
+                                             plain.port)));
     assert_int_equal(upstream_request_count(u), 1);
     upstream_free(u);
 
     /* ',' after a refused connection stops too. */
-    u = up_new(list_fmt("http://127.0.0.1:%d,http://127.0.0.1:%d/files", closed_port, plain.port), 0, 0, NULL);
+    u = up_new(list_fmt("http://127.0.0.1:%d,http://127.0.0.1:%d/files", closed_port, plain.port), 0, 0,
+               NULL);
     assert_int_equal(fetch(u, ZIP_KEY, 1 << 20, &res, &err, NULL, NULL), -ECONNREFUSED);
     assert_int_equal(res.status, 0);
-    assert_non_null(strstr(err.msg, list_fmt("upstream http://127.0.0.1:%d/" ZIP_KEY ": connection refused",
-                                             closed_port)));
+    assert_non_null(strstr(
+        err.msg, list_fmt("upstream http://127.0.0.1:%d/" ZIP_KEY ": connection refused", closed_port)));
     upstream_free(u);
 }
 
 static void test_pipe_falls_through_on_any_error(void **state)
 {
     (void)state;
-    upstream_t *u = up_new(list_fmt("http://127.0.0.1:%d/status/500|http://127.0.0.1:%d|http://127.0.0.1:%d/files",
-                                    plain.port, closed_port, plain.port),
-                           0, 0, NULL);
+    upstream_t *u =
+        up_new(list_fmt("http://127.0.0.1:%d/status/500|http://127.0.0.1:%d|http://127.0.0.1:%d/files",
+                        plain.port, closed_port, plain.port),
+               0, 0, NULL);
     upstream_result_t res;
     cache_err_t err = {0};
     uint8_t *b;
@@ -397,8 +410,9 @@ static void test_pipe_falls_through_on_any_error(void **state)
     upstream_free(u);
 
     /* An error beats a later not found, as in go: the 500 is what the caller hears. */
-    u = up_new(list_fmt("http://127.0.0.1:%d/status/502|http://127.0.0.1:%d/status/404", plain.port, plain.port), 0,
-               0, NULL);
+    u = up_new(
+        list_fmt("http://127.0.0.1:%d/status/502|http://127.0.0.1:%d/status/404", plain.port, plain.port), 0,
+        0, NULL);
     assert_int_equal(fetch(u, ZIP_KEY, 1 << 20, &res, &err, NULL, NULL), -EIO);
     assert_int_equal(err.upstream_status, 502);
     assert_non_null(strstr(err.msg, "502 Bad Gateway"));
@@ -479,8 +493,9 @@ static void test_list_syntax(void **state)
     upstream_result_t res;
     u = up_new(list_fmt("  , HTTP://127.0.0.1:%d/files/ ,", plain.port), -1, 0, NULL);
     assert_int_equal(fetch(u, BANG_KEY, 1024, &res, &err, NULL, NULL), 0);
-    assert_string_equal(res.url, list_fmt("http://127.0.0.1:%d/files/github.com/%%21burnt%%21sushi/toml/@v/list",
-                                          plain.port));
+    assert_string_equal(
+        res.url,
+        list_fmt("http://127.0.0.1:%d/files/github.com/%%21burnt%%21sushi/toml/@v/list", plain.port));
     upstream_free(u);
 
     /* A host without scheme gets https://, as go does. */
@@ -753,6 +768,7 @@ static void test_file_scheme(void **state)
     uint8_t *b;
     size_t len;
     assert_int_equal(fetch(u, ZIP_KEY, 1 << 20, &res, &err, &b, &len), 0);
+    assert_int_equal(res.status, 200);
     assert_int_equal(len, ZIP_SIZE);
     assert_memory_equal(b, zip_bytes, ZIP_SIZE);
     free(b);
@@ -817,7 +833,8 @@ static bool port_ready(int port, double seconds)
 {
     for (double t0 = now_s(); now_s() - t0 < seconds;) {
         int fd = socket(AF_INET, SOCK_STREAM, 0);
-        struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+        struct sockaddr_in a = {.sin_family = AF_INET,
+                                .sin_port = htons((uint16_t)port),
                                 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
         int rc = connect(fd, (struct sockaddr *)&a, sizeof a);
         close(fd);
@@ -841,7 +858,8 @@ static void test_http2_multiplexed(void **state)
     FILE *f = fopen(conf, "w");
     assert_non_null(f);
     fprintf(f,
-            "listen:\n  port: %d\n  host: 127.0.0.1\n  ssl:\n    certificate-file: %s\n    key-file: %s\n    ocsp-update-interval: 0\n"
+            "listen:\n  port: %d\n  host: 127.0.0.1\n  ssl:\n    certificate-file: %s\n    key-file: %s\n    "
+            "ocsp-update-interval: 0\n"
             "hosts:\n  default:\n    paths:\n      /:\n        file.dir: %s\n"
             "access-log:\n  path: %s\n  format: \"%%H %%{connection-id}x %%s %%U\"\n",
             port, cert, key_pem, root, log);

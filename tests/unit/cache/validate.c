@@ -44,11 +44,14 @@ static const struct {
     {"golang.org/x/text", "{\"Version\":\"v0.7.0\",\"Time\":\"2023-01-04T17:32:49Z\"}\n",
      "{\"Version\":\"v0.7.0\",\"Time\":\"2023-01-04T17:32:49Z\"}"},
     {"golang.org/x/text",
-     "{\"Version\":\"v0.7.0\",\"Time\":\"2023-01-04T17:32:49Z\",\"Origin\":{\"VCS\":\"git\",\"URL\":\"https://go."
+     "{\"Version\":\"v0.7.0\",\"Time\":\"2023-01-04T17:32:49Z\",\"Origin\":{\"VCS\":\"git\",\"URL\":\"https:/"
+     "/go."
      "googlesource.com/text\",\"Ref\":\"refs/tags/v0.7.0\",\"Hash\":\"71a9c9a\"}}",
      "{\"Version\":\"v0.7.0\",\"Time\":\"2023-01-04T17:32:49Z\"}"},
     /* Key order, whitespace, other fields do not matter. */
-    {"example.com/m", " {\n \"Time\" : \"2019-01-01T00:00:00Z\", \"Name\": \"abc\", \"Short\": 1,\n\"Version\":\"v1.2.3\"}\r\n",
+    {"example.com/m",
+     " {\n \"Time\" : \"2019-01-01T00:00:00Z\", \"Name\": \"abc\", \"Short\": "
+     "1,\n\"Version\":\"v1.2.3\"}\r\n",
      "{\"Version\":\"v1.2.3\",\"Time\":\"2019-01-01T00:00:00Z\"}"},
     /* Time as time.Time.MarshalJSON prints it: fraction without trailing zeros, "Z" for a zero offset. */
     {"example.com/m", "{\"Version\":\"v1.2.3\",\"Time\":\"2019-01-01T00:00:00.500Z\"}",
@@ -66,23 +69,27 @@ static const struct {
     {"example.com/m", "{\"Version\":\"v1.2.3\",\"Time\":\"2020-02-29T23:59:59-08:00\"}",
      "{\"Version\":\"v1.2.3\",\"Time\":\"2020-02-29T23:59:59-08:00\"}"},
     /* No Time, or null: go writes the zero time.Time. Version null is no version. */
-    {"example.com/m", "{\"Version\":\"v1.2.3\"}", "{\"Version\":\"v1.2.3\",\"Time\":\"0001-01-01T00:00:00Z\"}"},
+    {"example.com/m", "{\"Version\":\"v1.2.3\"}",
+     "{\"Version\":\"v1.2.3\",\"Time\":\"0001-01-01T00:00:00Z\"}"},
     {"example.com/m", "{\"Version\":\"v1.2.3\",\"Time\":null}",
      "{\"Version\":\"v1.2.3\",\"Time\":\"0001-01-01T00:00:00Z\"}"},
     {"example.com/m", "{\"Version\":null,\"Time\":\"2019-01-01T00:00:00Z\"}", NULL},
     /* encoding/json matches field names case-insensitively, with U+017F for 's'. */
     {"example.com/m", "{\"version\":\"v1.2.3\",\"TIME\":\"2019-01-01T00:00:00Z\"}",
      "{\"Version\":\"v1.2.3\",\"Time\":\"2019-01-01T00:00:00Z\"}"},
-    {"example.com/m", "{\"Ver\\u017fion\":\"v1.2.3\"}", "{\"Version\":\"v1.2.3\",\"Time\":\"0001-01-01T00:00:00Z\"}"},
+    {"example.com/m", "{\"Ver\\u017fion\":\"v1.2.3\"}",
+     "{\"Version\":\"v1.2.3\",\"Time\":\"0001-01-01T00:00:00Z\"}"},
     {"example.com/m", "{\"Versions\":\"v1.2.3\"}", NULL},
     /* JSON escapes in the Version decode as go decodes them. */
-    {"example.com/m", "{\"Version\":\"v1.2\\u002e3\"}", "{\"Version\":\"v1.2.3\",\"Time\":\"0001-01-01T00:00:00Z\"}"},
+    {"example.com/m", "{\"Version\":\"v1.2\\u002e3\"}",
+     "{\"Version\":\"v1.2.3\",\"Time\":\"0001-01-01T00:00:00Z\"}"},
     /* Versions: canonical and valid for the module. */
     {"example.com/m/v2", "{\"Version\":\"v2.0.1\",\"Time\":\"2019-01-01T00:00:00Z\"}",
      "{\"Version\":\"v2.0.1\",\"Time\":\"2019-01-01T00:00:00Z\"}"},
     {"example.com/m", "{\"Version\":\"v2.0.0+incompatible\",\"Time\":\"2019-01-01T00:00:00Z\"}",
      "{\"Version\":\"v2.0.0+incompatible\",\"Time\":\"2019-01-01T00:00:00Z\"}"},
-    {"example.com/m", "{\"Version\":\"v0.0.0-20191109021931-daa7c04131f5\",\"Time\":\"2019-11-09T02:19:31Z\"}",
+    {"example.com/m",
+     "{\"Version\":\"v0.0.0-20191109021931-daa7c04131f5\",\"Time\":\"2019-11-09T02:19:31Z\"}",
      "{\"Version\":\"v0.0.0-20191109021931-daa7c04131f5\",\"Time\":\"2019-11-09T02:19:31Z\"}"},
     {"example.com/m/v2", "{\"Version\":\"v1.0.0\",\"Time\":\"2019-01-01T00:00:00Z\"}", NULL},
     {"example.com/m", "{\"Version\":\"v2.0.0\",\"Time\":\"2019-01-01T00:00:00Z\"}", NULL},
@@ -153,7 +160,8 @@ static void test_info_table(void **state)
         if (rc != 0)
             continue;
         expect(out.len == strlen(info_tests[i].want) && memcmp(out.base, info_tests[i].want, out.len) == 0,
-               "validate_info(%s) wrote %.*s, want %s", body, (int)out.len, (const char *)out.base, info_tests[i].want);
+               "validate_info(%s) wrote %.*s, want %s", body, (int)out.len, (const char *)out.base,
+               info_tests[i].want);
         /* The output is itself valid and is its own normal form. */
         buf_t again = BUF_INIT;
         rc = validate_info(out.base, out.len, info_tests[i].module, NULL, &again, NULL);
@@ -171,17 +179,19 @@ static void test_info_want_version(void **state)
     static const char body[] = "{\"Version\":\"v1.2.3\",\"Time\":\"2019-01-01T00:00:00Z\"}";
     buf_t out = BUF_INIT;
     cache_err_t err = {0};
-    assert_int_equal(validate_info((const uint8_t *)body, strlen(body), "example.com/m", "v1.2.3", &out, &err), 0);
+    assert_int_equal(
+        validate_info((const uint8_t *)body, strlen(body), "example.com/m", "v1.2.3", &out, &err), 0);
     assert_int_equal(out.len, strlen(body));
-    assert_int_equal(validate_info((const uint8_t *)body, strlen(body), "example.com/m", "v1.2.4", &out, &err),
-                     -EINVAL);
-    assert_string_equal(err.msg,
-                        "invalid .info: proxy returned info for version v1.2.3 instead of requested version v1.2.4");
+    assert_int_equal(
+        validate_info((const uint8_t *)body, strlen(body), "example.com/m", "v1.2.4", &out, &err), -EINVAL);
+    assert_string_equal(
+        err.msg, "invalid .info: proxy returned info for version v1.2.3 instead of requested version v1.2.4");
     assert_int_equal(out.len, 0);
 
     /* An earlier content of out is replaced, not appended to. */
     assert_int_equal(buf_append(&out, "junk", 4), 0);
-    assert_int_equal(validate_info((const uint8_t *)body, strlen(body), "example.com/m", NULL, &out, &err), 0);
+    assert_int_equal(validate_info((const uint8_t *)body, strlen(body), "example.com/m", NULL, &out, &err),
+                     0);
     assert_int_equal(out.len, strlen(body));
     assert_memory_equal(out.base, body, out.len);
 
@@ -196,16 +206,19 @@ static void test_info_want_version(void **state)
          "invalid .info: example.com/m/v2@v1.0.0: invalid version: should be v2, not v1"},
         {"example.com/m", "{\"Version\":\"v1.0.0\",\"Time\":\"2019-02-29T00:00:00Z\"}",
          "invalid .info: Time: day out of range"},
-        {"example.com/m", "{\"Version\":\"v1.0.0\",\"version\":\"v1.0.0\"}", "invalid .info: more than one Version field"},
+        {"example.com/m", "{\"Version\":\"v1.0.0\",\"version\":\"v1.0.0\"}",
+         "invalid .info: more than one Version field"},
     };
     failures = 0;
     for (size_t i = 0; i < N(msgs); i++) {
-        int rc = validate_info((const uint8_t *)msgs[i].body, strlen(msgs[i].body), msgs[i].module, NULL, &out, &err);
-        expect(rc == -EINVAL && strcmp(err.msg, msgs[i].msg) == 0, "validate_info(%s) = %d \"%s\", want \"%s\"",
-               msgs[i].body, rc, err.msg, msgs[i].msg);
+        int rc = validate_info((const uint8_t *)msgs[i].body, strlen(msgs[i].body), msgs[i].module, NULL,
+                               &out, &err);
+        expect(rc == -EINVAL && strcmp(err.msg, msgs[i].msg) == 0,
+               "validate_info(%s) = %d \"%s\", want \"%s\"", msgs[i].body, rc, err.msg, msgs[i].msg);
     }
     /* A JSON syntax error says where. */
-    assert_int_equal(validate_info((const uint8_t *)"{\n\"Version\":}", 13, "example.com/m", NULL, &out, &err), -EINVAL);
+    assert_int_equal(
+        validate_info((const uint8_t *)"{\n\"Version\":}", 13, "example.com/m", NULL, &out, &err), -EINVAL);
     assert_non_null(strstr(err.msg, "line 2"));
     buf_dispose(&out);
     assert_int_equal(failures, 0);

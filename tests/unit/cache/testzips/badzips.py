@@ -47,8 +47,9 @@ def build(entries, comment=b"", zip64=False, eocd_over=None, prepend=b"", append
     """Local headers and data, central directory, (zip64) end records.
 
     Entry keywords: raw (compressed bytes), crc, csize, usize (central values), flags,
-    local_name, local_sig, descriptor ("sig", "nosig"), offset_delta, zip64 (put sizes and
-    offset into a zip64 extra field), cextra (central extra), lextra (local extra).
+    local_name, local_sig, descriptor ("sig", "nosig"), desc_crc (CRC-32 in the descriptor),
+    offset_delta, zip64 (put sizes and offset into a zip64 extra field), cextra (central
+    extra), lextra (local extra).
     eocd_over overrides end record fields by name.
     """
     out = bytearray()
@@ -70,9 +71,9 @@ def build(entries, comment=b"", zip64=False, eocd_over=None, prepend=b"", append
                            lcrc & 0xFFFFFFFF, min(lcs, 0xFFFFFFFF), min(lus, 0xFFFFFFFF), len(lname), len(lextra))
         out += lname + lextra + raw
         if desc == "sig":
-            out += struct.pack("<IIII", 0x08074B50, crc & 0xFFFFFFFF, csize, usize)
+            out += struct.pack("<IIII", 0x08074B50, e.get("desc_crc", crc) & 0xFFFFFFFF, csize, usize)
         elif desc == "nosig":
-            out += struct.pack("<III", crc & 0xFFFFFFFF, csize, usize)
+            out += struct.pack("<III", e.get("desc_crc", crc) & 0xFFFFFFFF, csize, usize)
         cextra = e.get("cextra", b"")
         hdr_off = offset + e.get("offset_delta", 0)
         cs, us, ho = csize, usize, hdr_off
@@ -141,6 +142,10 @@ def cases():
     c["ok-trailing-deflate"] = build([Entry(PFX + "a.go", AGO, raw=deflate(AGO) + b"junk")])
     c["ok-vendor"] = build([Entry(PFX + "vendor/x/y.go", b"package y\n")])
     c["ok-gomod-dir"] = build([Entry(PFX + "go.mod/", method=0)])
+    # '/' must order before every other byte when looking for a path's contents
+    c["ok-neighbours"] = build([Entry(PFX + n, b"x") for n in
+                                ["a/b.go", "a.go", "a-b/c.go", "a b/d.go", "a/c/d.go", "a!/e.go", "a/c!", "ab"]])
+    c["ok-dir-twice"] = build([Entry(PFX + "d/", method=0), Entry(PFX + "d/", method=0), Entry(PFX + "d/a.go", AGO)])
     # ---- rejected ----
     c["bad-dotdot"] = build([Entry(PFX + "../evil.go", AGO)])
     c["bad-dot"] = build([Entry(PFX + "./a.go", AGO)])
@@ -153,6 +158,11 @@ def cases():
     c["bad-duplicate"] = build([Entry(PFX + "a.go", AGO), Entry(PFX + "a.go", AGO)])
     c["bad-case"] = build([Entry(PFX + "A.go", AGO), Entry(PFX + "a.go", AGO)])
     c["bad-case-dir"] = build([Entry(PFX + "Sub/a.go", AGO), Entry(PFX + "sub/b.go", AGO)])
+    c["bad-case-implied"] = build([Entry(PFX + "A/x.go", AGO), Entry(PFX + "a/y.go", AGO)])
+    c["bad-case-deep"] = build([Entry(PFX + "x/A/b/c.go", AGO), Entry(PFX + "x/B.go", AGO), Entry(PFX + "x/a/d.go", AGO)])
+    c["bad-case-dir-entry"] = build([Entry(PFX + "Sub/", method=0), Entry(PFX + "sub/a.go", AGO)])
+    c["bad-case-file-dir"] = build([Entry(PFX + "X", b"file"), Entry(PFX + "x/y.go", AGO)])
+    c["bad-kelvin-dir"] = build([Entry(PFX + "\u212a/a.go", AGO), Entry(PFX + "k/b.go", AGO)])
     c["bad-kelvin"] = build([Entry(PFX + "\u212a.go", AGO), Entry(PFX + "k.go", AGO)])
     c["bad-long-s"] = build([Entry(PFX + "\u017f.txt", b"1"), Entry(PFX + "S.txt", b"2")])
     c["bad-sigma"] = build([Entry(PFX + "\u03c3.txt", b"1"), Entry(PFX + "\u03c2.txt", b"2")])
@@ -171,6 +181,7 @@ def cases():
     c["bad-bomb"] = build([Entry(PFX + "bomb.txt", b"\0" * (64 << 20), usize=1000)])
     c["bad-crc"] = build([Entry(PFX + "a.go", AGO, crc=0x12345678)])
     c["bad-crc-descriptor"] = build([Entry(PFX + "a.go", AGO, descriptor="sig", crc=0)])
+    c["bad-descriptor-mismatch"] = build([Entry(PFX + "a.go", AGO, descriptor="nosig", desc_crc=1)])
     c["bad-size-smaller"] = build([Entry(PFX + "a.go", AGO, usize=len(AGO) - 5)])
     c["bad-size-larger"] = build([Entry(PFX + "a.go", AGO, usize=len(AGO) + 5)])
     c["bad-store-size"] = build([Entry(PFX + "a.go", AGO, method=0, usize=len(AGO) + 1)])

@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * attr.c — the attributes the view shows, and the entry replies built from them.
+ *
+ * The view looks like a module cache the go command filled and then made read-only: files
+ * 0444, directories 0555, owned by whoever mounted. Everything of one module (its tree, its
+ * .ziphash) carries the zip's store time, so sizes and mtimes never change under a path and
+ * GOCACHE entries keyed by them stay valid. Directories report one link ("count unknown",
+ * as btrfs does) so that find does not skip stat calls by counting subdirectories. Only
+ * list and @latest change; they carry the list TTL, everything else a day.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fs_i.h"
+
+/* A changing object's current size and time, from the store (refreshed after its TTL). */
+static int fs_attr_fresh(fs_mount_t *m, const fs_node_t *node, int flags, uint64_t *size, int64_t *mtime)
+{
+    modkey_t k;
+    cache_object_t *o;
+    if (modkey_parse(node->key, strlen(node->key), &k, NULL) < 0)
+        return -EIO;
+    int rc = cache_get(m->cache, &k, (flags & FS_RESOLVE_NOFETCH) ? CACHE_GET_NOFETCH : 0, &o, NULL);
+    if (rc < 0)
+        return rc == -EAGAIN || rc == -ENOENT ? rc : -EIO;
+    cache_stat_t st;
+    cache_object_stat(o, &st);
+    cache_object_unref(o);
+    *size = st.size;
+    *mtime = st.mtime;
+    return 0;
+}
+
+int fs_attr_get(fs_mount_t *m, fs_node_t *node, int fd, int flags, struct stat *st, double *timeout)
+{
+    memset(st, 0, sizeof(*st));
+    if (node->kind == FS_KIND_WRITE) {
+        int rc;
+        if (fd >= 0) {
+            rc = fstat(fd, st) < 0 ? -errno : 0;
+        } else {
+            char rel[PATH_MAX];
+            rc = fs_node_path(m, node, NULL, rel, sizeof(rel));
+            if (rc >= 0)
+                rc = fs_write_stat(m, rel, st);
+        }
+        st->st_ino = node->st_ino;
+        *timeout = FS_TTL_WRITE;
+        return rc < 0 ? rc : 0;
+    }
+
+    uint64_t size = node->size;
+    int64_t mtime = node->mtime;
+    *timeout = FS_TTL_IMMUTABLE;
+    switch (node->kind) {
+    case FS_KIND_OBJECT:
+        if (node->ttl) {
+            int rc = fs_attr_fresh(m, node, flags, &size, &mtime);
+            if (rc < 0)
+                return rc;
+            *timeout = m->list_ttl;
+        }
+        break;
+    case FS_KIND_ZIPHASH:
+    case FS_KIND_MEMBER:
+    case FS_KIND_MODROOT:
+    case FS_KIND_MEMBER_DIR:
+        break;
+    default:
+        size = 0;
+        mtime = m->start_time;
+        break;
+    }
+    bool dir = node->type == S_IFDIR;
+    st->st_ino = node->st_ino;
+    st->st_mode = node->type | (dir ? 0555 : 0444);
+    st->st_nlink = 1;
+    st->st_uid = m->uid;
+    st->st_gid = m->gid;
+    st->st_size = (off_t)size;
+    st->st_blksize = 4096;
+    st->st_blocks = (blkcnt_t)((size + 511) / 512);
+    st->st_mtim.tv_sec = mtime;
+    st->st_atim = st->st_mtim;
+    st->st_ctim = st->st_mtim;
+    return 0;
+}
+
+int fs_attr_entry(fs_mount_t *m, fs_node_t *node, int flags, struct fuse_entry_param *e)
+{
+    double timeout;
+    memset(e, 0, sizeof(*e));
+    int rc = fs_attr_get(m, node, -1, flags, &e->attr, &timeout);
+    if (rc < 0)
+        return rc;
+    e->ino = fs_node_ino(m, node);
+    e->attr_timeout = timeout;
+    e->entry_timeout = timeout;
+    return 0;
+}

@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ops_dir.c — opendir, readdir, readdirplus, releasedir.
+ *
+ * opendir takes a snapshot of the directory (the view's entries plus the write area's,
+ * sorted, one per name), so that readdir offsets are plain indexes and a listing is
+ * consistent however many requests it takes. The kernel may keep the listing
+ * (cache_readdir); for a module's tree, which never changes, across opens too (keep_cache),
+ * while directories whose content grows as modules are fetched are listed afresh at each
+ * open. readdirplus looks every entry up without fetching (a listing must not trigger
+ * downloads); an entry the store cannot answer alone goes out without attributes.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fs_i.h"
+
+void fs_op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+    fs_mount_t *m = fs_req_mount(req);
+    fs_node_t *node = fs_node_get(m, ino);
+    char path[PATH_MAX];
+    int rc;
+
+    if (node->type != S_IFDIR) {
+        fuse_reply_err(req, ENOTDIR);
+        return;
+    }
+    fs_handle_t *h = fs_handle_new(m, FS_HANDLE_DIR);
+    if (!h) {
+        fuse_reply_err(req, ENOMEM);
+        return;
+    }
+    rc = fs_node_path(m, node, NULL, path, sizeof(path));
+    if (rc >= 0 && node->kind != FS_KIND_WRITE)
+        rc = fs_listing_view(m, node, path, &h->dir);
+    if (rc >= 0)
+        rc = fs_write_list(m, path, &h->dir);
+    if (rc < 0) {
+        fs_handle_free(m, h);
+        fuse_reply_err(req, -rc);
+        return;
+    }
+    fs_dirlist_finish(&h->dir);
+    fi->fh = (uintptr_t)h;
+    fi->cache_readdir = 1;
+    fi->keep_cache = node->kind == FS_KIND_MODROOT || node->kind == FS_KIND_MEMBER_DIR;
+    if (fuse_reply_open(req, fi) < 0)
+        fs_handle_free(m, h);
+}
+
+/* A d_ino for an entry nobody has looked up yet: stable for the name, never a real one. */
+static uint64_t fs_dir_fake_ino(const fs_node_t *dir, const char *name)
+{
+    uint64_t h = 1469598103934665603ULL ^ dir->st_ino;
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
+        h ^= *p;
+        h *= 1099511628211ULL;
+    }
+    return h | (1ULL << 63);
+}
+
+static void fs_dir_fill(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi, bool plus)
+{
+    fs_mount_t *m = fs_req_mount(req);
+    fs_node_t *dir = fs_node_get(m, ino);
+    fs_handle_t *h = fs_handle_of(fi);
+    char *buf = malloc(size);
+    size_t used = 0;
+
+    if (!buf) {
+        fuse_reply_err(req, ENOMEM);
+        return;
+    }
+    /* Offsets 0 and 1 are "." and ".."; entry i of the snapshot is offset i + 2. */
+    for (size_t i = off < 0 ? 0 : (size_t)off; i < h->dir.n + 2; i++) {
+        const char *name;
+        mode_t type;
+        if (i == 0 || i == 1) {
+            name = i == 0 ? "." : "..";
+            type = S_IFDIR;
+        } else {
+            name = h->dir.v[i - 2].name;
+            type = h->dir.v[i - 2].type;
+        }
+        size_t rem = size - used;
+        size_t ent;
+        if (plus) {
+            struct fuse_entry_param e;
+            if (fuse_add_direntry_plus(req, NULL, 0, name, NULL, 0) > rem)
+                break;
+            if (i < 2 || fs_lookup_entry(m, dir, name, FS_RESOLVE_NOFETCH, &e) < 0 || e.ino == 0) {
+                memset(&e, 0, sizeof(e));
+                e.attr.st_ino = i < 2 ? dir->st_ino : fs_dir_fake_ino(dir, name);
+                e.attr.st_mode = type;
+            }
+            ent = fuse_add_direntry_plus(req, buf + used, rem, name, &e, (off_t)(i + 1));
+        } else {
+            struct stat st = {0};
+            st.st_ino = i < 2 ? dir->st_ino : fs_table_peek_ino(m, dir, name);
+            if (st.st_ino == 0)
+                st.st_ino = fs_dir_fake_ino(dir, name);
+            st.st_mode = type;
+            ent = fuse_add_direntry(req, buf + used, rem, name, &st, (off_t)(i + 1));
+            if (ent > rem)
+                break;
+        }
+        used += ent;
+    }
+    fuse_reply_buf(req, buf, used);
+    free(buf);
+}
+
+void fs_op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi)
+{
+    fs_dir_fill(req, ino, size, off, fi, false);
+}
+
+void fs_op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi)
+{
+    fs_dir_fill(req, ino, size, off, fi, true);
+}
+
+void fs_op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+    (void)ino;
+    fs_handle_free(fs_req_mount(req), fs_handle_of(fi));
+    fuse_reply_err(req, 0);
+}

@@ -1,0 +1,218 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ops_read.c — the FUSE handlers that read: lookup, forget, getattr, open, read, release.
+ *
+ * Lookups may block on upstream: that is fine in a worker thread, and the pool is sized so
+ * that cache hits keep being served meanwhile. Opens of what never changes set keep_cache, so
+ * the kernel's page cache survives across opens and a warm build reads from memory; list and
+ * @latest are opened direct_io instead, because their size may change at each refresh and
+ * the kernel would otherwise cut a longer body at the old size. Writing to a store-backed
+ * file is refused with EROFS (root passes 0444 under default_permissions, so the check is
+ * here).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fs_i.h"
+#include "log.h"
+
+void fs_op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+    fs_mount_t *m = fs_req_mount(req);
+    struct fuse_entry_param e;
+    int rc = fs_lookup_entry(m, fs_node_get(m, parent), name, 0, &e);
+    if (rc < 0)
+        fuse_reply_err(req, -rc);
+    else
+        fuse_reply_entry(req, &e);
+}
+
+void fs_op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
+{
+    fs_mount_t *m = fs_req_mount(req);
+    fs_node_forget(m, fs_node_get(m, ino), nlookup);
+    fuse_reply_none(req);
+}
+
+void fs_op_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *forgets)
+{
+    fs_mount_t *m = fs_req_mount(req);
+    for (size_t i = 0; i < count; i++)
+        fs_node_forget(m, fs_node_get(m, forgets[i].ino), forgets[i].nlookup);
+    fuse_reply_none(req);
+}
+
+void fs_op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+    fs_mount_t *m = fs_req_mount(req);
+    fs_handle_t *h = fi ? fs_handle_of(fi) : NULL;
+    struct stat st;
+    double timeout;
+    int rc = fs_attr_get(m, fs_node_get(m, ino), h && h->kind == FS_HANDLE_WRITE ? h->fd : -1, 0, &st, &timeout);
+    if (rc < 0)
+        fuse_reply_err(req, -rc);
+    else
+        fuse_reply_attr(req, &st, timeout);
+}
+
+static int fs_open_write(fs_mount_t *m, fs_node_t *node, struct fuse_file_info *fi)
+{
+    char rel[PATH_MAX];
+    int rc = fs_node_path(m, node, NULL, rel, sizeof(rel));
+    if (rc < 0)
+        return rc;
+    int flags = (fi->flags & ~(O_CREAT | O_EXCL | O_NOCTTY)) | O_CLOEXEC | O_NOFOLLOW;
+    int fd = openat(m->write_fd, rel, flags);
+    if (fd < 0)
+        return -errno;
+    fs_handle_t *h = fs_handle_new(m, FS_HANDLE_WRITE);
+    if (!h) {
+        close(fd);
+        return -ENOMEM;
+    }
+    h->fd = fd;
+    fi->fh = (uintptr_t)h;
+    return 0;
+}
+
+static int fs_open_view(fs_mount_t *m, fs_node_t *node, struct fuse_file_info *fi)
+{
+    fs_handle_t *h;
+    if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC))
+        return -EROFS;
+    switch (node->kind) {
+    case FS_KIND_OBJECT: {
+        modkey_t k;
+        cache_object_t *o;
+        cache_err_t err = {0};
+        if (modkey_parse(node->key, strlen(node->key), &k, NULL) < 0)
+            return -EIO;
+        int rc = cache_get(m->cache, &k, 0, &o, &err);
+        if (rc < 0) {
+            if (rc != -ENOENT)
+                LOG_W("fs: open %s: %s", node->key, err.msg[0] ? err.msg : strerror(-rc));
+            return rc == -ENOENT || rc == -ENOMEM ? rc : -EIO;
+        }
+        if (!(h = fs_handle_new(m, FS_HANDLE_OBJECT))) {
+            cache_object_unref(o);
+            return -ENOMEM;
+        }
+        h->obj = o;
+        if (node->ttl)
+            fi->direct_io = 1;
+        else
+            fi->keep_cache = 1;
+        break;
+    }
+    case FS_KIND_ZIPHASH:
+        if (!(h = fs_handle_new(m, FS_HANDLE_BYTES)))
+            return -ENOMEM;
+        h->nbytes = strlen(node->h1);
+        memcpy(h->bytes, node->h1, h->nbytes);
+        fi->keep_cache = 1;
+        break;
+    case FS_KIND_MEMBER:
+        if (!(h = fs_handle_new(m, FS_HANDLE_MEMBER)))
+            return -ENOMEM;
+        h->mod = fs_module_ref(node->mod);
+        h->member = node->member;
+        fi->keep_cache = 1;
+        break;
+    default:
+        return -EISDIR;
+    }
+    fi->fh = (uintptr_t)h;
+    return 0;
+}
+
+void fs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+    fs_mount_t *m = fs_req_mount(req);
+    fs_node_t *node = fs_node_get(m, ino);
+    int rc = node->kind == FS_KIND_WRITE ? fs_open_write(m, node, fi) : fs_open_view(m, node, fi);
+    if (rc < 0) {
+        fuse_reply_err(req, -rc);
+        return;
+    }
+    if (fuse_reply_open(req, fi) < 0)
+        fs_handle_free(m, fs_handle_of(fi));
+}
+
+static void fs_reply_slice(fuse_req_t req, const void *base, size_t len, size_t size, off_t off)
+{
+    if ((uint64_t)off >= len) {
+        fuse_reply_buf(req, NULL, 0);
+        return;
+    }
+    size_t n = len - (size_t)off;
+    fuse_reply_buf(req, (const char *)base + off, n < size ? n : size);
+}
+
+void fs_op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi)
+{
+    fs_handle_t *h = fs_handle_of(fi);
+    ssize_t n;
+    (void)ino;
+
+    if (h->kind == FS_HANDLE_BYTES) {
+        fs_reply_slice(req, h->bytes, h->nbytes, size, off);
+        return;
+    }
+    if (h->kind == FS_HANDLE_OBJECT) {
+        slice_t s = cache_object_bytes(h->obj);
+        if (s.base) {
+            fs_reply_slice(req, s.base, s.len, size, off);
+            return;
+        }
+    }
+    char *buf = malloc(size ? size : 1);
+    if (!buf) {
+        fuse_reply_err(req, ENOMEM);
+        return;
+    }
+    switch (h->kind) {
+    case FS_HANDLE_OBJECT:
+        n = cache_object_read(h->obj, buf, size, (uint64_t)off);
+        break;
+    case FS_HANDLE_MEMBER:
+        pthread_mutex_lock(&h->lock);
+        n = 0;
+        if (!h->reader) {
+            int rc = cache_member_reader_new(h->mod->zip, h->member, &h->reader);
+            if (rc < 0) {
+                h->reader = NULL;
+                n = rc;
+            }
+        }
+        if (n == 0)
+            n = cache_member_reader_read(h->reader, buf, size, (uint64_t)off);
+        pthread_mutex_unlock(&h->lock);
+        if (n < 0)
+            LOG_W("fs: read of %s: %s", h->mod->members[h->member].path, strerror((int)-n));
+        break;
+    case FS_HANDLE_WRITE:
+        n = pread(h->fd, buf, size, off);
+        if (n < 0)
+            n = -errno;
+        break;
+    default:
+        n = -EISDIR;
+        break;
+    }
+    if (n < 0)
+        fuse_reply_err(req, n == -ENOMEM ? ENOMEM : h->kind == FS_HANDLE_WRITE ? (int)-n : EIO);
+    else
+        fuse_reply_buf(req, buf, (size_t)n);
+    free(buf);
+}
+
+void fs_op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+    (void)ino;
+    fs_handle_free(fs_req_mount(req), fs_handle_of(fi));
+    fuse_reply_err(req, 0);
+}

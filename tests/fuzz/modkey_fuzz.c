@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * modkey_fuzz.c — libFuzzer target for the names a client can send: GOPROXY keys, module
+ * paths and versions (cache/modpath.c).
+ *
+ * Beyond "does not crash", it checks the promises the fronts build on: an accepted key is
+ * its own canonical escaped form, holds no "..", "//", control byte or leading '/', and
+ * modkey_make rebuilds it bit for bit; escaping and unescaping are inverse; the path checks
+ * nest (module path => import path => file path). A broken promise aborts.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "modpath.h"
+
+#define CHECK(cond)                                                                                          \
+    do {                                                                                                     \
+        if (!(cond)) {                                                                                       \
+            fprintf(stderr, "%s:%d: broken promise: %s\n", __FILE__, __LINE__, #cond);                       \
+            abort();                                                                                         \
+        }                                                                                                    \
+    } while (0)
+
+static void fuzz_key(const char *data, size_t size)
+{
+    modkey_t k, again;
+    cache_err_t err = {0};
+    int rc = modkey_parse(data, size, &k, &err);
+    CHECK(rc == 0 || rc == -EINVAL);
+    if (rc != 0) {
+        CHECK(err.msg[0] != '\0');
+        for (const char *p = err.msg; *p; p++) /* messages are safe to log as they are */
+            CHECK((unsigned char)*p >= 0x20 && (unsigned char)*p < 0x7f);
+        return;
+    }
+    size_t len = strlen(k.escaped);
+    CHECK(len == size && memcmp(k.escaped, data, size) == 0);
+    CHECK(len <= MODKEY_MAX && k.escaped[0] != '/');
+    CHECK(strstr(k.escaped, "//") == NULL && strstr(k.escaped, "/../") == NULL);
+    CHECK(strncmp(k.escaped, "../", 3) != 0);
+    for (size_t i = 0; i < len; i++)
+        CHECK((unsigned char)k.escaped[i] > 0x20 || k.escaped[i] == ' ');
+    for (size_t i = 0; i < len; i++)
+        CHECK((unsigned char)k.escaped[i] < 0x7f);
+    size_t mlen = strlen(k.esc_module);
+    CHECK(strncmp(k.escaped, k.esc_module, mlen) == 0 && strncmp(k.escaped + mlen, "/@", 2) == 0);
+    CHECK(modpath_check(k.module, NULL) == 0);
+    CHECK(modpath_check_import(k.module, NULL) == 0);
+    if (k.kind == MODKEY_MOD || k.kind == MODKEY_ZIP)
+        CHECK(k.immutable);
+    if (k.immutable)
+        CHECK(modversion_check(k.module, k.version, NULL) == 0 && semver_is_valid(k.version));
+    if (k.kind == MODKEY_LIST || k.kind == MODKEY_LATEST)
+        CHECK(k.version[0] == '\0' && !k.immutable);
+    else
+        CHECK(k.version[0] != '\0' && strchr(k.version, '/') == NULL && strcmp(k.version, "..") != 0 &&
+              strcmp(k.version, ".") != 0);
+    CHECK(modkey_make(k.kind, k.module, k.version, &again, NULL) == 0);
+    CHECK(memcmp(&again, &k, sizeof k) == 0);
+    CHECK(modkey_parse(k.escaped, len, &again, NULL) == 0 && memcmp(&again, &k, sizeof k) == 0);
+}
+
+static void fuzz_names(const char *s, size_t len)
+{
+    static char out[4 * MODKEY_MAX], back[4 * MODKEY_MAX];
+    bool module_ok = modpath_check(s, NULL) == 0;
+    bool import_ok = modpath_check_import(s, NULL) == 0;
+    bool file_ok = modpath_check_file(s, NULL) == 0;
+    CHECK(!module_ok || import_ok);
+    CHECK(!import_ok || file_ok);
+
+    int n = modpath_escape(s, out, sizeof out);
+    CHECK((n >= 0) == module_ok || n == -ENAMETOOLONG);
+    if (n >= 0) {
+        CHECK(modpath_unescape(out, (size_t)n, back, sizeof back, NULL) == (int)len && strcmp(back, s) == 0);
+    }
+    n = modpath_unescape(s, len, out, sizeof out, NULL);
+    if (n >= 0) {
+        CHECK(modpath_check(out, NULL) == 0);
+        CHECK(modpath_escape(out, back, sizeof back) == (int)len && strcmp(back, s) == 0);
+    }
+    n = modversion_escape(s, out, sizeof out);
+    if (n >= 0)
+        CHECK(modversion_unescape(out, (size_t)n, back, sizeof back, NULL) == (int)len &&
+              strcmp(back, s) == 0);
+    n = modversion_unescape(s, len, out, sizeof out, NULL);
+    if (n >= 0)
+        CHECK(modversion_escape(out, back, sizeof back) == (int)len && strcmp(back, s) == 0);
+
+    bool valid = semver_is_valid(s);
+    CHECK(!semver_is_canonical(s) || valid);
+    CHECK(!semver_is_prerelease(s) || valid);
+    CHECK(!semver_is_pseudo(s) || valid);
+    CHECK(semver_compare(s, s) == 0);
+    CHECK(semver_compare(s, "v1.0.0") == -semver_compare("v1.0.0", s));
+
+    /* "path@version": module.Check must not crash and must imply its parts. */
+    const char *at = strrchr(s, '@');
+    if (at != NULL && (size_t)(at - s) < sizeof out) {
+        memcpy(out, s, (size_t)(at - s));
+        out[at - s] = '\0';
+        if (modversion_check(out, at + 1, NULL) == 0)
+            CHECK(modpath_check(out, NULL) == 0 && semver_is_valid(at + 1));
+    }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size > 4 * MODKEY_MAX)
+        return 0;
+    fuzz_key((const char *)data, size);
+    /* The string APIs see the input up to its first NUL, as C callers would pass it. */
+    char *s = malloc(size + 1);
+    if (s == NULL)
+        return 0;
+    memcpy(s, data, size);
+    s[size] = '\0';
+    fuzz_names(s, strlen(s));
+    free(s);
+    return 0;
+}

@@ -1,0 +1,102 @@
+# SPDX-License-Identifier: MIT
+#
+# Helpers of the http scripts, sourced after tests/integration/lib.sh:
+#   h_make_ca                 a throwaway CA and a certificate for 127.0.0.1/localhost:
+#                             sets H_CA, H_CERT, H_KEY
+#   h_upstream_tree           a GOPROXY tree in $T_TMP/up: the fixture proxy and big trees
+#                             (symlinked) plus example.com/multi/@latest; sets H_UP
+#   h_start_modfs NAME UPSTREAM [ARGS...]
+#                             `modfs serve` with a fresh store, --listen on a free port and,
+#                             after h_make_ca, --tls-listen; sets H_URL, H_TLS_URL, H_PID,
+#                             H_LOG, H_STORE (and the same with the NAME_ prefix upper-cased)
+#   h_stop PID LOG            SIGTERM, wait; fails if the exit status is not 0, if it took more
+#                             than 15 s, or if the log holds a sanitizer report
+#   h_metric TEXT NAME        the value of the series NAME (exact, labels included) in TEXT
+#   h_rss_kib PID             VmRSS of PID in KiB
+# Under a sanitizer build, libh2o's thread-local free lists are reported as leaks when the loop
+# threads exit; lsan.supp beside this file suppresses exactly those.
+
+[ -x "${MODFS_BIN:-}" ] || t_skip "MODFS_BIN is not set"
+[ -f "${MODFS_FIXTURES:-}/modules.txt" ] || t_fail "fixtures missing: $MODFS_FIXTURES"
+t_require_cmd curl openssl
+
+FIX="$MODFS_FIXTURES"
+H_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+export LSAN_OPTIONS="suppressions=$H_DIR/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
+# The test's own curl must not pick up a proxy from the environment.
+unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY ALL_PROXY all_proxy
+
+h_make_ca() {
+	local d
+	d=$(t_tmpdir tls)
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$d/ca.key" -out "$d/ca.crt" -days 2 \
+		-subj "/CN=modfs test CA" 2>/dev/null
+	openssl req -newkey rsa:2048 -nodes -keyout "$d/server.key" -out "$d/server.csr" \
+		-subj "/CN=127.0.0.1" 2>/dev/null
+	printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n' >"$d/ext.cnf"
+	openssl x509 -req -in "$d/server.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" -CAcreateserial \
+		-out "$d/server.crt" -days 2 -extfile "$d/ext.cnf" 2>/dev/null
+	H_CA="$d/ca.crt"
+	H_CERT="$d/server.crt"
+	H_KEY="$d/server.key"
+}
+
+h_upstream_tree() {
+	H_UP=$(t_tmpdir up)
+	cp -rs "$FIX/proxy/." "$H_UP/"
+	[ ! -d "$FIX/big" ] || cp -rs "$FIX/big/example.com/." "$H_UP/example.com/"
+	# a static tree has no @latest: give one module its own
+	cp --remove-destination "$FIX/proxy/example.com/multi/@v/v1.1.0.info" "$H_UP/example.com/multi/@latest"
+}
+
+h_start_modfs() {
+	local name=$1 upstream=$2 port tport store log args=()
+	shift 2
+	port=$(t_free_port)
+	store=$(t_tmpdir "store-$name")
+	log="$T_TMP/modfs-$name.log"
+	args=(--listen "127.0.0.1:$port")
+	if [ -n "${H_CERT:-}" ]; then
+		tport=$(t_free_port)
+		args+=(--tls-listen "127.0.0.1:$tport" --tls-cert "$H_CERT" --tls-key "$H_KEY")
+	fi
+	"$MODFS_BIN" serve --cache-dir "$store" --upstream "$upstream" "${args[@]}" "$@" >"$log" 2>&1 &
+	H_PID=$!
+	t_on_exit "kill $H_PID; wait $H_PID"
+	t_wait_port "$port"
+	[ -z "${tport:-}" ] || t_wait_port "$tport"
+	kill -0 "$H_PID" 2>/dev/null || t_fail "modfs serve died: $(cat "$log")"
+	H_URL="http://127.0.0.1:$port"
+	H_TLS_URL=${tport:+https://127.0.0.1:$tport}
+	H_LOG=$log
+	H_STORE=$store
+	local up=${name^^}
+	printf -v "${up}_URL" '%s' "$H_URL"
+	printf -v "${up}_TLS_URL" '%s' "$H_TLS_URL"
+	printf -v "${up}_PID" '%s' "$H_PID"
+	printf -v "${up}_LOG" '%s' "$H_LOG"
+	printf -v "${up}_STORE" '%s' "$H_STORE"
+}
+
+h_stop() {
+	local pid=$1 log=$2 rc=0 start end
+	start=$(date +%s)
+	kill -TERM "$pid"
+	wait "$pid" || rc=$?
+	end=$(date +%s)
+	T_CHECKS=$((T_CHECKS + 1))
+	if grep -qE "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" "$log"; then
+		grep -E -A30 "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" "$log" | head -60 >&2
+		t_fail "sanitizer report in $log"
+	fi
+	[ "$rc" -eq 0 ] || t_fail "modfs serve exited with status $rc: $(tail -5 "$log")"
+	[ $((end - start)) -le 15 ] || t_fail "modfs serve took $((end - start)) s to stop"
+}
+
+h_metric() {
+	awk -v k="$2" '$1 == k { print $2; found = 1 } END { if (!found) print "missing" }' <<<"$1"
+}
+
+h_rss_kib() {
+	awk '/^VmRSS/ { print $2 }' "/proc/$1/status"
+}
