@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "le.h"
 #include "log.h"
 
 #define LAYOUT_RECORD 40
@@ -69,20 +70,6 @@ struct index {
     sqlite3 *db;
     sqlite3_stmt *stmt[ST_COUNT];
 };
-
-static void put_le(uint8_t *p, uint64_t v, int n)
-{
-    for (int i = 0; i < n; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t get_le(const uint8_t *p, int n)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < n; i++)
-        v |= (uint64_t)p[i] << (8 * i);
-    return v;
-}
 
 static int sqlite_errno(int rc)
 {
@@ -163,12 +150,12 @@ static int decode_layout(const uint8_t *p, size_t len, index_object_t *o)
         return -ENOMEM;
     for (size_t i = 0; i < o->nchunks; i++, p += LAYOUT_RECORD) {
         index_chunk_t *c = &o->chunks[i];
-        c->id = (int64_t)get_le(p, 8);
-        c->offset = get_le(p + 8, 8);
-        c->xxh3 = get_le(p + 16, 8);
-        c->pack = (uint32_t)get_le(p + 24, 4);
-        c->stored_size = (uint32_t)get_le(p + 28, 4);
-        c->raw_size = (uint32_t)get_le(p + 32, 4);
+        c->id = (int64_t)le_get(p, 8);
+        c->offset = le_get(p + 8, 8);
+        c->xxh3 = le_get(p + 16, 8);
+        c->pack = (uint32_t)le_get(p + 24, 4);
+        c->stored_size = (uint32_t)le_get(p + 28, 4);
+        c->raw_size = (uint32_t)le_get(p + 32, 4);
         c->codec = p[36];
     }
     return 0;
@@ -286,12 +273,12 @@ int index_object_put(index_t *ix, const char *key, index_object_t *obj, const bu
             goto rollback;
         uint8_t *p = layout + i * LAYOUT_RECORD;
         memset(p, 0, LAYOUT_RECORD);
-        put_le(p, (uint64_t)c->id, 8);
-        put_le(p + 8, c->offset, 8);
-        put_le(p + 16, c->xxh3, 8);
-        put_le(p + 24, c->pack, 4);
-        put_le(p + 28, c->stored_size, 4);
-        put_le(p + 32, c->raw_size, 4);
+        le_put(p, (uint64_t)c->id, 8);
+        le_put(p + 8, c->offset, 8);
+        le_put(p + 16, c->xxh3, 8);
+        le_put(p + 24, c->pack, 4);
+        le_put(p + 28, c->stored_size, 4);
+        le_put(p + 32, c->raw_size, 4);
         p[36] = c->codec;
     }
     sqlite3_stmt *s = stmt(ix, ST_OBJECT_PUT);
@@ -375,7 +362,7 @@ int index_chunk_drop(index_t *ix, int64_t chunk_id)
         const uint8_t *p = sqlite3_column_blob(scan, 1);
         size_t n = (size_t)sqlite3_column_bytes(scan, 1) / LAYOUT_RECORD;
         for (size_t i = 0; i < n; i++) {
-            if ((int64_t)get_le(p + i * LAYOUT_RECORD, 8) == chunk_id) {
+            if ((int64_t)le_get(p + i * LAYOUT_RECORD, 8) == chunk_id) {
                 const char *k = (const char *)sqlite3_column_text(scan, 0);
                 if (buf_append(&doomed, k, strlen(k) + 1) != 0)
                     ret = -ENOMEM;

@@ -10,20 +10,7 @@
 #include <string.h>
 
 #include "cache_i.h"
-
-static void put_le(uint8_t *p, uint64_t v, int n)
-{
-    for (int i = 0; i < n; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t get_le(const uint8_t *p, int n)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < n; i++)
-        v |= (uint64_t)p[i] << (8 * i);
-    return v;
-}
+#include "le.h"
 
 typedef struct sort_ref {
     const zipfile_member_t *m;
@@ -46,7 +33,7 @@ int members_encode(const zipfile_t *z, size_t prefix_len, buf_t *out)
     }
     qsort(refs, z->count, sizeof *refs, by_path);
     uint8_t hdr[4];
-    put_le(hdr, z->count, 4);
+    le_put(hdr, z->count, 4);
     int rc = buf_append(out, hdr, 4);
     for (size_t i = 0; rc == 0 && i < z->count; i++) {
         size_t plen = strlen(refs[i].path);
@@ -55,15 +42,15 @@ int members_encode(const zipfile_t *z, size_t prefix_len, buf_t *out)
             break;
         }
         uint8_t rec[32];
-        put_le(rec, plen, 2);
+        le_put(rec, plen, 2);
         rc = buf_append(out, rec, 2);
         if (rc == 0)
             rc = buf_append(out, refs[i].path, plen);
-        put_le(rec, refs[i].m->data_offset, 8);
-        put_le(rec + 8, refs[i].m->compressed_size, 8);
-        put_le(rec + 16, refs[i].m->uncompressed_size, 8);
-        put_le(rec + 24, refs[i].m->crc32, 4);
-        put_le(rec + 28, refs[i].m->method, 2);
+        le_put(rec, refs[i].m->data_offset, 8);
+        le_put(rec + 8, refs[i].m->compressed_size, 8);
+        le_put(rec + 16, refs[i].m->uncompressed_size, 8);
+        le_put(rec + 24, refs[i].m->crc32, 4);
+        le_put(rec + 28, refs[i].m->method, 2);
         if (rc == 0)
             rc = buf_append(out, rec, 30);
     }
@@ -75,7 +62,7 @@ int members_decode(cache_object_t *o, const uint8_t *p, size_t len)
 {
     if (len < 4)
         return -EIO;
-    size_t n = (size_t)get_le(p, 4);
+    size_t n = (size_t)le_get(p, 4);
     if (n > len / 32 + 1)
         return -EIO;
     cache_member_t *ms = calloc(n ? n : 1, sizeof *ms);
@@ -87,7 +74,7 @@ int members_decode(cache_object_t *o, const uint8_t *p, size_t len)
     for (size_t i = 0; i < n; i++) {
         if (len - pos < 2)
             goto fail;
-        size_t plen = (size_t)get_le(p + pos, 2);
+        size_t plen = (size_t)le_get(p + pos, 2);
         pos += 2;
         if (len - pos < plen + 30)
             goto fail;
@@ -96,11 +83,11 @@ int members_decode(cache_object_t *o, const uint8_t *p, size_t len)
         ms[i].path = names + npos;
         npos += plen + 1;
         pos += plen;
-        locs[i].data_offset = get_le(p + pos, 8);
-        locs[i].compressed_size = get_le(p + pos + 8, 8);
-        ms[i].size = get_le(p + pos + 16, 8);
-        ms[i].crc32 = (uint32_t)get_le(p + pos + 24, 4);
-        locs[i].method = (uint16_t)get_le(p + pos + 28, 2);
+        locs[i].data_offset = le_get(p + pos, 8);
+        locs[i].compressed_size = le_get(p + pos + 8, 8);
+        ms[i].size = le_get(p + pos + 16, 8);
+        ms[i].crc32 = (uint32_t)le_get(p + pos + 24, 4);
+        locs[i].method = (uint16_t)le_get(p + pos + 28, 2);
         pos += 30;
         if (locs[i].data_offset > o->size || locs[i].compressed_size > o->size - locs[i].data_offset)
             goto fail;
