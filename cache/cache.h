@@ -83,6 +83,14 @@ void cache_object_stat(const cache_object_t *o, cache_stat_t *st);
  */
 ssize_t cache_object_read(cache_object_t *o, void *buf, size_t len, uint64_t off);
 
+/*
+ * How many bytes from off a streaming reader should ask for next, at most max: the longest span
+ * that ends on a chunk boundary (or the object's end), so that every chunk is read from disk and
+ * checked once; max itself when the chunk at off alone is longer. A reader that always asks for
+ * this many bytes never reads a chunk twice.
+ */
+size_t cache_object_span(const cache_object_t *o, uint64_t off, size_t max);
+
 /* The whole object in memory, when it is small enough to be kept there (.info, .mod, list...);
  * base NULL otherwise. Valid while the reference is held. The fast path of cache hits. */
 slice_t cache_object_bytes(const cache_object_t *o);

@@ -227,7 +227,9 @@ static bool check_elem(const char *e, size_t len, path_kind_t kind, char *why)
     /* Windows reserves some names, with any extension: "aux.go" cannot be created there. */
     const char *dot = memchr(e, '.', len);
     size_t short_len = dot ? (size_t)(dot - e) : len;
-    for (size_t i = 0; i < sizeof bad_windows_names / sizeof bad_windows_names[0]; i++)
+    /* Every reserved name is 3 or 4 bytes long: most elements skip the table entirely. */
+    for (size_t i = 0; (short_len == 3 || short_len == 4) && i < sizeof bad_windows_names / sizeof bad_windows_names[0];
+         i++)
         if (ascii_equal_fold(e, short_len, bad_windows_names[i]))
             return why_set(why, "%s disallowed as path element component on Windows",
                            quote(q, sizeof q, e, short_len));
@@ -422,51 +424,56 @@ static bool check_path_major(const char *v, size_t vlen, const semver_t *sv, pat
     return why_set(why, "should be %.*s, not v%.*s", want_len, want, (int)sv->major.len, sv->major.p);
 }
 
-/* module.Check, plus the two rules of the go command's code repo on top of it: the version is
- * in canonical form (module.CanonicalVersion(v) == v), and +incompatible is only for v2 and
- * above on a path without a major-version suffix. */
-static int check_module_version(const char *path, size_t plen, const char *v, size_t vlen, cache_err_t *err)
+/* The version half of check_module_version: why says what is wrong (false) or nothing (true). */
+static bool version_fits_path(const char *path, size_t plen, const char *v, size_t vlen, char *why)
 {
-    char why[WHY_MAX], qp[QUOTE_MAX], qv[QUOTE_MAX];
-    if (!check_module_path(path, plen, why))
-        return path_error(err, "module", path, plen, why);
-    printable(qv, sizeof qv, v, vlen);
-    printable(qp, sizeof qp, path, plen);
     semver_t sv;
     if (!semver_parse(v, vlen, &sv))
-        return cache_err_set(err, -EINVAL, "%s@%s: invalid version: not a semantic version", qp, qv);
+        return why_set(why, "not a semantic version");
     bool incompatible = str_eq(sv.build, "+incompatible");
     if (sv.shortfill[0] != '\0' || (sv.build.len > 0 && !incompatible)) {
         size_t keep = vlen - sv.build.len;
-        return cache_err_set(err, -EINVAL, "%s@%s: invalid version: not canonical (should be %.*s%s%s)", qp,
-                             qv, (int)keep, v, sv.shortfill, incompatible ? "+incompatible" : "");
+        return why_set(why, "not canonical (should be %.*s%s%s)", (int)keep, v, sv.shortfill,
+                       incompatible ? "+incompatible" : "");
     }
     size_t prefix_len;
     path_major_t major;
     split_path_version(path, plen, &prefix_len, &major); /* cannot fail: the path was checked */
     if (!check_path_major(v, vlen, &sv, major, why))
-        return cache_err_set(err, -EINVAL, "%s@%s: invalid version: %s", qp, qv, why);
+        return false;
     if (incompatible) {
         if (major.len > 0)
-            return cache_err_set(
-                err, -EINVAL,
-                "%s@%s: invalid version: +incompatible suffix not allowed: module path includes a "
-                "major version suffix, so major version must match",
-                qp, qv);
+            return why_set(why, "+incompatible suffix not allowed: module path includes a major version suffix, "
+                                "so major version must match");
         if (str_eq(sv.major, "0") || str_eq(sv.major, "1"))
-            return cache_err_set(
-                err, -EINVAL,
-                "%s@%s: invalid version: +incompatible suffix not allowed: major version v%.*s is "
-                "compatible",
-                qp, qv, (int)sv.major.len, sv.major.p);
+            return why_set(why, "+incompatible suffix not allowed: major version v%.*s is compatible",
+                           (int)sv.major.len, sv.major.p);
     }
-    return 0;
+    return true;
+}
+
+/* module.Check, plus the two rules of the go command's code repo on top of it: the version is
+ * in canonical form (module.CanonicalVersion(v) == v), and +incompatible is only for v2 and
+ * above on a path without a major-version suffix. path_checked skips the path check a caller
+ * has just done (keys are parsed on every request: checking once keeps that cheap). */
+static int check_module_version(const char *path, size_t plen, bool path_checked, const char *v, size_t vlen,
+                                cache_err_t *err)
+{
+    char why[WHY_MAX];
+    if (!path_checked && !check_module_path(path, plen, why))
+        return path_error(err, "module", path, plen, why);
+    if (version_fits_path(path, plen, v, vlen, why))
+        return 0;
+    char qp[QUOTE_MAX], qv[QUOTE_MAX];
+    printable(qv, sizeof qv, v, vlen);
+    printable(qp, sizeof qp, path, plen);
+    return cache_err_set(err, -EINVAL, "%s@%s: invalid version: %s", qp, qv, why);
 }
 
 int modversion_check(const char *path, const char *version, cache_err_t *err)
 {
     assert(path != NULL && version != NULL);
-    return check_module_version(path, strlen(path), version, strlen(version), err);
+    return check_module_version(path, strlen(path), false, version, strlen(version), err);
 }
 
 /* ---- escaping ----------------------------------------------------------------------------- */
@@ -592,22 +599,42 @@ static const char *const kind_suffix[] = {
     [MODKEY_MOD] = ".mod",      [MODKEY_ZIP] = ".zip",
 };
 
-int modkey_make(modkey_kind_t kind, const char *module, const char *version, modkey_t *out, cache_err_t *err)
+/* dst = a + b + c (dst may be a itself); returns the length, or -1 when it does not fit. Keys are
+ * built on every request: this is the cheap form of snprintf("%s%s%s"). */
+static int concat3(char *dst, size_t cap, const char *a, const char *b, const char *c)
+{
+    size_t la = strlen(a), lb = strlen(b), lc = strlen(c);
+    if (la + lb + lc + 1 > cap)
+        return -1;
+    if (dst != a)
+        memcpy(dst, a, la);
+    memcpy(dst + la, b, lb);
+    memcpy(dst + la + lb, c, lc + 1);
+    return (int)(la + lb + lc);
+}
+
+/* modkey_make; path_checked when the caller has just run modpath_check on module. */
+static int modkey_build(modkey_kind_t kind, const char *module, bool path_checked, const char *version,
+                        modkey_t *out, cache_err_t *err)
 {
     assert(module != NULL && out != NULL);
     char q[QUOTE_MAX];
-    memset(out, 0, sizeof *out);
+    /* Clearing the scalars and the first byte of each string is enough: the strings are always
+     * read as C strings, and a memset of the whole 4 KiB struct is measurable per request. */
+    out->kind = MODKEY_LIST;
+    out->immutable = false;
+    out->module[0] = out->version[0] = out->escaped[0] = out->esc_module[0] = '\0';
     if (kind != MODKEY_LIST && kind != MODKEY_LATEST && kind != MODKEY_INFO && kind != MODKEY_MOD &&
         kind != MODKEY_ZIP)
         return cache_err_set(err, -EINVAL, "unknown key kind %d", (int)kind);
-    int rc = modpath_check(module, err);
+    int rc = path_checked ? 0 : modpath_check(module, err);
     if (rc < 0)
         return rc;
     size_t mlen = strlen(module);
     if (mlen > MODKEY_MAX)
         return cache_err_set(err, -EINVAL, "module path %s is longer than %d bytes",
                              quote(q, sizeof q, module, mlen), MODKEY_MAX);
-    int emlen = modpath_escape(module, out->esc_module, sizeof out->esc_module);
+    int emlen = escape_string(module, mlen, out->esc_module, sizeof out->esc_module);
     if (emlen < 0) {
         memset(out, 0, sizeof *out);
         return cache_err_set(err, -EINVAL, "module path %s is too long to escape",
@@ -618,7 +645,7 @@ int modkey_make(modkey_kind_t kind, const char *module, const char *version, mod
 
     int n;
     if (kind == MODKEY_LIST || kind == MODKEY_LATEST) {
-        n = snprintf(out->escaped, sizeof out->escaped, "%s%s", out->esc_module, kind_suffix[kind]);
+        n = concat3(out->escaped, sizeof out->escaped, out->esc_module, "", kind_suffix[kind]);
     } else {
         if (version == NULL || version[0] == '\0') {
             memset(out, 0, sizeof *out);
@@ -634,9 +661,9 @@ int modkey_make(modkey_kind_t kind, const char *module, const char *version, mod
         if (kind == MODKEY_INFO) {
             /* A query (branch, commit, short semver) is fine for .info; only an exact,
              * valid version names something that can never change. */
-            out->immutable = check_module_version(module, mlen, version, vlen, NULL) == 0;
+            out->immutable = check_module_version(module, mlen, true, version, vlen, NULL) == 0;
         } else {
-            rc = check_module_version(module, mlen, version, vlen, err);
+            rc = check_module_version(module, mlen, true, version, vlen, err);
             if (rc < 0) {
                 memset(out, 0, sizeof *out);
                 return rc;
@@ -644,13 +671,14 @@ int modkey_make(modkey_kind_t kind, const char *module, const char *version, mod
             out->immutable = true;
         }
         char escv[MODKEY_MAX + 1];
-        if (vlen > MODKEY_MAX || modversion_escape(version, escv, sizeof escv) < 0) {
+        if (vlen > MODKEY_MAX || escape_string(version, vlen, escv, sizeof escv) < 0) {
             memset(out, 0, sizeof *out);
             return cache_err_set(err, -EINVAL, "version %s is too long", quote(q, sizeof q, version, vlen));
         }
         memcpy(out->version, version, vlen + 1);
-        n = snprintf(out->escaped, sizeof out->escaped, "%s/@v/%s%s", out->esc_module, escv,
-                     kind_suffix[kind]);
+        n = concat3(out->escaped, sizeof out->escaped, out->esc_module, "/@v/", escv);
+        if (n >= 0)
+            n = concat3(out->escaped, sizeof out->escaped, out->escaped, "", kind_suffix[kind]);
     }
     if (n < 0 || (size_t)n > MODKEY_MAX) {
         memset(out, 0, sizeof *out);
@@ -658,6 +686,11 @@ int modkey_make(modkey_kind_t kind, const char *module, const char *version, mod
                              quote(q, sizeof q, module, mlen), MODKEY_MAX);
     }
     return 0;
+}
+
+int modkey_make(modkey_kind_t kind, const char *module, const char *version, modkey_t *out, cache_err_t *err)
+{
+    return modkey_build(kind, module, false, version, out, err);
 }
 
 static bool has_suffix(const char *s, size_t len, const char *suffix, size_t *stem)
@@ -673,7 +706,7 @@ int modkey_parse(const char *key, size_t len, modkey_t *out, cache_err_t *err)
 {
     assert(out != NULL && (key != NULL || len == 0));
     char q[QUOTE_MAX];
-    memset(out, 0, sizeof *out);
+    out->escaped[0] = '\0'; /* modkey_build fills the rest */
     if (len == 0)
         return cache_err_set(err, -EINVAL, "empty key");
     if (len > MODKEY_MAX)
@@ -733,7 +766,7 @@ int modkey_parse(const char *key, size_t len, modkey_t *out, cache_err_t *err)
         if (rc < 0)
             return rc;
     }
-    rc = modkey_make(kind, module, version, out, err);
+    rc = modkey_build(kind, module, true, version, out, err); /* modpath_unescape checked the path */
     if (rc < 0)
         return rc;
     /* Escaping is one-to-one on valid names, so rebuilding gives the key back; anything else

@@ -147,6 +147,22 @@ ssize_t cache_object_read(cache_object_t *o, void *buf, size_t len, uint64_t off
     return (ssize_t)done;
 }
 
+size_t cache_object_span(const cache_object_t *o, uint64_t off, size_t max)
+{
+    if (off >= o->size)
+        return 0;
+    uint64_t left = o->size - off;
+    if (o->bytes != NULL || left <= max)
+        return left < max ? (size_t)left : max;
+    size_t i = chunk_at(o, off);
+    uint64_t end = o->chunk_start[i + 1];
+    if (end - off > max)
+        return max;
+    while (i + 1 < o->nchunks && o->chunk_start[i + 2] - off <= max)
+        end = o->chunk_start[++i + 1];
+    return (size_t)(end - off);
+}
+
 int object_from_index(cache_t *c, const char *key, const modkey_t *k, index_object_t *io, cache_object_t **out)
 {
     cache_object_t *o = calloc(1, sizeof *o);

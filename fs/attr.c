@@ -70,8 +70,9 @@ int fs_attr_get(fs_mount_t *m, fs_node_t *node, int fd, int flags, struct stat *
     case FS_KIND_MEMBER_DIR:
         break;
     default:
+        /* Directories of no module: a fixed time, so nothing changes across restarts. */
         size = 0;
-        mtime = m->start_time;
+        mtime = 0;
         break;
     }
     bool dir = node->type == S_IFDIR;

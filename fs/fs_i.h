@@ -147,7 +147,6 @@ struct fs_mount {
     double notfound_ttl;
     uid_t uid;              /* owner shown for view nodes: whoever mounted */
     gid_t gid;
-    int64_t start_time;     /* mtime of directories that belong to no module */
     bool as_root;           /* new write-area files get the caller's owner */
     atomic_uint_fast64_t next_ino;
     fs_table_t table;

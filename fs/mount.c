@@ -26,7 +26,6 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "fs_i.h"
@@ -241,7 +240,6 @@ int fs_mount_start(cache_t *cache, const fs_config_t *cfg, fs_mount_t **out, cac
     m->uid = getuid();
     m->gid = getgid();
     m->as_root = geteuid() == 0;
-    m->start_time = (int64_t)time(NULL);
     m->list_ttl = cfg->list_ttl_s ? cfg->list_ttl_s : CACHE_DEFAULT_LIST_TTL_S;
     m->notfound_ttl = cfg->notfound_ttl_s ? cfg->notfound_ttl_s : CACHE_DEFAULT_NOTFOUND_TTL_S;
     atomic_init(&m->next_ino, FUSE_ROOT_ID + 1);

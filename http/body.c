@@ -17,6 +17,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* Size of one read and one send. 128 KiB keeps syscalls and TLS records well amortised while
  * staying far from the RSS budget with hundreds of concurrent downloads. */
@@ -51,8 +52,9 @@ static void body_send_next(http_body_t *b, h2o_req_t *req)
          * so the client sees a broken transfer, not a silently truncated one. */
         http_thread_t *t = http_thread_of(req);
         HTTP_COUNT(t->metrics.read_errors, 1);
-        LOG_W("reading %.*s at %llu: %s", (int)req->path.len, req->path.base, (unsigned long long)b->off,
-              n < 0 ? strerror((int)-n) : "short read");
+        char path[HTTP_LOG_PATH_MAX];
+        http_log_path(req, path, sizeof path);
+        LOG_W("reading %s at %llu: %s", path, (unsigned long long)b->off, n < 0 ? strerror((int)-n) : "short read");
         b->finished = true;
         h2o_send(req, NULL, 0, H2O_SEND_STATE_ERROR);
         return;

@@ -94,11 +94,11 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     return 0;
 }
 
-/* Copies a request path for a log line, %-escaping bytes that are not printable ASCII. */
-static void path_for_log(const char *p, size_t len, char *out, size_t cap)
+void http_log_path(const h2o_req_t *req, char *out, size_t cap)
 {
     static const char hex[] = "0123456789ABCDEF";
-    size_t o = 0;
+    const char *p = req->path.base;
+    size_t len = path_len(req), o = 0;
     for (size_t i = 0; i < len && o + 4 < cap; i++) {
         unsigned char c = (unsigned char)p[i];
         if (c > 0x20 && c < 0x7f) {
@@ -125,8 +125,8 @@ static void on_log_access(h2o_logger_t *self, h2o_req_t *req)
     http_metrics_observe(&t->metrics, http_route_of_path(req->path.base, plen), req->res.status, req->bytes_sent,
                          (uint64_t)us);
     if (LOG_LEVEL_INFO <= log_threshold) {
-        char path[512];
-        path_for_log(req->path.base, plen, path, sizeof path);
+        char path[HTTP_LOG_PATH_MAX];
+        http_log_path(req, path, sizeof path);
         LOG_I("%.*s %s %d %zu %.3fms %s", (int)req->method.len, req->method.base, path, req->res.status,
               req->bytes_sent, (double)us / 1000.0, req->version >= 0x200 ? "h2" : "h1");
     }

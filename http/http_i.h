@@ -167,6 +167,11 @@ int http_tls_ctx_new(const char *cert, const char *key, SSL_CTX **out, cache_err
 /* Registers the GOPROXY handler and the access logger on "/" of hostconf. */
 void http_handler_register(http_server_t *s, h2o_hostconf_t *hostconf);
 
+/* The request path (no query) for a log line: bytes that are not printable ASCII %-escaped,
+ * cut to fit cap. */
+#define HTTP_LOG_PATH_MAX 512
+void http_log_path(const h2o_req_t *req, char *out, size_t cap);
+
 /* The reason phrase of status. */
 const char *http_reason(int status);
 
@@ -193,6 +198,10 @@ void http_body_stream(h2o_req_t *req, cache_object_t *obj, uint64_t off, uint64_
 /* The strong ETag of an object: a quoted hex of the first 16 bytes of its SHA-256. */
 #define HTTP_ETAG_LEN 34
 void http_etag_format(const uint8_t sha256[32], char out[HTTP_ETAG_LEN + 1]);
+
+/* An HTTP-date (IMF-fixdate, "Sun, 06 Nov 1994 08:49:37 GMT") of unix time t. */
+#define HTTP_DATE_LEN 29
+void http_date_format(int64_t t, char out[HTTP_DATE_LEN + 1]);
 
 /* True when If-None-Match (weak comparison, "*" matches) or, absent that, If-Modified-Since says
  * the client's copy is current. */

@@ -26,6 +26,59 @@ void http_etag_format(const uint8_t sha256[32], char out[HTTP_ETAG_LEN + 1])
     out[HTTP_ETAG_LEN] = '\0';
 }
 
+/*
+ * IMF-fixdate of unix time t, by arithmetic: gmtime_r takes glibc's timezone lock on every call,
+ * which the loop threads would contend on for each response. Civil-from-days after H. Hinnant's
+ * public-domain algorithm.
+ */
+void http_date_format(int64_t t, char out[HTTP_DATE_LEN + 1])
+{
+    static const char days[7][4] = {"Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"};
+    static const char months[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                       "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    if (t < 0)
+        t = 0;
+    int64_t z = t / 86400, secs = t % 86400;
+    int wday = (int)(z % 7); /* 1970-01-01 was a Thursday */
+    z += 719468;
+    int64_t era = z / 146097;
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153;
+    int day = (int)(doy - (153 * mp + 2) / 5 + 1);
+    int month = (int)(mp < 10 ? mp + 3 : mp - 9);
+    int64_t year = yoe + era * 400 + (month <= 2);
+    if (year > 9999)
+        year = 9999;
+    int y = (int)year, h = (int)(secs / 3600), mi = (int)(secs / 60 % 60), se = (int)(secs % 60);
+    char *o = out;
+    memcpy(o, days[wday], 3);
+    o += 3;
+    *o++ = ',';
+    *o++ = ' ';
+    *o++ = (char)('0' + day / 10);
+    *o++ = (char)('0' + day % 10);
+    *o++ = ' ';
+    memcpy(o, months[month - 1], 3);
+    o += 3;
+    *o++ = ' ';
+    *o++ = (char)('0' + y / 1000);
+    *o++ = (char)('0' + y / 100 % 10);
+    *o++ = (char)('0' + y / 10 % 10);
+    *o++ = (char)('0' + y % 10);
+    *o++ = ' ';
+    *o++ = (char)('0' + h / 10);
+    *o++ = (char)('0' + h % 10);
+    *o++ = ':';
+    *o++ = (char)('0' + mi / 10);
+    *o++ = (char)('0' + mi % 10);
+    *o++ = ':';
+    *o++ = (char)('0' + se / 10);
+    *o++ = (char)('0' + se % 10);
+    memcpy(o, " GMT", 5);
+}
+
 static bool is_ows(char c)
 {
     return c == ' ' || c == '\t';

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * respond.c — turning an object or an error into an HTTP response.
+ * respond.c — turning an object into an HTTP response, and the helpers every response uses.
  *
  * A cache hit of a small object (.info, .mod, list: cache_object_bytes gives the bytes) goes out
  * in a single h2o_send with FINAL: no generator state, no second trip through the loop. Bodies up
@@ -8,20 +8,14 @@
  * larger in-memory bodies pin the object to the pool instead. Objects only on disk are streamed
  * by body.c.
  *
- * h2o 2.2.5 does not strip the body of a HEAD response produced by a custom handler (doing so
- * breaks HTTP/2 framing and HTTP/1.1 keep-alive), so every path here checks for HEAD itself and
+ * h2o 2.2.5 does not strip the body of a HEAD response produced by a custom handler (a body sent
+ * anyway breaks HTTP/2 framing and HTTP/1.1 keep-alive), so every path here checks for HEAD and
  * sends the headers, Content-Length included, with no body.
- *
- * Status mapping, chosen for the go command (which treats 404/410 as "not found, try the next
- * proxy" and every other non-200 as fatal): a missing module or a name that cannot be one is
- * 404 (410 when upstream said 410), a broken request is 400, an upstream or store failure is 502
- * with the reason, an overload or shutdown is 503. Never 500 for bad input.
  */
 #include "http_i.h"
 
 #include <errno.h>
 #include <string.h>
-#include <time.h>
 
 /* Bodies up to this size are copied into the pool (cheaper than pinning the object). */
 #define HTTP_COPY_MAX 4096
@@ -98,73 +92,6 @@ void http_send_text(h2o_req_t *req, int status, const char *body, size_t len)
     http_send_body(req, status, ct_text, copy, len);
 }
 
-int http_status_of_error(int rc, const cache_err_t *err)
-{
-    switch (rc) {
-    case 0:
-        return 200;
-    case -ENOENT:
-        return err != NULL && err->upstream_status == 410 ? 410 : 404;
-    case -EINVAL:
-    case -ENAMETOOLONG:
-        return 404;
-    case -EAGAIN:
-    case -ECANCELED:
-    case -ESHUTDOWN:
-        return 503;
-    default:
-        return 502;
-    }
-}
-
-/* Copies the first line of msg into out, replacing bytes a terminal or log could misread. */
-static size_t first_line(const char *msg, char *out, size_t cap)
-{
-    size_t n = 0;
-    for (; msg[n] != '\0' && msg[n] != '\n' && n + 1 < cap; n++) {
-        unsigned char c = (unsigned char)msg[n];
-        out[n] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
-    }
-    out[n] = '\0';
-    return n;
-}
-
-void http_send_error(h2o_req_t *req, int rc, const cache_err_t *err)
-{
-    int status = http_status_of_error(rc, err);
-    char line[sizeof err->msg];
-    size_t n = err != NULL ? first_line(err->msg, line, sizeof line) : 0;
-    if (n == 0)
-        n = first_line(strerror(rc < 0 ? -rc : rc), line, sizeof line);
-
-    char body[sizeof line + 64];
-    int len;
-    switch (status) {
-    case 404:
-    case 410:
-        len = snprintf(body, sizeof body, "not found: %s\n", line);
-        break;
-    case 503:
-        len = snprintf(body, sizeof body, "unavailable: %s\n", line);
-        break;
-    default:
-        len = snprintf(body, sizeof body, "upstream: %s\n", line);
-        break;
-    }
-    if (len < 0)
-        len = 0;
-    if ((size_t)len >= sizeof body)
-        len = (int)sizeof body - 1;
-    if (status >= 500) {
-        http_thread_t *t = http_thread_of(req);
-        if (status == 502)
-            HTTP_COUNT(t->metrics.upstream_errors, 1);
-        LOG_W("%.*s %.*s: %d %s", (int)req->method.len, req->method.base,
-              (int)(req->query_at != SIZE_MAX ? req->query_at : req->path.len), req->path.base, status, line);
-    }
-    http_send_text(req, status, body, (size_t)len);
-}
-
 static const char *content_type_of(modkey_kind_t kind)
 {
     switch (kind) {
@@ -190,7 +117,9 @@ static void unref_pinned(void *p)
     cache_object_unref(*(cache_object_t **)p);
 }
 
-/* Applies Range and If-Range to a 200 response of size bytes; sets status and the window. */
+/* Applies Range and If-Range to a 200 response of size bytes: on a satisfiable single range sets
+ * 206, Content-Range and the window [*first, *first + *len). Returns false for a range that
+ * cannot be satisfied (416, Content-Range already set). */
 static bool apply_range(h2o_req_t *req, const char *etag, int64_t mtime, uint64_t size, uint64_t *first,
                         uint64_t *len)
 {
@@ -235,14 +164,11 @@ void http_respond_object(h2o_req_t *req, modkey_kind_t kind, cache_object_t *obj
 
     char *etag = h2o_mem_alloc_pool(&req->pool, HTTP_ETAG_LEN + 1);
     http_etag_format(st.sha256, etag);
-    char *lm = h2o_mem_alloc_pool(&req->pool, H2O_TIMESTR_RFC1123_LEN + 1);
-    struct tm gmt;
-    time_t mtime = (time_t)st.mtime;
-    gmtime_r(&mtime, &gmt);
-    h2o_time2str_rfc1123(lm, &gmt);
+    char *lm = h2o_mem_alloc_pool(&req->pool, HTTP_DATE_LEN + 1);
+    http_date_format(st.mtime, lm);
 
     add_header(req, H2O_TOKEN_ETAG, etag, HTTP_ETAG_LEN);
-    add_header(req, H2O_TOKEN_LAST_MODIFIED, lm, H2O_TIMESTR_RFC1123_LEN);
+    add_header(req, H2O_TOKEN_LAST_MODIFIED, lm, HTTP_DATE_LEN);
     if (st.immutable)
         add_header(req, H2O_TOKEN_CACHE_CONTROL, H2O_STRLIT(cc_immutable));
     else

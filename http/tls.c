@@ -12,6 +12,8 @@
 
 #include <errno.h>
 #include <openssl/err.h>
+#include <string.h>
+#include <unistd.h>
 
 /* Appends OpenSSL's queued error, if any, to err's message. */
 static int tls_fail(cache_err_t *err, const char *what, const char *file)
@@ -28,6 +30,11 @@ int http_tls_ctx_new(const char *cert, const char *key, SSL_CTX **out, cache_err
 {
     if (cert == NULL || key == NULL)
         return cache_err_set(err, -EINVAL, "TLS needs both a certificate and a key");
+    /* OpenSSL says only "system lib" for a file it cannot open */
+    if (access(cert, R_OK) != 0)
+        return cache_err_set(err, -errno, "TLS certificate %s: %s", cert, strerror(errno));
+    if (access(key, R_OK) != 0)
+        return cache_err_set(err, -errno, "TLS key %s: %s", key, strerror(errno));
     SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
     if (ctx == NULL)
         return tls_fail(err, "context", NULL);

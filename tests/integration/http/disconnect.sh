@@ -49,8 +49,13 @@ rss1=$(h_rss_kib "$H_PID")
 abandon 90
 rss2=$(h_rss_kib "$H_PID")
 t_log "RSS after 40 abandoned downloads: $rss1 KiB, after 160: $rss2 KiB"
-[ $((rss2 - rss1)) -lt 16384 ] || t_fail "RSS grew by $((rss2 - rss1)) KiB over 120 abandoned downloads"
-T_CHECKS=$((T_CHECKS + 1))
+if [[ $(ldd "$MODFS_BIN" 2>/dev/null) == *libasan* ]]; then
+	# AddressSanitizer holds freed memory in quarantine (256 MiB by default): RSS says nothing
+	t_log "sanitizer build: RSS growth not checked"
+else
+	[ $((rss2 - rss1)) -lt 16384 ] || t_fail "RSS grew by $((rss2 - rss1)) KiB over 120 abandoned downloads"
+	T_CHECKS=$((T_CHECKS + 1))
+fi
 
 t_assert_eq "$(curl -sS "$H_URL/healthz")" ok "healthz after the aborts"
 curl -sS -f -o "$W/big" --http2-prior-knowledge "$H_URL$big"

@@ -156,6 +156,32 @@ static void zip_bytes_and_h1_match_upstream(void **state)
     cache_object_unref(o);
 }
 
+static void spans_cover_the_object(void **state)
+{
+    fixture_t *f = *state;
+    cache_object_t *o = get_ok(f->cache, "golang.org/x/text/@v/v0.7.0.zip");
+    char path[700];
+    snprintf(path, sizeof path, "%s/golang.org/x/text/@v/v0.7.0.zip", f->proxy);
+    size_t len;
+    char *want = read_file(path, &len);
+    char *got = malloc(len);
+    const size_t max = 128 << 10;
+    size_t spans = 0;
+    for (uint64_t off = 0; off < len; spans++) {
+        size_t n = cache_object_span(o, off, max);
+        assert_true(n > 0 && n <= max);
+        assert_int_equal(cache_object_read(o, got + off, n, off), (ssize_t)n);
+        off += n;
+    }
+    assert_int_equal(cache_object_span(o, len, max), 0);
+    assert_memory_equal(got, want, len);
+    /* spans end on chunk boundaries, so they are fewer than twice the minimum count */
+    assert_true(spans < 2 * (len / max + 1));
+    free(got);
+    free(want);
+    cache_object_unref(o);
+}
+
 static void members_inflate_to_their_crc(void **state)
 {
     fixture_t *f = *state;
@@ -312,6 +338,7 @@ int main(void)
     }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(zip_bytes_and_h1_match_upstream, setup, teardown),
+        cmocka_unit_test_setup_teardown(spans_cover_the_object, setup, teardown),
         cmocka_unit_test_setup_teardown(members_inflate_to_their_crc, setup, teardown),
         cmocka_unit_test_setup_teardown(versions_share_chunks, setup, teardown),
         cmocka_unit_test_setup_teardown(small_objects_and_keys, setup, teardown),
