@@ -14,10 +14,10 @@
 #include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
-#include <xxhash.h>
 #include <zstd.h>
 
 #include "cache_i.h"
+#include "checksum.h"
 #include "chunker.h"
 #include "log.h"
 
@@ -103,7 +103,7 @@ static int chunk_store(cache_t *c, ZSTD_CCtx *cctx, buf_t *zbuf, seen_set_t *see
         }
     }
     ch->stored_size = (uint32_t)out_len;
-    ch->xxh3 = XXH3_64bits(out, out_len);
+    ch->xxh3 = chunk_checksum(out, out_len);
     int rc = pack_append(c->packs, out, out_len, &ch->pack, &ch->offset, err);
     if (rc == 0)
         *written += out_len;
