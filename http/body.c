@@ -19,9 +19,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Size of one read and one send. 128 KiB keeps syscalls and TLS records well amortised while
- * staying far from the RSS budget with hundreds of concurrent downloads. */
-#define HTTP_BODY_CHUNK (128 * 1024)
+/* Most bytes of one read and one send. Each read asks the store for a span that ends on one of
+ * its chunk boundaries (cache_object_span), so no chunk is read and checked twice; with room for
+ * the largest chunk (256 KiB) that holds for every chunk. 256 KiB per response keeps syscalls
+ * and TLS records amortised and a hundred concurrent downloads within 25 MiB. */
+#define HTTP_BODY_CHUNK (256 * 1024)
 
 typedef struct http_body {
     h2o_generator_t super;
@@ -44,7 +46,10 @@ static void body_dispose(void *p)
 static void body_send_next(http_body_t *b, h2o_req_t *req)
 {
     uint64_t left = b->end - b->off;
-    size_t want = left < b->cap ? (size_t)left : b->cap;
+    size_t max = left < b->cap ? (size_t)left : b->cap;
+    size_t want = cache_object_span(b->obj, b->off, max);
+    if (want == 0 || want > max)
+        want = max;
     ssize_t n = cache_object_read(b->obj, b->buf, want, b->off);
     if (n != (ssize_t)want) {
         /* A short read here means the object changed size under us or a chunk failed its check;

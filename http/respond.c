@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * respond.c — turning an object into an HTTP response, and the helpers every response uses.
+ * respond.c — turning an object into an HTTP response, and the sending functions every response uses.
  *
  * A cache hit of a small object (.info, .mod, list: cache_object_bytes gives the bytes) goes out
  * in a single h2o_send with FINAL: no generator state, no second trip through the loop. Bodies up

@@ -183,7 +183,8 @@ static void server_free(http_server_t *s)
     if (s->fd_tls >= 0)
         close(s->fd_tls);
     if (!leaked) {
-        /* the globalconf and SSL_CTX stay while an abandoned loop might still use them */
+        /* an abandoned loop's connections still point into the globalconf and SSL_CTX: when
+         * there is one, everything is left as it is for the exiting process */
         h2o_config_dispose(&s->globalconf);
         if (s->ssl_ctx != NULL)
             SSL_CTX_free(s->ssl_ctx);

@@ -109,6 +109,14 @@ curl -sS --http2 -v --cacert "$H_CA" -o /dev/null "$H_TLS_URL/golang.org/x/text/
 grep -q "ALPN.*accepted h2\|ALPN, server accepted to use h2" "$T_TMP/curl.err" || t_fail "no ALPN h2: $(grep ALPN "$T_TMP/curl.err")"
 grep -q "^< HTTP/2 200" "$T_TMP/curl.err" || t_fail "no HTTP/2 200 over TLS"
 T_CHECKS=$((T_CHECKS + 2))
+# TLS 1.2 is the floor; 1.3 is offered
+curl -sS --tlsv1.3 --cacert "$H_CA" -o /dev/null "$H_TLS_URL/healthz" || t_fail "TLS 1.3 handshake failed"
+curl -sS --tlsv1.2 --tls-max 1.2 --cacert "$H_CA" -o /dev/null "$H_TLS_URL/healthz" || t_fail "TLS 1.2 handshake failed"
+# (curl and OpenSSL's default security level refuse TLS 1.1 on the client side already; lowered,
+# s_client offers it, and only the server's floor can refuse it.)
+tls11=$(echo | openssl s_client -connect "${H_TLS_URL#https://}" -tls1_1 -cipher 'DEFAULT:@SECLEVEL=0' 2>&1 || true)
+grep -q "Cipher is (NONE)" <<<"$tls11" || t_fail "a TLS 1.1 handshake succeeded: $(grep 'Cipher is' <<<"$tls11")"
+T_CHECKS=$((T_CHECKS + 3))
 
 # The store was filled once: what went upstream were misses, what came after were hits.
 m=$(curl -sS "$H_URL/metrics")

@@ -93,6 +93,8 @@ check_object golang.org/x/text/@v/v0.8.0.mod /golang.org/x/text/@v/v0.8.0.mod "t
 check_object golang.org/x/text/@v/v0.8.0.zip /golang.org/x/text/@v/v0.8.0.zip application/zip "$immutable"
 check_object golang.org/x/text/@v/list /golang.org/x/text/@v/list "text/plain; charset=utf-8" "public, max-age=77"
 check_object example.com/multi/@latest /example.com/multi/@latest application/json "public, max-age=77"
+# a query (branch name) resolves differently over time: short max-age like list
+check_object example.com/multi/@v/master.info /example.com/multi/@v/master.info application/json "public, max-age=77"
 # '!' arrives as %21 from go, '+' stays literal; both spellings of '!' name one object
 check_object 'example.com/!upper/!lib/@v/v1.2.3.info' '/example.com/%21upper/%21lib/@v/v1.2.3.info' application/json "$immutable"
 check_object 'example.com/!upper/!lib/@v/v1.2.3.mod' '/example.com/!upper/!lib/@v/v1.2.3.mod' "text/plain; charset=utf-8" "$immutable"

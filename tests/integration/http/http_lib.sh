@@ -1,10 +1,11 @@
 # SPDX-License-Identifier: MIT
 #
-# Helpers of the http scripts, sourced after tests/integration/lib.sh:
+# Functions shared by the http scripts, sourced after tests/integration/lib.sh:
 #   h_make_ca                 a throwaway CA and a certificate for 127.0.0.1/localhost:
 #                             sets H_CA, H_CERT, H_KEY
 #   h_upstream_tree           a GOPROXY tree in $T_TMP/up: the fixture proxy and big trees
-#                             (symlinked) plus example.com/multi/@latest; sets H_UP
+#                             (symlinked) plus example.com/multi/@latest and the query
+#                             example.com/multi/@v/master.info; sets H_UP
 #   h_start_modfs NAME UPSTREAM [ARGS...]
 #                             `modfs serve` with a fresh store, --listen on a free port and,
 #                             after h_make_ca, --tls-listen; sets H_URL, H_TLS_URL, H_PID,
@@ -14,15 +15,14 @@
 #   h_metric TEXT NAME        the value of the series NAME (exact, labels included) in TEXT
 #   h_rss_kib PID             VmRSS of PID in KiB
 # Under a sanitizer build, libh2o's thread-local free lists are reported as leaks when the loop
-# threads exit; lsan.supp beside this file suppresses exactly those.
+# threads exit; tests/lsan.supp suppresses exactly those (h2o_mem_alloc_recycle).
 
 [ -x "${MODFS_BIN:-}" ] || t_skip "MODFS_BIN is not set"
 [ -f "${MODFS_FIXTURES:-}/modules.txt" ] || t_fail "fixtures missing: $MODFS_FIXTURES"
 t_require_cmd curl openssl
 
 FIX="$MODFS_FIXTURES"
-H_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-export LSAN_OPTIONS="suppressions=$H_DIR/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
+export LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}suppressions=$MODFS_SOURCE_ROOT/tests/lsan.supp"
 # The test's own curl must not pick up a proxy from the environment.
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY ALL_PROXY all_proxy
 
@@ -45,8 +45,10 @@ h_upstream_tree() {
 	H_UP=$(t_tmpdir up)
 	cp -rs "$FIX/proxy/." "$H_UP/"
 	[ ! -d "$FIX/big" ] || cp -rs "$FIX/big/example.com/." "$H_UP/example.com/"
-	# a static tree has no @latest: give one module its own
+	# a static tree has no @latest and answers no queries: give one module its own @latest and
+	# a branch name that resolves to v1.1.0
 	cp --remove-destination "$FIX/proxy/example.com/multi/@v/v1.1.0.info" "$H_UP/example.com/multi/@latest"
+	cp "$FIX/proxy/example.com/multi/@v/v1.1.0.info" "$H_UP/example.com/multi/@v/master.info"
 }
 
 h_start_modfs() {
