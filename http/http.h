@@ -24,7 +24,7 @@ typedef struct http_config {
     const char *tls_cert;    /* PEM certificate chain, needed with tls_listen */
     const char *tls_key;     /* PEM private key */
     int threads;             /* event loops; 0 = one per core */
-    unsigned list_ttl_s;     /* max-age of list, @latest and query .info; 0 = CACHE_DEFAULT_LIST_TTL_S */
+    unsigned list_ttl_s;     /* max-age of list, @latest and query .info: the store's list TTL (0: max-age=0) */
     int fetch_workers;       /* threads waiting on upstream for misses; 0 = 8 */
 } http_config_t;
 

@@ -247,7 +247,7 @@ int http_server_start(cache_t *cache, const http_config_t *cfg, http_server_t **
     s->fd_plain = s->fd_tls = -1;
     s->listen = dup_or_null(cfg->listen);
     s->tls_listen = dup_or_null(cfg->tls_listen);
-    s->list_ttl_s = cfg->list_ttl_s != 0 ? cfg->list_ttl_s : CACHE_DEFAULT_LIST_TTL_S;
+    s->list_ttl_s = cfg->list_ttl_s;
     s->nthreads = cfg->threads > 0 ? (size_t)cfg->threads : cpu_count();
     size_t workers = cfg->fetch_workers > 0 ? (size_t)cfg->fetch_workers : HTTP_FETCH_WORKERS_DEFAULT;
 
