@@ -24,15 +24,17 @@
 
 typedef struct fs_mount fs_mount_t;
 
-/* Zero means "default" for every numeric field. Strings are copied by fs_mount_start. */
+/* Strings are copied by fs_mount_start. */
 typedef struct fs_config {
     const char *mountpoint;   /* an existing empty directory */
     const char *write_dir;    /* where what the go command writes into GOMODCACHE is kept (lock files, sumdb...); created if missing */
     bool allow_other;         /* -o allow_other: other users (build users) may read the mount */
     int max_threads;          /* FUSE worker threads; 0 = 64, so lookups waiting on upstream do not starve the rest */
     bool debug;               /* libfuse debug output */
-    unsigned list_ttl_s;      /* how long the kernel keeps list, @latest and query .info; 0 = CACHE_DEFAULT_LIST_TTL_S */
-    unsigned notfound_ttl_s;  /* how long the kernel keeps a "not found" answer; 0 = CACHE_DEFAULT_NOTFOUND_TTL_S */
+    unsigned list_ttl_s;      /* how long the kernel keeps list, @latest and query .info (0: asks every time);
+                                 give the store's list_ttl_s */
+    unsigned notfound_ttl_s;  /* how long the kernel keeps a "not found" answer (0: not at all); give the
+                                 store's notfound_ttl_s */
 } fs_config_t;
 
 /* Mounts and starts the FUSE loop threads, then returns. Returns 0 or -errno with err

@@ -148,6 +148,9 @@ struct fs_mount {
     uid_t uid;              /* owner shown for view nodes: whoever mounted */
     gid_t gid;
     bool as_root;           /* new write-area files get the caller's owner */
+    uint64_t init_unique;   /* kernel_io.c: the INIT request, whose reply gets PARALLEL_DIROPS */
+    uint32_t kernel_flags;  /* kernel_io.c: what the kernel offered in INIT */
+    bool init_seen, init_replied;
     atomic_uint_fast64_t next_ino;
     fs_table_t table;
     fs_node_t *root;
@@ -257,6 +260,10 @@ int fs_write_mkparents(fs_mount_t *m, const char *rel);
 int fs_write_list(fs_mount_t *m, const char *rel, fs_dirlist_t *out);
 /* Gives a new write-area entry the caller's owner and the exact mode asked (umask applied by the kernel). */
 void fs_write_own(fs_mount_t *m, fuse_req_t req, int fd, const char *rel, mode_t mode);
+
+/* ---- kernel_io.c ---- */
+/* Routes /dev/fuse I/O through hooks that add FUSE_PARALLEL_DIROPS to the INIT reply. */
+int fs_kernel_io_install(fs_mount_t *m);
 
 /* ---- handle.c: open files ---- */
 fs_handle_t *fs_handle_new(fs_mount_t *m, fs_handle_kind_t kind);

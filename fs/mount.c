@@ -24,6 +24,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -57,8 +58,7 @@ static void fs_op_init(void *userdata, struct fuse_conn_info *conn)
      * requests of one file are served out of order by two threads. Different files are
      * still read in parallel. */
     conn->want &= ~FUSE_CAP_ASYNC_READ;
-    if (conn->capable & FUSE_CAP_PARALLEL_DIROPS)
-        conn->want |= FUSE_CAP_PARALLEL_DIROPS;
+    /* PARALLEL_DIROPS is asked for in kernel_io.c: libfuse 3.14 drops it from the reply. */
 }
 
 static const struct fuse_lowlevel_ops fs_ops = {
@@ -207,13 +207,18 @@ static int fs_same_or_below(const char *inner, const char *outer)
 int fs_mount_start(cache_t *cache, const fs_config_t *cfg, fs_mount_t **out, cache_err_t *err)
 {
     struct stat st;
+    struct statfs sfs;
     int rc;
 
     *out = NULL;
     if (!cache || !cfg || !cfg->mountpoint || !cfg->mountpoint[0] || !cfg->write_dir || !cfg->write_dir[0])
         return cache_err_set(err, -EINVAL, "fs: mountpoint and write_dir are required");
 
-    if (stat(cfg->mountpoint, &st) < 0) {
+    /* Forced sync: the kernel may still hold the dead mount's root attributes and answer a
+     * plain stat from them; only a request to the (gone) daemon shows ENOTCONN. */
+    struct statx stx;
+    if (statx(AT_FDCWD, cfg->mountpoint, AT_STATX_FORCE_SYNC, STATX_TYPE | STATX_MODE, &stx) < 0 ||
+        statfs(cfg->mountpoint, &sfs) < 0) {
         rc = -errno;
         if (rc == -ENOTCONN)
             return cache_err_set(err, rc,
@@ -222,7 +227,7 @@ int fs_mount_start(cache_t *cache, const fs_config_t *cfg, fs_mount_t **out, cac
                                  cfg->mountpoint, cfg->mountpoint);
         return cache_err_set(err, rc, "mountpoint %s: %s", cfg->mountpoint, strerror(-rc));
     }
-    if (!S_ISDIR(st.st_mode))
+    if (!S_ISDIR(stx.stx_mode))
         return cache_err_set(err, -ENOTDIR, "mountpoint %s is not a directory", cfg->mountpoint);
     if ((rc = fs_mkdir_p(cfg->write_dir)) < 0)
         return cache_err_set(err, rc, "write dir %s: %s", cfg->write_dir, strerror(-rc));
@@ -240,8 +245,8 @@ int fs_mount_start(cache_t *cache, const fs_config_t *cfg, fs_mount_t **out, cac
     m->uid = getuid();
     m->gid = getgid();
     m->as_root = geteuid() == 0;
-    m->list_ttl = cfg->list_ttl_s ? cfg->list_ttl_s : CACHE_DEFAULT_LIST_TTL_S;
-    m->notfound_ttl = cfg->notfound_ttl_s ? cfg->notfound_ttl_s : CACHE_DEFAULT_NOTFOUND_TTL_S;
+    m->list_ttl = cfg->list_ttl_s;
+    m->notfound_ttl = cfg->notfound_ttl_s;
     atomic_init(&m->next_ino, FUSE_ROOT_ID + 1);
     m->mountpoint = realpath(cfg->mountpoint, NULL);
     m->write_dir = strdup(cfg->write_dir);
@@ -278,6 +283,10 @@ int fs_mount_start(cache_t *cache, const fs_config_t *cfg, fs_mount_t **out, cac
         goto fail;
     }
     m->mounted = true;
+    if ((rc = fs_kernel_io_install(m)) < 0) {
+        cache_err_set(err, rc, "fs: cannot hook the FUSE device I/O: %s", strerror(-rc));
+        goto fail;
+    }
 
     m->loop_cfg = fuse_loop_cfg_create();
     if (!m->loop_cfg) {

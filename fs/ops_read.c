@@ -125,6 +125,10 @@ static int fs_open_view(fs_mount_t *m, fs_node_t *node, struct fuse_file_info *f
     default:
         return -EISDIR;
     }
+    /* Nothing to flush in a read-only file: the kernel then skips FLUSH at every close
+     * (one round trip less per file; `cat` of a module's 1,400 files spent a third of its
+     * time on them). */
+    fi->noflush = 1;
     fi->fh = (uintptr_t)h;
     return 0;
 }
@@ -158,14 +162,22 @@ void fs_op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct f
     ssize_t n;
     (void)ino;
 
+    /* The reply may still be in writev when the reader, already woken by the kernel, closes
+     * the file and another thread runs RELEASE: nothing the reply points into may belong to
+     * the handle alone. So the few bytes of a .ziphash are copied, and an object held in
+     * memory gets a reference of its own for the reply. */
     if (h->kind == FS_HANDLE_BYTES) {
-        fs_reply_slice(req, h->bytes, h->nbytes, size, off);
+        char bytes[sizeof(h->bytes)];
+        memcpy(bytes, h->bytes, h->nbytes);
+        fs_reply_slice(req, bytes, h->nbytes, size, off);
         return;
     }
     if (h->kind == FS_HANDLE_OBJECT) {
         slice_t s = cache_object_bytes(h->obj);
         if (s.base) {
+            cache_object_t *o = cache_object_ref(h->obj);
             fs_reply_slice(req, s.base, s.len, size, off);
+            cache_object_unref(o);
             return;
         }
     }

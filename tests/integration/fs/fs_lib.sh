@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MIT
 #
-# Helpers of the fs scripts, sourced after tests/integration/lib.sh:
+# Functions shared by the fs scripts, sourced after tests/integration/lib.sh:
 #   f_upstream_tree             a GOPROXY tree in $T_TMP/up: the fixture proxy and big trees
 #                               (symlinked); sets F_UP
 #   f_start_mount NAME UPSTREAM [ARGS...]
@@ -22,9 +22,8 @@
 t_require_cmd fusermount3 mountpoint
 
 FIX="$MODFS_FIXTURES"
-F_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# libh2o's thread-local free lists (the HTTP front) are not leaks of ours; see http/lsan.supp.
-export LSAN_OPTIONS="suppressions=$F_DIR/../http/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
+# libh2o's thread-local free lists (the HTTP front) are not leaks of ours; see tests/lsan.supp.
+export LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}suppressions=$MODFS_SOURCE_ROOT/tests/lsan.supp"
 
 f_upstream_tree() {
 	F_UP=$(t_tmpdir up)
