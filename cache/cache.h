@@ -114,7 +114,7 @@ int cache_zip_members(cache_object_t *zip, const cache_member_t **members, size_
 /*
  * A reader of one member's inflated bytes. Sequential reads continue one inflate stream, so a
  * large file read in many small pieces is inflated once; a read behind the current position
- * restarts the stream from the member's start (readers of source files read forward). A reader
+ * resumes from the nearest saved inflate state (about every 1 MiB of output). A reader
  * belongs to one thread at a time; open one per FUSE file handle or per HTTP response.
  * Reads return the bytes read (short only at the end), or -EIO when the member's data does not
  * inflate to its declared size and CRC.

@@ -5,7 +5,11 @@
  * The store keeps the zip exactly as upstream served it, so the extracted tree of the FUSE view
  * is produced here by inflating a member's deflate stream as it is read. A reader keeps its
  * z_stream between reads: a file read front to back in 128 KiB FUSE requests is inflated
- * once in total, not once per request. The CRC-32 is checked when the end is reached.
+ * once in total, not once per request. A read behind the position (the kernel re-reading a page
+ * it dropped) resumes from the nearest checkpoint, a copy of the inflate state saved every
+ * 1 MiB or so of output, instead of inflating the member again from its start. Checkpoints are
+ * capped in number (each holds zlib's 32 KiB window), so their spacing grows with the member.
+ * The CRC-32 is checked when the end is reached.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -15,6 +19,15 @@
 #include "cache_i.h"
 
 #define READER_INPUT (64u << 10)
+#define CHECKPOINT_MIN_SPACING (1u << 20)
+#define CHECKPOINT_MAX 64
+
+typedef struct checkpoint {
+    z_stream zs;          /* a copy made by inflateCopy */
+    uint64_t in_consumed; /* compressed bytes the copy has taken in */
+    uint64_t out_pos;     /* inflated bytes it has produced */
+    uint32_t crc;
+} checkpoint_t;
 
 struct cache_member_reader {
     cache_object_t *zip;
@@ -27,6 +40,9 @@ struct cache_member_reader {
     bool failed;
     uint64_t out_pos; /* inflated bytes produced so far */
     uint64_t in_pos;  /* compressed bytes handed to zlib so far */
+    uint64_t spacing; /* output bytes between checkpoints */
+    checkpoint_t cps[CHECKPOINT_MAX];
+    size_t ncps;      /* cps[0..ncps) hold saved states, ascending out_pos */
     uint8_t in[READER_INPUT];
 };
 
@@ -53,6 +69,9 @@ int cache_member_reader_new(cache_object_t *zip, size_t index, cache_member_read
             return -ENOMEM;
         }
         r->zs_ready = true;
+        r->spacing = r->size / CHECKPOINT_MAX + 1;
+        if (r->spacing < CHECKPOINT_MIN_SPACING)
+            r->spacing = CHECKPOINT_MIN_SPACING;
     }
     *out = r;
     return 0;
@@ -64,17 +83,51 @@ void cache_member_reader_free(cache_member_reader_t *r)
         return;
     if (r->zs_ready)
         inflateEnd(&r->zs);
+    for (size_t i = 0; i < r->ncps; i++)
+        inflateEnd(&r->cps[i].zs);
     cache_object_unref(r->zip);
     free(r);
 }
 
-static void restart(cache_member_reader_t *r)
+/* Saves the current state when the output has passed the next checkpoint position. */
+static void checkpoint_maybe_save(cache_member_reader_t *r)
 {
-    inflateReset(&r->zs);
-    r->zs.avail_in = 0;
-    r->in_pos = 0;
-    r->out_pos = 0;
-    r->crc = 0;
+    if (r->ncps == CHECKPOINT_MAX || r->out_pos >= r->size || r->out_pos < (r->ncps + 1) * r->spacing)
+        return;
+    checkpoint_t *cp = &r->cps[r->ncps];
+    if (inflateCopy(&cp->zs, &r->zs) != Z_OK)
+        return; /* out of memory: only slower */
+    cp->in_consumed = r->in_pos - r->zs.avail_in;
+    cp->out_pos = r->out_pos;
+    cp->crc = r->crc;
+    r->ncps++;
+}
+
+/* Moves the stream back to the last checkpoint at or before off (or to the start). */
+static int checkpoint_restore(cache_member_reader_t *r, uint64_t off)
+{
+    size_t i = r->ncps;
+    while (i > 0 && r->cps[i - 1].out_pos > off)
+        i--;
+    if (i == 0) {
+        inflateReset(&r->zs);
+        r->zs.avail_in = 0;
+        r->in_pos = 0;
+        r->out_pos = 0;
+        r->crc = 0;
+        return 0;
+    }
+    const checkpoint_t *cp = &r->cps[i - 1];
+    inflateEnd(&r->zs);
+    if (inflateCopy(&r->zs, (z_streamp)&cp->zs) != Z_OK) {
+        r->zs_ready = false;
+        return -ENOMEM;
+    }
+    r->zs.avail_in = 0; /* the input buffer is refilled from in_pos */
+    r->in_pos = cp->in_consumed;
+    r->out_pos = cp->out_pos;
+    r->crc = cp->crc;
+    return 0;
 }
 
 /* Inflates up to len bytes into dst (dst NULL: discard into a scratch buffer). */
@@ -107,6 +160,7 @@ static ssize_t inflate_some(cache_member_reader_t *r, uint8_t *dst, size_t len)
         r->crc = (uint32_t)crc32(r->crc, o, (uInt)produced);
         done += produced;
         r->out_pos += produced;
+        checkpoint_maybe_save(r);
         if (zrc == Z_STREAM_END) {
             if (r->out_pos != r->size || r->crc != r->crc_want)
                 return -EIO;
@@ -132,8 +186,13 @@ ssize_t cache_member_reader_read(cache_member_reader_t *r, void *buf, size_t len
         len = (size_t)(r->size - off);
     if (r->loc.method != ZIP_METHOD_DEFLATE)
         return cache_object_read(r->zip, buf, len, r->loc.data_offset + off);
-    if (off < r->out_pos)
-        restart(r);
+    if (off < r->out_pos) {
+        int rc = checkpoint_restore(r, off);
+        if (rc != 0) {
+            r->failed = true;
+            return rc;
+        }
+    }
     while (r->out_pos < off) {
         uint64_t gap = off - r->out_pos;
         ssize_t n = inflate_some(r, NULL, gap > (1u << 20) ? (1u << 20) : (size_t)gap);
