@@ -15,14 +15,8 @@
 #include <string.h>
 
 #include "http_i.h"
+#include "check.h"
 
-#define CHECK(cond)                                                                                          \
-    do {                                                                                                     \
-        if (!(cond)) {                                                                                       \
-            fprintf(stderr, "%s:%d: broken promise: %s\n", __FILE__, __LINE__, #cond);                       \
-            abort();                                                                                         \
-        }                                                                                                    \
-    } while (0)
 
 static const char etag[] = "\"00112233445566778899aabbccddeeff\"";
 

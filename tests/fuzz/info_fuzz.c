@@ -15,14 +15,8 @@
 
 #include "modpath.h"
 #include "validate.h"
+#include "check.h"
 
-#define CHECK(cond)                                                                                          \
-    do {                                                                                                     \
-        if (!(cond)) {                                                                                       \
-            fprintf(stderr, "%s:%d: broken promise: %s\n", __FILE__, __LINE__, #cond);                       \
-            abort();                                                                                         \
-        }                                                                                                    \
-    } while (0)
 
 static const char *const modules[] = {
     "example.com/m",     "example.com/m/v2",           "gopkg.in/yaml.v2",

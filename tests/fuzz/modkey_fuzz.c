@@ -15,14 +15,8 @@
 #include <string.h>
 
 #include "modpath.h"
+#include "check.h"
 
-#define CHECK(cond)                                                                                          \
-    do {                                                                                                     \
-        if (!(cond)) {                                                                                       \
-            fprintf(stderr, "%s:%d: broken promise: %s\n", __FILE__, __LINE__, #cond);                       \
-            abort();                                                                                         \
-        }                                                                                                    \
-    } while (0)
 
 /* Two parses name the same object: the fields, as C strings (bytes past each NUL are unspecified). */
 static bool same_key(const modkey_t *a, const modkey_t *b)

@@ -17,21 +17,7 @@
 #include <string.h>
 
 #include "modpath.h"
-
-static int failures;
-
-__attribute__((format(printf, 2, 3))) static void expect(bool ok, const char *fmt, ...)
-{
-    if (ok)
-        return;
-    char line[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    print_error("%s\n", line);
-    failures++;
-}
+#include "expect.h"
 
 /* GCC 12 with -fsanitize=undefined believes some table strings may be NULL when printed
  * (-Wformat-overflow); they never are, and this says so in a way it can see. */

@@ -17,21 +17,7 @@
 #include <string.h>
 
 #include "validate.h"
-
-static int failures;
-
-__attribute__((format(printf, 2, 3))) static void expect(bool ok, const char *fmt, ...)
-{
-    if (ok)
-        return;
-    char line[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    print_error("%s\n", line);
-    failures++;
-}
+#include "expect.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 

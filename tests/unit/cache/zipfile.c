@@ -26,23 +26,9 @@
 #include <time.h>
 
 #include "zipfile.h"
+#include "expect.h"
 
 static char zipdir[PATH_MAX];
-static int failures;
-
-__attribute__((format(printf, 2, 3))) static void expect(bool ok, const char *fmt, ...)
-{
-    if (ok)
-        return;
-    char line[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    print_error("%s\n", line);
-    failures++;
-}
-
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
 /* What modfs says about each hand-made zip. want NULL: accepted with Go's h1. Otherwise a
