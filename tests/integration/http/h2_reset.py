@@ -106,9 +106,14 @@ def abort(port, path):
 def rapid(port, path, n):
     c = Conn(port)
     stream = 1
-    for _ in range(n):
-        c.sock.sendall(get(stream, path, port) + frame(RST_STREAM, 0, stream, struct.pack(">I", CANCEL)))
-        stream += 2
+    try:
+        for _ in range(n):
+            c.sock.sendall(get(stream, path, port) + frame(RST_STREAM, 0, stream, struct.pack(">I", CANCEL)))
+            stream += 2
+    except ConnectionError:
+        # the server may cut the connection while the burst is still being sent
+        print("closed")
+        return
     c.sock.settimeout(0.5)
     deadline = time.time() + 5
     while time.time() < deadline:
