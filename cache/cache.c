@@ -24,6 +24,11 @@
 #include "log.h"
 #include "validate.h"
 
+/* After a failed refresh of a list or @latest, its stale copy is served without asking upstream
+ * again for this long: a down or blackholed upstream then costs one timeout per key, not one
+ * per request. */
+#define REFRESH_BACKOFF_S 10
+
 #define HOT_MAX_OBJECTS 16384
 #define HOT_MAX_BYTES (32ull << 20)
 
@@ -110,8 +115,9 @@ int cache_open(const cache_config_t *cfg, cache_t **out, cache_err_t *err)
         (rc = flight_open(locks_dir, &c->flight, err)) != 0 || (rc = upstream_new(&ucfg, &c->upstream, err)) != 0)
         goto out;
     c->notfound = notfound_new(cfg->notfound_ttl_s);
+    c->refresh_failed = notfound_new(REFRESH_BACKOFF_S);
     c->hot = hot_map_new(HOT_MAX_OBJECTS, HOT_MAX_BYTES);
-    if (c->notfound == NULL || c->hot == NULL)
+    if (c->notfound == NULL || c->refresh_failed == NULL || c->hot == NULL)
         rc = cache_err_set(err, -ENOMEM, "out of memory");
 out:
     free(index_path);
@@ -150,6 +156,7 @@ void cache_close(cache_t *c)
         counters_flush(c);
     hot_map_free(c->hot);
     notfound_free(c->notfound);
+    notfound_free(c->refresh_failed);
     upstream_free(c->upstream);
     flight_close(c->flight);
     pack_set_close(c->packs);
@@ -301,6 +308,11 @@ int cache_get(cache_t *c, const modkey_t *key, int flags, cache_object_t **out, 
     cache_object_t *stale = o;
     int status;
     char why[256];
+    if (stale != NULL && notfound_get(c->refresh_failed, key->escaped, &status, NULL, 0)) {
+        atomic_fetch_add_explicit(&c->hits, 1, memory_order_relaxed);
+        *out = stale;
+        return 0;
+    }
     if (notfound_get(c->notfound, key->escaped, &status, why, sizeof why)) {
         cache_object_unref(stale);
         if (err)
@@ -342,6 +354,7 @@ int cache_get(cache_t *c, const modkey_t *key, int flags, cache_object_t **out, 
     if (rc == 0) {
         atomic_fetch_add_explicit(&c->misses, 1, memory_order_relaxed);
         notfound_forget(c->notfound, key->escaped);
+        notfound_forget(c->refresh_failed, key->escaped);
         cache_object_unref(stale);
     } else if (rc == -ENOENT) {
         notfound_put(c->notfound, key->escaped, err->upstream_status ? err->upstream_status : 404, err->msg);
@@ -349,7 +362,8 @@ int cache_get(cache_t *c, const modkey_t *key, int flags, cache_object_t **out, 
     } else {
         atomic_fetch_add_explicit(&c->upstream_errors, 1, memory_order_relaxed);
         if (stale != NULL) {
-            LOG_W("%s: serving the stale copy: %s", key->escaped, err->msg);
+            LOG_W("%s: serving the stale copy for %d s: %s", key->escaped, REFRESH_BACKOFF_S, err->msg);
+            notfound_put(c->refresh_failed, key->escaped, 0, err->msg);
             *out = stale;
             rc = 0;
         }

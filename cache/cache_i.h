@@ -32,6 +32,7 @@ struct cache {
     pack_set_t *packs;
     flight_t *flight;
     notfound_t *notfound;
+    notfound_t *refresh_failed; /* stale objects whose refresh just failed: served as they are for a while */
     upstream_t *upstream;
     hot_map_t *hot;
     atomic_uint_fast64_t hits, misses, upstream_errors;

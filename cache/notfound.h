@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * notfound.h — remembers, for a short TTL, keys upstream said are not there (404/410).
+ * notfound.h — remembers, for a short TTL, keys upstream said are not there (404/410); the same
+ * table, with its own TTL, remembers keys whose refresh just failed.
  * The go command probes every prefix of an import path; without this each probe would be an
  * upstream round trip, on every build. In memory only: a restart forgets, which is harmless.
  */

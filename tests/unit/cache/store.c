@@ -308,6 +308,13 @@ static void stale_list_served_when_upstream_fails(void **state)
     snprintf(path, sizeof path, "%s/example.com/multi/@v/list", f->proxy);
     assert_object_equals_file(o, path);
     cache_object_unref(o);
+    /* after one failed refresh, the stale copy is served without asking upstream again */
+    cache_stats_t before, after;
+    assert_int_equal(cache_stats_get(f->cache, &before), 0);
+    for (int i = 0; i < 5; i++)
+        cache_object_unref(get_ok(f->cache, "example.com/multi/@v/list"));
+    assert_int_equal(cache_stats_get(f->cache, &after), 0);
+    assert_int_equal(after.upstream_requests, before.upstream_requests);
     /* an immutable object never asks upstream again */
     cache_err_t err = {0};
     assert_int_equal(get_rc(f->cache, "golang.org/x/mod/@v/v0.7.0.mod", 0, &err), 0);
