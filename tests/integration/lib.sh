@@ -30,6 +30,8 @@
 #                            like t_start_upstream, served by broken_upstream.py,
 #                            which misbehaves on the paths RULES_JSON names
 #   t_upstream_count SUBSTR [LOG]   requests whose log line contains SUBSTR
+#   t_stop_modfs PID LOG     stop a `modfs serve` with SIGTERM; fail on a sanitizer
+#                            report in LOG, a non-zero exit, or a stop over 15 s
 #   t_go_env                 export a hermetic go environment in $T_TMP
 #                            (GOPROXY=off until the test sets it)
 #   T_KEEP_TMP=1             (environment) keep $T_TMP for a post-mortem
@@ -228,6 +230,21 @@ t_upstream_count() {
 	local n
 	n=$(grep -cF -- "$1" "${2:-$UPSTREAM_LOG}") || true
 	echo "${n:-0}"
+}
+
+t_stop_modfs() {
+	local pid=$1 log=$2 rc=0 start end
+	start=$(date +%s)
+	kill -TERM "$pid"
+	wait "$pid" || rc=$?
+	end=$(date +%s)
+	T_CHECKS=$((T_CHECKS + 1))
+	if grep -qE "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" "$log"; then
+		grep -E -A40 "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" "$log" | head -80 >&2
+		t_fail "sanitizer report in $log"
+	fi
+	[ "$rc" -eq 0 ] || t_fail "modfs serve exited with status $rc: $(tail -5 "$log")"
+	[ $((end - start)) -le 15 ] || t_fail "modfs serve took $((end - start)) s to stop"
 }
 
 t_go_env() {

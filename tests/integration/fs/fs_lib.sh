@@ -56,18 +56,7 @@ f_start_mount() {
 }
 
 f_stop() {
-	local rc=0 start end
-	start=$(date +%s)
-	kill -TERM "$F_PID"
-	wait "$F_PID" || rc=$?
-	end=$(date +%s)
-	T_CHECKS=$((T_CHECKS + 1))
-	if grep -qE "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" "$F_LOG"; then
-		grep -E -A40 "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" "$F_LOG" | head -80 >&2
-		t_fail "sanitizer report in $F_LOG"
-	fi
-	[ "$rc" -eq 0 ] || t_fail "modfs serve exited with status $rc: $(tail -5 "$F_LOG")"
-	[ $((end - start)) -le 15 ] || t_fail "modfs serve took $((end - start)) s to stop"
+	t_stop_modfs "$F_PID" "$F_LOG"
 	! mountpoint -q "$F_MNT" || t_fail "$F_MNT is still mounted after modfs serve stopped"
 }
 

@@ -81,18 +81,7 @@ h_start_modfs() {
 }
 
 h_stop() {
-	local pid=$1 log=$2 rc=0 start end
-	start=$(date +%s)
-	kill -TERM "$pid"
-	wait "$pid" || rc=$?
-	end=$(date +%s)
-	T_CHECKS=$((T_CHECKS + 1))
-	if grep -qE "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" "$log"; then
-		grep -E -A30 "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" "$log" | head -60 >&2
-		t_fail "sanitizer report in $log"
-	fi
-	[ "$rc" -eq 0 ] || t_fail "modfs serve exited with status $rc: $(tail -5 "$log")"
-	[ $((end - start)) -le 15 ] || t_fail "modfs serve took $((end - start)) s to stop"
+	t_stop_modfs "$1" "$2"
 }
 
 h_metric() {
