@@ -127,21 +127,39 @@ static int fs_layout_get(fs_mount_t *m, const modkey_t *k, int flags, cache_obje
     return -EIO;
 }
 
-/* A store object: list, @latest, .info, .mod or .zip. */
-static int fs_layout_object(fs_mount_t *m, const modkey_t *k, int flags, fs_node_t **out, double *neg_ttl)
+/* The stat of the object k names, fetched if needed (errors as fs_layout_get). */
+static int fs_layout_stat(fs_mount_t *m, const modkey_t *k, int flags, cache_stat_t *st, double *neg_ttl)
 {
     cache_object_t *o;
     int rc = fs_layout_get(m, k, flags, &o, neg_ttl);
     if (rc < 0)
         return rc;
-    cache_stat_t st;
-    cache_object_stat(o, &st);
+    cache_object_stat(o, st);
     cache_object_unref(o);
-    fs_node_t *n = fs_node_new(m, FS_KIND_OBJECT, S_IFREG);
+    return 0;
+}
+
+/* A new regular-file node of kind backed by the store key k; NULL when out of memory. */
+static fs_node_t *fs_layout_file_node(fs_mount_t *m, fs_kind_t kind, const modkey_t *k)
+{
+    fs_node_t *n = fs_node_new(m, kind, S_IFREG);
     if (!n || !(n->key = strdup(k->escaped))) {
         fs_node_discard(n);
-        return -ENOMEM;
+        return NULL;
     }
+    return n;
+}
+
+/* A store object: list, @latest, .info, .mod or .zip. */
+static int fs_layout_object(fs_mount_t *m, const modkey_t *k, int flags, fs_node_t **out, double *neg_ttl)
+{
+    cache_stat_t st;
+    int rc = fs_layout_stat(m, k, flags, &st, neg_ttl);
+    if (rc < 0)
+        return rc;
+    fs_node_t *n = fs_layout_file_node(m, FS_KIND_OBJECT, k);
+    if (n == NULL)
+        return -ENOMEM;
     n->ttl = !k->immutable;
     n->size = st.size;
     n->mtime = st.mtime;
@@ -152,22 +170,17 @@ static int fs_layout_object(fs_mount_t *m, const modkey_t *k, int flags, fs_node
 /* <V>.ziphash: the zip is fetched, for its h1. */
 static int fs_layout_ziphash(fs_mount_t *m, const modkey_t *k, int flags, fs_node_t **out, double *neg_ttl)
 {
-    cache_object_t *o;
-    int rc = fs_layout_get(m, k, flags, &o, neg_ttl);
+    cache_stat_t st;
+    int rc = fs_layout_stat(m, k, flags, &st, neg_ttl);
     if (rc < 0)
         return rc;
-    cache_stat_t st;
-    cache_object_stat(o, &st);
-    cache_object_unref(o);
     if (strlen(st.h1) != 47 || strncmp(st.h1, "h1:", 3) != 0) {
         LOG_E("fs: %s: the store has no h1 for this zip", k->escaped);
         return -EIO;
     }
-    fs_node_t *n = fs_node_new(m, FS_KIND_ZIPHASH, S_IFREG);
-    if (!n || !(n->key = strdup(k->escaped))) {
-        fs_node_discard(n);
+    fs_node_t *n = fs_layout_file_node(m, FS_KIND_ZIPHASH, k);
+    if (n == NULL)
         return -ENOMEM;
-    }
     memcpy(n->h1, st.h1, sizeof(n->h1));
     n->size = 47;
     n->mtime = st.mtime;
