@@ -266,11 +266,15 @@ int index_object_put(index_t *ix, const char *key, index_object_t *obj, const bu
             if ((ret = step_done(s)) != 0)
                 goto rollback;
         }
-        /* Whoever inserted this address first (maybe another process) owns the location. */
-        uint8_t hash[32];
-        memcpy(hash, c->hash, 32);
-        if ((ret = chunk_find_locked(ix, hash, c)) != 0)
-            goto rollback;
+        if (c->pack != 0 && sqlite3_changes(ix->db) == 1) {
+            c->id = sqlite3_last_insert_rowid(ix->db); /* ours: the location is the one just written */
+        } else {
+            /* Known already (maybe stored by another process first): that copy's location wins. */
+            uint8_t hash[32];
+            memcpy(hash, c->hash, 32);
+            if ((ret = chunk_find_locked(ix, hash, c)) != 0)
+                goto rollback;
+        }
         uint8_t *p = layout + i * LAYOUT_RECORD;
         memset(p, 0, LAYOUT_RECORD);
         le_put(p, (uint64_t)c->id, 8);
