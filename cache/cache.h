@@ -1,16 +1,27 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * cache.h — the store of Go modules, as the fronts (fs/, http/, tools/) see it.
+ * cache.h — the store of Go modules, as the fronts (fs/, http/, tools/) see it: the one API they
+ * use. Go's rules (keys, the GOMODCACHE layout) come with it from gomod.h, so a front holds a
+ * parsed modkey_t and never parses or builds a key string itself.
  *
  * An object is named by its GOPROXY key (modkey_t: list, @latest, .info, .mod, .zip). cache_get
  * returns a reference-counted handle to an immutable snapshot of the object's bytes; a miss is
- * fetched from upstream (once, however many threads ask: single-flight), checked, stored, and
- * only then returned. list and @latest are refreshed after a TTL, and the stale copy is served
- * when upstream fails. How bytes are stored (chunks, packs, SQLite) is invisible from here.
+ * fetched from upstream (once, however many threads and processes ask: single-flight), checked
+ * by Go's rules, stored durably, and only then returned. list and @latest are refreshed after a
+ * TTL, and the stale copy is served when upstream fails. Where an answer comes from, in order:
+ * the in-memory map of recent objects, the local store, upstream. How bytes are stored (chunks,
+ * packs, SQLite) is invisible from here.
  *
- * Threads: every function is safe to call from any thread. A handle may be read from several
- * threads at once. cache_get may block on upstream unless CACHE_GET_NOFETCH is given; callers
- * on an event loop pass it and hand -EAGAIN off to a thread that may block.
+ * Threads: every function is safe to call from any thread, and a handle may be read from several
+ * threads at once. cache_get may block on upstream unless CACHE_GET_NOFETCH is given; callers on
+ * an event loop pass it and hand -EAGAIN off to a thread that may block.
+ *
+ * The read path never waits on a write: a cache_get that the store can answer, cache_object_read,
+ * the member readers, cache_keys_visit and cache_stats_get take no lock that an ingest, a commit,
+ * an fsync or a counter flush holds. Each store read runs on a database connection of its own
+ * (SQLite WAL: readers beside the one writer), the object bytes are read with no lock at all,
+ * counters are kept in memory and written to the store by a background thread every few seconds
+ * in one transaction, and the figures of cache_stats_get come from memory.
  *
  * Errors: 0 or a negative errno, and a cache_err_t with words:
  *   -ENOENT   not found (upstream said 404/410, err->upstream_status tells which; or the
@@ -27,15 +38,18 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "buf.h"
-#include "err.h"
-#include "modpath.h"
+#include "common.h"
+#include "gomod.h"
 
 typedef struct cache cache_t;
-typedef struct cache_object cache_object_t;
+typedef struct store_object cache_object_t;
+typedef struct store_member_reader cache_member_reader_t;
+/* One file of a module zip: path (inside the module root), size, crc32. */
+typedef zipfile_entry_t cache_member_t;
 
 typedef struct cache_config {
-    const char *dir;             /* the store's directory; created if missing */
+    const char *dir;             /* the store's directory */
+    bool must_exist;             /* reading commands: refuse (-ENOENT) a missing store, change nothing on open */
     const char *upstream;        /* GOPROXY-style list, see upstream.h */
     const char *ca_file;         /* optional CA bundle for the upstream */
     unsigned list_ttl_s;         /* freshness of list and @latest */
@@ -52,7 +66,9 @@ typedef struct cache_config {
 /* Fills cfg with the defaults above (dir and ca_file NULL). */
 void cache_config_init(cache_config_t *cfg);
 
-/* Opens (creating if needed) the store in cfg->dir and reclaims what a crash left. Returns 0 or -errno with err. */
+/* Opens (creating if needed and allowed) the store in cfg->dir and reclaims what a crash left.
+ * Starts the background thread that flushes counters and refreshes the figures. Returns 0 or
+ * -errno with err. */
 int cache_open(const cache_config_t *cfg, cache_t **out, cache_err_t *err);
 /* Waits for in-flight fetches, flushes counters, closes. Every handle must be unref'd first. */
 void cache_close(cache_t *c);
@@ -98,16 +114,9 @@ slice_t cache_object_bytes(const cache_object_t *o);
 cache_object_t *cache_object_ref(cache_object_t *o);
 void cache_object_unref(cache_object_t *o);
 
-/* One file of a module zip. */
-typedef struct cache_member {
-    const char *path;       /* path inside the module root (after "<module>@<version>/") */
-    uint64_t size;          /* uncompressed size */
-    uint32_t crc32;
-} cache_member_t;
-
 /*
  * The files of a .zip object, sorted bytewise by path. The array stays valid while the reference
- * to zip is held. Returns 0, -EINVAL if o is not a zip, -ENOMEM.
+ * to zip is held. Returns 0, -EINVAL if o is not a zip, -ENOMEM, -EIO.
  */
 int cache_zip_members(cache_object_t *zip, const cache_member_t **members, size_t *count);
 
@@ -119,23 +128,24 @@ int cache_zip_members(cache_object_t *zip, const cache_member_t **members, size_
  * Reads return the bytes read (short only at the end), or -EIO when the member's data does not
  * inflate to its declared size and CRC.
  */
-typedef struct cache_member_reader cache_member_reader_t;
 int cache_member_reader_new(cache_object_t *zip, size_t index, cache_member_reader_t **out);
 ssize_t cache_member_reader_read(cache_member_reader_t *r, void *buf, size_t len, uint64_t off);
 void cache_member_reader_free(cache_member_reader_t *r);
 
 /*
- * Calls visit with the escaped key of every stored object whose key starts with prefix
- * (escaped form, may be ""), in ascending order; stops early and returns visit's value when it
- * returns non-zero. What is cached, not what upstream has.
+ * Calls visit with the parsed key of every stored object whose escaped key starts with prefix
+ * (may be ""; modcache_visit_prefix gives the prefix of a GOMODCACHE directory), in ascending
+ * order of escaped keys; stops early and returns visit's value when it returns non-zero. What is
+ * cached, not what upstream has. The key is valid during the call only.
  */
-typedef int (*cache_key_visit_fn)(void *arg, const char *escaped_key);
+typedef int (*cache_key_visit_fn)(void *arg, const modkey_t *key);
 int cache_keys_visit(cache_t *c, const char *prefix, cache_key_visit_fn visit, void *arg);
 
 typedef struct cache_stats {
     uint64_t objects;         /* stored objects */
     uint64_t logical_bytes;   /* sum of object sizes */
     uint64_t unique_bytes;    /* raw bytes of distinct chunks (after dedup, before compression) */
+    uint64_t stored_bytes;    /* bytes of those chunks as kept in the packs (after compression) */
     uint64_t disk_bytes;      /* pack files plus index on disk */
     uint64_t chunks;
     uint64_t hits;            /* cache_get answered from the store (all time) */
@@ -144,6 +154,10 @@ typedef struct cache_stats {
     uint64_t upstream_errors;
 } cache_stats_t;
 
-int cache_stats_get(cache_t *c, cache_stats_t *st);
+/* The store's figures from memory: the counts as the background thread last took them (every
+ * few seconds, and after the open), the counters as they are now. Never touches the disk. */
+void cache_stats_get(cache_t *c, cache_stats_t *st);
+/* The same, counted from the store now (a scan; for `modfs stat`). 0 or -errno. */
+int cache_stats_scan(cache_t *c, cache_stats_t *st);
 
 #endif

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * cache_i.h — what only cache/ may see: the cache and object structs shared by cache.c (policy:
- * freshness, single-flight, the hot map), ingest.c (bytes in), object.c and member_reader.c
- * (bytes out). The fronts include cache.h only.
+ * cache_i.h — what the policy layer's files share (cache.c, fetch.c, hot.c, notfound.c, flight.c,
+ * housekeeper.c) and nothing else may include: the cache struct and the interfaces of its parts.
+ * The fronts include cache.h only; the sub-libraries below (store/, upstream/, gomod/, common/)
+ * know nothing of this layer.
  */
 #ifndef MODFS_CACHE_I_H
 #define MODFS_CACHE_I_H
@@ -11,83 +12,98 @@
 #include <stdatomic.h>
 
 #include "cache.h"
-#include "flight.h"
-#include "index.h"
-#include "notfound.h"
-#include "pack.h"
+#include "store.h"
 #include "upstream.h"
-#include "zipfile.h"
 
-/* Objects up to this size are kept whole in memory once opened (every .info, nearly every .mod
- * and list): a cache hit is then a hash lookup and one send, no disk read. */
-#define OBJECT_INLINE_MAX (64u << 10)
+/* ---- hot.c: the in-memory map of recently used objects ------------------------------------
+ * key → object reference, bounded by count and by the bytes of objects kept whole in memory,
+ * least recently used out first. A hit is a hash, a short chain walk and a reference count bump
+ * under one mutex; it takes no database lock and reads no disk. */
+typedef struct cache_hot cache_hot_t;
+cache_hot_t *cache_hot_new(size_t max_objects, uint64_t max_bytes);
+void cache_hot_free(cache_hot_t *h);
+/* A new reference to the object under key, or NULL. */
+cache_object_t *cache_hot_get(cache_hot_t *h, const char *key, size_t len);
+/* Puts (or replaces) key → o; the map takes its own reference. */
+void cache_hot_put(cache_hot_t *h, const char *key, cache_object_t *o);
+void cache_hot_remove(cache_hot_t *h, const char *key);
 
-typedef struct hot_map hot_map_t;
+/* ---- notfound.c: keys upstream said are not there ------------------------------------------
+ * Remembered for a TTL; the same table, with its own TTL, remembers keys whose refresh just
+ * failed. The go command probes every prefix of an import path; without this each probe would be
+ * an upstream round trip, on every build. Bounded: past its size the oldest entry goes. In memory
+ * only: a restart forgets, which is harmless. */
+typedef struct cache_notfound cache_notfound_t;
+cache_notfound_t *cache_notfound_new(unsigned ttl_s, size_t max_entries);
+void cache_notfound_free(cache_notfound_t *nf);
+/* Records that key was not found with HTTP status (404 or 410), and why. */
+void cache_notfound_put(cache_notfound_t *nf, const char *key, int status, const char *why);
+/* True if key is remembered; *status and why (cap bytes) say how. */
+bool cache_notfound_get(cache_notfound_t *nf, const char *key, int *status, char *why, size_t cap);
+void cache_notfound_forget(cache_notfound_t *nf, const char *key);
+
+/* ---- flight.c: one upstream fetch per key at a time ----------------------------------------
+ * Inside the process, the threads that miss the same key join one flight: the first leads the
+ * fetch and the others wait for its result, which they get directly (no second look at the store).
+ * Across processes sharing a store (a server and a `modfs get`), the leader also holds a flock
+ * on a lock file chosen by the key's hash; a leader that had to wait for that lock looks at the
+ * store once more before fetching. */
+typedef struct cache_flight cache_flight_t;
+typedef struct cache_flight_entry cache_flight_entry_t;
+int cache_flight_open(const char *locks_dir, cache_flight_t **out, cache_err_t *err);
+void cache_flight_close(cache_flight_t *f);
+/* Joins the flight of key. Returns true when the caller leads it (and must call
+ * cache_flight_finish), false when another thread led it: then *rc, *out (a new reference or
+ * NULL) and err hold that fetch's outcome. */
+bool cache_flight_join(cache_flight_t *f, const char *key, cache_flight_entry_t **entry, int *rc,
+                       cache_object_t **out, cache_err_t *err);
+/* The leader's outcome, handed to every waiter (obj may be NULL; each waiter gets a reference). */
+void cache_flight_finish(cache_flight_t *f, cache_flight_entry_t *entry, int rc, cache_object_t *obj,
+                         const cache_err_t *err);
+/* The cross-process lock of key: an fd >= 0, or -errno; *waited tells whether another process
+ * held it. */
+int cache_flight_lock(cache_flight_t *f, const char *key, bool *waited);
+void cache_flight_unlock(int token);
+
+/* ---- the cache ------------------------------------------------------------------------------ */
 
 struct cache {
     char *dir;
     char *tmp_dir;
     unsigned list_ttl_s;
-    index_t *index;
-    pack_set_t *packs;
-    flight_t *flight;
-    notfound_t *notfound;
-    notfound_t *refresh_failed; /* stale objects whose refresh just failed: served as they are for a while */
+    store_t *store;
     upstream_t *upstream;
-    hot_map_t *hot;
+    cache_hot_t *hot;
+    cache_notfound_t *notfound;
+    cache_notfound_t *refresh_failed; /* stale objects whose refresh just failed: served as they are for a while */
+    cache_flight_t *flight;
+
+    /* Counters since the last flush: incremented by any thread, taken by the flush. */
     atomic_uint_fast64_t hits, misses, upstream_errors;
-    uint64_t upstream_requests_flushed; /* part of upstream_request_count() already in the index */
+
+    pthread_mutex_t flush_lock;          /* one counter flush at a time */
+    pthread_mutex_t figures_lock;        /* protects the fields below; never held across I/O */
+    store_counters_t flushed;            /* what the store's counters hold (loaded at open, plus each flush) */
+    store_counters_t pending;            /* taken from the atomics, being written by a flush */
+    uint64_t upstream_requests_flushed;  /* part of upstream_request_count() already in flushed */
+    store_stats_t counts;                /* the last scan of the store */
+    atomic_bool counts_stale;            /* the store changed since that scan (set by fetches) */
+
+    pthread_mutex_t keeper_lock;         /* protects keeper_stop; keeper_cv signals it */
+    pthread_cond_t keeper_cv;
+    bool keeper_stop;
+    bool keeper_started;
+    pthread_t keeper;
 };
 
-/* Where a member's bytes are inside its zip, beside the public cache_member_t. */
-typedef struct object_member_loc {
-    uint64_t data_offset;
-    uint64_t compressed_size;
-    uint16_t method;
-} object_member_loc_t;
+/* fetch.c: downloads key, checks it by Go's rules, stores it; *out the stored object. */
+int cache_fetch(cache_t *c, const modkey_t *key, int64_t now, cache_object_t **out, cache_err_t *err);
 
-struct cache_object {
-    atomic_uint refs;
-    cache_t *cache;
-    char *key;               /* escaped key */
-    modkey_kind_t kind;
-    bool immutable;
-    uint64_t size;
-    int64_t stored_at;
-    int64_t fetched_at;
-    uint8_t sha256[32];
-    char h1[48];
-    index_chunk_t *chunks;   /* layout, object order */
-    uint64_t *chunk_start;   /* chunk_start[i] = offset of chunks[i] in the object */
-    size_t nchunks;
-    uint8_t *bytes;          /* whole object when size <= OBJECT_INLINE_MAX, else NULL */
-
-    pthread_mutex_t members_lock; /* protects the member fields while they load */
-    bool members_loaded;
-    cache_member_t *members;      /* sorted by path */
-    object_member_loc_t *member_locs;
-    char *member_names;           /* storage of every path */
-    size_t nmembers;
-};
-
-/* object.c */
-/* Builds an object from its index row (takes ownership of io->chunks). For small objects, reads
- * and verifies the bytes now. Returns 0 or -EIO (a corrupt chunk, already dropped) / -ENOMEM. */
-int object_from_index(cache_t *c, const char *key, const modkey_t *k, index_object_t *io, cache_object_t **out);
-/* Reads and checks one chunk into dst (raw_size bytes). -EIO drops the chunk. */
-int object_chunk_read(cache_object_t *o, size_t i, uint8_t *dst);
-
-/* ingest.c */
-/* Stores body as key: chunks, packs, one index transaction. z is the parsed zip for .zip keys.
- * Fills io (layout with final locations) for object_from_index. */
-int ingest_store(cache_t *c, const modkey_t *key, const uint8_t *body, size_t len, const zipfile_t *z, int64_t now,
-                 index_object_t *io, cache_err_t *err);
-
-/* cache.c: removes an object from the hot map (it uses a dropped chunk). */
-void cache_hot_forget(cache_t *c, const char *key);
-
-/* members blob (ingest writes it, object.c reads it) */
-int members_encode(const zipfile_t *z, size_t prefix_len, buf_t *out);
-int members_decode(cache_object_t *o, const uint8_t *p, size_t len);
+/* housekeeper.c: the background thread (started by cache_open, stopped by cache_close) and the
+ * counter flush it runs, also called once more at close. */
+int cache_housekeeper_start(cache_t *c);
+void cache_housekeeper_stop(cache_t *c);
+void cache_counters_flush(cache_t *c);
+void cache_counts_refresh(cache_t *c);
 
 #endif

@@ -1,42 +1,52 @@
 /* SPDX-License-Identifier: MIT */
-/* hot.c — the hot object map (hot.h): chained hash table plus an intrusive LRU list. */
-#include "hot.h"
-
+/*
+ * hot.c — the in-memory map of recently used objects (cache_i.h): the common hash table plus an
+ * intrusive LRU list, bounded by count and by the bytes of the objects it keeps whole in memory.
+ * References dropped by an eviction are released after the lock, so an object's last unref
+ * (which frees memory) never runs under it.
+ */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <xxhash.h>
 
 #include "cache_i.h"
 
+#define HOT_HASH_SEED 0x686f74 /* "hot" */
+#define HOT_DROP_BATCH 8
+
 typedef struct hot_entry {
-    struct hot_entry *chain;           /* next in bucket */
+    htab_link_t link;                  /* first: the table hands back this pointer */
     struct hot_entry *newer, *older;   /* LRU list */
-    uint64_t hash;
     cache_object_t *obj;               /* one reference held */
     uint64_t bytes;                    /* inline bytes charged */
+    size_t key_len;
     char key[];
 } hot_entry_t;
 
-struct hot_map {
+struct cache_hot {
     pthread_mutex_t lock; /* protects everything below */
-    hot_entry_t **buckets;
-    size_t nbuckets;      /* power of two */
-    size_t count, max_objects;
+    htab_t table;
+    size_t max_objects;
     uint64_t bytes, max_bytes;
     hot_entry_t *newest, *oldest;
 };
 
-hot_map_t *hot_map_new(size_t max_objects, uint64_t max_bytes)
+typedef struct hot_key {
+    const char *key;
+    size_t len;
+} hot_key_t;
+
+static bool hot_eq(const htab_link_t *l, const void *arg)
 {
-    hot_map_t *h = calloc(1, sizeof *h);
-    if (h == NULL)
-        return NULL;
-    h->nbuckets = 1;
-    while (h->nbuckets < max_objects)
-        h->nbuckets <<= 1;
-    h->buckets = calloc(h->nbuckets, sizeof *h->buckets);
-    if (h->buckets == NULL) {
+    const hot_entry_t *e = (const hot_entry_t *)l;
+    const hot_key_t *k = arg;
+    return e->key_len == k->len && memcmp(e->key, k->key, k->len) == 0;
+}
+
+cache_hot_t *cache_hot_new(size_t max_objects, uint64_t max_bytes)
+{
+    cache_hot_t *h = calloc(1, sizeof *h);
+    if (h == NULL || htab_init(&h->table, max_objects) != 0) {
         free(h);
         return NULL;
     }
@@ -46,7 +56,7 @@ hot_map_t *hot_map_new(size_t max_objects, uint64_t max_bytes)
     return h;
 }
 
-static void lru_unlink(hot_map_t *h, hot_entry_t *e)
+static void lru_unlink(cache_hot_t *h, hot_entry_t *e)
 {
     if (e->newer)
         e->newer->older = e->older;
@@ -59,7 +69,7 @@ static void lru_unlink(hot_map_t *h, hot_entry_t *e)
     e->newer = e->older = NULL;
 }
 
-static void lru_push(hot_map_t *h, hot_entry_t *e)
+static void lru_push(cache_hot_t *h, hot_entry_t *e)
 {
     e->older = h->newest;
     e->newer = NULL;
@@ -70,47 +80,35 @@ static void lru_push(hot_map_t *h, hot_entry_t *e)
         h->oldest = e;
 }
 
-/* Unlinks e from its bucket and the LRU; returns the object reference for the caller to drop
- * outside the lock. */
-static cache_object_t *entry_remove(hot_map_t *h, hot_entry_t *e)
+/* Unlinks e; returns its object reference for the caller to drop outside the lock. */
+static cache_object_t *entry_remove(cache_hot_t *h, hot_entry_t *e)
 {
-    hot_entry_t **pp = &h->buckets[e->hash & (h->nbuckets - 1)];
-    while (*pp != e)
-        pp = &(*pp)->chain;
-    *pp = e->chain;
+    htab_remove(&h->table, &e->link);
     lru_unlink(h, e);
-    h->count--;
     h->bytes -= e->bytes;
     cache_object_t *o = e->obj;
     free(e);
     return o;
 }
 
-static hot_entry_t *find(hot_map_t *h, const char *key, uint64_t hash)
-{
-    for (hot_entry_t *e = h->buckets[hash & (h->nbuckets - 1)]; e; e = e->chain)
-        if (e->hash == hash && strcmp(e->key, key) == 0)
-            return e;
-    return NULL;
-}
-
-void hot_map_free(hot_map_t *h)
+void cache_hot_free(cache_hot_t *h)
 {
     if (h == NULL)
         return;
     while (h->oldest)
         cache_object_unref(entry_remove(h, h->oldest));
-    free(h->buckets);
+    htab_dispose(&h->table);
     pthread_mutex_destroy(&h->lock);
     free(h);
 }
 
-cache_object_t *hot_map_get(hot_map_t *h, const char *key)
+cache_object_t *cache_hot_get(cache_hot_t *h, const char *key, size_t len)
 {
-    uint64_t hash = XXH3_64bits(key, strlen(key));
+    hot_key_t k = {key, len};
+    uint64_t hash = hash_bytes(key, len, HOT_HASH_SEED);
     cache_object_t *o = NULL;
     pthread_mutex_lock(&h->lock);
-    hot_entry_t *e = find(h, key, hash);
+    hot_entry_t *e = (hot_entry_t *)htab_find(&h->table, hash, hot_eq, &k);
     if (e) {
         o = cache_object_ref(e->obj);
         if (h->newest != e) {
@@ -122,7 +120,7 @@ cache_object_t *hot_map_get(hot_map_t *h, const char *key)
     return o;
 }
 
-void hot_map_put(hot_map_t *h, const char *key, cache_object_t *o)
+void cache_hot_put(cache_hot_t *h, const char *key, cache_object_t *o)
 {
     size_t klen = strlen(key);
     hot_entry_t *n = malloc(sizeof *n + klen + 1);
@@ -130,34 +128,35 @@ void hot_map_put(hot_map_t *h, const char *key, cache_object_t *o)
         return; /* not cached: only slower */
     memset(n, 0, sizeof *n);
     memcpy(n->key, key, klen + 1);
-    n->hash = XXH3_64bits(key, klen);
+    n->key_len = klen;
     n->obj = cache_object_ref(o);
     n->bytes = cache_object_bytes(o).len;
-    cache_object_t *drop[8];
+    hot_key_t k = {key, klen};
+    uint64_t hash = hash_bytes(key, klen, HOT_HASH_SEED);
+    cache_object_t *drop[HOT_DROP_BATCH];
     size_t ndrop = 0;
     pthread_mutex_lock(&h->lock);
-    hot_entry_t *old = find(h, key, n->hash);
+    hot_entry_t *old = (hot_entry_t *)htab_find(&h->table, hash, hot_eq, &k);
     if (old)
         drop[ndrop++] = entry_remove(h, old);
-    hot_entry_t **b = &h->buckets[n->hash & (h->nbuckets - 1)];
-    n->chain = *b;
-    *b = n;
+    htab_insert(&h->table, &n->link, hash);
     lru_push(h, n);
-    h->count++;
     h->bytes += n->bytes;
-    while (ndrop < 8 && h->oldest != n && (h->count > h->max_objects || h->bytes > h->max_bytes))
+    while (ndrop < HOT_DROP_BATCH && h->oldest != n &&
+           (h->table.count > h->max_objects || h->bytes > h->max_bytes))
         drop[ndrop++] = entry_remove(h, h->oldest);
     pthread_mutex_unlock(&h->lock);
     for (size_t i = 0; i < ndrop; i++)
         cache_object_unref(drop[i]);
 }
 
-void hot_map_remove(hot_map_t *h, const char *key)
+void cache_hot_remove(cache_hot_t *h, const char *key)
 {
-    uint64_t hash = XXH3_64bits(key, strlen(key));
+    hot_key_t k = {key, strlen(key)};
+    uint64_t hash = hash_bytes(key, k.len, HOT_HASH_SEED);
     cache_object_t *o = NULL;
     pthread_mutex_lock(&h->lock);
-    hot_entry_t *e = find(h, key, hash);
+    hot_entry_t *e = (hot_entry_t *)htab_find(&h->table, hash, hot_eq, &k);
     if (e)
         o = entry_remove(h, e);
     pthread_mutex_unlock(&h->lock);

@@ -1,136 +1,151 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * notfound.c — the negative cache: a bucketed hash table with a fixed
- * number of slots per bucket; an insert into a full bucket replaces its oldest entry. Bounded
- * memory whatever a client probes, at the cost of forgetting early under a flood of names.
+ * notfound.c — the negative cache (cache_i.h): the common hash table plus a list in insertion
+ * order. An entry lives until its TTL passes or, when the table is full, until it is the oldest:
+ * memory stays bounded whatever a client probes, at the cost of forgetting early under a flood of
+ * names.
  */
-#include "notfound.h"
-
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <xxhash.h>
 
-#define NF_BUCKETS 1024
-#define NF_WAYS 8
+#include "cache_i.h"
+
+#define NF_HASH_SEED 0x6e66 /* "nf" */
 
 typedef struct nf_entry {
-    char *key;
-    char *why;
+    htab_link_t link;
+    struct nf_entry *newer, *older; /* insertion order */
+    int64_t expires_ms;             /* monotonic */
     int status;
-    struct timespec expires;
+    char *why;
+    char key[];
 } nf_entry_t;
 
-struct notfound {
+struct cache_notfound {
     unsigned ttl_s;
-    pthread_mutex_t lock;
-    nf_entry_t slots[NF_BUCKETS][NF_WAYS];
+    size_t max_entries;
+    pthread_mutex_t lock; /* protects everything below */
+    htab_t table;
+    nf_entry_t *newest, *oldest;
 };
 
-static struct timespec now_mono(void)
+static int64_t now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts;
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static bool before(struct timespec a, struct timespec b)
+static bool nf_eq(const htab_link_t *l, const void *key)
 {
-    return a.tv_sec < b.tv_sec || (a.tv_sec == b.tv_sec && a.tv_nsec < b.tv_nsec);
+    return strcmp(((const nf_entry_t *)l)->key, key) == 0;
 }
 
-notfound_t *notfound_new(unsigned ttl_s)
+static uint64_t nf_hash(const char *key)
 {
-    notfound_t *nf = calloc(1, sizeof *nf);
-    if (nf == NULL)
+    return hash_bytes(key, strlen(key), NF_HASH_SEED);
+}
+
+cache_notfound_t *cache_notfound_new(unsigned ttl_s, size_t max_entries)
+{
+    cache_notfound_t *nf = calloc(1, sizeof *nf);
+    if (nf == NULL || htab_init(&nf->table, 1024) != 0) {
+        free(nf);
         return NULL;
+    }
     nf->ttl_s = ttl_s;
+    nf->max_entries = max_entries;
     pthread_mutex_init(&nf->lock, NULL);
     return nf;
 }
 
-static void entry_clear(nf_entry_t *e)
+static void entry_remove(cache_notfound_t *nf, nf_entry_t *e)
 {
-    free(e->key);
+    htab_remove(&nf->table, &e->link);
+    if (e->newer)
+        e->newer->older = e->older;
+    else
+        nf->newest = e->older;
+    if (e->older)
+        e->older->newer = e->newer;
+    else
+        nf->oldest = e->newer;
     free(e->why);
-    memset(e, 0, sizeof *e);
+    free(e);
 }
 
-void notfound_free(notfound_t *nf)
+void cache_notfound_free(cache_notfound_t *nf)
 {
     if (nf == NULL)
         return;
-    for (size_t b = 0; b < NF_BUCKETS; b++)
-        for (size_t w = 0; w < NF_WAYS; w++)
-            entry_clear(&nf->slots[b][w]);
+    while (nf->oldest)
+        entry_remove(nf, nf->oldest);
+    htab_dispose(&nf->table);
     pthread_mutex_destroy(&nf->lock);
     free(nf);
 }
 
-static nf_entry_t *bucket(notfound_t *nf, const char *key)
-{
-    return nf->slots[XXH3_64bits(key, strlen(key)) % NF_BUCKETS];
-}
-
-void notfound_put(notfound_t *nf, const char *key, int status, const char *why)
+void cache_notfound_put(cache_notfound_t *nf, const char *key, int status, const char *why)
 {
     if (nf->ttl_s == 0)
         return;
-    struct timespec exp = now_mono();
-    exp.tv_sec += nf->ttl_s;
+    size_t klen = strlen(key);
+    nf_entry_t *n = malloc(sizeof *n + klen + 1);
+    char *w = strdup(why ? why : "not found");
+    if (n == NULL || w == NULL) {
+        free(n);
+        free(w);
+        return; /* out of memory: simply not remembered */
+    }
+    memset(n, 0, sizeof *n);
+    memcpy(n->key, key, klen + 1);
+    n->why = w;
+    n->status = status;
+    n->expires_ms = now_ms() + (int64_t)nf->ttl_s * 1000;
+    uint64_t hash = nf_hash(key);
     pthread_mutex_lock(&nf->lock);
-    nf_entry_t *b = bucket(nf, key), *victim = &b[0];
-    for (size_t w = 0; w < NF_WAYS; w++) {
-        if (b[w].key == NULL || strcmp(b[w].key, key) == 0) {
-            victim = &b[w];
-            break;
-        }
-        if (before(b[w].expires, victim->expires))
-            victim = &b[w];
-    }
-    entry_clear(victim);
-    victim->key = strdup(key);
-    victim->why = strdup(why ? why : "not found");
-    if (victim->key == NULL || victim->why == NULL)
-        entry_clear(victim); /* out of memory: simply not remembered */
-    else {
-        victim->status = status;
-        victim->expires = exp;
-    }
+    nf_entry_t *old = (nf_entry_t *)htab_find(&nf->table, hash, nf_eq, key);
+    if (old)
+        entry_remove(nf, old);
+    while (nf->oldest != NULL && nf->table.count >= nf->max_entries)
+        entry_remove(nf, nf->oldest);
+    htab_insert(&nf->table, &n->link, hash);
+    n->older = nf->newest;
+    if (nf->newest)
+        nf->newest->newer = n;
+    nf->newest = n;
+    if (nf->oldest == NULL)
+        nf->oldest = n;
     pthread_mutex_unlock(&nf->lock);
 }
 
-bool notfound_get(notfound_t *nf, const char *key, int *status, char *why, unsigned cap)
+bool cache_notfound_get(cache_notfound_t *nf, const char *key, int *status, char *why, size_t cap)
 {
-    struct timespec now = now_mono();
+    uint64_t hash = nf_hash(key);
     bool hit = false;
     pthread_mutex_lock(&nf->lock);
-    nf_entry_t *b = bucket(nf, key);
-    for (size_t w = 0; w < NF_WAYS; w++) {
-        if (b[w].key == NULL || strcmp(b[w].key, key) != 0)
-            continue;
-        if (before(now, b[w].expires)) {
-            hit = true;
-            *status = b[w].status;
-            if (why != NULL && cap > 0)
-                snprintf(why, cap, "%s", b[w].why);
-        } else {
-            entry_clear(&b[w]);
-        }
-        break;
+    nf_entry_t *e = (nf_entry_t *)htab_find(&nf->table, hash, nf_eq, key);
+    if (e != NULL && now_ms() < e->expires_ms) {
+        hit = true;
+        *status = e->status;
+        if (why != NULL && cap > 0)
+            snprintf(why, cap, "%s", e->why);
+    } else if (e != NULL) {
+        entry_remove(nf, e);
     }
     pthread_mutex_unlock(&nf->lock);
     return hit;
 }
 
-void notfound_forget(notfound_t *nf, const char *key)
+void cache_notfound_forget(cache_notfound_t *nf, const char *key)
 {
+    uint64_t hash = nf_hash(key);
     pthread_mutex_lock(&nf->lock);
-    nf_entry_t *b = bucket(nf, key);
-    for (size_t w = 0; w < NF_WAYS; w++)
-        if (b[w].key != NULL && strcmp(b[w].key, key) == 0)
-            entry_clear(&b[w]);
+    nf_entry_t *e = (nf_entry_t *)htab_find(&nf->table, hash, nf_eq, key);
+    if (e != NULL)
+        entry_remove(nf, e);
     pthread_mutex_unlock(&nf->lock);
 }

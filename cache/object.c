@@ -1,307 +1,63 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * object.c — an opened object: its layout in memory, reads of byte ranges, the member table of a
- * zip.
- *
- * Every chunk read from a pack is checked against the xxh3 kept in the layout before a byte of
- * it is used (SHA-256 on every read would cap serving near 2 GB/s per core; xxh3 costs almost
- * nothing). A chunk that fails is dropped from the index with every object that uses it, so the
- * next cache_get fetches those objects again: corrupt bytes are never served.
- * Scratch buffers and zstd contexts are per thread (pthread keys), so reads take no lock.
+ * object.c — an object as the fronts hold it (cache.h: cache_object_*, cache_zip_members,
+ * cache_member_reader_*): the store's object, passed through unchanged. The fronts see only this
+ * API, so a change in how the store keeps bytes never reaches them.
  */
-#include <errno.h>
-#include <stdlib.h>
-#include <string.h>
-#include <zstd.h>
-
 #include "cache_i.h"
-#include "checksum.h"
-#include "log.h"
 
-typedef struct thread_scratch {
-    buf_t stored; /* a chunk as it is in the pack */
-    buf_t raw;    /* a decoded chunk, when only part of it is wanted */
-    ZSTD_DCtx *dctx;
-} thread_scratch_t;
-
-static pthread_key_t scratch_key;
-static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
-
-static void scratch_free(void *p)
+void cache_object_stat(const cache_object_t *o, cache_stat_t *st)
 {
-    thread_scratch_t *s = p;
-    buf_dispose(&s->stored);
-    buf_dispose(&s->raw);
-    ZSTD_freeDCtx(s->dctx);
-    free(s);
-}
-
-static void scratch_key_init(void)
-{
-    pthread_key_create(&scratch_key, scratch_free);
-}
-
-/* This thread's scratch, or NULL on out of memory. */
-static thread_scratch_t *scratch_get(void)
-{
-    pthread_once(&scratch_once, scratch_key_init);
-    thread_scratch_t *s = pthread_getspecific(scratch_key);
-    if (s == NULL) {
-        s = calloc(1, sizeof *s);
-        if (s == NULL)
-            return NULL;
-        s->dctx = ZSTD_createDCtx();
-        if (s->dctx == NULL || pthread_setspecific(scratch_key, s) != 0) {
-            scratch_free(s);
-            return NULL;
-        }
-    }
-    return s;
-}
-
-static int chunk_corrupt(cache_object_t *o, size_t i, const char *what)
-{
-    const index_chunk_t *ch = &o->chunks[i];
-    LOG_E("chunk %lld of %s (pack %08u offset %llu): %s; dropping it", (long long)ch->id, o->key, ch->pack,
-          (unsigned long long)ch->offset, what);
-    index_chunk_drop(o->cache->index, ch->id);
-    cache_hot_forget(o->cache, o->key);
-    return -EIO;
-}
-
-int object_chunk_read(cache_object_t *o, size_t i, uint8_t *dst)
-{
-    const index_chunk_t *ch = &o->chunks[i];
-    if (ch->codec == CHUNK_CODEC_RAW) {
-        if (ch->stored_size != ch->raw_size)
-            return chunk_corrupt(o, i, "raw chunk with two sizes");
-        int rc = pack_read(o->cache->packs, ch->pack, ch->offset, dst, ch->stored_size);
-        if (rc != 0)
-            return chunk_corrupt(o, i, "short read from pack");
-        if (chunk_checksum(dst, ch->stored_size) != ch->xxh3)
-            return chunk_corrupt(o, i, "checksum mismatch");
-        return 0;
-    }
-    thread_scratch_t *s = scratch_get();
-    if (s == NULL || buf_reserve(&s->stored, ch->stored_size) != 0)
-        return -ENOMEM;
-    if (pack_read(o->cache->packs, ch->pack, ch->offset, s->stored.base, ch->stored_size) != 0)
-        return chunk_corrupt(o, i, "short read from pack");
-    if (chunk_checksum(s->stored.base, ch->stored_size) != ch->xxh3)
-        return chunk_corrupt(o, i, "checksum mismatch");
-    size_t n = ZSTD_decompressDCtx(s->dctx, dst, ch->raw_size, s->stored.base, ch->stored_size);
-    if (ZSTD_isError(n) || n != ch->raw_size)
-        return chunk_corrupt(o, i, "zstd frame does not decode to its size");
-    return 0;
-}
-
-/* Index of the chunk holding byte off (off < size). */
-static size_t chunk_at(const cache_object_t *o, uint64_t off)
-{
-    size_t lo = 0, hi = o->nchunks;
-    while (hi - lo > 1) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (o->chunk_start[mid] <= off)
-            lo = mid;
-        else
-            hi = mid;
-    }
-    return lo;
-}
-
-/* The last chunk of the run starting at chunk i whose chunks are raw, contiguous in one pack and
- * fit whole in room bytes. */
-static size_t coalesce_run(const cache_object_t *o, size_t i, size_t room)
-{
-    const index_chunk_t *first = &o->chunks[i];
-    size_t last = i;
-    while (last + 1 < o->nchunks) {
-        const index_chunk_t *prev = &o->chunks[last], *next = &o->chunks[last + 1];
-        if (next->codec != CHUNK_CODEC_RAW || next->pack != first->pack ||
-            next->offset != prev->offset + prev->stored_size ||
-            o->chunk_start[last + 2] - o->chunk_start[i] > room)
-            break;
-        last++;
-    }
-    return last;
+    const store_object_info_t *in = store_object_info(o);
+    memset(st, 0, sizeof *st);
+    st->size = in->size;
+    st->mtime = in->stored_at;
+    memcpy(st->sha256, in->sha256, sizeof st->sha256);
+    st->immutable = in->immutable;
+    memcpy(st->h1, in->h1, sizeof st->h1);
 }
 
 ssize_t cache_object_read(cache_object_t *o, void *buf, size_t len, uint64_t off)
 {
-    if (off >= o->size || len == 0)
-        return 0;
-    if (len > o->size - off)
-        len = (size_t)(o->size - off);
-    if (len > SSIZE_MAX)
-        len = SSIZE_MAX;
-    if (o->bytes != NULL) {
-        memcpy(buf, o->bytes + off, len);
-        return (ssize_t)len;
-    }
-    uint8_t *out = buf;
-    size_t done = 0;
-    for (size_t i = chunk_at(o, off); done < len; i++) {
-        const index_chunk_t *ch = &o->chunks[i];
-        uint64_t in_chunk = off + done - o->chunk_start[i];
-        size_t n = ch->raw_size - (size_t)in_chunk;
-        if (n > len - done)
-            n = len - done;
-        int rc;
-        if (in_chunk == 0 && n == ch->raw_size && ch->codec == CHUNK_CODEC_RAW) {
-            /* Whole raw chunks that lie back to back in one pack (as one ingest wrote them): one
-             * pread straight into the caller's buffer, then each chunk's checksum. */
-            size_t last = coalesce_run(o, i, len - done);
-            uint64_t span = o->chunk_start[last + 1] - o->chunk_start[i];
-            bool bulk_ok = pack_read(o->cache->packs, ch->pack, ch->offset, out + done, (size_t)span) == 0;
-            for (size_t j = i; j <= last; j++) {
-                uint8_t *p = out + done + (o->chunk_start[j] - o->chunk_start[i]);
-                if (bulk_ok && chunk_checksum(p, o->chunks[j].stored_size) == o->chunks[j].xxh3)
-                    continue;
-                /* the one-chunk path reads it again, and names and drops it if it is bad */
-                if ((rc = object_chunk_read(o, j, p)) != 0)
-                    return rc;
-            }
-            rc = 0;
-            n = (size_t)span;
-            i = last;
-        } else if (in_chunk == 0 && n == ch->raw_size) {
-            rc = object_chunk_read(o, i, out + done); /* whole chunk: straight into the caller's buffer */
-        } else {
-            thread_scratch_t *s = scratch_get();
-            if (s == NULL || buf_reserve(&s->raw, ch->raw_size) != 0)
-                return -ENOMEM;
-            rc = object_chunk_read(o, i, s->raw.base);
-            if (rc == 0)
-                memcpy(out + done, s->raw.base + in_chunk, n);
-        }
-        if (rc != 0)
-            return rc;
-        done += n;
-    }
-    return (ssize_t)done;
+    return store_object_read(o, buf, len, off);
 }
 
 size_t cache_object_span(const cache_object_t *o, uint64_t off, size_t max)
 {
-    if (off >= o->size)
-        return 0;
-    uint64_t left = o->size - off;
-    if (o->bytes != NULL || left <= max)
-        return left < max ? (size_t)left : max;
-    size_t i = chunk_at(o, off);
-    uint64_t end = o->chunk_start[i + 1];
-    if (end - off > max)
-        return max;
-    while (i + 1 < o->nchunks && o->chunk_start[i + 2] - off <= max)
-        end = o->chunk_start[++i + 1];
-    return (size_t)(end - off);
-}
-
-int object_from_index(cache_t *c, const char *key, const modkey_t *k, index_object_t *io, cache_object_t **out)
-{
-    cache_object_t *o = calloc(1, sizeof *o);
-    if (o == NULL)
-        return -ENOMEM;
-    atomic_init(&o->refs, 1);
-    o->cache = c;
-    o->key = strdup(key);
-    o->kind = (modkey_kind_t)io->kind;
-    o->immutable = k->immutable;
-    o->size = io->size;
-    o->stored_at = io->stored_at;
-    o->fetched_at = io->fetched_at;
-    memcpy(o->sha256, io->sha256, sizeof o->sha256);
-    memcpy(o->h1, io->h1, sizeof o->h1);
-    o->chunks = io->chunks;
-    o->nchunks = io->nchunks;
-    io->chunks = NULL;
-    io->nchunks = 0;
-    pthread_mutex_init(&o->members_lock, NULL);
-    o->chunk_start = malloc((o->nchunks + 1) * sizeof *o->chunk_start);
-    if (o->key == NULL || o->chunk_start == NULL) {
-        cache_object_unref(o);
-        return -ENOMEM;
-    }
-    uint64_t pos = 0;
-    for (size_t i = 0; i < o->nchunks; i++) {
-        o->chunk_start[i] = pos;
-        pos += o->chunks[i].raw_size;
-    }
-    o->chunk_start[o->nchunks] = pos;
-    if (pos != o->size) {
-        LOG_E("%s: layout adds up to %llu bytes, object has %llu", key, (unsigned long long)pos,
-              (unsigned long long)o->size);
-        cache_object_unref(o);
-        return -EIO;
-    }
-    if (o->size <= OBJECT_INLINE_MAX) {
-        uint8_t *b = malloc(o->size ? o->size : 1);
-        ssize_t n = b ? cache_object_read(o, b, o->size, 0) : -ENOMEM;
-        if (n < 0 || (uint64_t)n != o->size) {
-            free(b);
-            cache_object_unref(o);
-            return n < 0 ? (int)n : -EIO;
-        }
-        o->bytes = b;
-    }
-    *out = o;
-    return 0;
-}
-
-void cache_object_stat(const cache_object_t *o, cache_stat_t *st)
-{
-    memset(st, 0, sizeof *st);
-    st->size = o->size;
-    st->mtime = o->stored_at;
-    memcpy(st->sha256, o->sha256, sizeof st->sha256);
-    st->immutable = o->immutable;
-    memcpy(st->h1, o->h1, sizeof st->h1);
+    return store_object_span(o, off, max);
 }
 
 slice_t cache_object_bytes(const cache_object_t *o)
 {
-    return (slice_t){o->bytes, o->bytes ? (size_t)o->size : 0};
+    return store_object_bytes(o);
 }
 
 cache_object_t *cache_object_ref(cache_object_t *o)
 {
-    atomic_fetch_add_explicit(&o->refs, 1, memory_order_relaxed);
-    return o;
+    return store_object_ref(o);
 }
 
 void cache_object_unref(cache_object_t *o)
 {
-    if (o == NULL || atomic_fetch_sub_explicit(&o->refs, 1, memory_order_acq_rel) != 1)
-        return;
-    free(o->key);
-    free(o->chunks);
-    free(o->chunk_start);
-    free(o->bytes);
-    free(o->members);
-    free(o->member_locs);
-    free(o->member_names);
-    pthread_mutex_destroy(&o->members_lock);
-    free(o);
+    store_object_unref(o);
 }
 
 int cache_zip_members(cache_object_t *zip, const cache_member_t **members, size_t *count)
 {
-    if (zip->kind != MODKEY_ZIP)
-        return -EINVAL;
-    int rc = 0;
-    pthread_mutex_lock(&zip->members_lock);
-    if (!zip->members_loaded) {
-        buf_t blob = BUF_INIT;
-        rc = index_members_get(zip->cache->index, zip->key, &blob);
-        if (rc == 0)
-            rc = members_decode(zip, blob.base, blob.len);
-        buf_dispose(&blob);
-        zip->members_loaded = rc == 0;
-    }
-    pthread_mutex_unlock(&zip->members_lock);
-    if (rc != 0)
-        return rc == -ENOENT ? -EIO : rc;
-    *members = zip->members;
-    *count = zip->nmembers;
-    return 0;
+    return store_zip_members(zip, members, count);
+}
+
+int cache_member_reader_new(cache_object_t *zip, size_t index, cache_member_reader_t **out)
+{
+    return store_member_reader_new(zip, index, out);
+}
+
+ssize_t cache_member_reader_read(cache_member_reader_t *r, void *buf, size_t len, uint64_t off)
+{
+    return store_member_reader_read(r, buf, len, off);
+}
+
+void cache_member_reader_free(cache_member_reader_t *r)
+{
+    store_member_reader_free(r);
 }

@@ -19,11 +19,8 @@
 /* A changing object's current size and time, from the store (refreshed after its TTL). */
 static int fs_attr_fresh(fs_mount_t *m, const fs_node_t *node, int flags, uint64_t *size, int64_t *mtime)
 {
-    modkey_t k;
     cache_object_t *o;
-    if (modkey_parse(node->key, strlen(node->key), &k, NULL) < 0)
-        return -EIO;
-    int rc = cache_get(m->cache, &k, (flags & FS_RESOLVE_NOFETCH) ? CACHE_GET_NOFETCH : 0, &o, NULL);
+    int rc = cache_get(m->cache, node->key, (flags & FS_RESOLVE_NOFETCH) ? CACHE_GET_NOFETCH : 0, &o, NULL);
     if (rc < 0)
         return rc == -EAGAIN || rc == -ENOENT ? rc : -EIO;
     cache_stat_t st;

@@ -65,9 +65,10 @@ typedef struct fs_module {
 typedef struct fs_node fs_node_t;
 struct fs_node {
     /* Protected by the table lock. */
+    htab_link_t link;      /* in the (parent, name) hash while hashed */
     fs_node_t *parent;     /* reference held; NULL for the root */
     char *name;            /* NULL for the root */
-    fs_node_t *hnext;      /* chain in the (parent, name) hash */
+    fs_node_t *grave_next; /* on a list of nodes to free after the lock */
     fs_node_t *all_prev, *all_next; /* every live node, for the final sweep */
     bool hashed;           /* findable by (parent, name); false once replaced or removed */
     uint64_t nlookup;      /* the kernel's lookup count */
@@ -77,7 +78,8 @@ struct fs_node {
     uint64_t st_ino;
     fs_kind_t kind;
     mode_t type;           /* S_IFDIR or S_IFREG for the view; the type found for write nodes */
-    char *key;             /* OBJECT: its escaped store key; ZIPHASH: the zip's key */
+    modkey_t *key;         /* OBJECT: its store key; ZIPHASH and MODROOT: the zip's key (owned) */
+    char *dir_prefix;      /* DL_PREFIX, ATV, MOD_PREFIX: the escaped module-path prefix it stands for */
     bool ttl;              /* OBJECT that changes upstream: list, @latest, a version query's .info */
     uint64_t size;         /* OBJECT (when !ttl), ZIPHASH, MEMBER */
     int64_t mtime;         /* view nodes */
@@ -89,9 +91,7 @@ struct fs_node {
 
 typedef struct fs_table {
     pthread_mutex_t lock;
-    fs_node_t **buckets;
-    size_t nbuckets;
-    size_t count;          /* hashed nodes */
+    htab_t hash;           /* (parent, name) -> node, hashed nodes only */
     fs_node_t all;         /* sentinel of the list of every live node */
 } fs_table_t;
 
@@ -214,20 +214,18 @@ void fs_module_dir_range(const fs_module_t *mod, const char *dir, size_t len, si
 /* ---- layout.c: what a name in a view directory is ---- */
 #define FS_RESOLVE_NOFETCH 0x1 /* answer from the store alone: -EAGAIN when upstream would be needed */
 /*
- * Resolves name in the view directory parent (whose path is parent_path). Returns 0 with a
- * fresh unpublished node in *out, -ENOENT with *neg_ttl (how long the kernel may remember
- * the miss), -EAGAIN under FS_RESOLVE_NOFETCH, or another -errno (upstream failure).
+ * Resolves name in the view directory parent. Returns 0 with a fresh unpublished node in *out,
+ * -ENOENT with *neg_ttl (how long the kernel may remember the miss), -EAGAIN under
+ * FS_RESOLVE_NOFETCH, or another -errno (upstream failure).
  */
-int fs_layout_resolve(fs_mount_t *m, const fs_node_t *parent, const char *parent_path, const char *name, int flags,
-                      fs_node_t **out, double *neg_ttl);
-/* The escaped module-path prefix a download-area or extracted-area directory stands for:
- * parent_path without "cache/download/" (and without "/@v" for ATV). */
-const char *fs_layout_prefix(const fs_node_t *dir, const char *path, size_t *len);
-/* Whether name may be an element of an escaped module path (first: the leading element). */
-bool fs_layout_elem_ok(const char *name, size_t len, bool first);
+int fs_layout_resolve(fs_mount_t *m, const fs_node_t *parent, const char *name, int flags, fs_node_t **out,
+                      double *neg_ttl);
+/* Whether n is one of the GOMODCACHE directories of gomod.h: which, and the escaped module-path
+ * prefix it stands for. */
+bool fs_layout_view_dir(const fs_node_t *n, modcache_dir_t *dir, const char **prefix, size_t *plen);
 
 /* ---- listing.c: the entries of a view directory ---- */
-int fs_listing_view(fs_mount_t *m, const fs_node_t *dir, const char *path, fs_dirlist_t *out);
+int fs_listing_view(fs_mount_t *m, const fs_node_t *dir, fs_dirlist_t *out);
 int fs_dirlist_add(fs_dirlist_t *l, const char *name, size_t len, mode_t type, bool written);
 /* Sorts by name and keeps one entry per name, the write area's when both have it. */
 void fs_dirlist_finish(fs_dirlist_t *l);

@@ -22,15 +22,23 @@
 #define FS_TABLE_MIN_BUCKETS 1024
 #define FS_PATH_MAX_DEPTH 512
 
-static size_t fs_hash(const fs_node_t *parent, const char *name)
+/* A (parent, name) pair, as looked up. */
+typedef struct fs_name_key {
+    const fs_node_t *parent;
+    const char *name;
+} fs_name_key_t;
+
+static uint64_t fs_hash(const fs_node_t *parent, const char *name)
 {
-    /* FNV-1a over the name, seeded by the parent's address. */
-    uint64_t h = 1469598103934665603ULL ^ (uint64_t)(uintptr_t)parent;
-    for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
-        h ^= *p;
-        h *= 1099511628211ULL;
-    }
-    return (size_t)(h ^ (h >> 29));
+    /* the name's hash, seeded by the parent's address */
+    return hash_bytes(name, strlen(name), (uint64_t)(uintptr_t)parent);
+}
+
+static bool fs_name_eq(const htab_link_t *l, const void *arg)
+{
+    const fs_node_t *n = (const fs_node_t *)l;
+    const fs_name_key_t *k = arg;
+    return n->parent == k->parent && strcmp(n->name, k->name) == 0;
 }
 
 static void fs_payload_free(fs_node_t *n)
@@ -38,6 +46,7 @@ static void fs_payload_free(fs_node_t *n)
     if (n->mod)
         fs_module_unref(n->mod);
     free(n->key);
+    free(n->dir_prefix);
     free(n->prefix);
     free(n->name);
     free(n);
@@ -47,17 +56,14 @@ int fs_table_init(fs_mount_t *m)
 {
     fs_table_t *t = &m->table;
     memset(t, 0, sizeof(*t));
-    t->nbuckets = FS_TABLE_MIN_BUCKETS;
-    t->buckets = calloc(t->nbuckets, sizeof(*t->buckets));
-    if (!t->buckets)
+    if (htab_init(&t->hash, FS_TABLE_MIN_BUCKETS) != 0)
         return -ENOMEM;
     pthread_mutex_init(&t->lock, NULL);
     t->all.all_next = t->all.all_prev = &t->all;
 
     fs_node_t *root = fs_node_new(m, FS_KIND_ROOT, S_IFDIR);
     if (!root) {
-        free(t->buckets);
-        t->buckets = NULL;
+        htab_dispose(&t->hash);
         pthread_mutex_destroy(&t->lock);
         return -ENOMEM;
     }
@@ -75,7 +81,7 @@ int fs_table_init(fs_mount_t *m)
 void fs_table_dispose(fs_mount_t *m)
 {
     fs_table_t *t = &m->table;
-    if (!t->buckets)
+    if (!t->hash.buckets)
         return;
     fs_node_t *n = t->all.all_next;
     while (n != &t->all) {
@@ -83,8 +89,7 @@ void fs_table_dispose(fs_mount_t *m)
         fs_payload_free(n);
         n = next;
     }
-    free(t->buckets);
-    t->buckets = NULL;
+    htab_dispose(&t->hash);
     pthread_mutex_destroy(&t->lock);
     m->root = NULL;
 }
@@ -123,67 +128,28 @@ fuse_ino_t fs_node_ino(fs_mount_t *m, const fs_node_t *n)
 /* Caller holds the lock. */
 static fs_node_t *fs_table_find_locked(fs_table_t *t, const fs_node_t *parent, const char *name)
 {
-    size_t b = fs_hash(parent, name) & (t->nbuckets - 1);
-    for (fs_node_t *n = t->buckets[b]; n; n = n->hnext)
-        if (n->parent == parent && strcmp(n->name, name) == 0)
-            return n;
-    return NULL;
+    fs_name_key_t k = {parent, name};
+    return (fs_node_t *)htab_find(&t->hash, fs_hash(parent, name), fs_name_eq, &k);
 }
 
 static void fs_table_unhash_locked(fs_table_t *t, fs_node_t *n)
 {
     if (!n->hashed)
         return;
-    size_t b = fs_hash(n->parent, n->name) & (t->nbuckets - 1);
-    for (fs_node_t **pp = &t->buckets[b]; *pp; pp = &(*pp)->hnext) {
-        if (*pp == n) {
-            *pp = n->hnext;
-            break;
-        }
-    }
-    n->hnext = NULL;
+    htab_remove(&t->hash, &n->link);
     n->hashed = false;
-    t->count--;
-}
-
-/* Doubles the bucket array when the table is full; stays as it is when memory is short. */
-static void fs_table_grow_locked(fs_table_t *t)
-{
-    if (t->count < t->nbuckets)
-        return;
-    size_t nb = t->nbuckets * 2;
-    fs_node_t **nbk = calloc(nb, sizeof(*nbk));
-    if (!nbk)
-        return;
-    for (size_t i = 0; i < t->nbuckets; i++) {
-        fs_node_t *n = t->buckets[i];
-        while (n) {
-            fs_node_t *next = n->hnext;
-            size_t b = fs_hash(n->parent, n->name) & (nb - 1);
-            n->hnext = nbk[b];
-            nbk[b] = n;
-            n = next;
-        }
-    }
-    free(t->buckets);
-    t->buckets = nbk;
-    t->nbuckets = nb;
 }
 
 static void fs_table_hash_locked(fs_table_t *t, fs_node_t *n)
 {
     assert(!n->hashed && n->parent && n->name);
-    fs_table_grow_locked(t);
-    size_t b = fs_hash(n->parent, n->name) & (t->nbuckets - 1);
-    n->hnext = t->buckets[b];
-    t->buckets[b] = n;
+    htab_insert(&t->hash, &n->link, fs_hash(n->parent, n->name));
     n->hashed = true;
-    t->count++;
 }
 
 /*
  * Drops one reference; a node that reaches zero leaves the table and drops its parent's
- * reference in turn. Freed nodes are chained on *grave (through hnext) and freed by the
+ * reference in turn. Freed nodes are chained on *grave (through grave_next) and freed by the
  * caller after unlocking, so the store is never called under the table lock.
  */
 static void fs_node_unref_locked(fs_table_t *t, fs_node_t *n, fs_node_t **grave)
@@ -197,7 +163,7 @@ static void fs_node_unref_locked(fs_table_t *t, fs_node_t *n, fs_node_t **grave)
         n->all_next->all_prev = n->all_prev;
         fs_node_t *parent = n->parent;
         n->parent = NULL;
-        n->hnext = *grave;
+        n->grave_next = *grave;
         *grave = n;
         n = parent;
     }
@@ -206,7 +172,7 @@ static void fs_node_unref_locked(fs_table_t *t, fs_node_t *n, fs_node_t **grave)
 static void fs_grave_free(fs_node_t *grave)
 {
     while (grave) {
-        fs_node_t *next = grave->hnext;
+        fs_node_t *next = grave->grave_next;
         fs_payload_free(grave);
         grave = next;
     }
@@ -224,7 +190,9 @@ static bool fs_node_same(const fs_node_t *a, const fs_node_t *b)
 {
     if (a->kind != b->kind || a->type != b->type)
         return false;
-    if (!fs_str_eq(a->key, b->key) || !fs_str_eq(a->prefix, b->prefix))
+    if ((a->key == NULL) != (b->key == NULL) || (a->key && !modkey_equal(a->key, b->key)))
+        return false;
+    if (!fs_str_eq(a->prefix, b->prefix) || !fs_str_eq(a->dir_prefix, b->dir_prefix))
         return false;
     if (a->kind == FS_KIND_MEMBER && strcmp(a->mod->members[a->member].path, b->mod->members[b->member].path) != 0)
         return false;

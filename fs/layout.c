@@ -1,22 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * layout.c — how a name in the GOMODCACHE view maps to the store.
+ * layout.c — what a name in the GOMODCACHE view is, made into a node.
  *
- *   cache/download/<M>/@v/list|<V>.info|<V>.mod|<V>.zip   → the store key <M>/@v/<name>
- *   cache/download/<M>/@v/<V>.ziphash                      → the h1 of <M>/@v/<V>.zip
- *   cache/download/<M>/@latest                             → <M>/@latest
- *   <M>@<V>/<file>                                         → a member of <M>/@v/<V>.zip
- *   any prefix of a module path, in either area            → a directory that exists "virtually"
- *
- * The go command walks straight to cache/download/golang.org/x/text/@v/v0.7.0.info, so every
- * directory on the way must answer a lookup without asking anyone: a name that may be an
- * element of an escaped module path is a directory. Only the leaf asks the store, which
- * fetches from upstream on a miss (this thread blocks; the pool is sized for it). Keys are
- * checked by modkey_parse (Go's own rules) and must come back spelled exactly as asked, so
- * each object has one path and nothing invalid ever reaches the store. Misses the store
- * reports are remembered by the kernel for the not-found TTL; names that can never be valid,
- * such as <V>.partial, for a day (the go command creates .partial through this mount, and the
- * kernel then forgets the negative entry itself).
+ * The names themselves are Go's business: modcache_lookup (gomod.h) says whether a name is a
+ * module-path element, @v, a store object, a .ziphash or an extracted module root, and gives the
+ * parsed key, in its one canonical spelling; this file only turns the answer into a node and asks
+ * the store for what the node needs. The go command walks straight to
+ * cache/download/golang.org/x/text/@v/v0.7.0.info, so every directory on the way answers without
+ * asking anyone; only the leaf asks the store, which fetches from upstream on a miss (this thread
+ * blocks; the pool is sized for it). Misses the store reports are remembered by the kernel for the
+ * not-found TTL; names that can never be valid, such as <V>.partial, for a day (the go command
+ * creates .partial through this mount, and the kernel then forgets the negative entry itself).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -24,86 +18,39 @@
 #include <string.h>
 
 #include "fs_i.h"
-#include "log.h"
 
-#define FS_DOWNLOAD_DIR "cache/download"
-#define FS_DOWNLOAD_LEN (sizeof(FS_DOWNLOAD_DIR) - 1)
-
-static bool fs_ends_with(const char *s, size_t len, const char *suffix)
+/* The GOMODCACHE directory a view node is, or -1 for a node that is no such directory. */
+static int fs_layout_dir(const fs_node_t *n, modcache_dir_t *dir)
 {
-    size_t sl = strlen(suffix);
-    return len >= sl && memcmp(s + len - sl, suffix, sl) == 0;
-}
-
-bool fs_layout_elem_ok(const char *name, size_t len, bool first)
-{
-    /* module.CheckPath: elements of [A-Za-z0-9-._~] (escaped here: lower case and "!x"),
-     * no leading or trailing dot; the first is a domain: [a-z0-9-.], a dot, no leading dash. */
-    if (len == 0 || len > 255 || name[0] == '.' || name[len - 1] == '.')
-        return false;
-    if (first) {
-        bool dot = false;
-        if (name[0] == '-')
-            return false;
-        for (size_t i = 0; i < len; i++) {
-            char c = name[i];
-            if (c == '.')
-                dot = true;
-            else if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'))
-                return false;
-        }
-        return dot;
-    }
-    for (size_t i = 0; i < len; i++) {
-        char c = name[i];
-        if (c == '!') {
-            if (i + 1 >= len || name[i + 1] < 'a' || name[i + 1] > 'z')
-                return false;
-            i++;
-            continue;
-        }
-        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' || c == '~'))
-            return false;
-    }
-    return true;
-}
-
-const char *fs_layout_prefix(const fs_node_t *dir, const char *path, size_t *len)
-{
-    switch (dir->kind) {
+    switch (n->kind) {
+    case FS_KIND_ROOT:
+        *dir = MODCACHE_DIR_ROOT;
+        return 0;
+    case FS_KIND_CACHE:
+        *dir = MODCACHE_DIR_CACHE;
+        return 0;
+    case FS_KIND_DOWNLOAD:
     case FS_KIND_DL_PREFIX:
-        *len = strlen(path) - FS_DOWNLOAD_LEN - 1;
-        return path + FS_DOWNLOAD_LEN + 1;
+        *dir = MODCACHE_DIR_DOWNLOAD;
+        return 0;
     case FS_KIND_ATV:
-        *len = strlen(path) - FS_DOWNLOAD_LEN - 1 - 3; /* without "/@v" */
-        return path + FS_DOWNLOAD_LEN + 1;
+        *dir = MODCACHE_DIR_ATV;
+        return 0;
     case FS_KIND_MOD_PREFIX:
-        *len = strlen(path);
-        return path;
+        *dir = MODCACHE_DIR_EXTRACTED;
+        return 0;
     default:
-        *len = 0;
-        return "";
+        return -1;
     }
 }
 
-/* Parses key[0..len) and insists on its canonical spelling. */
-static int fs_layout_key(const char *key, size_t len, modkey_t *k)
+bool fs_layout_view_dir(const fs_node_t *n, modcache_dir_t *dir, const char **prefix, size_t *plen)
 {
-    if (len > MODKEY_MAX || modkey_parse(key, len, k, NULL) < 0)
-        return -ENOENT;
-    if (strlen(k->escaped) != len || memcmp(k->escaped, key, len) != 0)
-        return -ENOENT;
-    return 0;
-}
-
-/* Joins prefix "/" a b c into buf (prefix may be empty). */
-static int fs_layout_join(char *buf, size_t cap, const char *prefix, size_t plen, const char *a, size_t alen,
-                          const char *b, const char *c)
-{
-    int n = snprintf(buf, cap, "%.*s%s%.*s%s%s", (int)plen, prefix, plen ? "/" : "", (int)alen, a, b, c);
-    if (n < 0 || (size_t)n >= cap)
-        return -ENOENT;
-    return n;
+    if (fs_layout_dir(n, dir) < 0)
+        return false;
+    *prefix = n->dir_prefix ? n->dir_prefix : "";
+    *plen = strlen(*prefix);
+    return true;
 }
 
 /* cache_get with the errors a lookup can give: not found, "needs upstream", or EIO. */
@@ -127,108 +74,68 @@ static int fs_layout_get(fs_mount_t *m, const modkey_t *k, int flags, cache_obje
     return -EIO;
 }
 
-/* The stat of the object k names, fetched if needed (errors as fs_layout_get). */
-static int fs_layout_stat(fs_mount_t *m, const modkey_t *k, int flags, cache_stat_t *st, double *neg_ttl)
+/* A new node of kind holding a copy of k; NULL when out of memory. */
+static fs_node_t *fs_layout_key_node(fs_mount_t *m, fs_kind_t kind, mode_t type, const modkey_t *k)
 {
-    cache_object_t *o;
-    int rc = fs_layout_get(m, k, flags, &o, neg_ttl);
-    if (rc < 0)
-        return rc;
-    cache_object_stat(o, st);
-    cache_object_unref(o);
-    return 0;
-}
-
-/* A new regular-file node of kind backed by the store key k; NULL when out of memory. */
-static fs_node_t *fs_layout_file_node(fs_mount_t *m, fs_kind_t kind, const modkey_t *k)
-{
-    fs_node_t *n = fs_node_new(m, kind, S_IFREG);
-    if (!n || !(n->key = strdup(k->escaped))) {
+    fs_node_t *n = fs_node_new(m, kind, type);
+    if (!n || !(n->key = modkey_dup(k))) {
         fs_node_discard(n);
         return NULL;
     }
     return n;
 }
 
-/* A store object: list, @latest, .info, .mod or .zip. */
-static int fs_layout_object(fs_mount_t *m, const modkey_t *k, int flags, fs_node_t **out, double *neg_ttl)
+/* A store object (list, @latest, .info, .mod, .zip) or a zip's .ziphash: fetched now. */
+static int fs_layout_file(fs_mount_t *m, fs_kind_t kind, const modkey_t *k, int flags, fs_node_t **out,
+                          double *neg_ttl)
 {
-    cache_stat_t st;
-    int rc = fs_layout_stat(m, k, flags, &st, neg_ttl);
+    cache_object_t *o;
+    int rc = fs_layout_get(m, k, flags, &o, neg_ttl);
     if (rc < 0)
         return rc;
-    fs_node_t *n = fs_layout_file_node(m, FS_KIND_OBJECT, k);
-    if (n == NULL)
-        return -ENOMEM;
-    n->ttl = !k->immutable;
-    n->size = st.size;
-    n->mtime = st.mtime;
-    *out = n;
-    return 0;
-}
-
-/* <V>.ziphash: the zip is fetched, for its h1. */
-static int fs_layout_ziphash(fs_mount_t *m, const modkey_t *k, int flags, fs_node_t **out, double *neg_ttl)
-{
     cache_stat_t st;
-    int rc = fs_layout_stat(m, k, flags, &st, neg_ttl);
-    if (rc < 0)
-        return rc;
-    if (strlen(st.h1) != 47 || strncmp(st.h1, "h1:", 3) != 0) {
+    cache_object_stat(o, &st);
+    cache_object_unref(o);
+    if (kind == FS_KIND_ZIPHASH && (strlen(st.h1) != 47 || strncmp(st.h1, "h1:", 3) != 0)) {
         LOG_E("fs: %s: the store has no h1 for this zip", k->escaped);
         return -EIO;
     }
-    fs_node_t *n = fs_layout_file_node(m, FS_KIND_ZIPHASH, k);
+    fs_node_t *n = fs_layout_key_node(m, kind, S_IFREG, k);
     if (n == NULL)
         return -ENOMEM;
-    memcpy(n->h1, st.h1, sizeof(n->h1));
-    n->size = 47;
     n->mtime = st.mtime;
+    if (kind == FS_KIND_ZIPHASH) {
+        memcpy(n->h1, st.h1, sizeof(n->h1));
+        n->size = 47;
+    } else {
+        n->ttl = !k->immutable;
+        n->size = st.size;
+    }
     *out = n;
     return 0;
 }
 
-/* A name in the extracted area below prefix P: <elem>@<version> or a deeper prefix. */
-static int fs_layout_extracted(fs_mount_t *m, const char *P, size_t plen, const char *name, int flags,
-                               fs_node_t **out, double *neg_ttl)
+/* <module>@<version>/: the zip is fetched, for its member list. */
+static int fs_layout_modroot(fs_mount_t *m, const modkey_t *k, int flags, fs_node_t **out, double *neg_ttl)
 {
-    size_t len = strlen(name);
-    const char *at = memchr(name, '@', len);
-    *neg_ttl = FS_TTL_IMMUTABLE;
-    if (!at) {
-        if (!fs_layout_elem_ok(name, len, plen == 0))
-            return -ENOENT;
-        *out = fs_node_new(m, FS_KIND_MOD_PREFIX, S_IFDIR);
-        return *out ? 0 : -ENOMEM;
-    }
-    char key[MODKEY_MAX + 64];
-    int kl = fs_layout_join(key, sizeof(key), P, plen, name, (size_t)(at - name), "/@v/", "");
-    if (kl < 0)
-        return -ENOENT;
-    int n = snprintf(key + kl, sizeof(key) - (size_t)kl, "%s.zip", at + 1);
-    if (n < 0 || (size_t)(kl + n) >= sizeof(key))
-        return -ENOENT;
-    modkey_t k;
-    if (fs_layout_key(key, (size_t)(kl + n), &k) < 0)
-        return -ENOENT;
     cache_object_t *zip;
-    int rc = fs_layout_get(m, &k, flags, &zip, neg_ttl);
+    int rc = fs_layout_get(m, k, flags, &zip, neg_ttl);
     if (rc < 0)
         return rc;
     cache_stat_t st;
     cache_object_stat(zip, &st);
-    fs_node_t *node = fs_node_new(m, FS_KIND_MODROOT, S_IFDIR);
+    fs_node_t *node = fs_layout_key_node(m, FS_KIND_MODROOT, S_IFDIR, k);
     if (!node) {
         cache_object_unref(zip);
         return -ENOMEM;
     }
     rc = fs_module_new(zip, st.mtime, &node->mod);
     if (rc < 0) {
-        LOG_E("fs: %s: cannot list the zip's files: %s", k.escaped, strerror(-rc));
+        LOG_E("fs: %s: cannot list the zip's files: %s", k->escaped, strerror(-rc));
         fs_node_discard(node);
         return rc == -ENOMEM ? rc : -EIO;
     }
-    if (!(node->key = strdup(k.escaped)) || !(node->prefix = strdup(""))) {
+    if (!(node->prefix = strdup(""))) {
         fs_node_discard(node);
         return -ENOMEM;
     }
@@ -237,58 +144,23 @@ static int fs_layout_extracted(fs_mount_t *m, const char *P, size_t plen, const 
     return 0;
 }
 
-/* A name in cache/download below prefix P: @v, @latest or a deeper prefix. */
-static int fs_layout_download(fs_mount_t *m, const char *P, size_t plen, const char *name, int flags,
-                              fs_node_t **out, double *neg_ttl)
+/* A directory of the view standing for prefix + name (or another fixed directory). */
+static int fs_layout_dir_node(fs_mount_t *m, fs_kind_t kind, modcache_entry_t entry, const char *prefix,
+                              size_t plen, const char *name, fs_node_t **out)
 {
-    char key[MODKEY_MAX + 64];
-    modkey_t k;
-    *neg_ttl = FS_TTL_IMMUTABLE;
-    if (strcmp(name, "@v") == 0 || strcmp(name, "@latest") == 0) {
-        bool atv = name[1] == 'v';
-        if (plen == 0)
-            return -ENOENT;
-        int kl = fs_layout_join(key, sizeof(key), P, plen, "", 0, atv ? "@v/list" : "@latest", "");
-        if (kl < 0 || fs_layout_key(key, (size_t)kl, &k) < 0)
-            return -ENOENT;
-        if (!atv)
-            return fs_layout_object(m, &k, flags, out, neg_ttl);
-        *out = fs_node_new(m, FS_KIND_ATV, S_IFDIR);
-        return *out ? 0 : -ENOMEM;
+    fs_node_t *n = fs_node_new(m, kind, S_IFDIR);
+    if (n == NULL)
+        return -ENOMEM;
+    if (kind == FS_KIND_DL_PREFIX || kind == FS_KIND_ATV || kind == FS_KIND_MOD_PREFIX) {
+        char p[MODKEY_MAX + 1];
+        int len = modcache_child_prefix(entry, prefix, plen, name, p, sizeof p);
+        if (len < 0 || !(n->dir_prefix = strdup(p))) {
+            fs_node_discard(n);
+            return len < 0 ? -ENOENT : -ENOMEM;
+        }
     }
-    if (!fs_layout_elem_ok(name, strlen(name), plen == 0))
-        return -ENOENT;
-    *out = fs_node_new(m, FS_KIND_DL_PREFIX, S_IFDIR);
-    return *out ? 0 : -ENOMEM;
-}
-
-/* A name in cache/download/<M>/@v. */
-static int fs_layout_atv(fs_mount_t *m, const char *M, size_t mlen, const char *name, int flags, fs_node_t **out,
-                         double *neg_ttl)
-{
-    char key[MODKEY_MAX + 64];
-    modkey_t k;
-    size_t len = strlen(name);
-    *neg_ttl = FS_TTL_IMMUTABLE;
-    if (fs_ends_with(name, len, ".ziphash")) {
-        int kl = fs_layout_join(key, sizeof(key), M, mlen, "@v/", 3, "", "");
-        if (kl < 0 || (size_t)kl + len + 1 > sizeof(key))
-            return -ENOENT;
-        memcpy(key + kl, name, len - 8);
-        memcpy(key + kl + len - 8, ".zip", 5);
-        if (fs_layout_key(key, (size_t)kl + len - 4, &k) < 0)
-            return -ENOENT;
-        return fs_layout_ziphash(m, &k, flags, out, neg_ttl);
-    }
-    /* Only what the store holds: list, .info, .mod, .zip. Everything else (.lock, .partial,
-     * temp files) exists only when written, in the write area. */
-    if (!(strcmp(name, "list") == 0 || fs_ends_with(name, len, ".info") || fs_ends_with(name, len, ".mod") ||
-          fs_ends_with(name, len, ".zip")))
-        return -ENOENT;
-    int kl = fs_layout_join(key, sizeof(key), M, mlen, "@v/", 3, name, "");
-    if (kl < 0 || fs_layout_key(key, (size_t)kl, &k) < 0)
-        return -ENOENT;
-    return fs_layout_object(m, &k, flags, out, neg_ttl);
+    *out = n;
+    return 0;
 }
 
 /* A name inside an extracted module: a file of the zip or a directory above some. */
@@ -326,40 +198,42 @@ static int fs_layout_member(fs_mount_t *m, const fs_node_t *dir, const char *nam
     return 0;
 }
 
-int fs_layout_resolve(fs_mount_t *m, const fs_node_t *parent, const char *parent_path, const char *name, int flags,
-                      fs_node_t **out, double *neg_ttl)
+int fs_layout_resolve(fs_mount_t *m, const fs_node_t *parent, const char *name, int flags, fs_node_t **out,
+                      double *neg_ttl)
 {
-    size_t plen;
-    const char *P = fs_layout_prefix(parent, parent_path, &plen);
     *out = NULL;
     *neg_ttl = FS_TTL_IMMUTABLE;
-    switch (parent->kind) {
-    case FS_KIND_ROOT:
-        if (strcmp(name, "cache") == 0) {
-            *out = fs_node_new(m, FS_KIND_CACHE, S_IFDIR);
-            return *out ? 0 : -ENOMEM;
-        }
-        return fs_layout_extracted(m, "", 0, name, flags, out, neg_ttl);
-    case FS_KIND_CACHE:
-        if (strcmp(name, "download") == 0) {
-            *out = fs_node_new(m, FS_KIND_DOWNLOAD, S_IFDIR);
-            return *out ? 0 : -ENOMEM;
-        }
-        return -ENOENT;
-    case FS_KIND_DOWNLOAD:
-    case FS_KIND_DL_PREFIX:
-        return fs_layout_download(m, P, plen, name, flags, out, neg_ttl);
-    case FS_KIND_ATV:
-        return fs_layout_atv(m, P, plen, name, flags, out, neg_ttl);
-    case FS_KIND_MOD_PREFIX:
-        return fs_layout_extracted(m, P, plen, name, flags, out, neg_ttl);
-    case FS_KIND_MODROOT:
-    case FS_KIND_MEMBER_DIR:
+    if (parent->kind == FS_KIND_MODROOT || parent->kind == FS_KIND_MEMBER_DIR)
         return fs_layout_member(m, parent, name, out, neg_ttl);
-    case FS_KIND_WRITE:
+    if (parent->kind == FS_KIND_WRITE) {
         *neg_ttl = FS_TTL_WRITE;
         return -ENOENT;
-    default:
-        return -ENOTDIR;
     }
+    modcache_dir_t dir;
+    const char *prefix;
+    size_t plen;
+    if (!fs_layout_view_dir(parent, &dir, &prefix, &plen))
+        return -ENOTDIR;
+    modkey_buf_t kb;
+    modcache_entry_t entry = modcache_lookup(dir, prefix, plen, name, &kb.key);
+    switch (entry) {
+    case MODCACHE_NONE:
+        return -ENOENT;
+    case MODCACHE_CACHE:
+        return fs_layout_dir_node(m, FS_KIND_CACHE, entry, prefix, plen, name, out);
+    case MODCACHE_DOWNLOAD:
+        return fs_layout_dir_node(m, FS_KIND_DOWNLOAD, entry, prefix, plen, name, out);
+    case MODCACHE_PREFIX:
+        return fs_layout_dir_node(m, dir == MODCACHE_DIR_DOWNLOAD ? FS_KIND_DL_PREFIX : FS_KIND_MOD_PREFIX, entry,
+                                  prefix, plen, name, out);
+    case MODCACHE_ATV:
+        return fs_layout_dir_node(m, FS_KIND_ATV, entry, prefix, plen, name, out);
+    case MODCACHE_OBJECT:
+        return fs_layout_file(m, FS_KIND_OBJECT, &kb.key, flags, out, neg_ttl);
+    case MODCACHE_ZIPHASH:
+        return fs_layout_file(m, FS_KIND_ZIPHASH, &kb.key, flags, out, neg_ttl);
+    case MODCACHE_MODROOT:
+        return fs_layout_modroot(m, &kb.key, flags, out, neg_ttl);
+    }
+    return -ENOENT;
 }

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * listing.c — the entries of a view directory: what the store has cached under its prefix
- * (cache_keys_visit), or the files of a module zip, turned into names as the go command lays
- * them out. Upstream is never asked here: readdir shows what is cached, lookup is what
+ * (cache_keys_visit), turned into names by Go's layout (modcache_names_of_key), or the files of a
+ * module zip. Upstream is never asked here: readdir shows what is cached, lookup is what
  * fetches. The write area's entries are added by the caller and win over a view entry of the
  * same name, as they do at lookup.
  *
@@ -73,91 +73,23 @@ void fs_dirlist_dispose(fs_dirlist_t *l)
     *l = (fs_dirlist_t){0};
 }
 
-typedef enum fs_listing_mode {
-    FS_LISTING_EXTRACTED, /* <elem>@<version> and deeper prefixes */
-    FS_LISTING_DOWNLOAD,  /* @v, @latest and deeper prefixes */
-    FS_LISTING_ATV,       /* list, <v>.info|.mod|.zip|.ziphash */
-} fs_listing_mode_t;
-
+/* What each stored key adds to one directory's listing: the names modcache_names_of_key gives. */
 typedef struct fs_listing_ctx {
     fs_dirlist_t *out;
-    size_t plen;   /* length of the visited prefix, slash included */
-    fs_listing_mode_t mode;
+    modcache_dir_t dir;
+    const char *prefix;
+    size_t plen;
 } fs_listing_ctx_t;
 
-static int fs_listing_visit(void *arg, const char *key)
+static int fs_listing_emit(void *arg, const char *name, size_t len, bool is_dir)
 {
-    fs_listing_ctx_t *c = arg;
-    const char *rest = key + c->plen;
-    size_t len = strlen(rest);
-    char name[512];
-
-    if (c->mode == FS_LISTING_ATV) {
-        if (memchr(rest, '/', len))
-            return 0;
-        int rc = fs_dirlist_add(c->out, rest, len, S_IFREG, false);
-        if (rc == 0 && len > 4 && len + 4 < sizeof(name) && strcmp(rest + len - 4, ".zip") == 0) {
-            memcpy(name, rest, len - 4);
-            memcpy(name + len - 4, ".ziphash", 8);
-            rc = fs_dirlist_add(c->out, name, len + 4, S_IFREG, false);
-        }
-        return rc;
-    }
-
-    /* Only a cached zip makes a directory in the extracted area. */
-    if (c->mode == FS_LISTING_EXTRACTED && (len < 4 || strcmp(rest + len - 4, ".zip") != 0))
-        return 0;
-    /* Elements of a module path never hold '@': the first '@' starts "@v/" or "@latest". */
-    const char *at = strchr(rest, '@');
-    if (!at)
-        return 0;
-    if (at == rest) {
-        if (c->mode != FS_LISTING_DOWNLOAD)
-            return 0;
-        if (strncmp(at, "@v/", 3) == 0)
-            return fs_dirlist_add(c->out, "@v", 2, S_IFDIR, false);
-        if (strcmp(at, "@latest") == 0)
-            return fs_dirlist_add(c->out, "@latest", 7, S_IFREG, false);
-        return 0;
-    }
-    if (at[-1] != '/')
-        return 0;
-    size_t modlen = (size_t)(at - 1 - rest);
-    const char *slash = memchr(rest, '/', modlen);
-    if (slash)
-        return fs_dirlist_add(c->out, rest, (size_t)(slash - rest), S_IFDIR, false);
-    if (c->mode == FS_LISTING_DOWNLOAD)
-        return fs_dirlist_add(c->out, rest, modlen, S_IFDIR, false);
-
-    size_t alen = strlen(at);
-    if (strncmp(at, "@v/", 3) != 0 || alen < 3 + 5 || strcmp(at + alen - 4, ".zip") != 0)
-        return 0;
-    size_t vlen = alen - 3 - 4;
-    if (modlen + 1 + vlen >= sizeof(name))
-        return 0;
-    memcpy(name, rest, modlen);
-    name[modlen] = '@';
-    memcpy(name + modlen + 1, at + 3, vlen);
-    return fs_dirlist_add(c->out, name, modlen + 1 + vlen, S_IFDIR, false);
+    return fs_dirlist_add(arg, name, len, is_dir ? S_IFDIR : S_IFREG, false);
 }
 
-static int fs_listing_keys(fs_mount_t *m, const char *P, size_t plen, const char *suffix, fs_listing_mode_t mode,
-                           fs_dirlist_t *out)
+static int fs_listing_visit(void *arg, const modkey_t *key)
 {
-    char prefix[MODKEY_MAX + 16];
-    size_t sl = strlen(suffix);
-    if (plen + sl + 2 > sizeof(prefix))
-        return 0;
-    memcpy(prefix, P, plen);
-    size_t n = plen;
-    if (plen) {
-        memcpy(prefix + n, suffix, sl);
-        n += sl;
-    }
-    prefix[n] = '\0';
-    fs_listing_ctx_t c = {.out = out, .plen = n, .mode = mode};
-    int rc = cache_keys_visit(m->cache, prefix, fs_listing_visit, &c);
-    return rc > 0 ? 0 : rc;
+    fs_listing_ctx_t *c = arg;
+    return modcache_names_of_key(c->dir, c->prefix, c->plen, key, fs_listing_emit, c->out);
 }
 
 static int fs_listing_members(const fs_node_t *dir, fs_dirlist_t *out)
@@ -177,28 +109,17 @@ static int fs_listing_members(const fs_node_t *dir, fs_dirlist_t *out)
     return 0;
 }
 
-int fs_listing_view(fs_mount_t *m, const fs_node_t *dir, const char *path, fs_dirlist_t *out)
+int fs_listing_view(fs_mount_t *m, const fs_node_t *dir, fs_dirlist_t *out)
 {
-    size_t plen;
-    const char *P = fs_layout_prefix(dir, path, &plen);
-    int rc;
-    switch (dir->kind) {
-    case FS_KIND_ROOT:
-        rc = fs_dirlist_add(out, "cache", 5, S_IFDIR, false);
-        return rc < 0 ? rc : fs_listing_keys(m, "", 0, "/", FS_LISTING_EXTRACTED, out);
-    case FS_KIND_CACHE:
-        return fs_dirlist_add(out, "download", 8, S_IFDIR, false);
-    case FS_KIND_DOWNLOAD:
-    case FS_KIND_DL_PREFIX:
-        return fs_listing_keys(m, P, plen, "/", FS_LISTING_DOWNLOAD, out);
-    case FS_KIND_ATV:
-        return fs_listing_keys(m, P, plen, "/@v/", FS_LISTING_ATV, out);
-    case FS_KIND_MOD_PREFIX:
-        return fs_listing_keys(m, P, plen, "/", FS_LISTING_EXTRACTED, out);
-    case FS_KIND_MODROOT:
-    case FS_KIND_MEMBER_DIR:
+    if (dir->kind == FS_KIND_MODROOT || dir->kind == FS_KIND_MEMBER_DIR)
         return fs_listing_members(dir, out);
-    default:
+    fs_listing_ctx_t c = {.out = out};
+    if (!fs_layout_view_dir(dir, &c.dir, &c.prefix, &c.plen))
         return 0;
-    }
+    int rc = modcache_fixed_names(c.dir, fs_listing_emit, out);
+    char visit[MODKEY_MAX + 16];
+    if (rc != 0 || c.dir == MODCACHE_DIR_CACHE || modcache_visit_prefix(c.dir, c.prefix, c.plen, visit, sizeof visit) < 0)
+        return rc;
+    rc = cache_keys_visit(m->cache, visit, fs_listing_visit, &c);
+    return rc > 0 ? 0 : rc;
 }

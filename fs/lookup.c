@@ -18,7 +18,7 @@
 
 int fs_lookup_entry(fs_mount_t *m, fs_node_t *parent, const char *name, int flags, struct fuse_entry_param *e)
 {
-    char path[PATH_MAX], rel[PATH_MAX];
+    char rel[PATH_MAX];
     fs_node_t *node, *cand = NULL;
     struct stat st;
     int rc;
@@ -33,8 +33,6 @@ int fs_lookup_entry(fs_mount_t *m, fs_node_t *parent, const char *name, int flag
     if (node)
         goto reply;
 
-    if ((rc = fs_node_path(m, parent, NULL, path, sizeof(path))) < 0)
-        return rc;
     if ((rc = fs_node_path(m, parent, name, rel, sizeof(rel))) < 0)
         return rc;
 
@@ -42,7 +40,7 @@ int fs_lookup_entry(fs_mount_t *m, fs_node_t *parent, const char *name, int flag
     if (rc == 0) {
         if (S_ISDIR(st.st_mode) && parent->kind != FS_KIND_WRITE) {
             double ignored;
-            if (fs_layout_resolve(m, parent, path, name, flags | FS_RESOLVE_NOFETCH, &cand, &ignored) == 0 &&
+            if (fs_layout_resolve(m, parent, name, flags | FS_RESOLVE_NOFETCH, &cand, &ignored) == 0 &&
                 cand->type != S_IFDIR) {
                 fs_node_discard(cand);
                 cand = NULL;
@@ -52,7 +50,7 @@ int fs_lookup_entry(fs_mount_t *m, fs_node_t *parent, const char *name, int flag
             return -ENOMEM;
     } else if (rc == -ENOENT) {
         double neg_ttl;
-        rc = fs_layout_resolve(m, parent, path, name, flags, &cand, &neg_ttl);
+        rc = fs_layout_resolve(m, parent, name, flags, &cand, &neg_ttl);
         if (rc == -ENOENT) {
             e->ino = 0;
             e->entry_timeout = neg_ttl;

@@ -30,24 +30,23 @@
 #include <unistd.h>
 
 #include "fs_i.h"
-#include "log.h"
 
 extern char **environ;
 
 static void fs_fuse_log(enum fuse_log_level level, const char *fmt, va_list ap)
 {
-    log_level_t l = level <= FUSE_LOG_ERR ? LOG_LEVEL_ERROR
+    modfs_log_level_t l = level <= FUSE_LOG_ERR ? LOG_LEVEL_ERROR
                     : level <= FUSE_LOG_WARNING ? LOG_LEVEL_WARN
                     : level <= FUSE_LOG_INFO ? LOG_LEVEL_INFO
                                              : LOG_LEVEL_DEBUG;
-    if (l > log_threshold)
+    if (!modfs_log_enabled(l))
         return;
     char line[1024];
     vsnprintf(line, sizeof(line), fmt, ap);
     size_t n = strlen(line);
     while (n > 0 && line[n - 1] == '\n')
         line[--n] = '\0';
-    log_write(l, "fuse: %s", line);
+    modfs_log_write(l, "fuse: %s", line);
 }
 
 static void fs_op_init(void *userdata, struct fuse_conn_info *conn)
@@ -86,25 +85,6 @@ static const struct fuse_lowlevel_ops fs_ops = {
     .fsync = fs_op_fsync,
     .statfs = fs_op_statfs,
 };
-
-static int fs_mkdir_p(const char *dir)
-{
-    char buf[PATH_MAX];
-    size_t len = strlen(dir);
-    if (len == 0 || len >= sizeof(buf))
-        return -ENAMETOOLONG;
-    memcpy(buf, dir, len + 1);
-    for (size_t i = 1; i <= len; i++) {
-        if (buf[i] != '/' && buf[i] != '\0')
-            continue;
-        char c = buf[i];
-        buf[i] = '\0';
-        if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-            return -errno;
-        buf[i] = c;
-    }
-    return 0;
-}
 
 /* Larger readahead on the mount's bdi: best effort, root only. */
 static void fs_tune_readahead(fs_mount_t *m)
@@ -229,7 +209,7 @@ int fs_mount_start(cache_t *cache, const fs_config_t *cfg, fs_mount_t **out, cac
     }
     if (!S_ISDIR(stx.stx_mode))
         return cache_err_set(err, -ENOTDIR, "mountpoint %s is not a directory", cfg->mountpoint);
-    if ((rc = fs_mkdir_p(cfg->write_dir)) < 0)
+    if ((rc = path_mkdirs_at(AT_FDCWD, cfg->write_dir, 0755)) < 0)
         return cache_err_set(err, rc, "write dir %s: %s", cfg->write_dir, strerror(-rc));
     if (fs_same_or_below(cfg->write_dir, cfg->mountpoint))
         return cache_err_set(err, -EINVAL, "write dir %s must not be inside the mountpoint %s", cfg->write_dir,

@@ -35,7 +35,7 @@ void fs_op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
     }
     rc = fs_node_path(m, node, NULL, path, sizeof(path));
     if (rc >= 0 && node->kind != FS_KIND_WRITE)
-        rc = fs_listing_view(m, node, path, &h->dir);
+        rc = fs_listing_view(m, node, &h->dir);
     if (rc >= 0)
         rc = fs_write_list(m, path, &h->dir);
     if (rc < 0) {

@@ -18,7 +18,6 @@
 #include <unistd.h>
 
 #include "fs_i.h"
-#include "log.h"
 
 void fs_op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
@@ -86,15 +85,12 @@ static int fs_open_view(fs_mount_t *m, fs_node_t *node, struct fuse_file_info *f
         return -EROFS;
     switch (node->kind) {
     case FS_KIND_OBJECT: {
-        modkey_t k;
         cache_object_t *o;
         cache_err_t err = {0};
-        if (modkey_parse(node->key, strlen(node->key), &k, NULL) < 0)
-            return -EIO;
-        int rc = cache_get(m->cache, &k, 0, &o, &err);
+        int rc = cache_get(m->cache, node->key, 0, &o, &err);
         if (rc < 0) {
             if (rc != -ENOENT)
-                LOG_W("fs: open %s: %s", node->key, err.msg[0] ? err.msg : strerror(-rc));
+                LOG_W("fs: open %s: %s", node->key->escaped, err.msg[0] ? err.msg : strerror(-rc));
             return rc == -ENOENT || rc == -ENOMEM ? rc : -EIO;
         }
         if (!(h = fs_handle_new(m, FS_HANDLE_OBJECT))) {

@@ -26,12 +26,11 @@
 /* Whether name in parent is a store-backed (view) entry; its type in *type. */
 static bool fs_view_has(fs_mount_t *m, fs_node_t *parent, const char *name, mode_t *type)
 {
-    char path[PATH_MAX];
     fs_node_t *n = NULL;
     double ignored;
-    if (parent->kind == FS_KIND_WRITE || fs_node_path(m, parent, NULL, path, sizeof(path)) < 0)
+    if (parent->kind == FS_KIND_WRITE)
         return false;
-    if (fs_layout_resolve(m, parent, path, name, FS_RESOLVE_NOFETCH, &n, &ignored) < 0)
+    if (fs_layout_resolve(m, parent, name, FS_RESOLVE_NOFETCH, &n, &ignored) < 0)
         return false;
     if (type)
         *type = n->type;

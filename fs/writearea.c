@@ -33,15 +33,11 @@ int fs_write_mkparents(fs_mount_t *m, const char *rel)
     if (len >= sizeof(buf))
         return -ENAMETOOLONG;
     memcpy(buf, rel, len + 1);
-    for (size_t i = 0; i < len; i++) {
-        if (buf[i] != '/')
-            continue;
-        buf[i] = '\0';
-        if (mkdirat(m->write_fd, buf, 0755) < 0 && errno != EEXIST)
-            return -errno;
-        buf[i] = '/';
-    }
-    return 0;
+    char *slash = strrchr(buf, '/');
+    if (slash == NULL)
+        return 0; /* directly in the write area's root */
+    *slash = '\0';
+    return path_mkdirs_at(m->write_fd, buf, 0755);
 }
 
 int fs_write_list(fs_mount_t *m, const char *rel, fs_dirlist_t *out)

@@ -14,9 +14,6 @@
  * thread, so the count needs no atomics. A job always comes back to its loop, even when cancelled
  * at shutdown, so every reference is released exactly once.
  *
- * /metrics takes the same road: rendering it asks the store for its stats, which may wait on
- * the index, and a loop must not wait.
- *
  * The queue is bounded: past max_queued waiting jobs a miss is answered 503 at once, which keeps
  * a flood of distinct misses from piling up memory.
  */
@@ -34,12 +31,10 @@ typedef struct http_fetch_job {
     h2o_req_t *req;                /* NULL once the request is gone; loop thread only */
     unsigned refs;                 /* loop thread only */
     bool answered;                 /* came back and was handled; loop thread only */
-    bool metrics;                  /* render /metrics instead of fetching key */
     int rc;                        /* set by the worker */
     cache_object_t *obj;
-    buf_t text;                    /* the /metrics text */
     cache_err_t err;
-    modkey_t key;
+    modkey_t *key;                 /* a copy, owned */
 } http_fetch_job_t;
 
 struct http_fetch_pool {
@@ -61,7 +56,7 @@ static void job_release(http_fetch_job_t *job)
         return;
     if (job->obj != NULL)
         cache_object_unref(job->obj);
-    buf_dispose(&job->text);
+    free(job->key);
     free(job);
 }
 
@@ -99,10 +94,8 @@ static void *worker_main(void *arg)
 
         if (cancel)
             job->rc = cache_err_set(&job->err, -ECANCELED, "server shutting down");
-        else if (job->metrics)
-            job->rc = http_metrics_render(job->thread->server, &job->text);
         else
-            job->rc = cache_get(p->cache, &job->key, 0, &job->obj, &job->err);
+            job->rc = cache_get(p->cache, job->key, 0, &job->obj, &job->err);
         h2o_multithread_send_message(&job->thread->fetch_done, &job->msg);
     }
     return NULL;
@@ -163,29 +156,18 @@ static int submit(http_thread_t *t, h2o_req_t *req, http_fetch_job_t *job)
 
 int http_fetch_submit(http_thread_t *t, h2o_req_t *req, const modkey_t *key)
 {
-    http_fetch_job_t *job = malloc(sizeof *job);
-    if (job == NULL)
+    http_fetch_job_t *job = calloc(1, sizeof *job);
+    if (job == NULL || (job->key = modkey_dup(key)) == NULL) {
+        free(job);
         return -ENOMEM;
-    memset(job, 0, offsetof(http_fetch_job_t, key));
-    job->key = *key;
+    }
     int rc = submit(t, req, job);
-    if (rc == 0)
+    if (rc == 0) {
         HTTP_COUNT(t->metrics.fetches, 1);
-    else
+    } else {
+        free(job->key);
         free(job);
-    return rc;
-}
-
-int http_fetch_submit_metrics(http_thread_t *t, h2o_req_t *req)
-{
-    http_fetch_job_t *job = malloc(sizeof *job);
-    if (job == NULL)
-        return -ENOMEM;
-    memset(job, 0, offsetof(http_fetch_job_t, key));
-    job->metrics = true;
-    int rc = submit(t, req, job);
-    if (rc != 0)
-        free(job);
+    }
     return rc;
 }
 
@@ -200,16 +182,10 @@ void http_fetch_on_done(h2o_multithread_receiver_t *receiver, h2o_linklist_t *me
         job->answered = true;
         /* After the loop has exited (teardown), requests are abandoned, not answered. */
         if (job->req != NULL && !t->exited) {
-            if (job->metrics && job->rc == 0) {
-                char *text = h2o_mem_alloc_pool(&job->req->pool, job->text.len + 1);
-                memcpy(text, job->text.base, job->text.len);
-                http_send_body(job->req, 200, "text/plain; version=0.0.4; charset=utf-8", text, job->text.len);
-            } else if (job->metrics) {
-                http_send_error(job->req, -EAGAIN, &job->err);
-            } else if (job->rc == 0) {
+            if (job->rc == 0) {
                 cache_object_t *obj = job->obj;
                 job->obj = NULL;
-                http_respond_object(job->req, job->key.kind, obj);
+                http_respond_object(job->req, job->key->kind, obj);
             } else {
                 http_send_error(job->req, job->rc, &job->err);
             }

@@ -36,6 +36,21 @@ static void send_bad_request(h2o_req_t *req, const cache_err_t *err)
     http_send_text(req, 400, body, (size_t)n);
 }
 
+/* /metrics, rendered here on the loop: every figure comes from memory. */
+static void send_metrics(h2o_req_t *req, http_server_t *s)
+{
+    buf_t text = BUF_INIT;
+    if (http_metrics_render(s, &text) != 0) {
+        buf_dispose(&text);
+        http_send_text(req, 503, H2O_STRLIT("out of memory rendering metrics\n"));
+        return;
+    }
+    char *body = h2o_mem_alloc_pool(&req->pool, text.len + 1);
+    memcpy(body, text.base, text.len);
+    http_send_body(req, 200, "text/plain; version=0.0.4; charset=utf-8", body, text.len);
+    buf_dispose(&text);
+}
+
 static int on_req(h2o_handler_t *self, h2o_req_t *req)
 {
     http_handler_t *h = (http_handler_t *)self;
@@ -51,21 +66,19 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
         return 0;
     }
 
-    modkey_t key;
+    modkey_buf_t kb;
+    modkey_t *key = &kb.key;
     cache_err_t err;
     err.upstream_status = 0;
     err.msg[0] = '\0';
-    switch (http_route_resolve(req->path.base, path_len(req), &key, &err)) {
+    switch (http_route_resolve(req->path.base, path_len(req), key, &err)) {
     case HTTP_TARGET_KEY:
         break;
     case HTTP_TARGET_HEALTHZ:
         http_send_body(req, 200, "text/plain; charset=utf-8", "ok\n", 3);
         return 0;
     case HTTP_TARGET_METRICS:
-        if (http_fetch_submit_metrics(t, req) != 0) {
-            cache_err_set(&err, -EAGAIN, "too busy to render metrics");
-            http_send_error(req, -EAGAIN, &err);
-        }
+        send_metrics(req, h->server);
         return 0;
     case HTTP_TARGET_NOT_FOUND:
         http_send_error(req, -EINVAL, &err);
@@ -76,15 +89,15 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     }
 
     cache_object_t *obj = NULL;
-    int rc = cache_get(h->server->cache, &key, CACHE_GET_NOFETCH, &obj, &err);
+    int rc = cache_get(h->server->cache, key, CACHE_GET_NOFETCH, &obj, &err);
     if (rc == 0) {
         HTTP_COUNT(t->metrics.hits, 1);
-        http_respond_object(req, key.kind, obj);
+        http_respond_object(req, key->kind, obj);
         return 0;
     }
     if (rc == -EAGAIN) {
         HTTP_COUNT(t->metrics.misses, 1);
-        rc = http_fetch_submit(t, req, &key);
+        rc = http_fetch_submit(t, req, key);
         if (rc == 0)
             return 0;
         HTTP_COUNT(t->metrics.fetch_rejected, 1);
@@ -124,7 +137,7 @@ static void on_log_access(h2o_logger_t *self, h2o_req_t *req)
     size_t plen = path_len(req);
     http_metrics_observe(&t->metrics, http_route_of_path(req->path.base, plen), req->res.status, req->bytes_sent,
                          (uint64_t)us);
-    if (LOG_LEVEL_INFO <= log_threshold) {
+    if (modfs_log_enabled(LOG_LEVEL_INFO)) {
         char path[HTTP_LOG_PATH_MAX];
         http_log_path(req, path, sizeof path);
         LOG_I("%.*s %s %d %zu %.3fms %s", (int)req->method.len, req->method.base, path, req->res.status,

@@ -18,7 +18,6 @@
 #include <h2o.h>
 
 #include "http.h"
-#include "log.h"
 
 /* ---- routes (route.c) ---- */
 
@@ -229,8 +228,6 @@ http_fetch_pool_t *http_fetch_pool_new(cache_t *cache, size_t nworkers, size_t m
  * -EAGAIN when the queue is full, -ENOMEM (nothing sent then: the caller answers).
  */
 int http_fetch_submit(http_thread_t *t, h2o_req_t *req, const modkey_t *key);
-/* Renders /metrics on a worker and answers req with it on t's loop. Same returns. */
-int http_fetch_submit_metrics(http_thread_t *t, h2o_req_t *req);
 /* The receiver callback of http_thread_t.fetch_done. */
 void http_fetch_on_done(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages);
 /* Lets running fetches finish, cancels queued ones (they still come back to their loop with
@@ -245,7 +242,8 @@ void http_abuse_note_abort(http_thread_t *t, h2o_req_t *req);
 
 /* ---- metrics.c ---- */
 
-/* Renders the Prometheus text of every thread's counters and the store's stats into out. */
+/* Renders the Prometheus text of every thread's counters and the store's figures into out, from
+ * memory only: any thread may call it, a loop thread included. */
 int http_metrics_render(http_server_t *s, buf_t *out);
 
 /* Monotonic milliseconds and microseconds. */

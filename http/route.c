@@ -103,27 +103,12 @@ http_target_t http_route_resolve(const char *path, size_t len, modkey_t *key, ca
     return HTTP_TARGET_KEY;
 }
 
-static bool has_suffix(const char *s, size_t len, const char *suffix)
-{
-    size_t n = strlen(suffix);
-    return len >= n && memcmp(s + len - n, suffix, n) == 0;
-}
-
 http_route_t http_route_of_path(const char *path, size_t len)
 {
-    if (has_suffix(path, len, "/@v/list"))
-        return HTTP_ROUTE_LIST;
-    if (has_suffix(path, len, "/@latest"))
-        return HTTP_ROUTE_LATEST;
-    if (!has_prefix(path, len, "/sumdb/")) {
-        if (has_suffix(path, len, ".info"))
-            return HTTP_ROUTE_INFO;
-        if (has_suffix(path, len, ".mod"))
-            return HTTP_ROUTE_MOD;
-        if (has_suffix(path, len, ".zip"))
-            return HTTP_ROUTE_ZIP;
-    }
-    return HTTP_ROUTE_OTHER;
+    modkey_kind_t kind;
+    if (has_prefix(path, len, "/sumdb/") || !modkey_kind_of_path(path, len, &kind))
+        return HTTP_ROUTE_OTHER;
+    return http_route_of_kind(kind);
 }
 
 http_route_t http_route_of_kind(modkey_kind_t kind)

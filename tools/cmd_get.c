@@ -91,30 +91,24 @@ static int run_get(options_t *opt, int argc, char **argv)
     const char *arg = argv[opt->first_arg];
     while (*arg == '/')
         arg++;
-    /* KEY.ziphash is the h1 hash of KEY.zip, as in GOMODCACHE. */
-    static const char ziphash[] = ".ziphash";
-    size_t len = strlen(arg);
-    bool want_hash = len > sizeof ziphash - 1 && strcmp(arg + len - (sizeof ziphash - 1), ziphash) == 0;
-    char keybuf[MODKEY_MAX + 8];
-    if (want_hash) {
-        snprintf(keybuf, sizeof keybuf, "%.*s.zip", (int)(len - (sizeof ziphash - 1)), arg);
-        arg = keybuf;
-        len = strlen(arg);
-    }
     cache_err_t err = {0};
-    modkey_t *k = malloc(sizeof *k);
-    if (k == NULL)
+    modkey_buf_t *kb = malloc(sizeof *kb);
+    if (kb == NULL)
         return 1;
-    if (modkey_parse(arg, len, k, &err) != 0) {
+    modkey_t *k = &kb->key;
+    /* KEY.ziphash is the h1 hash of KEY.zip, as in GOMODCACHE's cache/download. */
+    modcache_entry_t entry = modcache_download_path(arg, strlen(arg), k);
+    bool want_hash = entry == MODCACHE_ZIPHASH;
+    if (entry == MODCACHE_NONE && modkey_parse(arg, strlen(arg), k, &err) != 0) {
         die_msg("%s: invalid key: %s", argv[opt->first_arg], err.msg);
-        free(k);
+        free(kb);
         return 1;
     }
     cache_t *c = NULL;
     int rc = cache_open(&opt->cache, &c, &err);
     if (rc != 0) {
         die_msg("cannot open store %s: %s", opt->cache.dir, err.msg);
-        free(k);
+        free(kb);
         return 1;
     }
     cache_object_t *o = NULL;
@@ -132,7 +126,7 @@ static int run_get(options_t *opt, int argc, char **argv)
         status = report(k->escaped, rc, &err);
     }
     cache_close(c);
-    free(k);
+    free(kb);
     return status;
 }
 

@@ -14,7 +14,6 @@
 #include <string.h>
 
 #include "commands.h"
-#include "log.h"
 
 static int run_serve(options_t *o, int argc, char **argv)
 {

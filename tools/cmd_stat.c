@@ -16,12 +16,13 @@ static int run_stat(options_t *opt, int argc, char **argv)
     cache_t *c = NULL;
     /* stat never fetches: any syntactically valid upstream will do */
     opt->cache.upstream = "off";
+    opt->cache.must_exist = true; /* reading a mistyped directory must not create a store there */
     if (cache_open(&opt->cache, &c, &err) != 0) {
         die_msg("cannot open store %s: %s", opt->cache.dir, err.msg);
         return 1;
     }
     cache_stats_t st;
-    int rc = cache_stats_get(c, &st);
+    int rc = cache_stats_scan(c, &st);
     cache_close(c);
     if (rc != 0) {
         die_msg("cannot read store %s: %s", opt->cache.dir, strerror(-rc));
@@ -31,6 +32,7 @@ static int run_stat(options_t *opt, int argc, char **argv)
     printf("objects: %llu\n", (unsigned long long)st.objects);
     printf("logical_bytes: %llu\n", (unsigned long long)st.logical_bytes);
     printf("unique_bytes: %llu\n", (unsigned long long)st.unique_bytes);
+    printf("stored_bytes: %llu\n", (unsigned long long)st.stored_bytes);
     printf("disk_bytes: %llu\n", (unsigned long long)st.disk_bytes);
     printf("chunks: %llu\n", (unsigned long long)st.chunks);
     printf("dedup_ratio: %.3f\n", st.unique_bytes ? (double)st.logical_bytes / (double)st.unique_bytes : 1.0);

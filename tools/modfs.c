@@ -30,7 +30,7 @@ int main(int argc, char **argv)
         return 0;
     }
     if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
-        puts("modfs 0.1.0");
+        puts("modfs " MODFS_VERSION);
         return 0;
     }
     for (size_t i = 0; i < NCOMMANDS; i++) {

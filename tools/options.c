@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
 #include "options.h"
 
 enum {
@@ -208,12 +207,12 @@ int options_parse(const command_t *cmd, int argc, char **argv, options_t *o)
             o->fs.debug = true;
             break;
         case O_LOG_LEVEL: {
-            log_level_t level;
-            if (log_level_parse(optarg, &level) != 0) {
+            modfs_log_level_t level;
+            if (modfs_log_level_parse(optarg, &level) != 0) {
                 die_msg("--log-level: expected error, warn, info or debug, not %s", optarg);
                 return 1002;
             }
-            log_set_level(level);
+            modfs_log_set_level(level);
             break;
         }
         case 'h':

@@ -26,13 +26,14 @@ static void fuzz_path(const char *p, size_t len)
     int n = http_path_decode(p, len, out, sizeof out);
     CHECK(n == -EINVAL || n == -ENAMETOOLONG || (n >= 0 && (size_t)n <= len && strlen(out) == (size_t)n));
 
-    static modkey_t key, again;
+    static modkey_buf_t kb, againb;
+    modkey_t *key = &kb.key, *again = &againb.key;
     cache_err_t err = {0};
-    http_target_t t = http_route_resolve(p, len, &key, &err);
+    http_target_t t = http_route_resolve(p, len, key, &err);
     if (t == HTTP_TARGET_KEY) {
         cache_err_t err2 = {0};
-        CHECK(modkey_parse(key.escaped, strlen(key.escaped), &again, &err2) == 0);
-        CHECK(strcmp(again.escaped, key.escaped) == 0);
+        CHECK(modkey_parse(key->escaped, strlen(key->escaped), again, &err2) == 0);
+        CHECK(strcmp(again->escaped, key->escaped) == 0);
     } else if (t == HTTP_TARGET_NOT_FOUND || t == HTTP_TARGET_BAD_REQUEST) {
         CHECK(err.msg[0] != '\0');
     }

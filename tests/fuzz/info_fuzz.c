@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * info_fuzz.c — libFuzzer target for the small GOPROXY bodies (cache/validate.c).
+ * info_fuzz.c — libFuzzer target for the small GOPROXY bodies (cache/gomod/validate.c).
  *
  * The first byte picks the module the .info must fit; the rest is the body. An accepted body
  * must come out in go's json.Marshal form: it validates again to the very same bytes, holds a
- * Version valid for the module, and ends without a newline. validate_mod and validate_list
+ * Version valid for the module, and ends without a newline. gomod_validate_mod and gomod_validate_list
  * must agree with their one rule: no NUL, within the size limit.
  */
 #include <errno.h>
@@ -13,8 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "modpath.h"
-#include "validate.h"
+#include "gomod.h"
 #include "check.h"
 
 
@@ -35,13 +34,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     buf_t out = BUF_INIT, again = BUF_INIT;
     cache_err_t err = {0};
-    int rc = validate_info(body, len, module, NULL, &out, &err);
+    int rc = gomod_validate_info(body, len, module, NULL, &out, &err);
     CHECK(rc == 0 || rc == -EINVAL);
     if (rc == 0) {
         static const char head[] = "{\"Version\":\"";
         CHECK(out.len > sizeof head && memcmp(out.base, head, sizeof head - 1) == 0);
         CHECK(out.base[out.len - 1] == '}' && out.len <= len + 64);
-        CHECK(validate_info(out.base, out.len, module, NULL, &again, NULL) == 0);
+        CHECK(gomod_validate_info(out.base, out.len, module, NULL, &again, NULL) == 0);
         CHECK(again.len == out.len && memcmp(again.base, out.base, out.len) == 0);
         /* The Version it kept is the one a want_version check compares with. */
         const char *v = (const char *)out.base + sizeof head - 1;
@@ -50,7 +49,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         char *version = strndup(v, (size_t)(end - v));
         CHECK(version != NULL);
         CHECK(modversion_check(module, version, NULL) == 0);
-        CHECK(validate_info(body, len, module, version, &again, NULL) == 0);
+        CHECK(gomod_validate_info(body, len, module, version, &again, NULL) == 0);
         free(version);
     } else {
         CHECK(out.len == 0 && err.msg[0] != '\0');
@@ -61,7 +60,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     buf_dispose(&again);
 
     bool has_nul = len > 0 && memchr(body, 0, len) != NULL;
-    CHECK((validate_mod(body, len, NULL) == 0) == !has_nul);
-    CHECK((validate_list(body, len, NULL) == 0) == !has_nul);
+    CHECK((gomod_validate_mod(body, len, NULL) == 0) == !has_nul);
+    CHECK((gomod_validate_list(body, len, NULL) == 0) == !has_nul);
     return 0;
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * modkey_fuzz.c — libFuzzer target for the names a client can send: GOPROXY keys, module
- * paths and versions (cache/modpath.c).
+ * paths and versions (cache/gomod/modkey.c, modpath.c, semver.c).
  *
  * Beyond "does not crash", it checks the promises the fronts build on: an accepted key is
  * its own canonical escaped form, holds no "..", "//", control byte or leading '/', and
@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "modpath.h"
+#include "gomod.h"
 #include "check.h"
 
 
@@ -28,9 +28,10 @@ static bool same_key(const modkey_t *a, const modkey_t *b)
 
 static void fuzz_key(const char *data, size_t size)
 {
-    modkey_t k, again;
+    static modkey_buf_t kb, againb;
+    modkey_t *k = &kb.key, *again = &againb.key;
     cache_err_t err = {0};
-    int rc = modkey_parse(data, size, &k, &err);
+    int rc = modkey_parse(data, size, k, &err);
     CHECK(rc == 0 || rc == -EINVAL);
     if (rc != 0) {
         CHECK(err.msg[0] != '\0');
@@ -38,31 +39,36 @@ static void fuzz_key(const char *data, size_t size)
             CHECK((unsigned char)*p >= 0x20 && (unsigned char)*p < 0x7f);
         return;
     }
-    size_t len = strlen(k.escaped);
-    CHECK(len == size && memcmp(k.escaped, data, size) == 0);
-    CHECK(len <= MODKEY_MAX && k.escaped[0] != '/');
-    CHECK(strstr(k.escaped, "//") == NULL && strstr(k.escaped, "/../") == NULL);
-    CHECK(strncmp(k.escaped, "../", 3) != 0);
+    size_t len = strlen(k->escaped);
+    CHECK(len == size && memcmp(k->escaped, data, size) == 0);
+    CHECK(len <= MODKEY_MAX && k->escaped[0] != '/');
+    CHECK(strstr(k->escaped, "//") == NULL && strstr(k->escaped, "/../") == NULL);
+    CHECK(strncmp(k->escaped, "../", 3) != 0);
     for (size_t i = 0; i < len; i++)
-        CHECK((unsigned char)k.escaped[i] > 0x20 || k.escaped[i] == ' ');
+        CHECK((unsigned char)k->escaped[i] > 0x20 || k->escaped[i] == ' ');
     for (size_t i = 0; i < len; i++)
-        CHECK((unsigned char)k.escaped[i] < 0x7f);
-    size_t mlen = strlen(k.esc_module);
-    CHECK(strncmp(k.escaped, k.esc_module, mlen) == 0 && strncmp(k.escaped + mlen, "/@", 2) == 0);
-    CHECK(modpath_check(k.module, NULL) == 0);
-    CHECK(modpath_check_import(k.module, NULL) == 0);
-    if (k.kind == MODKEY_MOD || k.kind == MODKEY_ZIP)
-        CHECK(k.immutable);
-    if (k.immutable)
-        CHECK(modversion_check(k.module, k.version, NULL) == 0 && semver_is_valid(k.version));
-    if (k.kind == MODKEY_LIST || k.kind == MODKEY_LATEST)
-        CHECK(k.version[0] == '\0' && !k.immutable);
+        CHECK((unsigned char)k->escaped[i] < 0x7f);
+    CHECK(len == k->escaped_len);
+    size_t mlen = strlen(k->esc_module);
+    CHECK(mlen == k->esc_module_len);
+    modkey_t *d = modkey_dup(k);
+    CHECK(d != NULL && same_key(d, k));
+    free(d);
+    CHECK(strncmp(k->escaped, k->esc_module, mlen) == 0 && strncmp(k->escaped + mlen, "/@", 2) == 0);
+    CHECK(modpath_check(k->module, NULL) == 0);
+    CHECK(modpath_check_import(k->module, NULL) == 0);
+    if (k->kind == MODKEY_MOD || k->kind == MODKEY_ZIP)
+        CHECK(k->immutable);
+    if (k->immutable)
+        CHECK(modversion_check(k->module, k->version, NULL) == 0 && semver_is_valid(k->version));
+    if (k->kind == MODKEY_LIST || k->kind == MODKEY_LATEST)
+        CHECK(k->version[0] == '\0' && !k->immutable);
     else
-        CHECK(k.version[0] != '\0' && strchr(k.version, '/') == NULL && strcmp(k.version, "..") != 0 &&
-              strcmp(k.version, ".") != 0);
-    CHECK(modkey_make(k.kind, k.module, k.version, &again, NULL) == 0);
-    CHECK(same_key(&again, &k));
-    CHECK(modkey_parse(k.escaped, len, &again, NULL) == 0 && same_key(&again, &k));
+        CHECK(k->version[0] != '\0' && strchr(k->version, '/') == NULL && strcmp(k->version, "..") != 0 &&
+              strcmp(k->version, ".") != 0);
+    CHECK(modkey_make(k->kind, k->module, k->version, again, NULL) == 0);
+    CHECK(same_key(again, k));
+    CHECK(modkey_parse(k->escaped, len, again, NULL) == 0 && same_key(again, k));
 }
 
 static void fuzz_names(const char *s, size_t len)

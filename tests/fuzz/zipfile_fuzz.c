@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * libFuzzer target for cache/zipfile.c: any bytes as the zip of example.com/m@v1.0.0. The
+ * libFuzzer target for cache/gomod/zipfile.c: any bytes as the zip of example.com/m@v1.0.0. The
  * parser must answer 0 or -EINVAL without reading outside the input, leaking, or producing a
  * member table that breaks its own promises (offset order, data inside the member area).
  * Seeds: tests/fuzz/corpus/zipfile (small valid zips in each layout, and broken ones).
@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "zipfile.h"
+#include "gomod.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -13,6 +13,18 @@
 
 static int failures;
 
+/* A table test starts counting, checks each row with expect(), then fails once if a row failed. */
+#define TABLE_BEGIN() failures = 0
+#define TABLE_END() assert_int_equal(failures, 0)
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+/* GCC 12 with -fsanitize=undefined believes some table strings may be NULL when printed
+ * (-Wformat-overflow); they never are, and this says so in a way it can see. */
+__attribute__((unused)) static const char *str(const char *s)
+{
+    return s ? s : "(null)";
+}
+
 __attribute__((format(printf, 2, 3), unused)) static void expect(bool ok, const char *fmt, ...)
 {
     if (ok)

@@ -191,7 +191,14 @@ t_assert_eq "$(cat "$W/e.b")" ok "healthz body"
 t_assert_file_eq "$W/q.b" "$H_UP/golang.org/x/text/@v/v0.8.0.mod" "query string ignored"
 
 # ---- metrics ----
-m=$("${CURL[@]}" "$U/metrics")
+# The store's counts come from memory, taken again by a background thread a second or so after
+# the store changes: wait for them (generously, the machine may be loaded), then check the rest.
+for _ in $(seq 60); do
+	m=$("${CURL[@]}" "$U/metrics")
+	v=$(h_metric "$m" modfs_store_objects)
+	[ "$v" != missing ] && [ "$v" -gt 0 ] && break
+	sleep 0.5
+done
 for series in 'modfs_http_requests_total{route="zip",code="206"}' 'modfs_http_requests_total{route="zip",code="304"}' \
 	'modfs_http_requests_total{route="list",code="410"}' 'modfs_http_requests_total{route="list",code="502"}' \
 	'modfs_http_requests_total{route="other",code="400"}' 'modfs_http_requests_total{route="list",code="405"}' \

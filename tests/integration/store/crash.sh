@@ -1,59 +1,69 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 #
-# A `modfs get` killed with SIGKILL in the middle of ingesting a 25 MB zip leaves no object behind,
-# and the next get of that key succeeds with the exact bytes. The partial pack bytes the dead
-# process wrote do not stay on disk for good.
+# A `modfs get` killed (SIGKILL) at each step of storing a 25 MB zip, at exactly that step: the
+# fault points of test builds (MODFS_FAULT=<step>, see cache/store/fault.c) make the process kill
+# itself there, so no kill can land somewhere else (a timer would land mid-download, before
+# anything is written). For every step:
+#   - the kill happened where it says (exit by SIGKILL, the fault point's line on stderr), and
+#     the pack holds the written bytes (before the commit, more than the index refers to);
+#   - the object is visible only if the commit happened, and then whole;
+#   - the next start reclaims what the dead process wrote and never committed: after it stores a
+#     different object, the packs hold exactly the bytes the index refers to (stored_bytes);
+#   - the zip is then byte-identical, fetched again only if it was not committed.
 set -euo pipefail
 . "$MODFS_TEST_LIB"
 . "$(dirname "$0")/store_lib.sh"
 
 big="$FIX/big/example.com/big/@v/v1.0.0.zip"
-size=$(stat -c %s "$big")
 key=example.com/big/@v/v1.0.0.zip
-out=$(t_tmpdir out)
-
-# The zip comes at 2 MB/s: the kill lands mid-transfer, with megabytes already ingested.
-t_start_upstream "$FIX/big" 'location ~ \.zip$ { limit_rate 2m; }'
-slow=$UPSTREAM_URL
-s_get example.com/big/@v/v1.0.0.mod >"$out/mod"
-s_get example.com/big/@v/v1.0.0.info >"$out/info"
-before=$(s_stat objects)
-
-for delay in 1 4; do
-	# The binary itself, not a function: $! must be the modfs process that SIGKILL hits.
-	"$MODFS_BIN" get --cache-dir "$CACHE" --upstream "$slow" "$key" >"$out/killed" 2>"$out/killed.err" &
-	pid=$!
-	sleep "$delay"
-	kill -0 "$pid" 2>/dev/null || t_fail "modfs get ended before the kill: $(cat "$out/killed.err")"
-	kill -9 "$pid"
-	wait "$pid" 2>/dev/null || true
-	t_log "killed after ${delay}s, $(stat -c %s "$out/killed") bytes written to stdout"
-	t_assert_eq "$(s_stat objects)" "$before" "objects after the kill at ${delay}s"
-done
-
-# Retry from a fast upstream: the store must not be wedged by the dead process (locks, partial state).
 t_start_upstream "$FIX/big"
-timeout 120 "$MODFS_BIN" get --cache-dir "$CACHE" --upstream "$UPSTREAM_URL" "$key" >"$out/got" ||
-	t_fail "modfs get after the crash failed (rc $?)"
-t_assert_file_eq "$out/got" "$big" "big zip after the crash"
-t_assert_eq "$(s_stat objects)" "$((before + 1))" "objects after the retry"
-t_assert_eq "$(t_upstream_count "GET /$key ")" 1 "upstream requests of the retry"
 
-# A hit, from the store alone.
-s_get "$key" >"$out/got2"
-t_assert_file_eq "$out/got2" "$big" "big zip, second get"
-t_assert_eq "$(t_upstream_count "GET /$key ")" 1 "upstream requests after the hit"
+pack_bytes() {
+	local total=0 f
+	for f in "$CACHE"/packs/*.pack; do
+		[ -e "$f" ] && total=$((total + $(stat -c %s "$f")))
+	done
+	echo "$total"
+}
 
-# Crashed tails are reclaimed: the store takes no more disk than a store that ingested the same
-# objects without a crash (plus 1 MiB of slack for the index).
-crashed_disk=$(s_stat disk_bytes)
-CACHE=$(t_tmpdir control)
-s_get example.com/big/@v/v1.0.0.mod >/dev/null
-s_get example.com/big/@v/v1.0.0.info >/dev/null
-s_get "$key" >/dev/null
-clean_disk=$(s_stat disk_bytes)
-t_log "disk_bytes $crashed_disk after two killed ingests, $clean_disk without (zip $size bytes)"
-[ "$crashed_disk" -le "$((clean_disk + (1 << 20)))" ] ||
-	t_fail "disk_bytes=$crashed_disk after two killed ingests, $clean_disk in a clean store: partial bytes were not reclaimed"
-T_CHECKS=$((T_CHECKS + 1))
+for step in pack-written pack-synced before-commit committed; do
+	CACHE=$(t_tmpdir "cache-$step")
+	out=$(t_tmpdir "out-$step")
+	s_get example.com/big/@v/v1.0.0.mod >"$out/mod"
+	before=$(s_stat objects)
+	before_packs=$(pack_bytes)
+	rc=0
+	MODFS_FAULT=$step "$MODFS_BIN" get --cache-dir "$CACHE" --upstream "$UPSTREAM_URL" "$key" \
+		>"$out/killed" 2>"$out/killed.err" || rc=$?
+	t_assert_eq "$rc" 137 "$step: exit status of the killed get ($(cat "$out/killed.err"))"
+	grep -q "fault point reached" "$out/killed.err" || t_fail "$step: not killed at its fault point"
+	after_packs=$(pack_bytes)
+	t_log "$step: packs $before_packs -> $after_packs bytes at the kill"
+	[ "$after_packs" -gt "$((before_packs + (1 << 20)))" ] ||
+		t_fail "$step: the kill landed before the zip's chunks were written ($after_packs bytes in packs)"
+	T_CHECKS=$((T_CHECKS + 1))
+	if [ "$step" = committed ]; then
+		t_assert_eq "$(s_stat objects)" "$((before + 1))" "$step: objects after the kill"
+		t_assert_eq "$(s_stat stored_bytes)" "$after_packs" "$step: packs hold exactly the indexed bytes"
+	else
+		t_assert_eq "$(s_stat objects)" "$before" "$step: objects after the kill"
+		[ "$(s_stat stored_bytes)" -lt "$after_packs" ] || t_fail "$step: no unindexed tail to reclaim"
+		T_CHECKS=$((T_CHECKS + 1))
+	fi
+
+	# Restart: a get of another object opens the store (and reclaims), and writes to the pack.
+	s_get example.com/big/@v/v1.0.0.info >"$out/info"
+	t_assert_eq "$(pack_bytes)" "$(s_stat stored_bytes)" "$step: pack bytes after the restart = indexed bytes"
+
+	requests=$(t_upstream_count "GET /$key ")
+	s_get "$key" >"$out/got"
+	t_assert_file_eq "$out/got" "$big" "$step: the zip after the crash"
+	fetched=$(($(t_upstream_count "GET /$key ") - requests))
+	if [ "$step" = committed ]; then
+		t_assert_eq "$fetched" 0 "$step: upstream requests for the committed zip"
+	else
+		t_assert_eq "$fetched" 1 "$step: upstream requests for the lost zip"
+	fi
+	t_assert_eq "$(pack_bytes)" "$(s_stat stored_bytes)" "$step: pack bytes at the end = indexed bytes"
+done

@@ -42,41 +42,42 @@ static http_target_t resolve(const char *path, modkey_t *key, cache_err_t *err)
 static void resolve_names_targets(void **state)
 {
     (void)state;
-    static modkey_t key;
+    static modkey_buf_t kb;
+    modkey_t *key = &kb.key;
     cache_err_t err;
-    assert_int_equal(resolve("/healthz", &key, &err), HTTP_TARGET_HEALTHZ);
-    assert_int_equal(resolve("/metrics", &key, &err), HTTP_TARGET_METRICS);
-    assert_int_equal(resolve("/sumdb/sum.golang.org/supported", &key, &err), HTTP_TARGET_NOT_FOUND);
-    assert_int_equal(resolve("/sumdb", &key, &err), HTTP_TARGET_NOT_FOUND);
-    assert_int_equal(resolve("/", &key, &err), HTTP_TARGET_NOT_FOUND);
-    assert_int_equal(resolve("/%zz", &key, &err), HTTP_TARGET_BAD_REQUEST);
-    assert_int_equal(resolve("no-slash", &key, &err), HTTP_TARGET_BAD_REQUEST);
+    assert_int_equal(resolve("/healthz", key, &err), HTTP_TARGET_HEALTHZ);
+    assert_int_equal(resolve("/metrics", key, &err), HTTP_TARGET_METRICS);
+    assert_int_equal(resolve("/sumdb/sum.golang.org/supported", key, &err), HTTP_TARGET_NOT_FOUND);
+    assert_int_equal(resolve("/sumdb", key, &err), HTTP_TARGET_NOT_FOUND);
+    assert_int_equal(resolve("/", key, &err), HTTP_TARGET_NOT_FOUND);
+    assert_int_equal(resolve("/%zz", key, &err), HTTP_TARGET_BAD_REQUEST);
+    assert_int_equal(resolve("no-slash", key, &err), HTTP_TARGET_BAD_REQUEST);
 
-    assert_int_equal(resolve("/golang.org/x/text/@v/v0.8.0.zip", &key, &err), HTTP_TARGET_KEY);
-    assert_int_equal(key.kind, MODKEY_ZIP);
-    assert_string_equal(key.module, "golang.org/x/text");
-    assert_string_equal(key.version, "v0.8.0");
+    assert_int_equal(resolve("/golang.org/x/text/@v/v0.8.0.zip", key, &err), HTTP_TARGET_KEY);
+    assert_int_equal(key->kind, MODKEY_ZIP);
+    assert_string_equal(key->module, "golang.org/x/text");
+    assert_string_equal(key->version, "v0.8.0");
 
-    assert_int_equal(resolve("/example.com/%21upper/%21lib/@v/list", &key, &err), HTTP_TARGET_KEY);
-    assert_int_equal(key.kind, MODKEY_LIST);
-    assert_string_equal(key.module, "example.com/Upper/Lib");
-    assert_string_equal(key.escaped, "example.com/!upper/!lib/@v/list");
+    assert_int_equal(resolve("/example.com/%21upper/%21lib/@v/list", key, &err), HTTP_TARGET_KEY);
+    assert_int_equal(key->kind, MODKEY_LIST);
+    assert_string_equal(key->module, "example.com/Upper/Lib");
+    assert_string_equal(key->escaped, "example.com/!upper/!lib/@v/list");
 
-    assert_int_equal(resolve("/example.com/old/@v/v2.0.0+incompatible.info", &key, &err), HTTP_TARGET_KEY);
-    assert_string_equal(key.version, "v2.0.0+incompatible");
-    assert_int_equal(resolve("/example.com/multi/@latest", &key, &err), HTTP_TARGET_KEY);
-    assert_int_equal(key.kind, MODKEY_LATEST);
+    assert_int_equal(resolve("/example.com/old/@v/v2.0.0+incompatible.info", key, &err), HTTP_TARGET_KEY);
+    assert_string_equal(key->version, "v2.0.0+incompatible");
+    assert_int_equal(resolve("/example.com/multi/@latest", key, &err), HTTP_TARGET_KEY);
+    assert_int_equal(key->kind, MODKEY_LATEST);
 
     /* well-formed paths that cannot be modules: 404 with a reason */
-    assert_int_equal(resolve("/Golang.org/x/text/@v/list", &key, &err), HTTP_TARGET_NOT_FOUND);
+    assert_int_equal(resolve("/Golang.org/x/text/@v/list", key, &err), HTTP_TARGET_NOT_FOUND);
     assert_true(err.msg[0] != '\0');
-    assert_int_equal(resolve("/golang.org/x/text/@v/v0.8.0.tar", &key, &err), HTTP_TARGET_NOT_FOUND);
-    assert_int_equal(resolve("/golang.org/../x/@v/list", &key, &err), HTTP_TARGET_NOT_FOUND);
+    assert_int_equal(resolve("/golang.org/x/text/@v/v0.8.0.tar", key, &err), HTTP_TARGET_NOT_FOUND);
+    assert_int_equal(resolve("/golang.org/../x/@v/list", key, &err), HTTP_TARGET_NOT_FOUND);
     char longpath[MODKEY_MAX + 64];
     memset(longpath, 'a', sizeof longpath - 1);
     longpath[0] = '/';
     longpath[sizeof longpath - 1] = '\0';
-    assert_int_equal(resolve(longpath, &key, &err), HTTP_TARGET_NOT_FOUND);
+    assert_int_equal(resolve(longpath, key, &err), HTTP_TARGET_NOT_FOUND);
 }
 
 static void route_labels_follow_the_suffix(void **state)

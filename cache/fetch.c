@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * fetch.c — the one road from upstream into the store (cache_i.h: cache_fetch): download, check
+ * by Go's rules (gomod_validate_body), store (store_put). A body that fails a check is never
+ * stored or served; a stored object is visible only once its bytes are durable.
+ *
+ * The body goes to an anonymous temporary file (O_TMPFILE: nothing to clean up after a crash) and
+ * is mapped for the checks and the ingest, so a 500 MiB zip never sits in the heap.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cache_i.h"
+
+int cache_fetch(cache_t *c, const modkey_t *key, int64_t now, cache_object_t **out, cache_err_t *err)
+{
+    int fd = open(c->tmp_dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return cache_err_set(err, -errno, "temp file in %s: %s", c->tmp_dir, strerror(errno));
+    upstream_result_t res;
+    memset(&res, 0, sizeof res);
+    uint8_t *map = NULL;
+    size_t len = 0;
+    buf_t canon = BUF_INIT;
+    zipfile_t z;
+    memset(&z, 0, sizeof z);
+    LOG_I("fetching %s", key->escaped);
+    uint64_t limit = gomod_body_limit(key->kind);
+    int rc = upstream_fetch(c->upstream, key->escaped, fd, limit, &res, err);
+    if (rc == -EFBIG)
+        cache_err_set(err, rc, "upstream %s: %s larger than %llu bytes", res.url, modkey_kind_name(key->kind),
+                      (unsigned long long)limit);
+    if (rc != 0)
+        goto out;
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        rc = cache_err_set(err, -errno, "temp file: %s", strerror(errno));
+        goto out;
+    }
+    len = (size_t)st.st_size;
+    if (len > 0) {
+        map = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (map == MAP_FAILED) {
+            map = NULL;
+            rc = cache_err_set(err, -errno, "map temp file: %s", strerror(errno));
+            goto out;
+        }
+    }
+    rc = gomod_validate_body(key, map, len, &canon, &z, err);
+    if (rc != 0) {
+        rc = cache_err_prefix(err, -EBADMSG, "upstream %s", res.url);
+        goto out;
+    }
+    const uint8_t *body = canon.base ? canon.base : map;
+    size_t body_len = canon.base ? canon.len : len;
+    rc = store_put(c->store, key, body, body_len, key->kind == MODKEY_ZIP ? &z : NULL, now, out, err);
+out:
+    if (map)
+        munmap(map, len);
+    zipfile_dispose(&z);
+    buf_dispose(&canon);
+    close(fd);
+    return rc;
+}

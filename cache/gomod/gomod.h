@@ -1,0 +1,284 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * gomod.h — Go's rules, in one place: module paths and versions, GOPROXY keys, the GOMODCACHE
+ * layout, module zips and their h1 hash, and the small GOPROXY bodies.
+ *
+ * Everything here mirrors golang.org/x/mod (module, semver, zip, sumdb/dirhash) and the go
+ * command's modfetch so that modfs accepts exactly what the go command accepts; a name that fails
+ * is rejected with go's reason and never becomes a path on the local disk. Neither front
+ * re-implements any of it: fs/ asks modcache_lookup what a name is, http/ asks modkey_parse.
+ * All functions are pure (no I/O, no shared state) and thread-safe.
+ */
+#ifndef MODFS_GOMOD_H
+#define MODFS_GOMOD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common.h"
+
+/* ---- semantic versions (semver.c): golang.org/x/mod/semver and module.IsPseudoVersion ----- */
+
+bool semver_is_valid(const char *v);
+/* valid and semver.Canonical(v) == v (no "+meta" except +incompatible handled by module.Check) */
+bool semver_is_canonical(const char *v);
+/* <0, 0, >0; invalid sorts before valid, as semver.Compare */
+int semver_compare(const char *a, const char *b);
+bool semver_is_prerelease(const char *v);
+bool semver_is_pseudo(const char *v); /* module.IsPseudoVersion */
+
+/* ---- module paths and versions (modpath.c): golang.org/x/mod/module ---------------------- */
+
+/* module.EscapePath / UnescapePath. Return the length written (NUL-terminated) or -EINVAL / -ENAMETOOLONG. */
+int modpath_escape(const char *path, char *out, size_t cap);
+int modpath_unescape(const char *escaped, size_t len, char *out, size_t cap, cache_err_t *err);
+/* module.EscapeVersion / UnescapeVersion. */
+int modversion_escape(const char *version, char *out, size_t cap);
+int modversion_unescape(const char *escaped, size_t len, char *out, size_t cap, cache_err_t *err);
+
+/* module.CheckPath: a module path. 0 or -EINVAL. */
+int modpath_check(const char *path, cache_err_t *err);
+/* module.CheckImportPath. */
+int modpath_check_import(const char *path, cache_err_t *err);
+/* module.CheckFilePath: a file path inside a module zip (after the "<module>@<version>/" prefix). */
+int modpath_check_file(const char *path, cache_err_t *err);
+/* module.Check: path valid, version canonical and compatible with the path's major suffix. */
+int modversion_check(const char *path, const char *version, cache_err_t *err);
+/* Whether name[0..len) can be one element of an escaped module path (module.CheckPath's element
+ * rules on the unescaped form); first: the leading element, a lower-case domain with a dot. */
+bool modpath_escaped_elem_ok(const char *name, size_t len, bool first);
+
+/* ---- GOPROXY keys (modkey.c) --------------------------------------------------------------- */
+
+/* Longest escaped key accepted (module path + "/@v/" + version + ".info"). Go sets no hard
+ * limit; 1024 keeps every key a valid file-name chain on Linux and in FUSE. */
+#define MODKEY_MAX 1024
+
+typedef enum modkey_kind {
+    MODKEY_LIST,   /* <module>/@v/list */
+    MODKEY_LATEST, /* <module>/@latest */
+    MODKEY_INFO,   /* <module>/@v/<version>.info */
+    MODKEY_MOD,    /* <module>/@v/<version>.mod */
+    MODKEY_ZIP,    /* <module>/@v/<version>.zip */
+} modkey_kind_t;
+#define MODKEY_KINDS 5
+
+/*
+ * A parsed, validated GOPROXY key: the one key type of modfs, used by the store, the upstream
+ * client and both fronts. Its strings live in text[] after the struct, so a key is as long as its
+ * names: declare one with room for any key as a modkey_buf_t (stack, or inside a struct as its
+ * last member), or keep a right-sized heap copy from modkey_dup. The pointers point into the
+ * key's own text: never copy a key by assignment or memcpy, use modkey_copy or modkey_dup.
+ */
+typedef struct modkey {
+    modkey_kind_t kind;
+    bool immutable;           /* .info/.mod/.zip of a canonical version: never changes */
+    uint16_t escaped_len;     /* strlen(escaped) */
+    uint16_t esc_module_len;  /* strlen(esc_module) */
+    uint16_t text_len;        /* bytes of text[] in use */
+    const char *escaped;      /* the key in canonical escaped form: github.com/!burnt!sushi/toml/@v/v1.3.2.zip */
+    const char *esc_module;   /* escaped module path: github.com/!burnt!sushi/toml */
+    const char *esc_version;  /* escaped version, "" for list and @latest */
+    const char *module;       /* unescaped module path: github.com/BurntSushi/toml */
+    const char *version;      /* unescaped version, "" for list and @latest */
+    char text[];
+} modkey_t;
+
+/* The five strings of the longest key, NULs included. */
+#define MODKEY_TEXT_MAX (5 * (MODKEY_MAX + 1))
+
+/* A key with room for any key. Use .key. */
+typedef union modkey_buf {
+    modkey_t key;
+    char space[sizeof(modkey_t) + MODKEY_TEXT_MAX];
+} modkey_buf_t;
+
+/*
+ * Parses an escaped key (already percent-decoded, no leading '/') into out (room for any key:
+ * a modkey_buf_t's .key). .mod and .zip need a canonical version valid for the module
+ * (module.Check: major-version suffix, +incompatible rules). .info accepts any version query go
+ * could send (a branch, a commit, a non-canonical semver); then immutable is false. Only the
+ * canonical spelling of a key is accepted, so one object has one name. Returns 0, or -EINVAL with
+ * err saying what is wrong.
+ */
+int modkey_parse(const char *key, size_t len, modkey_t *out, cache_err_t *err);
+
+/* Builds the key of `kind` for module and version (unescaped; version ignored for LIST/LATEST)
+ * into out (room for any key). 0 or -EINVAL with err. */
+int modkey_make(modkey_kind_t kind, const char *module, const char *version, modkey_t *out, cache_err_t *err);
+
+/* The same module and version as k, another kind (e.g. the .zip of an .info key). */
+int modkey_sibling(const modkey_t *k, modkey_kind_t kind, modkey_t *out, cache_err_t *err);
+
+/* A right-sized heap copy of k (free with free()); NULL when out of memory. */
+modkey_t *modkey_dup(const modkey_t *k);
+/* Copies src into dst (room for any key). */
+void modkey_copy(modkey_t *dst, const modkey_t *src);
+/* Whether two keys name the same object. */
+bool modkey_equal(const modkey_t *a, const modkey_t *b);
+
+/* The kind of a GOPROXY request path from its ending alone (no validation: a cheap label for
+ * metrics and logs); false when the path does not end like a key. */
+bool modkey_kind_of_path(const char *path, size_t len, modkey_kind_t *kind);
+/* "list", "@latest", ".info", ".mod", ".zip". */
+const char *modkey_kind_name(modkey_kind_t kind);
+
+/* ---- the GOMODCACHE layout (modcache.c): cmd/go/internal/modfetch's cache directory -------- */
+
+/* The directories of a GOMODCACHE, each with the escaped module-path prefix it stands for. */
+typedef enum modcache_dir {
+    MODCACHE_DIR_ROOT,      /* GOMODCACHE itself: cache/ and the extracted trees (prefix "") */
+    MODCACHE_DIR_CACHE,     /* cache/ */
+    MODCACHE_DIR_DOWNLOAD,  /* cache/download/<prefix> (prefix "" for cache/download itself) */
+    MODCACHE_DIR_ATV,       /* cache/download/<module>/@v (prefix = the module) */
+    MODCACHE_DIR_EXTRACTED, /* <prefix> below the root, on the way to <module>@<version> */
+} modcache_dir_t;
+
+/* What a name in one of those directories is. */
+typedef enum modcache_entry {
+    MODCACHE_NONE,          /* nothing of the store's: the name can only be something go wrote */
+    MODCACHE_CACHE,         /* cache/ in the root */
+    MODCACHE_DOWNLOAD,      /* download/ in cache/ */
+    MODCACHE_PREFIX,        /* a directory one module-path element deeper (DOWNLOAD or EXTRACTED) */
+    MODCACHE_ATV,           /* the @v directory of the module named by the prefix */
+    MODCACHE_OBJECT,        /* a store object (list, @latest, .info, .mod, .zip): key filled */
+    MODCACHE_ZIPHASH,       /* <version>.ziphash: the h1 of the zip key filled */
+    MODCACHE_MODROOT,       /* <elem>@<version>: a module's extracted tree; key is its zip */
+} modcache_entry_t;
+
+/*
+ * What name is in directory dir whose escaped module-path prefix is prefix[0..plen). For OBJECT,
+ * ZIPHASH and MODROOT, key (room for any key) is filled with the key go would fetch, in its
+ * canonical spelling only: every store object has exactly one path. Never fails: a name that
+ * cannot be valid is MODCACHE_NONE.
+ */
+modcache_entry_t modcache_lookup(modcache_dir_t dir, const char *prefix, size_t plen, const char *name,
+                                 modkey_t *key);
+
+/* What cache/download/<path> is, for path[0..len) (no leading '/'): MODCACHE_OBJECT (a store key:
+ * list, @latest, .info, .mod, .zip) or MODCACHE_ZIPHASH (key: the zip), else MODCACHE_NONE. */
+modcache_entry_t modcache_download_path(const char *path, size_t len, modkey_t *key);
+
+/* The prefix a PREFIX, ATV or MODROOT entry stands for: prefix + "/" + name, or name at the top.
+ * For MODROOT, only the module part. Returns the length written, or -ENAMETOOLONG. */
+int modcache_child_prefix(modcache_entry_t entry, const char *prefix, size_t plen, const char *name, char *out,
+                          size_t cap);
+
+/* Which stored keys can show up in dir: a key prefix to visit the store with (may be ""). */
+int modcache_visit_prefix(modcache_dir_t dir, const char *prefix, size_t plen, char *out, size_t cap);
+
+typedef int (*modcache_emit_fn)(void *arg, const char *name, size_t len, bool is_dir);
+
+/* Calls emit for the names dir has whatever is stored (cache/ in the root, download/ in cache/). */
+int modcache_fixed_names(modcache_dir_t dir, modcache_emit_fn emit, void *arg);
+
+/* Calls emit for each name a stored key adds to the listing of dir (prefix[0..plen)): a module
+ * path element (a directory), @v, @latest, an object's file and its .ziphash, or
+ * <elem>@<version>. Returns emit's first non-zero value, else 0. */
+int modcache_names_of_key(modcache_dir_t dir, const char *prefix, size_t plen, const modkey_t *key,
+                          modcache_emit_fn emit, void *arg);
+
+/* ---- module zips (zipfile.c and zip_*.c): golang.org/x/mod/zip ----------------------------- */
+
+/* Go's limits (codehost.MaxZipFile, modzip.MaxGoMod, MaxLICENSE). */
+#define ZIPFILE_MAX_SIZE (500ull << 20)
+#define ZIPFILE_MAX_GOMOD (16ull << 20)
+#define ZIPFILE_MAX_LICENSE (16ull << 20)
+
+#define ZIP_METHOD_STORE 0
+#define ZIP_METHOD_DEFLATE 8
+
+typedef struct zipfile_member {
+    char *name;               /* full entry name "<module>@<version>/<path>", owned */
+    uint64_t header_offset;   /* offset of the local file header */
+    uint64_t data_offset;     /* offset of the first byte of (compressed) data */
+    uint64_t compressed_size;
+    uint64_t uncompressed_size;
+    uint32_t crc32;
+    uint16_t method;          /* ZIP_METHOD_STORE or ZIP_METHOD_DEFLATE */
+} zipfile_member_t;
+
+typedef struct zipfile {
+    zipfile_member_t *members; /* file entries only (directory entries dropped), ascending header_offset */
+    size_t count;
+    uint64_t central_dir_offset; /* where the central directory starts; everything after it is metadata */
+    uint64_t total_uncompressed;
+    char h1[48];               /* "h1:" + 44 base64 chars + NUL, as go writes into .ziphash */
+} zipfile_t;
+
+/* One file of a module zip as its extracted tree shows it. */
+typedef struct zipfile_entry {
+    const char *path;       /* path inside the module root (after "<module>@<version>/") */
+    uint64_t size;          /* uncompressed size */
+    uint32_t crc32;
+} zipfile_entry_t;
+
+/*
+ * Parses and fully checks the zip in buf[0..len) as the zip of module@version (both unescaped):
+ * size ≤ 500 MiB; every entry starts with "<module>@<version>/"; each path passes
+ * module.CheckFilePath; no duplicates, no case-fold collisions, no name both file and directory;
+ * go.mod only at the root; total uncompressed ≤ 500 MiB, go.mod and LICENSE ≤ 16 MiB; methods
+ * store/deflate only; every member inflated and checked against its declared size and CRC-32;
+ * local headers consistent with the central directory. Computes h1 over the inflated entries:
+ * like dirhash.HashZip, directory entries (which are not in members[]) count as empty files.
+ * On success fills *out (caller disposes). On failure returns -EINVAL (or -ENOMEM) with err naming
+ * the entry and the rule, and *out is left empty.
+ */
+int zipfile_parse(const uint8_t *buf, size_t len, const char *module, const char *version, zipfile_t *out,
+                  cache_err_t *err);
+void zipfile_dispose(zipfile_t *z);
+
+/* ---- h1 (dirhash.c): golang.org/x/mod/sumdb/dirhash.Hash1 -------------------------------- */
+
+/* One file of a hashed tree: its name and the SHA-256 of its content. */
+typedef struct dirhash_file {
+    const uint8_t *name;
+    size_t name_len;
+    uint8_t sha256[32];
+} dirhash_file_t;
+
+/* dirhash.Hash1 over files (sorted here, in place, bytewise by name): "h1:" + base64 of the
+ * SHA-256 of "hex(sha256)  name\n" lines. -EINVAL for a name holding a newline (go refuses
+ * those), -ENOMEM, -EIO. out gets 47 characters and a NUL. */
+int dirhash_h1(dirhash_file_t *files, size_t count, char out[48], cache_err_t *err);
+/* The go.sum hash of a go.mod: Hash1 over one file named "go.mod" (go's goModSum). */
+int dirhash_gomod_h1(const uint8_t *gomod, size_t len, char out[48], cache_err_t *err);
+
+/* ---- the small GOPROXY bodies (validate.c) ----------------------------------------------- */
+
+#define GOMOD_MAX_INFO (1u << 20)     /* .info / @latest: go reads them whole; 1 MiB is generous */
+#define GOMOD_MAX_MOD (16u << 20)     /* modzip.MaxGoMod */
+#define GOMOD_MAX_LIST (16u << 20)    /* a list of every version of a busy module stays far below */
+
+/*
+ * Checks an .info or @latest body: a JSON object with a string "Version" that is canonical
+ * semver valid for module (module.Check), and, if present, a "Time" in RFC 3339. When
+ * want_version is not NULL the Version must equal it (go rejects "proxy returned info for version X
+ * instead of requested version"). Writes to out the form go's json.Marshal gives
+ * ({"Version":"v1.2.3","Time":"2019-01-01T00:00:00Z"}, no newline, Origin dropped), so the go
+ * command never rewrites it in GOMODCACHE. out is reset first; on failure it is left empty.
+ * Returns 0, -EINVAL with err, or -ENOMEM.
+ */
+int gomod_validate_info(const uint8_t *body, size_t len, const char *module, const char *want_version, buf_t *out,
+                        cache_err_t *err);
+
+/* A .mod body: at most 16 MiB, no NUL bytes. (Its contents are go's to parse; a proxy serves them as hashed.) */
+int gomod_validate_mod(const uint8_t *body, size_t len, cache_err_t *err);
+
+/* A list body: at most 16 MiB, text without NUL bytes. Lines that are not semver are allowed (go ignores them). */
+int gomod_validate_list(const uint8_t *body, size_t len, cache_err_t *err);
+
+/* The most bytes an upstream body of this kind may have. */
+uint64_t gomod_body_limit(modkey_kind_t kind);
+
+/*
+ * Checks body as the object key names, the one gate every upstream body passes: .zip by
+ * zipfile_parse (z filled, caller disposes), .mod and list as above, .info and @latest checked and
+ * put in canonical form in canon (canon.base NULL for the other kinds). 0 or -EINVAL with err,
+ * whose words start "invalid <kind>: ".
+ */
+int gomod_validate_body(const modkey_t *key, const uint8_t *body, size_t len, buf_t *canon, zipfile_t *z,
+                        cache_err_t *err);
+
+#endif

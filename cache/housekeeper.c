@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * housekeeper.c — the cache's background thread (cache_i.h): it writes the counters to the store
+ * and takes the store's figures, so that neither ever happens on a request's path.
+ *
+ * Counters are atomics bumped by whichever thread served a request; every COUNTERS_FLUSH_S the
+ * housekeeper adds what accumulated to the store in one transaction (the only writer of the
+ * flushed totals, under figures_lock). The counts (objects, bytes, chunks) are a scan of the
+ * index on a reader connection, taken again soon after the store changed; cache_stats_get reads
+ * both from memory.
+ * Before, a miss ran up to four autocommits of its own, and /metrics scanned the index on a
+ * fetch worker while holding the index's only connection.
+ */
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+
+#include "cache_i.h"
+
+#define COUNTERS_FLUSH_S 5
+/* The counts are taken again this long after the store changed (a scan of the index, so not
+ * after every change: a burst of ingests costs one scan), and at least every COUNTS_IDLE_S. */
+#define COUNTS_AFTER_CHANGE_S 1
+#define COUNTS_IDLE_S 60
+
+void cache_counters_flush(cache_t *c)
+{
+    /* The write (an fsync'd commit) runs without figures_lock, so cache_stats_get never waits on
+     * it; meanwhile what is being written stays visible as pending, so no figure dips. */
+    pthread_mutex_lock(&c->flush_lock);
+    pthread_mutex_lock(&c->figures_lock);
+    uint64_t reqs = upstream_request_count(c->upstream);
+    store_counters_t d = {
+        .hits = atomic_exchange(&c->hits, 0),
+        .misses = atomic_exchange(&c->misses, 0),
+        .upstream_errors = atomic_exchange(&c->upstream_errors, 0),
+        .upstream_requests = reqs - c->upstream_requests_flushed,
+    };
+    c->pending = d;
+    pthread_mutex_unlock(&c->figures_lock);
+    int rc = store_counters_add(c->store, &d);
+    pthread_mutex_lock(&c->figures_lock);
+    memset(&c->pending, 0, sizeof c->pending);
+    if (rc == 0) {
+        c->flushed.hits += d.hits;
+        c->flushed.misses += d.misses;
+        c->flushed.upstream_errors += d.upstream_errors;
+        c->flushed.upstream_requests += d.upstream_requests;
+        c->upstream_requests_flushed = reqs;
+    } else {
+        /* kept for the next flush */
+        atomic_fetch_add(&c->hits, d.hits);
+        atomic_fetch_add(&c->misses, d.misses);
+        atomic_fetch_add(&c->upstream_errors, d.upstream_errors);
+    }
+    pthread_mutex_unlock(&c->figures_lock);
+    pthread_mutex_unlock(&c->flush_lock);
+    if (rc != 0)
+        LOG_W("store: writing the counters: %s", strerror(-rc));
+}
+
+void cache_counts_refresh(cache_t *c)
+{
+    store_stats_t st;
+    if (store_stats_get(c->store, &st) != 0)
+        return;
+    pthread_mutex_lock(&c->figures_lock);
+    c->counts = st;
+    pthread_mutex_unlock(&c->figures_lock);
+}
+
+static void *keeper_main(void *arg)
+{
+    cache_t *c = arg;
+    struct timespec start;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    time_t last_flush = start.tv_sec, last_counts = 0;
+    cache_counts_refresh(c);
+    last_counts = start.tv_sec;
+    pthread_mutex_lock(&c->keeper_lock);
+    while (!c->keeper_stop) {
+        struct timespec deadline;
+        clock_gettime(CLOCK_MONOTONIC, &deadline);
+        deadline.tv_sec += 1;
+        pthread_cond_timedwait(&c->keeper_cv, &c->keeper_lock, &deadline);
+        if (c->keeper_stop)
+            break;
+        pthread_mutex_unlock(&c->keeper_lock);
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (now.tv_sec - last_flush >= COUNTERS_FLUSH_S) {
+            cache_counters_flush(c);
+            last_flush = now.tv_sec;
+        }
+        bool changed = atomic_exchange(&c->counts_stale, false);
+        if ((changed && now.tv_sec - last_counts >= COUNTS_AFTER_CHANGE_S) || now.tv_sec - last_counts >= COUNTS_IDLE_S) {
+            cache_counts_refresh(c);
+            last_counts = now.tv_sec;
+        } else if (changed) {
+            atomic_store(&c->counts_stale, true); /* not yet: next turn */
+        }
+        pthread_mutex_lock(&c->keeper_lock);
+    }
+    pthread_mutex_unlock(&c->keeper_lock);
+    return NULL;
+}
+
+int cache_housekeeper_start(cache_t *c)
+{
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&c->keeper_cv, &ca);
+    pthread_condattr_destroy(&ca);
+    pthread_mutex_init(&c->keeper_lock, NULL);
+    int rc = pthread_create(&c->keeper, NULL, keeper_main, c);
+    if (rc != 0)
+        return -rc;
+    c->keeper_started = true;
+    return 0;
+}
+
+void cache_housekeeper_stop(cache_t *c)
+{
+    if (!c->keeper_started)
+        return;
+    pthread_mutex_lock(&c->keeper_lock);
+    c->keeper_stop = true;
+    pthread_cond_signal(&c->keeper_cv);
+    pthread_mutex_unlock(&c->keeper_lock);
+    pthread_join(c->keeper, NULL);
+    c->keeper_started = false;
+    pthread_cond_destroy(&c->keeper_cv);
+    pthread_mutex_destroy(&c->keeper_lock);
+}

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * fault.c — fault points for crash tests (store_i.h: STORE_FAULT), compiled only into builds
+ * with tests (-Dtests=true defines MODFS_FAULT_POINTS).
+ *
+ * MODFS_FAULT=<name> in the environment makes the process SIGKILL itself the first time it
+ * reaches the step of that name, so a crash test kills exactly where it says, not wherever a
+ * timer happened to land. MODFS_FAULT=<name>:<n> waits for the n-th time. Steps of store_put:
+ *   pack-written   chunks appended to the pack, not yet synced, index not committed
+ *   pack-synced    chunks durable, index not committed
+ *   before-commit  the object's rows are in the open index transaction, COMMIT not yet run
+ *   committed      the index transaction committed, nothing after it done
+ */
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "store_i.h"
+
+void store_fault_point(const char *name)
+{
+    static _Atomic long hits;
+    const char *want = getenv("MODFS_FAULT");
+    if (want == NULL)
+        return;
+    size_t n = strlen(name);
+    if (strncmp(want, name, n) != 0 || (want[n] != '\0' && want[n] != ':'))
+        return;
+    long nth = want[n] == ':' ? strtol(want + n + 1, NULL, 10) : 1;
+    if (atomic_fetch_add(&hits, 1) + 1 < nth)
+        return;
+    static const char msg[] = "modfs: fault point reached: killing myself\n";
+    ssize_t w = write(STDERR_FILENO, msg, sizeof msg - 1);
+    (void)w;
+    kill(getpid(), SIGKILL);
+    _exit(137); /* not reached */
+}

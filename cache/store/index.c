@@ -1,0 +1,627 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * index.c — the SQLite index: schema, one writer connection, a pool of reader connections.
+ *
+ * Readers never wait on the writer. SQLite in WAL mode lets any number of connections read a
+ * consistent snapshot while one connection writes, but a connection is one thread's at a time;
+ * with a single connection behind a mutex (as this file had), a cache hit that missed the memory
+ * map queued behind an fsync'd commit or a full-table scan. So every read takes a connection of
+ * its own from a pool (made on first need, kept for reuse; the pool's lock covers two pointer
+ * moves, never a query) and only writes take the writer's lock.
+ *
+ * An object's layout is a BLOB of fixed 40-byte records rather than one row per chunk: opening a
+ * zip of thousands of chunks is then one indexed row read instead of thousands, and the chunk
+ * table is consulted only to deduplicate at ingest. The price is that "which objects use chunk
+ * X" is a scan; it is asked only when a chunk is found corrupt, which should never happen.
+ * synchronous=FULL: a committed object survives power loss, as the pack bytes it points to do.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store_i.h"
+
+#define LAYOUT_RECORD 40
+/* Other modfs processes (a `modfs get` beside a server) commit in milliseconds. */
+#define BUSY_TIMEOUT_MS 30000
+
+enum stmt_id {
+    ST_OBJECT_GET,
+    ST_CHUNK_FIND,
+    ST_CHUNK_INSERT,
+    ST_OBJECT_PUT,
+    ST_MEMBERS_PUT,
+    ST_MEMBERS_DEL,
+    ST_MEMBERS_GET,
+    ST_PACK_END,
+    ST_KEYS,
+    ST_COUNTER_ADD,
+    ST_COUNTERS_GET,
+    ST_COUNT
+};
+
+static const char *const stmt_sql[ST_COUNT] = {
+    [ST_OBJECT_GET] = "SELECT kind, size, sha256, h1, stored_at, fetched_at, layout FROM objects WHERE key = ?1",
+    [ST_CHUNK_FIND] = "SELECT id, pack, offset, stored_size, raw_size, codec, xxh3 FROM chunks WHERE hash = ?1",
+    [ST_CHUNK_INSERT] = "INSERT OR IGNORE INTO chunks(hash, pack, offset, stored_size, raw_size, codec, xxh3) "
+                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [ST_OBJECT_PUT] = "INSERT OR REPLACE INTO objects(key, kind, size, sha256, h1, stored_at, fetched_at, layout) "
+                      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    [ST_MEMBERS_PUT] = "INSERT OR REPLACE INTO zip_members(key, members) VALUES (?1, ?2)",
+    [ST_MEMBERS_DEL] = "DELETE FROM zip_members WHERE key = ?1",
+    [ST_MEMBERS_GET] = "SELECT members FROM zip_members WHERE key = ?1",
+    [ST_PACK_END] = "SELECT COALESCE(MAX(offset + stored_size), 0) FROM chunks WHERE pack = ?1",
+    [ST_KEYS] = "SELECT key FROM objects WHERE key >= ?1 ORDER BY key",
+    [ST_COUNTER_ADD] = "INSERT INTO counters(name, value) VALUES (?1, ?2) "
+                       "ON CONFLICT(name) DO UPDATE SET value = value + excluded.value",
+    [ST_COUNTERS_GET] = "SELECT name, value FROM counters",
+};
+
+static const char schema[] =
+    "CREATE TABLE IF NOT EXISTS chunks("
+    "  id INTEGER PRIMARY KEY, hash BLOB NOT NULL UNIQUE, pack INTEGER NOT NULL, offset INTEGER NOT NULL,"
+    "  stored_size INTEGER NOT NULL, raw_size INTEGER NOT NULL, codec INTEGER NOT NULL, xxh3 INTEGER NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS chunks_by_pack ON chunks(pack, offset);"
+    "CREATE TABLE IF NOT EXISTS objects("
+    "  key TEXT PRIMARY KEY, kind INTEGER NOT NULL, size INTEGER NOT NULL, sha256 BLOB NOT NULL, h1 TEXT,"
+    "  stored_at INTEGER NOT NULL, fetched_at INTEGER NOT NULL, layout BLOB NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS zip_members(key TEXT PRIMARY KEY, members BLOB NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS counters(name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;";
+
+/* One SQLite connection and its statements; a thread's at a time. */
+typedef struct conn {
+    sqlite3 *db;
+    sqlite3_stmt *stmt[ST_COUNT];
+    struct conn *next_free; /* on the pool's free list; under pool_lock */
+    struct conn *next_all;  /* every reader, for close; under pool_lock */
+} conn_t;
+
+struct store_index {
+    char *path;
+    pthread_mutex_t write_lock; /* the writer connection and its statements */
+    conn_t writer;
+    pthread_mutex_t pool_lock;  /* free and all: held for list moves only */
+    conn_t *free;
+    conn_t *all;
+};
+
+static int sqlite_errno(int rc)
+{
+    switch (rc & 0xff) {
+    case SQLITE_NOMEM:
+        return -ENOMEM;
+    case SQLITE_FULL:
+        return -ENOSPC;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        return -EBUSY;
+    case SQLITE_READONLY:
+    case SQLITE_PERM:
+        return -EACCES;
+    default:
+        return -EIO;
+    }
+}
+
+static void conn_close(conn_t *c)
+{
+    for (int i = 0; i < ST_COUNT; i++)
+        sqlite3_finalize(c->stmt[i]);
+    sqlite3_close(c->db);
+}
+
+/* Opens a connection; pragmas is run first (the writer sets the journal, readers only read). */
+static int conn_open(const char *path, const char *pragmas, conn_t *c, cache_err_t *err)
+{
+    memset(c, 0, sizeof *c);
+    int rc = sqlite3_open_v2(path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_busy_timeout(c->db, BUSY_TIMEOUT_MS);
+        rc = sqlite3_exec(c->db, pragmas, NULL, NULL, NULL);
+    }
+    for (int i = 0; rc == SQLITE_OK && i < ST_COUNT; i++)
+        rc = sqlite3_prepare_v3(c->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &c->stmt[i], NULL);
+    if (rc == SQLITE_OK)
+        return 0;
+    int e = sqlite_errno(rc);
+    cache_err_set(err, e, "index %s: %s", path, c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
+    conn_close(c);
+    memset(c, 0, sizeof *c);
+    return e;
+}
+
+int store_index_open(const char *path, store_index_t **out, cache_err_t *err)
+{
+    store_index_t *ix = calloc(1, sizeof *ix);
+    if (ix == NULL || (ix->path = strdup(path)) == NULL) {
+        free(ix);
+        return cache_err_set(err, -ENOMEM, "out of memory");
+    }
+    pthread_mutex_init(&ix->write_lock, NULL);
+    pthread_mutex_init(&ix->pool_lock, NULL);
+    /* The journal mode and the schema go in first, on a connection of their own: statements
+     * are prepared against the tables. */
+    sqlite3 *db = NULL;
+    int rc = 0;
+    int src = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+    if (src == SQLITE_OK) {
+        sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
+        src = sqlite3_exec(db, "PRAGMA journal_mode=WAL;", NULL, NULL, NULL);
+    }
+    if (src == SQLITE_OK)
+        src = sqlite3_exec(db, schema, NULL, NULL, NULL);
+    if (src != SQLITE_OK)
+        rc = cache_err_set(err, sqlite_errno(src), "index %s: %s", path, db ? sqlite3_errmsg(db) : sqlite3_errstr(src));
+    sqlite3_close(db);
+    if (rc == 0)
+        rc = conn_open(path, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=OFF;", &ix->writer, err);
+    if (rc != 0) {
+        store_index_close(ix);
+        return rc;
+    }
+    *out = ix;
+    return 0;
+}
+
+void store_index_close(store_index_t *ix)
+{
+    if (ix == NULL)
+        return;
+    for (conn_t *c = ix->all; c != NULL;) {
+        conn_t *next = c->next_all;
+        conn_close(c);
+        free(c);
+        c = next;
+    }
+    conn_close(&ix->writer);
+    pthread_mutex_destroy(&ix->write_lock);
+    pthread_mutex_destroy(&ix->pool_lock);
+    free(ix->path);
+    free(ix);
+}
+
+/* A reader connection for this thread's query: from the free list, or a new one. NULL when none
+ * can be opened (out of memory, file gone), logged. */
+static conn_t *reader_take(store_index_t *ix)
+{
+    pthread_mutex_lock(&ix->pool_lock);
+    conn_t *c = ix->free;
+    if (c != NULL)
+        ix->free = c->next_free;
+    pthread_mutex_unlock(&ix->pool_lock);
+    if (c != NULL)
+        return c;
+    c = malloc(sizeof *c);
+    cache_err_t err = {0};
+    if (c == NULL || conn_open(ix->path, "PRAGMA query_only=1;", c, &err) != 0) {
+        LOG_E("%s", c ? err.msg : "index: out of memory");
+        free(c);
+        return NULL;
+    }
+    pthread_mutex_lock(&ix->pool_lock);
+    c->next_all = ix->all;
+    ix->all = c;
+    pthread_mutex_unlock(&ix->pool_lock);
+    return c;
+}
+
+static void reader_give(store_index_t *ix, conn_t *c)
+{
+    pthread_mutex_lock(&ix->pool_lock);
+    c->next_free = ix->free;
+    ix->free = c;
+    pthread_mutex_unlock(&ix->pool_lock);
+}
+
+/* A statement of c ready to bind; reset it when done. */
+static sqlite3_stmt *stmt(conn_t *c, enum stmt_id id)
+{
+    sqlite3_stmt *s = c->stmt[id];
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    return s;
+}
+
+static int decode_layout(const uint8_t *p, size_t len, store_row_t *r)
+{
+    if (len % LAYOUT_RECORD != 0)
+        return -EIO;
+    r->nchunks = len / LAYOUT_RECORD;
+    r->chunks = calloc(r->nchunks ? r->nchunks : 1, sizeof *r->chunks);
+    if (r->chunks == NULL)
+        return -ENOMEM;
+    for (size_t i = 0; i < r->nchunks; i++, p += LAYOUT_RECORD) {
+        store_chunk_t *c = &r->chunks[i];
+        c->id = (int64_t)le_get(p, 8);
+        c->offset = le_get(p + 8, 8);
+        c->xxh3 = le_get(p + 16, 8);
+        c->pack = (uint32_t)le_get(p + 24, 4);
+        c->stored_size = (uint32_t)le_get(p + 28, 4);
+        c->raw_size = (uint32_t)le_get(p + 32, 4);
+        c->codec = p[36];
+    }
+    return 0;
+}
+
+int store_index_object_get(store_index_t *ix, const char *key, store_row_t *out)
+{
+    memset(out, 0, sizeof *out);
+    conn_t *c = reader_take(ix);
+    if (c == NULL)
+        return -EIO;
+    sqlite3_stmt *s = stmt(c, ST_OBJECT_GET);
+    sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(s);
+    int ret;
+    if (rc == SQLITE_ROW) {
+        store_object_info_t *in = &out->info;
+        in->kind = (modkey_kind_t)sqlite3_column_int(s, 0);
+        in->size = (uint64_t)sqlite3_column_int64(s, 1);
+        if (sqlite3_column_bytes(s, 2) == 32)
+            memcpy(in->sha256, sqlite3_column_blob(s, 2), 32);
+        const unsigned char *h1 = sqlite3_column_text(s, 3);
+        if (h1 != NULL)
+            snprintf(in->h1, sizeof in->h1, "%s", (const char *)h1);
+        in->stored_at = sqlite3_column_int64(s, 4);
+        in->fetched_at = sqlite3_column_int64(s, 5);
+        ret = decode_layout(sqlite3_column_blob(s, 6), (size_t)sqlite3_column_bytes(s, 6), out);
+    } else {
+        ret = rc == SQLITE_DONE ? -ENOENT : sqlite_errno(rc);
+    }
+    sqlite3_reset(s);
+    reader_give(ix, c);
+    if (ret != 0)
+        store_row_dispose(out);
+    return ret;
+}
+
+void store_row_dispose(store_row_t *r)
+{
+    free(r->chunks);
+    r->chunks = NULL;
+    r->nchunks = 0;
+}
+
+static void read_chunk_row(sqlite3_stmt *s, store_chunk_t *c)
+{
+    c->id = sqlite3_column_int64(s, 0);
+    c->pack = (uint32_t)sqlite3_column_int64(s, 1);
+    c->offset = (uint64_t)sqlite3_column_int64(s, 2);
+    c->stored_size = (uint32_t)sqlite3_column_int64(s, 3);
+    c->raw_size = (uint32_t)sqlite3_column_int64(s, 4);
+    c->codec = (uint8_t)sqlite3_column_int(s, 5);
+    c->xxh3 = (uint64_t)sqlite3_column_int64(s, 6);
+}
+
+static int chunk_find(conn_t *c, const uint8_t hash[32], store_chunk_t *out)
+{
+    sqlite3_stmt *s = stmt(c, ST_CHUNK_FIND);
+    sqlite3_bind_blob(s, 1, hash, 32, SQLITE_STATIC);
+    int rc = sqlite3_step(s);
+    int ret = rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : sqlite_errno(rc);
+    if (ret == 0) {
+        read_chunk_row(s, out);
+        memcpy(out->hash, hash, 32);
+    }
+    sqlite3_reset(s);
+    return ret;
+}
+
+int store_index_chunk_find(store_index_t *ix, const uint8_t hash[32], store_chunk_t *out)
+{
+    conn_t *c = reader_take(ix);
+    if (c == NULL)
+        return -EIO;
+    int ret = chunk_find(c, hash, out);
+    reader_give(ix, c);
+    return ret;
+}
+
+static int exec(conn_t *c, const char *sql)
+{
+    int rc = sqlite3_exec(c->db, sql, NULL, NULL, NULL);
+    return rc == SQLITE_OK ? 0 : sqlite_errno(rc);
+}
+
+static int step_done(sqlite3_stmt *s)
+{
+    int rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    return rc == SQLITE_DONE ? 0 : sqlite_errno(rc);
+}
+
+static void encode_layout_record(uint8_t *p, const store_chunk_t *c)
+{
+    memset(p, 0, LAYOUT_RECORD);
+    le_put(p, (uint64_t)c->id, 8);
+    le_put(p + 8, c->offset, 8);
+    le_put(p + 16, c->xxh3, 8);
+    le_put(p + 24, c->pack, 4);
+    le_put(p + 28, c->stored_size, 4);
+    le_put(p + 32, c->raw_size, 4);
+    p[36] = c->codec;
+}
+
+int store_index_object_put(store_index_t *ix, const char *key, store_row_t *row, const buf_t *members,
+                           cache_err_t *err)
+{
+    uint8_t *layout = malloc(row->nchunks ? row->nchunks * LAYOUT_RECORD : 1);
+    if (layout == NULL)
+        return cache_err_set(err, -ENOMEM, "out of memory");
+    pthread_mutex_lock(&ix->write_lock);
+    conn_t *w = &ix->writer;
+    int ret = exec(w, "BEGIN IMMEDIATE");
+    if (ret != 0)
+        goto out;
+    for (size_t i = 0; i < row->nchunks; i++) {
+        store_chunk_t *c = &row->chunks[i];
+        if (c->pack != 0) {
+            sqlite3_stmt *s = stmt(w, ST_CHUNK_INSERT);
+            sqlite3_bind_blob(s, 1, c->hash, 32, SQLITE_STATIC);
+            sqlite3_bind_int64(s, 2, c->pack);
+            sqlite3_bind_int64(s, 3, (sqlite3_int64)c->offset);
+            sqlite3_bind_int64(s, 4, c->stored_size);
+            sqlite3_bind_int64(s, 5, c->raw_size);
+            sqlite3_bind_int(s, 6, c->codec);
+            sqlite3_bind_int64(s, 7, (sqlite3_int64)c->xxh3);
+            if ((ret = step_done(s)) != 0)
+                goto rollback;
+        }
+        if (c->pack != 0 && sqlite3_changes(w->db) == 1) {
+            c->id = sqlite3_last_insert_rowid(w->db); /* ours: the location is the one just written */
+        } else {
+            /* Known already (maybe stored by another process first): that copy's location wins. */
+            uint8_t hash[32];
+            memcpy(hash, c->hash, 32);
+            if ((ret = chunk_find(w, hash, c)) != 0)
+                goto rollback;
+        }
+        encode_layout_record(layout + i * LAYOUT_RECORD, c);
+    }
+    const store_object_info_t *in = &row->info;
+    sqlite3_stmt *s = stmt(w, ST_OBJECT_PUT);
+    sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_int(s, 2, (int)in->kind);
+    sqlite3_bind_int64(s, 3, (sqlite3_int64)in->size);
+    sqlite3_bind_blob(s, 4, in->sha256, 32, SQLITE_STATIC);
+    if (in->h1[0])
+        sqlite3_bind_text(s, 5, in->h1, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 6, in->stored_at);
+    sqlite3_bind_int64(s, 7, in->fetched_at);
+    sqlite3_bind_blob(s, 8, layout, (int)(row->nchunks * LAYOUT_RECORD), SQLITE_STATIC);
+    if ((ret = step_done(s)) != 0)
+        goto rollback;
+    if (members != NULL) {
+        s = stmt(w, ST_MEMBERS_PUT);
+        sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+        sqlite3_bind_blob(s, 2, members->base, (int)members->len, SQLITE_STATIC);
+    } else {
+        s = stmt(w, ST_MEMBERS_DEL);
+        sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+    }
+    if ((ret = step_done(s)) != 0)
+        goto rollback;
+    STORE_FAULT("before-commit");
+    ret = exec(w, "COMMIT");
+    if (ret == 0)
+        goto out;
+rollback:
+    cache_err_set(err, ret, "index commit of %s: %s", key, sqlite3_errmsg(w->db));
+    exec(w, "ROLLBACK");
+out:
+    pthread_mutex_unlock(&ix->write_lock);
+    free(layout);
+    return ret;
+}
+
+int store_index_members_get(store_index_t *ix, const char *key, buf_t *out)
+{
+    conn_t *c = reader_take(ix);
+    if (c == NULL)
+        return -EIO;
+    sqlite3_stmt *s = stmt(c, ST_MEMBERS_GET);
+    sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(s);
+    int ret;
+    if (rc == SQLITE_ROW)
+        ret = buf_append(out, sqlite3_column_blob(s, 0), (size_t)sqlite3_column_bytes(s, 0));
+    else
+        ret = rc == SQLITE_DONE ? -ENOENT : sqlite_errno(rc);
+    sqlite3_reset(s);
+    reader_give(ix, c);
+    return ret;
+}
+
+/* Appends to doomed (NUL-separated) the key of every object whose layout names chunk_id (a scan:
+ * see the file comment). */
+static int objects_using_chunk(conn_t *w, int64_t chunk_id, buf_t *doomed)
+{
+    sqlite3_stmt *scan = NULL;
+    if (sqlite3_prepare_v2(w->db, "SELECT key, layout FROM objects", -1, &scan, NULL) != SQLITE_OK)
+        return -EIO;
+    int ret = 0, rc;
+    while (ret == 0 && (rc = sqlite3_step(scan)) == SQLITE_ROW) {
+        const uint8_t *p = sqlite3_column_blob(scan, 1);
+        size_t n = (size_t)sqlite3_column_bytes(scan, 1) / LAYOUT_RECORD;
+        for (size_t i = 0; i < n; i++) {
+            if ((int64_t)le_get(p + i * LAYOUT_RECORD, 8) == chunk_id) {
+                const char *k = (const char *)sqlite3_column_text(scan, 0);
+                ret = buf_append(doomed, k, strlen(k) + 1);
+                break;
+            }
+        }
+    }
+    sqlite3_finalize(scan);
+    return ret;
+}
+
+int store_index_chunk_drop(store_index_t *ix, int64_t chunk_id, store_drop_fn dropped, void *arg)
+{
+    buf_t doomed = BUF_INIT; /* NUL-separated keys */
+    pthread_mutex_lock(&ix->write_lock);
+    conn_t *w = &ix->writer;
+    int ret = exec(w, "BEGIN IMMEDIATE");
+    if (ret != 0)
+        goto out;
+    sqlite3_stmt *del = NULL, *delm = NULL, *delc = NULL;
+    if (sqlite3_prepare_v2(w->db, "DELETE FROM objects WHERE key = ?1", -1, &del, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(w->db, "DELETE FROM zip_members WHERE key = ?1", -1, &delm, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(w->db, "DELETE FROM chunks WHERE id = ?1", -1, &delc, NULL) != SQLITE_OK) {
+        ret = -EIO;
+        goto done;
+    }
+    ret = objects_using_chunk(w, chunk_id, &doomed);
+    for (size_t off = 0; ret == 0 && off < doomed.len; off += strlen((char *)doomed.base + off) + 1) {
+        const char *k = (const char *)doomed.base + off;
+        LOG_W("dropping %s: it uses a corrupt chunk", k);
+        sqlite3_bind_text(del, 1, k, -1, SQLITE_STATIC);
+        sqlite3_bind_text(delm, 1, k, -1, SQLITE_STATIC);
+        if (step_done(del) != 0 || step_done(delm) != 0)
+            ret = -EIO;
+    }
+    sqlite3_bind_int64(delc, 1, chunk_id);
+    if (ret == 0)
+        ret = step_done(delc);
+done:
+    sqlite3_finalize(del);
+    sqlite3_finalize(delm);
+    sqlite3_finalize(delc);
+    if (exec(w, ret == 0 ? "COMMIT" : "ROLLBACK") != 0 && ret == 0)
+        ret = -EIO;
+out:
+    pthread_mutex_unlock(&ix->write_lock);
+    for (size_t off = 0; ret == 0 && dropped != NULL && off < doomed.len;
+         off += strlen((char *)doomed.base + off) + 1)
+        dropped(arg, (const char *)doomed.base + off);
+    buf_dispose(&doomed);
+    return ret;
+}
+
+int store_index_pack_end(store_index_t *ix, uint32_t pack, uint64_t *end)
+{
+    conn_t *c = reader_take(ix);
+    if (c == NULL)
+        return -EIO;
+    sqlite3_stmt *s = stmt(c, ST_PACK_END);
+    sqlite3_bind_int64(s, 1, pack);
+    int rc = sqlite3_step(s);
+    int ret = rc == SQLITE_ROW ? 0 : sqlite_errno(rc);
+    if (ret == 0)
+        *end = (uint64_t)sqlite3_column_int64(s, 0);
+    sqlite3_reset(s);
+    reader_give(ix, c);
+    return ret;
+}
+
+int store_index_keys_visit(store_index_t *ix, const char *prefix, store_key_visit_fn visit, void *arg)
+{
+    /* Copy the keys out first: visit may call back into the store. */
+    buf_t keys = BUF_INIT;
+    size_t plen = strlen(prefix);
+    conn_t *c = reader_take(ix);
+    if (c == NULL)
+        return -EIO;
+    sqlite3_stmt *s = stmt(c, ST_KEYS);
+    sqlite3_bind_text(s, 1, prefix, -1, SQLITE_STATIC);
+    int ret = 0, rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        const char *k = (const char *)sqlite3_column_text(s, 0);
+        if (strncmp(k, prefix, plen) != 0)
+            break;
+        if ((ret = buf_append(&keys, k, strlen(k) + 1)) != 0)
+            break;
+    }
+    if (ret == 0 && rc != SQLITE_ROW && rc != SQLITE_DONE)
+        ret = sqlite_errno(rc);
+    sqlite3_reset(s);
+    reader_give(ix, c);
+    for (size_t off = 0; ret == 0 && off < keys.len; off += strlen((char *)keys.base + off) + 1)
+        ret = visit(arg, (const char *)keys.base + off);
+    buf_dispose(&keys);
+    return ret;
+}
+
+static uint64_t query_u64(conn_t *c, const char *sql)
+{
+    sqlite3_stmt *s = NULL;
+    uint64_t v = 0;
+    if (sqlite3_prepare_v2(c->db, sql, -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
+        v = (uint64_t)sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    return v;
+}
+
+int store_index_stats(store_index_t *ix, store_stats_t *st)
+{
+    conn_t *c = reader_take(ix);
+    if (c == NULL)
+        return -EIO;
+    /* One read transaction, so the figures describe one snapshot. */
+    exec(c, "BEGIN");
+    st->objects = query_u64(c, "SELECT COUNT(*) FROM objects");
+    st->logical_bytes = query_u64(c, "SELECT COALESCE(SUM(size), 0) FROM objects");
+    st->chunks = query_u64(c, "SELECT COUNT(*) FROM chunks");
+    st->unique_bytes = query_u64(c, "SELECT COALESCE(SUM(raw_size), 0) FROM chunks");
+    st->stored_bytes = query_u64(c, "SELECT COALESCE(SUM(stored_size), 0) FROM chunks");
+    exec(c, "COMMIT");
+    reader_give(ix, c);
+    return 0;
+}
+
+int store_index_counters_add(store_index_t *ix, const store_counters_t *d)
+{
+    const struct {
+        const char *name;
+        uint64_t v;
+    } rows[] = {{"hits", d->hits},
+                {"misses", d->misses},
+                {"upstream_requests", d->upstream_requests},
+                {"upstream_errors", d->upstream_errors}};
+    pthread_mutex_lock(&ix->write_lock);
+    conn_t *w = &ix->writer;
+    int ret = exec(w, "BEGIN IMMEDIATE");
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0] && ret == 0; i++) {
+        if (rows[i].v == 0)
+            continue;
+        sqlite3_stmt *s = stmt(w, ST_COUNTER_ADD);
+        sqlite3_bind_text(s, 1, rows[i].name, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 2, (sqlite3_int64)rows[i].v);
+        ret = step_done(s);
+    }
+    if (ret == 0)
+        ret = exec(w, "COMMIT");
+    else
+        exec(w, "ROLLBACK");
+    pthread_mutex_unlock(&ix->write_lock);
+    return ret;
+}
+
+int store_index_counters_get(store_index_t *ix, store_counters_t *out)
+{
+    memset(out, 0, sizeof *out);
+    conn_t *c = reader_take(ix);
+    if (c == NULL)
+        return -EIO;
+    sqlite3_stmt *s = stmt(c, ST_COUNTERS_GET);
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        const char *name = (const char *)sqlite3_column_text(s, 0);
+        uint64_t v = (uint64_t)sqlite3_column_int64(s, 1);
+        if (name == NULL)
+            continue;
+        if (strcmp(name, "hits") == 0)
+            out->hits = v;
+        else if (strcmp(name, "misses") == 0)
+            out->misses = v;
+        else if (strcmp(name, "upstream_requests") == 0)
+            out->upstream_requests = v;
+        else if (strcmp(name, "upstream_errors") == 0)
+            out->upstream_errors = v;
+    }
+    sqlite3_reset(s);
+    reader_give(ix, c);
+    return rc == SQLITE_DONE ? 0 : sqlite_errno(rc);
+}

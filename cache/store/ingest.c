@@ -1,0 +1,198 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ingest.c — bytes in (store.h: store_put): a checked body becomes content-addressed chunks in a
+ * pack and one index transaction, and the stored object is built from what was written.
+ *
+ * Order matters for crash safety: chunk bytes are appended and synced first, the index rows are
+ * committed last. A crash before the commit leaves only unreferenced pack bytes (cut off by the
+ * next writer of that pack); a crash after it leaves a complete object. The fault points of test
+ * builds sit at each of those steps.
+ * Chunks already in the store (same SHA-256) are not written again. zstd is tried on each new
+ * chunk except deflated zip data, and kept only when it saves at least 1/8: zstd frames cost a
+ * decode on every read, worth it only where they save disk.
+ * Nothing is read back: the object handed back holds the layout just committed, a small object's
+ * bytes copied from the body, and a zip's member table decoded from the bytes just encoded.
+ */
+#include <errno.h>
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zstd.h>
+
+#include "store_i.h"
+
+#define ZSTD_LEVEL 3
+#define ZSTD_MIN_INPUT 128 /* below this a frame header eats any saving */
+
+/* A chunk written by this ingest, so that one repeating inside the object (a file that appears
+ * twice in a zip) is written once: the index learns of them only at commit. */
+typedef struct seen_chunk {
+    htab_link_t link;
+    size_t index; /* into the row's chunks */
+} seen_chunk_t;
+
+typedef struct ingest {
+    store_t *store;
+    store_row_t *row;
+    htab_t seen;
+    seen_chunk_t *seen_entries; /* one per chunk; the row's chunk array never moves */
+    ZSTD_CCtx *cctx;
+    buf_t zbuf;
+    uint64_t written;
+} ingest_t;
+
+static int sha256(const uint8_t *p, size_t len, uint8_t out[32])
+{
+    unsigned int n = 0;
+    return EVP_Digest(p, len, out, &n, EVP_sha256(), NULL) == 1 && n == 32 ? 0 : -EIO;
+}
+
+static bool seen_eq(const htab_link_t *l, const void *key)
+{
+    const seen_chunk_t *e = (const seen_chunk_t *)l;
+    const ingest_t *in = key; /* the candidate is the row's last chunk */
+    return memcmp(in->row->chunks[e->index].hash, in->row->chunks[in->row->nchunks].hash, 32) == 0;
+}
+
+/* Writes chunk row->chunks[row->nchunks] (its hash and raw_size filled) unless its address is
+ * known; pack 0 means known (the location comes from the index at commit). */
+static int chunk_store(ingest_t *in, const uint8_t *p, size_t len, bool compressed, cache_err_t *err)
+{
+    store_row_t *row = in->row;
+    store_chunk_t *ch = &row->chunks[row->nchunks];
+    uint64_t h;
+    memcpy(&h, ch->hash, sizeof h); /* the address is already uniformly distributed */
+    if (htab_find(&in->seen, h, seen_eq, in) != NULL)
+        return 0;
+    seen_chunk_t *e = &in->seen_entries[row->nchunks];
+    e->index = row->nchunks;
+    htab_insert(&in->seen, &e->link, h);
+    store_chunk_t known;
+    if (store_index_chunk_find(in->store->index, ch->hash, &known) == 0)
+        return 0;
+    const uint8_t *out = p;
+    size_t out_len = len;
+    ch->codec = CHUNK_CODEC_RAW;
+    if (!compressed && len >= ZSTD_MIN_INPUT) {
+        size_t bound = ZSTD_compressBound(len);
+        buf_reset(&in->zbuf);
+        if (buf_reserve(&in->zbuf, bound) != 0)
+            return cache_err_set(err, -ENOMEM, "out of memory");
+        size_t z = ZSTD_compressCCtx(in->cctx, in->zbuf.base, bound, p, len, ZSTD_LEVEL);
+        if (!ZSTD_isError(z) && z <= len - len / 8) {
+            out = in->zbuf.base;
+            out_len = z;
+            ch->codec = CHUNK_CODEC_ZSTD;
+        }
+    }
+    ch->stored_size = (uint32_t)out_len;
+    ch->xxh3 = chunk_checksum(out, out_len);
+    int rc = store_pack_append(in->store->packs, out, out_len, &ch->pack, &ch->offset, err);
+    if (rc == 0)
+        in->written += out_len;
+    return rc;
+}
+
+/* Cuts every segment into chunks and stores them into in->row. */
+static int ingest_chunks(ingest_t *in, const uint8_t *body, const store_segment_t *segs, long nseg, cache_err_t *err)
+{
+    store_row_t *row = in->row;
+    for (long s = 0; s < nseg; s++) {
+        const uint8_t *p = body + segs[s].offset;
+        size_t left = (size_t)segs[s].len;
+        while (left > 0) {
+            size_t n = store_chunker_cut(p, left);
+            store_chunk_t *ch = &row->chunks[row->nchunks];
+            memset(ch, 0, sizeof *ch);
+            ch->raw_size = (uint32_t)n;
+            if (sha256(p, n, ch->hash) != 0)
+                return cache_err_set(err, -EIO, "SHA-256 failed");
+            int rc = chunk_store(in, p, n, segs[s].compressed, err);
+            if (rc != 0)
+                return rc;
+            row->nchunks++;
+            p += n;
+            left -= n;
+        }
+    }
+    return 0;
+}
+
+/* The most chunks an object of len bytes in nseg segments can have: every cut but a segment's
+ * last is at least CHUNKER_MIN long. */
+static size_t max_chunks(size_t len, long nseg)
+{
+    return len / CHUNKER_MIN + (size_t)nseg + 1;
+}
+
+int store_put(store_t *s, const modkey_t *key, const uint8_t *body, size_t len, const zipfile_t *z, int64_t now,
+              store_object_t **out, cache_err_t *err)
+{
+    store_row_t row = {0};
+    ingest_t in = {.store = s, .row = &row, .zbuf = BUF_INIT};
+    store_segment_t *segs = NULL;
+    buf_t members = BUF_INIT;
+    int rc = 0;
+    row.info.kind = key->kind;
+    row.info.immutable = key->immutable;
+    row.info.size = len;
+    row.info.stored_at = now;
+    row.info.fetched_at = now;
+    if ((rc = sha256(body, len, row.info.sha256)) != 0) {
+        cache_err_set(err, rc, "SHA-256 failed");
+        goto out;
+    }
+    if (z != NULL) {
+        memcpy(row.info.h1, z->h1, sizeof row.info.h1);
+        size_t prefix_len = strlen(key->module) + 1 + strlen(key->version) + 1; /* "<module>@<version>/" */
+        if ((rc = store_members_encode(z, prefix_len, &members)) != 0) {
+            cache_err_set(err, rc, "member table");
+            goto out;
+        }
+    }
+    long nseg = store_chunker_segments(len, z, &segs);
+    if (nseg < 0) {
+        rc = cache_err_set(err, (int)nseg, "out of memory");
+        goto out;
+    }
+    size_t cap = max_chunks(len, nseg);
+    row.chunks = calloc(cap, sizeof *row.chunks);
+    in.seen_entries = calloc(cap, sizeof *in.seen_entries);
+    in.cctx = ZSTD_createCCtx();
+    if (row.chunks == NULL || in.seen_entries == NULL || in.cctx == NULL || htab_init(&in.seen, cap) != 0) {
+        rc = cache_err_set(err, -ENOMEM, "out of memory");
+        goto out;
+    }
+    if ((rc = ingest_chunks(&in, body, segs, nseg, err)) != 0)
+        goto out;
+    STORE_FAULT("pack-written");
+    if (in.written > 0 && (rc = store_pack_sync(s->packs, err)) != 0)
+        goto out;
+    STORE_FAULT("pack-synced");
+    if ((rc = store_index_object_put(s->index, key->escaped, &row, z ? &members : NULL, err)) != 0)
+        goto out;
+    STORE_FAULT("committed");
+    LOG_D("stored %s: %zu bytes in %zu chunks, %llu new bytes on disk", key->escaped, len, row.nchunks,
+          (unsigned long long)in.written);
+    rc = store_object_build(s, key->escaped, &row, body, out);
+    if (rc == 0 && z != NULL) {
+        store_object_t *o = *out;
+        rc = store_members_decode(o, members.base, members.len);
+        o->members_loaded = rc == 0;
+        if (rc != 0) {
+            store_object_unref(o);
+            *out = NULL;
+        }
+    }
+    if (rc != 0)
+        cache_err_set(err, rc, "%s: stored, but its object cannot be built", key->escaped);
+out:
+    store_row_dispose(&row);
+    htab_dispose(&in.seen);
+    free(in.seen_entries);
+    free(segs);
+    buf_dispose(&members);
+    buf_dispose(&in.zbuf);
+    ZSTD_freeCCtx(in.cctx);
+    return rc;
+}

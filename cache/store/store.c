@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * store.c — opening and closing the local store, and what it says about itself as a whole
+ * (store.h): the key listing, the counts, the counters that outlive the process.
+ *
+ * A store directory holds index.db (SQLite, WAL) and packs/. Opening one that is not there is
+ * refused when the caller only wants to read (`modfs stat` of a mistyped directory must not
+ * create an empty store); otherwise the directory and its parents are made, and the pack bytes a
+ * crash left behind (written, never committed) are cut off.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "store_i.h"
+
+static int pack_end_from_index(void *arg, uint32_t pack, uint64_t *end)
+{
+    return store_index_pack_end(((store_t *)arg)->index, pack, end);
+}
+
+int store_open(const char *dir, bool must_exist, store_t **out, cache_err_t *err)
+{
+    char *index_path = path_join(dir, "index.db");
+    char *packs_dir = path_join(dir, "packs");
+    store_t *s = calloc(1, sizeof *s);
+    int rc = 0;
+    if (index_path == NULL || packs_dir == NULL || s == NULL || (s->dir = strdup(dir)) == NULL) {
+        rc = cache_err_set(err, -ENOMEM, "out of memory");
+        goto out;
+    }
+    if (must_exist && access(index_path, F_OK) != 0) {
+        rc = cache_err_set(err, -ENOENT, "%s: no store there (no index.db)", dir);
+        goto out;
+    }
+    if ((rc = path_mkdirs_at(AT_FDCWD, dir, 0755)) != 0) {
+        cache_err_set(err, rc, "create %s: %s", dir, strerror(-rc));
+        goto out;
+    }
+    if ((rc = store_index_open(index_path, &s->index, err)) != 0 ||
+        (rc = store_packs_open(packs_dir, pack_end_from_index, s, &s->packs, err)) != 0)
+        goto out;
+    /* What a crash left is cut off now, not when some later write happens to adopt that pack;
+     * a reading command leaves the store as it found it. */
+    if (!must_exist && (rc = store_packs_reclaim(s->packs, err)) != 0)
+        goto out;
+out:
+    free(index_path);
+    free(packs_dir);
+    if (rc != 0) {
+        store_close(s);
+        return rc;
+    }
+    *out = s;
+    return 0;
+}
+
+void store_close(store_t *s)
+{
+    if (s == NULL)
+        return;
+    store_packs_close(s->packs);
+    store_index_close(s->index);
+    free(s->dir);
+    free(s);
+}
+
+void store_set_drop_hook(store_t *s, store_drop_fn fn, void *arg)
+{
+    s->drop_hook = fn;
+    s->drop_arg = arg;
+}
+
+int store_object_open(store_t *s, const modkey_t *key, store_object_t **out)
+{
+    store_row_t row;
+    int rc = store_index_object_get(s->index, key->escaped, &row);
+    if (rc != 0)
+        return rc;
+    row.info.immutable = key->immutable; /* a property of the name, not of the row */
+    rc = store_object_build(s, key->escaped, &row, NULL, out);
+    store_row_dispose(&row);
+    return rc == -EIO ? -ENOENT : rc; /* a corrupt chunk was dropped: as good as absent */
+}
+
+int store_keys_visit(store_t *s, const char *prefix, store_key_visit_fn visit, void *arg)
+{
+    return store_index_keys_visit(s->index, prefix ? prefix : "", visit, arg);
+}
+
+static uint64_t file_bytes(const char *dir, const char *name)
+{
+    char *p = path_join(dir, name);
+    struct stat st;
+    uint64_t n = p && stat(p, &st) == 0 ? (uint64_t)st.st_blocks * 512 : 0;
+    free(p);
+    return n;
+}
+
+int store_stats_get(store_t *s, store_stats_t *st)
+{
+    memset(st, 0, sizeof *st);
+    int rc = store_index_stats(s->index, st);
+    if (rc != 0)
+        return rc;
+    st->disk_bytes = store_packs_disk_bytes(s->packs) + file_bytes(s->dir, "index.db") +
+                     file_bytes(s->dir, "index.db-wal");
+    return 0;
+}
+
+int store_counters_add(store_t *s, const store_counters_t *delta)
+{
+    if (delta->hits == 0 && delta->misses == 0 && delta->upstream_requests == 0 && delta->upstream_errors == 0)
+        return 0;
+    return store_index_counters_add(s->index, delta);
+}
+
+int store_counters_get(store_t *s, store_counters_t *out)
+{
+    return store_index_counters_get(s->index, out);
+}

@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * store.h — the local store: object bytes as content-addressed, zstd-compressed chunks in
+ * append-only pack files, indexed in SQLite (WAL). It keeps what it is given and gives back what
+ * it keeps; which object to fetch, when a copy is stale and what upstream says are the policy
+ * layer's (cache.c), and what a valid body is belongs to gomod.
+ *
+ * Durability: store_put appends the chunks, makes them durable (fdatasync), and only then commits
+ * the object's index rows in one transaction. A crash leaves at most pack bytes no row points to,
+ * which the next writer of that pack cuts off; a committed object is whole.
+ *
+ * Threads: every function may be called from any thread. Reads never wait on a write: each reader
+ * takes a SQLite connection of its own from a pool (WAL lets readers run beside the one writer),
+ * and the writer's lock is held only by store_put, store_object_drop and the counter flush, never
+ * by an object open, a read, a key visit or a stats query. Reading an object's bytes takes no
+ * lock at all (one pread per run of chunks, a per-thread zstd context).
+ *
+ * Errors: 0 or -errno; where words help, a cache_err_t.
+ */
+#ifndef MODFS_STORE_H
+#define MODFS_STORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "common.h"
+#include "gomod.h"
+
+typedef struct store store_t;
+typedef struct store_object store_object_t;
+typedef struct store_member_reader store_member_reader_t;
+
+/* Opens the store in dir (index.db, packs/), cutting off the pack bytes a crash left (written,
+ * never committed). must_exist is for reading commands: a missing store is -ENOENT with err (not
+ * created), and nothing on disk is changed by the open. */
+int store_open(const char *dir, bool must_exist, store_t **out, cache_err_t *err);
+/* Closes; every object reference must have been dropped. */
+void store_close(store_t *s);
+
+/* Called (from the thread that found it) with the escaped key of every object the store drops
+ * because one of its chunks failed its check, so that whoever holds the key in memory forgets
+ * it. Set once, before other threads use the store. */
+typedef void (*store_drop_fn)(void *arg, const char *escaped_key);
+void store_set_drop_hook(store_t *s, store_drop_fn fn, void *arg);
+
+/* ---- objects ---- */
+
+/* Opens the stored object named by key: a new reference in *out. Small objects (every .info,
+ * nearly every .mod and list) are read and checked now and kept in memory. Returns 0, -ENOENT
+ * (not stored, or stored with a corrupt chunk, which is then dropped), -ENOMEM, -EIO. */
+int store_object_open(store_t *s, const modkey_t *key, store_object_t **out);
+
+/*
+ * Stores body[0..len) (already checked by gomod_validate_body) as key, replacing any previous
+ * copy, and returns the stored object in *out (built from what was written: nothing is read
+ * back). z is the parsed zip for a .zip key, NULL otherwise. now is the store time (unix s).
+ * Returns 0, or -ENOSPC, -EIO, -ENOMEM with err; nothing is visible after a failure.
+ */
+int store_put(store_t *s, const modkey_t *key, const uint8_t *body, size_t len, const zipfile_t *z, int64_t now,
+              store_object_t **out, cache_err_t *err);
+
+/* What the store knows of an object. */
+typedef struct store_object_info {
+    modkey_kind_t kind;
+    bool immutable;     /* .info/.mod/.zip of a canonical version */
+    uint64_t size;      /* bytes as upstream served them */
+    int64_t stored_at;  /* unix s, when first stored */
+    int64_t fetched_at; /* unix s, when upstream last gave it (freshness of list/@latest) */
+    uint8_t sha256[32]; /* of the bytes */
+    char h1[48];        /* a .zip's "h1:..."; "" otherwise */
+} store_object_info_t;
+
+/* The object's facts; the pointer stays valid while the reference is held. */
+const store_object_info_t *store_object_info(const store_object_t *o);
+
+/* The escaped key the object is stored under (valid while the reference is held). */
+const char *store_object_key(const store_object_t *o);
+
+/* Reads up to len bytes at off: the count (short only at the end), or -EIO when a chunk fails its
+ * check (the chunk and every object using it are dropped). No lock is taken. */
+ssize_t store_object_read(store_object_t *o, void *buf, size_t len, uint64_t off);
+
+/* The longest span from off, at most max bytes, that ends on a chunk boundary or the object's
+ * end; max when the chunk at off alone is longer. A reader that always asks for this much never
+ * reads a chunk twice. */
+size_t store_object_span(const store_object_t *o, uint64_t off, size_t max);
+
+/* The whole object when it is kept in memory (small objects); base NULL otherwise. */
+slice_t store_object_bytes(const store_object_t *o);
+
+store_object_t *store_object_ref(store_object_t *o);
+void store_object_unref(store_object_t *o);
+
+/* ---- zip members ---- */
+
+/* The files of a .zip object sorted bytewise by path, valid while the reference is held.
+ * 0, -EINVAL (not a zip), -ENOMEM, -EIO. */
+int store_zip_members(store_object_t *zip, const zipfile_entry_t **members, size_t *count);
+
+/* A reader of one member's inflated bytes (see cache.h's cache_member_reader for the contract). */
+int store_member_reader_new(store_object_t *zip, size_t index, store_member_reader_t **out);
+ssize_t store_member_reader_read(store_member_reader_t *r, void *buf, size_t len, uint64_t off);
+void store_member_reader_free(store_member_reader_t *r);
+
+/* ---- the whole store ---- */
+
+/* Calls visit with the escaped key of every stored object whose key starts with prefix, in
+ * ascending order; stops at the first non-zero return and returns it. Keys are copied out of
+ * the index first, so visit may call back into the store. */
+typedef int (*store_key_visit_fn)(void *arg, const char *escaped_key);
+int store_keys_visit(store_t *s, const char *prefix, store_key_visit_fn visit, void *arg);
+
+typedef struct store_stats {
+    uint64_t objects;         /* stored objects */
+    uint64_t logical_bytes;   /* sum of object sizes */
+    uint64_t unique_bytes;    /* raw bytes of distinct chunks (after dedup, before compression) */
+    uint64_t stored_bytes;    /* bytes of distinct chunks as kept in packs */
+    uint64_t disk_bytes;      /* pack files plus index on disk */
+    uint64_t chunks;
+} store_stats_t;
+
+/* Counts what the store holds (scans the index on a reader connection: milliseconds to seconds
+ * for a large store, never blocking a write or a read). */
+int store_stats_get(store_t *s, store_stats_t *st);
+
+/* Counters that outlive the process (hits, misses, upstream requests and errors): added in one
+ * transaction, read back summed. */
+typedef struct store_counters {
+    uint64_t hits, misses, upstream_requests, upstream_errors;
+} store_counters_t;
+int store_counters_add(store_t *s, const store_counters_t *delta);
+int store_counters_get(store_t *s, store_counters_t *out);
+
+#endif

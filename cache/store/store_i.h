@@ -1,0 +1,188 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * store_i.h — what the files of store/ share and nothing outside it may include: the store and
+ * object structs, and the internal interfaces of the index (index.c), the pack files (pack.c),
+ * the chunker (chunker.c), the member table (members.c) and the fault points of test builds.
+ */
+#ifndef MODFS_STORE_I_H
+#define MODFS_STORE_I_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "store.h"
+
+/* Objects up to this size are kept whole in memory once opened (every .info, nearly every .mod
+ * and list): a cache hit is then a hash lookup and one send, no disk read. */
+#define STORE_INLINE_MAX (64u << 10)
+
+/* ---- the index (index.c) -----------------------------------------------------------------
+ * Tables: chunks (content address → where the bytes are, how they are coded, their checksum),
+ * objects (key → size, hashes, times, and the object's layout: the list of its chunks with their
+ * locations, one BLOB so that opening an object is one row read), zip_members (key → the sorted
+ * member table of a zip, one BLOB), counters. */
+
+typedef struct store_index store_index_t;
+
+#define CHUNK_CODEC_RAW 0
+#define CHUNK_CODEC_ZSTD 1
+
+typedef struct store_chunk {
+    int64_t id;
+    uint64_t offset;       /* in the pack */
+    uint64_t xxh3;         /* of the stored bytes: checked on every read */
+    uint32_t pack;
+    uint32_t stored_size;
+    uint32_t raw_size;
+    uint8_t codec;
+    uint8_t hash[32];      /* SHA-256 of the raw bytes: the address (only filled where needed) */
+} store_chunk_t;
+
+/* An object's row: its facts and its layout. */
+typedef struct store_row {
+    store_object_info_t info;
+    store_chunk_t *chunks; /* in object order; malloc'd */
+    size_t nchunks;
+} store_row_t;
+
+int store_index_open(const char *path, store_index_t **out, cache_err_t *err);
+void store_index_close(store_index_t *ix);
+/* Loads an object's row (a reader connection). 0, -ENOENT, -EIO, -ENOMEM. */
+int store_index_object_get(store_index_t *ix, const char *key, store_row_t *out);
+void store_row_dispose(store_row_t *r);
+/* Finds a stored chunk by address (a reader connection). 0 (out filled), -ENOENT. */
+int store_index_chunk_find(store_index_t *ix, const uint8_t hash[32], store_chunk_t *out);
+/*
+ * Commits an object in one transaction (the writer): every chunk of row->chunks (hash filled;
+ * location filled for chunks this ingest wrote) is inserted unless its address is already known,
+ * in which case the known location is used and written back into row->chunks; then the object
+ * row and, for zips, the member table (members may be NULL) replace any previous ones.
+ */
+int store_index_object_put(store_index_t *ix, const char *key, store_row_t *row, const buf_t *members,
+                           cache_err_t *err);
+/* Loads the member table BLOB of a zip object (a reader connection). 0, -ENOENT. */
+int store_index_members_get(store_index_t *ix, const char *key, buf_t *out);
+/* Forgets a chunk whose bytes failed their check and every object that uses it (the writer);
+ * calls dropped(arg, key) for each object removed, after the commit. */
+int store_index_chunk_drop(store_index_t *ix, int64_t chunk_id, store_drop_fn dropped, void *arg);
+/* Where the indexed bytes of a pack end. */
+int store_index_pack_end(store_index_t *ix, uint32_t pack, uint64_t *end);
+int store_index_keys_visit(store_index_t *ix, const char *prefix, store_key_visit_fn visit, void *arg);
+int store_index_stats(store_index_t *ix, store_stats_t *st);
+int store_index_counters_add(store_index_t *ix, const store_counters_t *delta);
+int store_index_counters_get(store_index_t *ix, store_counters_t *out);
+
+/* ---- pack files (pack.c) -----------------------------------------------------------------
+ * Each process writes to one pack at a time, which it holds with an exclusive flock, so several
+ * modfs processes sharing a cache dir never append to the same file. Packs are only appended to;
+ * a crash leaves at most bytes past the last indexed chunk, which the next writer to adopt that
+ * pack cuts off (the index says where the referenced bytes end). */
+
+#define PACK_MAX_BYTES (256ull << 20) /* a pack is closed for writing past this size */
+#define PACK_MAX_COUNT 65536
+
+typedef struct store_packs store_packs_t;
+
+/* Tells the pack set where the indexed bytes of pack_id end (0 if none), to cut a crashed tail. */
+typedef int (*store_pack_end_fn)(void *arg, uint32_t pack_id, uint64_t *end);
+
+int store_packs_open(const char *dir, store_pack_end_fn referenced_end, void *arg, store_packs_t **out,
+                     cache_err_t *err);
+void store_packs_close(store_packs_t *ps);
+/* Cuts every pack no other process is writing back to its indexed end: what a crash between a
+ * pack write and its index commit left. Called at open by a store that may write. */
+int store_packs_reclaim(store_packs_t *ps, cache_err_t *err);
+/* Appends len bytes to this process's writable pack; returns where they went. */
+int store_pack_append(store_packs_t *ps, const void *data, size_t len, uint32_t *pack_id, uint64_t *offset,
+                      cache_err_t *err);
+/* Makes every append so far durable (fdatasync). */
+int store_pack_sync(store_packs_t *ps, cache_err_t *err);
+/* Reads exactly len bytes at off of pack_id. 0, -EIO (short or failed read). No lock. */
+int store_pack_read(store_packs_t *ps, uint32_t pack_id, uint64_t off, void *buf, size_t len);
+/* Bytes of all pack files on disk. */
+uint64_t store_packs_disk_bytes(store_packs_t *ps);
+
+/* ---- chunk boundaries (chunker.c) ---------------------------------------------------------
+ * Boundaries follow content (FastCDC with a gear hash and normalised chunking), so an insertion
+ * moves only the boundaries near it; for zips they also follow member boundaries, so that each
+ * member's compressed data starts a chunk and two versions of a module share the chunks of every
+ * unchanged file. Local headers (which name "<module>@<version>/...", so differ per version)
+ * become chunks of their own. */
+
+#define CHUNKER_MIN (16u << 10)
+#define CHUNKER_AVG (64u << 10)
+#define CHUNKER_MAX (256u << 10)
+
+/* Length of the first chunk of p[0..len): a content-defined cut, never more than CHUNKER_MAX,
+ * len itself when len ≤ CHUNKER_MIN. */
+size_t store_chunker_cut(const uint8_t *p, size_t len);
+
+/* A run of the object that chunking treats as one unit before content-defined cuts. */
+typedef struct store_segment {
+    uint64_t offset;
+    uint64_t len;
+    bool compressed; /* already deflated data: storing it raw saves a futile zstd pass */
+} store_segment_t;
+
+/* Splits an object of size bytes into segments: for a zip (z not NULL) the glue before each
+ * member's data (previous data descriptor, local header), each member's data, and the tail
+ * (central directory); otherwise the whole object. Empty segments are omitted. Returns the number
+ * of segments written to *out (malloc'd, caller frees) or -ENOMEM. */
+long store_chunker_segments(uint64_t size, const zipfile_t *z, store_segment_t **out);
+
+/* ---- the store and its objects ------------------------------------------------------------ */
+
+struct store {
+    char *dir;
+    store_index_t *index;
+    store_packs_t *packs;
+    store_drop_fn drop_hook;
+    void *drop_arg;
+};
+
+/* Where a member's bytes are inside its zip, beside the public zipfile_entry_t. */
+typedef struct store_member_loc {
+    uint64_t data_offset;
+    uint64_t compressed_size;
+    uint16_t method;
+} store_member_loc_t;
+
+struct store_object {
+    atomic_uint refs;
+    store_t *store;
+    char *key;                /* escaped key */
+    store_object_info_t info;
+    store_chunk_t *chunks;    /* layout, object order */
+    uint64_t *chunk_start;    /* chunk_start[i] = offset of chunks[i] in the object; [nchunks] = size */
+    size_t nchunks;
+    uint8_t *bytes;           /* whole object when size <= STORE_INLINE_MAX, else NULL */
+
+    pthread_mutex_t members_lock; /* protects the member fields while they load */
+    bool members_loaded;
+    zipfile_entry_t *members;      /* sorted by path */
+    store_member_loc_t *member_locs;
+    char *member_names;           /* storage of every path */
+    size_t nmembers;
+};
+
+/* object.c: builds an object from a row (takes over row->chunks). bytes, when not NULL, is the
+ * whole object already in memory (a fresh ingest); otherwise small objects are read and checked
+ * now. 0, -EIO (a corrupt chunk, already dropped), -ENOMEM. */
+int store_object_build(store_t *s, const char *key, store_row_t *row, const uint8_t *bytes, store_object_t **out);
+
+/* members.c: the member table of a zip, as stored in the index and as held by an object. */
+int store_members_encode(const zipfile_t *z, size_t prefix_len, buf_t *out);
+int store_members_decode(store_object_t *o, const uint8_t *p, size_t len);
+
+/* ---- fault points (fault.c) ---------------------------------------------------------------
+ * In builds with tests (-Dtests=true), MODFS_FAULT=<name> makes the process kill itself with
+ * SIGKILL when it reaches the named step, so crash tests land exactly where they claim. In other
+ * builds the macro is empty. Names: see fault.c. */
+#ifdef MODFS_FAULT_POINTS
+void store_fault_point(const char *name);
+#define STORE_FAULT(name) store_fault_point(name)
+#else
+#define STORE_FAULT(name) ((void)0)
+#endif
+
+#endif
