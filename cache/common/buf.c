@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* buf.c — growable byte buffer: doubling growth, a NUL kept after the last byte. */
+/*
+ * buf.c — the growable byte buffer (common.h): doubling growth, a NUL kept after the last byte so
+ * text can go to libc as it is. Sizes here often come from outside (a body, a listing), so every
+ * growth is checked and reported as -ENOMEM instead of aborting.
+ */
 #include "common.h"
 
 #include <errno.h>

@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* err.c — filling cache_err_t; truncation is fine, a message is for people. */
+/*
+ * err.c — filling cache_err_t (common.h). A message is for people: it is cut to fit rather than
+ * allocated, so reporting an error can never fail with another one.
+ */
 #include "common.h"
 
 #include <stdarg.h>

@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* log.c — the default sink writes "modfs: level: message" lines to stderr, one write(2) each so
- * lines from several threads never interleave. */
+/*
+ * log.c — the one logging function (common.h). The default sink writes "modfs: level: message"
+ * lines to stderr, one write(2) each so lines from several threads never interleave; the
+ * threshold is an atomic, so a reload may change it while every thread logs.
+ */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>

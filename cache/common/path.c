@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* path.c — directories and names on the local disk: mkdir -p and joining (common.h). */
+/*
+ * path.c — directories and names on the local disk (common.h): mkdir -p relative to a directory
+ * fd (the write area of the mount is reached only through its fd) and joining two names.
+ */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>

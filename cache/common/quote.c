@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* quote.c — names from the network, made safe to print in a message (common.h: str_quote). */
+/*
+ * quote.c — names from the network, made safe to print in a message (common.h: str_quote). One
+ * quoting for every message of modfs: a module path, a zip entry or a JSON error can carry any
+ * byte, and none may reach a log line or a terminal raw.
+ */
 #include <assert.h>
 #include <stdio.h>
 
