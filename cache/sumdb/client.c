@@ -69,14 +69,18 @@ static int read_one_tile(sumdb_client_t *c, const sumdb_tile_t *t, buf_t *out, b
         return cache_err_set(err, -EINVAL, "invalid tile");
     bool partial = t->w != full.w;
     *cached = false;
+    size_t want = (size_t)t->w * SUMDB_HASH_SIZE;
     if (c->ops.read_cache) {
+        /* A cached tile of the wrong size (a torn write, a damaged file) is as good as absent:
+         * the database can still be asked. Wrong bytes of the right size fail the proof. */
         buf_reset(out);
-        if (c->ops.read_cache(c->ops.ctx, path, out) == 0) {
+        if (c->ops.read_cache(c->ops.ctx, path, out) == 0 && out->len == want) {
             *cached = true;
             return 0;
         }
         buf_reset(out);
-        if (partial && c->ops.read_cache(c->ops.ctx, full_path, out) == 0) {
+        if (partial && c->ops.read_cache(c->ops.ctx, full_path, out) == 0 &&
+            out->len == (size_t)full.w * SUMDB_HASH_SIZE) {
             /* A cached full tile was proven before; its prefix is the partial tile. */
             out->len = out->len / (size_t)full.w * (size_t)t->w;
             *cached = true;

@@ -279,6 +279,12 @@ int sumdb_tile_read_hashes(const sumdb_tree_t *tree, const sumdb_tile_source_t *
         lo += k;
     }
 
+    /* The stx tiles are tiles[0, nstx_tiles): fewer than stx entries when two subtrees share a
+     * tile. Go's tileHashReader starts checking parents at len(stx), so the tiles just after the
+     * stx tiles go unchecked when such sharing happens (x/mod v0.x as packaged); here every tile
+     * past the stx tiles is checked. */
+    size_t nstx_tiles = tiles.len;
+
     /* Then, for each hash wanted, its tile and the chain of full parents up to a known tile. */
     order = calloc(n ? n : 1, sizeof *order);
     if (order == NULL) {
@@ -361,7 +367,7 @@ int sumdb_tile_read_hashes(const sumdb_tree_t *tree, const sumdb_tile_source_t *
         goto out;
     }
     /* ...and every other tile must hash to its entry in its parent. */
-    for (size_t i = nstx; i < tiles.len; i++) {
+    for (size_t i = nstx_tiles; i < tiles.len; i++) {
         sumdb_tile_t p = tile_parent(tiles.t[i], 1, tree->n);
         ssize_t pj = p.h ? tile_find(&tiles, &p) : -1;
         if (pj < 0) {
