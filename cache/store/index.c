@@ -500,6 +500,138 @@ out:
     return ret;
 }
 
+/* Appends to doomed the key of every object whose layout names a chunk of pack at or past from
+ * (a scan: see the file comment). */
+static int objects_using_pack(conn_t *w, uint32_t pack, uint64_t from, buf_t *doomed)
+{
+    sqlite3_stmt *scan = NULL;
+    if (sqlite3_prepare_v2(w->db, "SELECT key, layout FROM objects", -1, &scan, NULL) != SQLITE_OK)
+        return -EIO;
+    int ret = 0;
+    while (ret == 0 && sqlite3_step(scan) == SQLITE_ROW) {
+        const uint8_t *p = sqlite3_column_blob(scan, 1);
+        size_t n = (size_t)sqlite3_column_bytes(scan, 1) / LAYOUT_RECORD;
+        for (size_t i = 0; i < n; i++) {
+            const uint8_t *r = p + i * LAYOUT_RECORD;
+            if (le_get(r + 24, 4) == pack && le_get(r + 8, 8) + le_get(r + 28, 4) > from) {
+                const char *k = (const char *)sqlite3_column_text(scan, 0);
+                ret = buf_append(doomed, k, strlen(k) + 1);
+                break;
+            }
+        }
+    }
+    sqlite3_finalize(scan);
+    return ret;
+}
+
+int store_index_pack_drop(store_index_t *ix, uint32_t pack, uint64_t from, store_drop_fn dropped, void *arg)
+{
+    buf_t doomed = BUF_INIT; /* NUL-separated keys */
+    pthread_mutex_lock(&ix->write_lock);
+    conn_t *w = &ix->writer;
+    int ret = exec(w, "BEGIN IMMEDIATE");
+    if (ret != 0)
+        goto out;
+    sqlite3_stmt *del = NULL, *delm = NULL, *delc = NULL;
+    if (sqlite3_prepare_v2(w->db, "DELETE FROM objects WHERE key = ?1", -1, &del, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(w->db, "DELETE FROM zip_members WHERE key = ?1", -1, &delm, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(w->db, "DELETE FROM chunks WHERE pack = ?1 AND offset + stored_size > ?2", -1, &delc,
+                           NULL) != SQLITE_OK) {
+        ret = -EIO;
+        goto done;
+    }
+    ret = objects_using_pack(w, pack, from, &doomed);
+    for (size_t off = 0; ret == 0 && off < doomed.len; off += strlen((char *)doomed.base + off) + 1) {
+        const char *k = (const char *)doomed.base + off;
+        sqlite3_bind_text(del, 1, k, -1, SQLITE_STATIC);
+        sqlite3_bind_text(delm, 1, k, -1, SQLITE_STATIC);
+        if (step_done(del) != 0 || step_done(delm) != 0)
+            ret = -EIO;
+    }
+    sqlite3_bind_int64(delc, 1, pack);
+    sqlite3_bind_int64(delc, 2, (sqlite3_int64)from);
+    if (ret == 0)
+        ret = step_done(delc);
+done:
+    sqlite3_finalize(del);
+    sqlite3_finalize(delm);
+    sqlite3_finalize(delc);
+    if (exec(w, ret == 0 ? "COMMIT" : "ROLLBACK") != 0 && ret == 0)
+        ret = -EIO;
+out:
+    pthread_mutex_unlock(&ix->write_lock);
+    size_t n = 0;
+    for (size_t off = 0; ret == 0 && off < doomed.len; off += strlen((char *)doomed.base + off) + 1, n++)
+        if (dropped != NULL)
+            dropped(arg, (const char *)doomed.base + off);
+    if (ret == 0)
+        LOG_W("pack %08u: its bytes from offset %llu are gone; dropped %zu objects that used them (fetched "
+              "again on their next use)", pack, (unsigned long long)from, n);
+    buf_dispose(&doomed);
+    return ret;
+}
+
+int store_index_packs_visit(store_index_t *ix, int (*visit)(void *arg, uint32_t pack, uint64_t end), void *arg)
+{
+    conn_t *c = reader_take(ix);
+    if (c == NULL)
+        return -EIO;
+    sqlite3_stmt *s = NULL;
+    buf_t rows = BUF_INIT; /* (pack u32, end u64) pairs, so visit may write to the index */
+    int ret = 0, rc = SQLITE_DONE;
+    if (sqlite3_prepare_v2(c->db, "SELECT pack, MAX(offset + stored_size) FROM chunks GROUP BY pack", -1, &s,
+                           NULL) != SQLITE_OK)
+        ret = -EIO;
+    while (ret == 0 && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+        uint8_t r[12];
+        le_put(r, (uint64_t)sqlite3_column_int64(s, 0), 4);
+        le_put(r + 4, (uint64_t)sqlite3_column_int64(s, 1), 8);
+        ret = buf_append(&rows, r, sizeof r);
+    }
+    if (ret == 0 && rc != SQLITE_DONE)
+        ret = sqlite_errno(rc);
+    sqlite3_finalize(s);
+    reader_give(ix, c);
+    for (size_t off = 0; ret == 0 && off < rows.len; off += 12)
+        ret = visit(arg, (uint32_t)le_get(rows.base + off, 4), le_get(rows.base + off + 4, 8));
+    buf_dispose(&rows);
+    return ret;
+}
+
+int store_index_set_durable(store_index_t *ix, bool durable)
+{
+    pthread_mutex_lock(&ix->write_lock);
+    int rc = exec(&ix->writer, durable ? "PRAGMA synchronous=FULL; PRAGMA wal_checkpoint(TRUNCATE);"
+                                       : "PRAGMA synchronous=OFF;");
+    pthread_mutex_unlock(&ix->write_lock);
+    return rc;
+}
+
+int store_index_check(store_index_t *ix, cache_err_t *err)
+{
+    conn_t *c = reader_take(ix);
+    if (c == NULL)
+        return cache_err_set(err, -EIO, "index: cannot open a connection");
+    sqlite3_stmt *s = NULL;
+    int ret = 0;
+    /* quick_check: every page and every row readable and in order, without the cost of matching
+     * each index against its table (integrity_check): seconds for a large index, once at start. */
+    int rc = sqlite3_prepare_v2(c->db, "PRAGMA quick_check(1)", -1, &s, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(s);
+    if (rc != SQLITE_ROW)
+        ret = cache_err_set(err, -EUCLEAN, "index: quick_check failed: %s", sqlite3_errmsg(c->db));
+    else if (strcmp((const char *)sqlite3_column_text(s, 0), "ok") != 0) {
+        ret = cache_err_set(err, -EUCLEAN, "index: quick_check: %s", (const char *)sqlite3_column_text(s, 0));
+        for (char *p = err ? err->msg : NULL; p && *p; p++) /* one line */
+            if (*p == '\n')
+                *p = ' ';
+    }
+    sqlite3_finalize(s);
+    reader_give(ix, c);
+    return ret;
+}
+
 int store_index_pack_end(store_index_t *ix, uint32_t pack, uint64_t *end)
 {
     conn_t *c = reader_take(ix);

@@ -68,26 +68,44 @@ static int chunk_corrupt(store_object_t *o, size_t i, const char *what)
     return -EIO;
 }
 
+/* A read found the chunk's pack gone or short: every object using the lost bytes goes at once. */
+static int pack_lost(store_object_t *o, size_t i, int why)
+{
+    const store_chunk_t *ch = &o->chunks[i];
+    LOG_E("chunk %lld of %s: pack %08u %s", (long long)ch->id, o->key, ch->pack,
+          why == -ENOENT ? "is gone" : "ends before it");
+    store_heal_pack(o->store, ch->pack);
+    return -EIO;
+}
+
+/* The chunk's stored bytes into dst; any failure is dealt with (healed) and is -EIO. */
+static int chunk_read_stored(store_object_t *o, size_t i, uint8_t *dst)
+{
+    const store_chunk_t *ch = &o->chunks[i];
+    int rc = store_pack_read(o->store->packs, ch->pack, ch->offset, dst, ch->stored_size);
+    if (rc == -ENOENT || rc == -ESPIPE)
+        return pack_lost(o, i, rc);
+    if (rc != 0)
+        return chunk_corrupt(o, i, "read error");
+    if (chunk_checksum(dst, ch->stored_size) != ch->xxh3)
+        return chunk_corrupt(o, i, "checksum mismatch");
+    return 0;
+}
+
 static int chunk_read(store_object_t *o, size_t i, uint8_t *dst)
 {
     const store_chunk_t *ch = &o->chunks[i];
     if (ch->codec == CHUNK_CODEC_RAW) {
         if (ch->stored_size != ch->raw_size)
             return chunk_corrupt(o, i, "raw chunk with two sizes");
-        int rc = store_pack_read(o->store->packs, ch->pack, ch->offset, dst, ch->stored_size);
-        if (rc != 0)
-            return chunk_corrupt(o, i, "short read from pack");
-        if (chunk_checksum(dst, ch->stored_size) != ch->xxh3)
-            return chunk_corrupt(o, i, "checksum mismatch");
-        return 0;
+        return chunk_read_stored(o, i, dst);
     }
     thread_scratch_t *s = scratch_get();
     if (s == NULL || buf_reserve(&s->stored, ch->stored_size) != 0)
         return -ENOMEM;
-    if (store_pack_read(o->store->packs, ch->pack, ch->offset, s->stored.base, ch->stored_size) != 0)
-        return chunk_corrupt(o, i, "short read from pack");
-    if (chunk_checksum(s->stored.base, ch->stored_size) != ch->xxh3)
-        return chunk_corrupt(o, i, "checksum mismatch");
+    int rc = chunk_read_stored(o, i, s->stored.base);
+    if (rc != 0)
+        return rc;
     size_t n = ZSTD_decompressDCtx(s->dctx, dst, ch->raw_size, s->stored.base, ch->stored_size);
     if (ZSTD_isError(n) || n != ch->raw_size)
         return chunk_corrupt(o, i, "zstd frame does not decode to its size");

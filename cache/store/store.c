@@ -32,6 +32,8 @@ int store_open(const char *dir, bool must_exist, store_t **out, cache_err_t *err
         rc = cache_err_set(err, -ENOMEM, "out of memory");
         goto out;
     }
+    if ((rc = store_check_index_file(dir, index_path, err)) != 0)
+        goto out;
     if (must_exist && access(index_path, F_OK) != 0) {
         rc = cache_err_set(err, -ENOENT, "%s: no store there (no index.db)", dir);
         goto out;
@@ -46,6 +48,10 @@ int store_open(const char *dir, bool must_exist, store_t **out, cache_err_t *err
     /* What a crash left is cut off now, not when some later write happens to adopt that pack;
      * a reading command leaves the store as it found it. */
     if (!must_exist && (rc = store_packs_reclaim(s->packs, err)) != 0)
+        goto out;
+    /* A damaged index is refused with the command that rebuilds it; lost packs are healed now
+     * (their objects dropped at once, to be fetched again), not one failed read at a time. */
+    if ((rc = store_check(s, !must_exist, err)) != 0)
         goto out;
 out:
     free(index_path);

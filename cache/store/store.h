@@ -38,6 +38,22 @@ int store_open(const char *dir, bool must_exist, store_t **out, cache_err_t *err
 /* Closes; every object reference must have been dropped. */
 void store_close(store_t *s);
 
+/* What `modfs repair` did. */
+typedef struct store_rebuild_report {
+    unsigned packs;            /* packs read */
+    unsigned packs_without_log;/* packs written before logs existed: their objects cannot be restored */
+    uint64_t chunk_records;
+    uint64_t chunks_bad;       /* recorded chunks whose bytes are gone or fail their checksum */
+    uint64_t objects;          /* objects restored */
+    uint64_t objects_skipped;  /* objects with a chunk that is gone or bad: fetched again when asked */
+    char moved_aside[4096];    /* where the old index went ("" when there was none) */
+} store_rebuild_report_t;
+
+/* Rebuilds dir's index from the logs beside its packs, checking every chunk it restores: the old
+ * index.db (if any) is moved aside, never deleted. No other process may use the store meanwhile
+ * (refused with -EBUSY when one holds a pack). 0 or -errno with err. */
+int store_repair(const char *dir, store_rebuild_report_t *report, cache_err_t *err);
+
 /* Called (from the thread that found it) with the escaped key of every object the store drops
  * because one of its chunks failed its check, so that whoever holds the key in memory forgets
  * it. Set once, before other threads use the store. */

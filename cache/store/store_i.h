@@ -65,6 +65,17 @@ int store_index_members_get(store_index_t *ix, const char *key, buf_t *out);
 /* Forgets a chunk whose bytes failed their check and every object that uses it (the writer);
  * calls dropped(arg, key) for each object removed, after the commit. */
 int store_index_chunk_drop(store_index_t *ix, int64_t chunk_id, store_drop_fn dropped, void *arg);
+/* Forgets every chunk of pack whose bytes reach past from (0: the whole pack) and every object
+ * using one of them, in one transaction (the writer): the pack is gone or shorter than the index
+ * says. Calls dropped(arg, key) for each object removed, after the commit. */
+int store_index_pack_drop(store_index_t *ix, uint32_t pack, uint64_t from, store_drop_fn dropped, void *arg);
+/* Calls visit with every pack the index refers to and where its referenced bytes end. */
+int store_index_packs_visit(store_index_t *ix, int (*visit)(void *arg, uint32_t pack, uint64_t end), void *arg);
+/* PRAGMA quick_check: 0, or -EUCLEAN with what SQLite found. */
+/* Commits without waiting for the disk (durable = false, for a rebuild that is redone if it
+ * crashes) or with (true, the default; also checkpoints the write-ahead log into index.db). */
+int store_index_set_durable(store_index_t *ix, bool durable);
+int store_index_check(store_index_t *ix, cache_err_t *err);
 /* Where the indexed bytes of a pack end. */
 int store_index_pack_end(store_index_t *ix, uint32_t pack, uint64_t *end);
 int store_index_keys_visit(store_index_t *ix, const char *prefix, store_key_visit_fn visit, void *arg);
@@ -92,15 +103,61 @@ void store_packs_close(store_packs_t *ps);
 /* Cuts every pack no other process is writing back to its indexed end: what a crash between a
  * pack write and its index commit left. Called at open by a store that may write. */
 int store_packs_reclaim(store_packs_t *ps, cache_err_t *err);
-/* Appends len bytes to this process's writable pack; returns where they went. */
-int store_pack_append(store_packs_t *ps, const void *data, size_t len, uint32_t *pack_id, uint64_t *offset,
-                      cache_err_t *err);
-/* Makes every append so far durable (fdatasync). */
+/* Appends the stored bytes of chunk c (stored_size of them at data; hash, raw_size, codec and
+ * xxh3 filled) to this process's writable pack and its record to the pack's log; sets c->pack
+ * and c->offset. */
+int store_pack_append(store_packs_t *ps, const void *data, store_chunk_t *c, cache_err_t *err);
+/* Appends records (made by store_packlog_object) to the log of this process's writable pack. */
+int store_pack_log(store_packs_t *ps, const buf_t *records, cache_err_t *err);
+/* Makes every append so far durable (fdatasync of the packs and their logs). */
 int store_pack_sync(store_packs_t *ps, cache_err_t *err);
 /* Reads exactly len bytes at off of pack_id. 0, -EIO (short or failed read). No lock. */
 int store_pack_read(store_packs_t *ps, uint32_t pack_id, uint64_t off, void *buf, size_t len);
-/* Bytes of all pack files on disk. */
+/* Bytes of all pack files and their logs on disk. */
 uint64_t store_packs_disk_bytes(store_packs_t *ps);
+/* Calls fn with the id of every pack file (ids can have gaps once packs are compacted away). */
+int store_packs_each(store_packs_t *ps, int (*fn)(store_packs_t *ps, uint32_t id, void *arg), void *arg);
+/* Whether pack id has a log (packs written before logs existed have none). */
+bool store_pack_has_log(store_packs_t *ps, uint32_t id);
+/* The writer's lock of pack id, if no process holds it: an fd to close, or -EBUSY / -errno. */
+int store_pack_trylock(store_packs_t *ps, uint32_t id);
+/* The size of pack id's file: 0 and *size set, -ENOENT when it is gone. */
+int store_pack_size(store_packs_t *ps, uint32_t id, uint64_t *size);
+/* Reads pack id's whole log into out (-ENOENT when there is none). */
+int store_pack_log_read(store_packs_t *ps, uint32_t id, buf_t *out);
+/* Forgets the open read fd of a pack (it was found gone or damaged). */
+void store_pack_forget(store_packs_t *ps, uint32_t id);
+
+/* ---- pack logs (packlog.c) ----------------------------------------------------------------
+ * Beside each pack, a log of what it holds: a record per chunk appended and per object committed,
+ * so that the index can be rebuilt from the packs (rebuild.c). */
+
+#define PACKLOG_CHUNK 1
+#define PACKLOG_OBJECT 2
+#define PACKLOG_RECORD_OVERHEAD 16 /* bytes of a record besides its payload */
+
+/* Append a chunk's or an object's record to out. seq orders the records of one key (later
+ * wins): a wall-clock time in nanoseconds. */
+int store_packlog_chunk(buf_t *out, const store_chunk_t *c);
+int store_packlog_object(buf_t *out, const char *key, const store_row_t *row, const buf_t *members, int64_t seq);
+
+/* An object record, decoded: pointers into the log bytes. */
+typedef struct store_packlog_object {
+    int64_t seq;
+    char key[MODKEY_MAX + 1];
+    store_row_t row;        /* info only; chunks not filled */
+    size_t nchunks;
+    const uint8_t *hashes;  /* nchunks addresses of 32 bytes, in object order */
+    const uint8_t *members; /* the member table blob of a zip, or members_len 0 */
+    size_t members_len;
+} store_packlog_object_t;
+
+int store_packlog_decode_chunk(const uint8_t *p, size_t len, store_chunk_t *c);
+int store_packlog_decode_object(const uint8_t *p, size_t len, store_packlog_object_t *o);
+/* Calls fn for each whole, well-formed record of log bytes p[0..len) in order, until one is not
+ * (a torn tail) or fn returns non-zero; returns the offset where the good records end. */
+typedef int (*store_packlog_fn)(void *arg, int type, const uint8_t *payload, size_t len, uint64_t offset);
+uint64_t store_packlog_scan(const uint8_t *p, size_t len, store_packlog_fn fn, void *arg);
 
 /* ---- chunk boundaries (chunker.c) ---------------------------------------------------------
  * Boundaries follow content (FastCDC with a gear hash and normalised chunking), so an insertion
@@ -173,6 +230,19 @@ int store_object_build(store_t *s, const char *key, store_row_t *row, const uint
 /* members.c: the member table of a zip, as stored in the index and as held by an object. */
 int store_members_encode(const zipfile_t *z, size_t prefix_len, buf_t *out);
 int store_members_decode(store_object_t *o, const uint8_t *p, size_t len);
+
+/* ---- soundness and healing (heal.c) ------------------------------------------------------- */
+
+/* Before the index is opened: refuses (-EUCLEAN, with the repair command) an index.db that is
+ * missing or empty while packs/ holds data. */
+int store_check_index_file(const char *dir, const char *index_path, cache_err_t *err);
+/* After: quick_check (a damaged index is -EUCLEAN with the repair command), then every pack the
+ * index refers to must be there and long enough; with heal, the objects using lost bytes are
+ * dropped (else only reported). */
+int store_check(store_t *s, bool heal, cache_err_t *err);
+/* A read found pack gone or shorter than the index says: drops every chunk of the lost bytes and
+ * every object using one, at once. */
+int store_heal_pack(store_t *s, uint32_t pack);
 
 /* ---- fault points (fault.c) ---------------------------------------------------------------
  * In builds with tests (-Dtests=true), MODFS_FAULT=<name> makes the process kill itself with
