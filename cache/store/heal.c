@@ -22,6 +22,14 @@
 
 int store_heal_pack(store_t *s, uint32_t pack)
 {
+    uint64_t end = 0;
+    if (store_index_pack_end(s->index, pack, &end) == 0 && end == 0) {
+        /* The index refers to nothing in that pack: it was compacted away (by this process or
+         * another) after the object was opened. Nothing is lost; the object is stale. */
+        store_pack_forget(s->packs, pack);
+        return -ESTALE;
+    }
+    atomic_store(&s->garbage, true);
     uint64_t size = 0;
     int rc = store_pack_size(s->packs, pack, &size);
     if (rc != 0 && rc != -ENOENT)

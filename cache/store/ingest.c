@@ -134,8 +134,31 @@ static size_t max_chunks(size_t len, long nseg)
     return len / CHUNKER_MIN + (size_t)nseg + 1;
 }
 
+static int put_once(store_t *s, const modkey_t *key, const uint8_t *body, size_t len, const zipfile_t *z, int64_t now,
+                    store_object_t **out, cache_err_t *err);
+
 int store_put(store_t *s, const modkey_t *key, const uint8_t *body, size_t len, const zipfile_t *z, int64_t now,
               store_object_t **out, cache_err_t *err)
+{
+    if (s->max_bytes > 0 && len > s->max_bytes)
+        return cache_err_set(err, -EFBIG, "%s is %zu bytes, more than the store's whole budget (--max-size %llu)",
+                             key->escaped, len, (unsigned long long)s->max_bytes);
+    int rc = put_once(s, key, body, len, z, now, out, err);
+    if (rc == -EAGAIN) /* gc took a chunk this ingest counted on: once more, from what is stored now */
+        rc = put_once(s, key, body, len, z, now, out, err);
+    if (rc != 0)
+        return rc;
+    if (!key->immutable)
+        atomic_store(&s->garbage, true); /* a replaced list, @latest or query leaves its old copy */
+    /* Far over the budget (a burst of ingests faster than the background pass): evict now, in
+     * this miss's time, rather than let the disk fill. */
+    if (s->max_bytes > 0 && store_usage(s) > s->max_bytes + s->max_bytes / 8)
+        store_maintain(s, false, NULL);
+    return 0;
+}
+
+static int put_once(store_t *s, const modkey_t *key, const uint8_t *body, size_t len, const zipfile_t *z, int64_t now,
+                    store_object_t **out, cache_err_t *err)
 {
     store_row_t row = {0};
     ingest_t in = {.store = s, .row = &row, .zbuf = BUF_INIT};
@@ -144,6 +167,7 @@ int store_put(store_t *s, const modkey_t *key, const uint8_t *body, size_t len, 
     int rc = 0;
     row.info.kind = key->kind;
     row.info.immutable = key->immutable;
+    row.queue = store_admit_queue(s, key->escaped);
     row.info.size = len;
     row.info.stored_at = now;
     row.info.fetched_at = now;

@@ -36,6 +36,7 @@ struct store_packs {
     uint32_t write_id;
     uint64_t write_size;
     uint64_t write_log_size;
+    uint64_t segment;           /* a pack is closed for writing past this size */
     int unsynced_fd;            /* a rotated-out pack not yet synced, or -1 */
     int unsynced_log_fd;
     buf_t record;               /* scratch for one chunk record */
@@ -72,6 +73,7 @@ int store_packs_open(const char *dir, store_pack_end_fn referenced_end, void *ar
     ps->referenced_arg = arg;
     ps->write_fd = ps->write_log_fd = -1;
     ps->unsynced_fd = ps->unsynced_log_fd = -1;
+    ps->segment = PACK_MAX_BYTES;
     pthread_mutex_init(&ps->write_lock, NULL);
     pthread_mutex_init(&ps->open_lock, NULL);
     *out = ps;
@@ -302,7 +304,7 @@ static int writer_adopt(store_packs_t *ps, cache_err_t *err)
             continue;
         }
         struct stat st;
-        if (fstat(fd, &st) != 0 || (uint64_t)st.st_size >= PACK_MAX_BYTES) {
+        if (fstat(fd, &st) != 0 || (uint64_t)st.st_size >= ps->segment) {
             close(fd);
             continue;
         }
@@ -339,7 +341,7 @@ static int writer_adopt(store_packs_t *ps, cache_err_t *err)
  * Called with write_lock held. */
 static int writer_ready(store_packs_t *ps, size_t len, cache_err_t *err)
 {
-    if (ps->write_fd >= 0 && ps->write_size + len > PACK_MAX_BYTES && ps->write_size > 0) {
+    if (ps->write_fd >= 0 && ps->write_size + len > ps->segment && ps->write_size > 0) {
         /* Rotate: keep the old fds until the next sync makes their bytes durable. */
         if (ps->unsynced_fd >= 0) {
             if (fdatasync(ps->unsynced_fd) != 0 || fdatasync(ps->unsynced_log_fd) != 0)
@@ -459,6 +461,32 @@ void store_pack_forget(store_packs_t *ps, uint32_t id)
     pthread_mutex_lock(&ps->open_lock);
     atomic_store(&ps->read_fds[id], 0);
     pthread_mutex_unlock(&ps->open_lock);
+}
+
+void store_packs_set_segment(store_packs_t *ps, uint64_t bytes)
+{
+    pthread_mutex_lock(&ps->write_lock);
+    ps->segment = bytes;
+    pthread_mutex_unlock(&ps->write_lock);
+}
+
+bool store_pack_is_writing(store_packs_t *ps, uint32_t id)
+{
+    pthread_mutex_lock(&ps->write_lock);
+    bool w = (ps->write_fd >= 0 && ps->write_id == id) || ps->unsynced_fd >= 0;
+    pthread_mutex_unlock(&ps->write_lock);
+    return w;
+}
+
+int store_pack_remove(store_packs_t *ps, uint32_t id)
+{
+    char name[32], lname[32];
+    pack_name(id, name, sizeof name);
+    log_name(id, lname, sizeof lname);
+    int rc = unlinkat(ps->dirfd, lname, 0) != 0 && errno != ENOENT ? -errno : 0;
+    if (unlinkat(ps->dirfd, name, 0) != 0 && errno != ENOENT)
+        rc = -errno;
+    return rc;
 }
 
 bool store_pack_has_log(store_packs_t *ps, uint32_t id)

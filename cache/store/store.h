@@ -140,6 +140,43 @@ typedef struct store_stats {
  * for a large store, never blocking a write or a read). */
 int store_stats_get(store_t *s, store_stats_t *st);
 
+/* ---- a store that lives for years ---- */
+
+/* What a maintenance pass, `modfs gc` or an eviction did. */
+typedef struct store_life_report {
+    uint64_t usage_before, usage_after; /* bytes on disk */
+    uint64_t evicted, evicted_bytes;    /* objects evicted, and their charge */
+    uint64_t gc_chunks, gc_bytes;       /* chunks no object names any more, and their stored bytes */
+    uint64_t compacted_packs, copied_bytes, reclaimed_bytes;
+} store_life_report_t;
+
+/* The budget of the store's bytes on disk (0: none) and the segment size that follows from it;
+ * call before other threads use the store. A pass evicts down to 90% of it. */
+void store_set_budget(store_t *s, uint64_t max_bytes);
+/* Notes a use of an object (a hit): an atomic add in memory, written by the next pass. */
+void store_object_note_use(store_object_t *o);
+/* One maintenance pass: uses written; when over budget, evict (S3-FIFO) and reclaim until under
+ * the low mark; otherwise gc and compaction when something was replaced or dropped (or
+ * force_gc). r may be NULL. One pass at a time; safe beside readers and writers. */
+int store_maintain(store_t *s, bool force_gc, store_life_report_t *r);
+/* Counts what gc would free (nothing changed). */
+int store_gc_dry_run(store_t *s, store_life_report_t *r);
+/* Bytes the store occupies on disk: packs, logs, index. */
+uint64_t store_usage(store_t *s);
+
+typedef struct store_life_stats {
+    uint64_t max_bytes, usage;
+    uint64_t live_bytes, pack_bytes;    /* live share of the packs: live / pack bytes */
+    uint64_t evictions, evicted_bytes, reclaimed_bytes, compactions;
+} store_life_stats_t;
+void store_life_stats(store_t *s, store_life_stats_t *st);
+
+/* Reads every chunk of the store and checks it (its checksum, and its address: SHA-256 of the
+ * raw bytes); progress(arg, done, total) now and then. With heal, a damaged chunk is dropped with
+ * the objects using it (fetched again on their next use). Returns 0 and *bad = damaged chunks. */
+int store_verify(store_t *s, bool heal, uint64_t *checked, uint64_t *bad,
+                 void (*progress)(void *arg, uint64_t done, uint64_t total), void *arg);
+
 /* Counters that outlive the process (hits, misses, upstream requests and errors): added in one
  * transaction, read back summed. */
 typedef struct store_counters {
