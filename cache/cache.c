@@ -22,6 +22,7 @@
 #include "cache_i.h"
 #include "hot.h"
 #include "log.h"
+#include "proxylist.h"
 #include "validate.h"
 
 /* After a failed refresh of a list or @latest, its stale copy is served without asking upstream
@@ -83,13 +84,27 @@ int cache_open(const cache_config_t *cfg, cache_t **out, cache_err_t *err)
 {
     if (cfg->dir == NULL || cfg->dir[0] == 0)
         return cache_err_set(err, -EINVAL, "no cache directory given");
-    int rc = make_dirs(cfg->dir, err);
+    int rc;
+    if (cfg->must_exist) {
+        /* the index is what makes a directory a store: pack files alone are unreachable bytes */
+        char *index = path_join(cfg->dir, "index.db");
+        if (index == NULL)
+            return cache_err_set(err, -ENOMEM, "out of memory");
+        struct stat st;
+        rc = stat(index, &st) == 0 ? 0 : -errno;
+        free(index);
+        if (rc == -ENOENT)
+            return cache_err_set(err, rc, "no store in %s (modfs serve, get or warm creates one there)", cfg->dir);
+        if (rc != 0)
+            return cache_err_set(err, rc, "%s: %s", cfg->dir, strerror(-rc));
+    }
+    rc = make_dirs(cfg->dir, err);
     if (rc != 0)
         return rc;
     cache_t *c = calloc(1, sizeof *c);
     if (c == NULL)
         return cache_err_set(err, -ENOMEM, "out of memory");
-    c->list_ttl_s = cfg->list_ttl_s;
+    atomic_init(&c->list_ttl_s, cfg->list_ttl_s);
     c->dir = strdup(cfg->dir);
     c->tmp_dir = path_join(cfg->dir, "tmp");
     char *index_path = path_join(cfg->dir, "index.db");
@@ -166,6 +181,47 @@ void cache_close(cache_t *c)
     free(c);
 }
 
+void cache_ttls_set(cache_t *c, unsigned list_ttl_s, unsigned notfound_ttl_s)
+{
+    atomic_store(&c->list_ttl_s, list_ttl_s);
+    notfound_set_ttl(c->notfound, notfound_ttl_s);
+}
+
+int cache_upstream_describe(const char *list, char **shown, cache_err_t *err)
+{
+    upstream_proxy_t *proxies = NULL;
+    size_t n = 0;
+    *shown = NULL;
+    int rc = proxy_list_parse(list, &proxies, &n, err);
+    if (rc != 0)
+        return rc;
+    buf_t out = BUF_INIT;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        const upstream_proxy_t *p = &proxies[i];
+        const char *text = p->kind == PROXY_OFF ? "off" : p->kind == PROXY_DIRECT ? "direct" : p->shown;
+        /* the separator after an entry is what decides when the next one is tried */
+        rc = buf_appendf(&out, "%s%s", text, i + 1 == n ? "" : p->fall_back_on_error ? "|" : ",");
+    }
+    for (size_t i = 0; i < n; i++)
+        proxy_dispose(&proxies[i]);
+    free(proxies);
+    if (rc != 0) {
+        buf_dispose(&out);
+        return cache_err_set(err, -ENOMEM, "out of memory");
+    }
+    *shown = (char *)out.base; /* buf_t keeps a NUL after its last byte */
+    return 0;
+}
+
+void cache_upstream_health(cache_t *c, cache_upstream_health_t *h)
+{
+    memset(h, 0, sizeof *h);
+    uint64_t answer, failure, now = upstream_now_ms();
+    h->off = upstream_health(c->upstream, &answer, &failure, h->failure, sizeof h->failure);
+    h->answer_age_ms = answer ? (int64_t)(now - answer) : -1;
+    h->failure_age_ms = failure ? (int64_t)(now - failure) : -1;
+}
+
 void cache_hot_forget(cache_t *c, const char *key)
 {
     hot_map_remove(c->hot, key);
@@ -173,7 +229,7 @@ void cache_hot_forget(cache_t *c, const char *key)
 
 static bool is_fresh(const cache_t *c, const cache_object_t *o, int64_t now)
 {
-    return o->immutable || now - o->fetched_at < (int64_t)c->list_ttl_s;
+    return o->immutable || now - o->fetched_at < (int64_t)atomic_load_explicit(&c->list_ttl_s, memory_order_relaxed);
 }
 
 /* The object as the index has it, put in the hot map. -ENOENT when absent or corrupt (dropped). */

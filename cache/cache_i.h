@@ -27,7 +27,7 @@ typedef struct hot_map hot_map_t;
 struct cache {
     char *dir;
     char *tmp_dir;
-    unsigned list_ttl_s;
+    _Atomic unsigned list_ttl_s; /* a reload may change it (cache_ttls_set) */
     index_t *index;
     pack_set_t *packs;
     flight_t *flight;

@@ -7,6 +7,7 @@
 #include "notfound.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +25,7 @@ typedef struct nf_entry {
 } nf_entry_t;
 
 struct notfound {
-    unsigned ttl_s;
+    _Atomic unsigned ttl_s; /* changed by a reload while other threads put entries */
     pthread_mutex_t lock;
     nf_entry_t slots[NF_BUCKETS][NF_WAYS];
 };
@@ -49,6 +50,11 @@ notfound_t *notfound_new(unsigned ttl_s)
     nf->ttl_s = ttl_s;
     pthread_mutex_init(&nf->lock, NULL);
     return nf;
+}
+
+void notfound_set_ttl(notfound_t *nf, unsigned ttl_s)
+{
+    atomic_store_explicit(&nf->ttl_s, ttl_s, memory_order_relaxed);
 }
 
 static void entry_clear(nf_entry_t *e)
@@ -76,10 +82,11 @@ static nf_entry_t *bucket(notfound_t *nf, const char *key)
 
 void notfound_put(notfound_t *nf, const char *key, int status, const char *why)
 {
-    if (nf->ttl_s == 0)
+    unsigned ttl_s = atomic_load_explicit(&nf->ttl_s, memory_order_relaxed);
+    if (ttl_s == 0)
         return;
     struct timespec exp = now_mono();
-    exp.tv_sec += nf->ttl_s;
+    exp.tv_sec += ttl_s;
     pthread_mutex_lock(&nf->lock);
     nf_entry_t *b = bucket(nf, key), *victim = &b[0];
     for (size_t w = 0; w < NF_WAYS; w++) {

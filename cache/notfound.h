@@ -14,6 +14,8 @@ typedef struct notfound notfound_t;
 
 notfound_t *notfound_new(unsigned ttl_s);
 void notfound_free(notfound_t *nf);
+/* Entries put from now on are kept ttl_s (0: none are kept); those already in keep theirs. Any thread. */
+void notfound_set_ttl(notfound_t *nf, unsigned ttl_s);
 /* Records that key was not found with HTTP status (404 or 410) now. */
 void notfound_put(notfound_t *nf, const char *key, int status, const char *why);
 /* True if key is remembered as not found; *status and why (cap bytes) say how. */
