@@ -40,7 +40,7 @@ static void fs_fuse_log(enum fuse_log_level level, const char *fmt, va_list ap)
                     : level <= FUSE_LOG_WARNING ? LOG_LEVEL_WARN
                     : level <= FUSE_LOG_INFO ? LOG_LEVEL_INFO
                                              : LOG_LEVEL_DEBUG;
-    if (l > log_threshold)
+    if (!log_enabled(l))
         return;
     char line[1024];
     vsnprintf(line, sizeof(line), fmt, ap);

@@ -124,7 +124,7 @@ static void on_log_access(h2o_logger_t *self, h2o_req_t *req)
     size_t plen = path_len(req);
     http_metrics_observe(&t->metrics, http_route_of_path(req->path.base, plen), req->res.status, req->bytes_sent,
                          (uint64_t)us);
-    if (LOG_LEVEL_INFO <= log_threshold) {
+    if (log_enabled(LOG_LEVEL_INFO)) {
         char path[HTTP_LOG_PATH_MAX];
         http_log_path(req, path, sizeof path);
         LOG_I("%.*s %s %d %zu %.3fms %s", (int)req->method.len, req->method.base, path, req->res.status,
