@@ -34,9 +34,9 @@ static int write_all(const uint8_t *p, size_t len)
 static int report(const char *key, int rc, const cache_err_t *err)
 {
     if (rc == -ENOENT)
-        die_msg("%s: not found: %s", key, err->msg);
+        print_error("%s: not found: %s", key, err->msg);
     else
-        die_msg("%s: %s", key, err->msg[0] ? err->msg : strerror(-rc));
+        print_error("%s: %s", key, err->msg[0] ? err->msg : strerror(-rc));
     return 1;
 }
 
@@ -85,7 +85,7 @@ static int stream(cache_t *c, const modkey_t *k, cache_object_t *o, cache_err_t 
 static int run_get(options_t *opt, int argc, char **argv)
 {
     if (argc - opt->first_arg != 1) {
-        die_msg("get: expected one KEY, e.g. golang.org/x/text/@v/v0.7.0.zip (see modfs get --help)");
+        print_error("get: expected one KEY, e.g. golang.org/x/text/@v/v0.7.0.zip (see modfs get --help)");
         return 2;
     }
     const char *arg = argv[opt->first_arg];
@@ -106,14 +106,14 @@ static int run_get(options_t *opt, int argc, char **argv)
     if (k == NULL)
         return 1;
     if (modkey_parse(arg, len, k, &err) != 0) {
-        die_msg("%s: invalid key: %s", argv[opt->first_arg], err.msg);
+        print_error("%s: invalid key: %s", argv[opt->first_arg], err.msg);
         free(k);
         return 1;
     }
     cache_t *c = NULL;
     int rc = cache_open(&opt->cache, &c, &err);
     if (rc != 0) {
-        die_msg("cannot open store %s: %s", opt->cache.dir, err.msg);
+        print_error("cannot open store %s: %s", opt->cache.dir, err.msg);
         free(k);
         return 1;
     }
@@ -144,6 +144,7 @@ const command_t cmd_get = {
                "with capitals escaped as go does (github.com/!burnt!sushi/toml). MODULE/@v/VERSION.ziphash\n"
                "prints the zip's h1: hash as go writes it into GOMODCACHE.\n"
                "Example: modfs get --upstream http://127.0.0.1:8080 golang.org/x/text/@v/v0.7.0.zip > x.zip",
-    .opts = OPT_STORE | OPT_UPSTREAM,
+    .bit = CMD_GET,
+    .accepts = CMD_GET,
     .run = run_get,
 };
