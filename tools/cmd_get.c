@@ -7,6 +7,9 @@
  * verified, so the output is never wrong even when the store heals underneath.
  */
 #include <errno.h>
+#include <jansson.h>
+#include <openssl/evp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -82,13 +85,99 @@ static int stream(cache_t *c, const modkey_t *k, cache_object_t *o, cache_err_t 
     return rc;
 }
 
+/* go.sum's h1 of a go.mod (cmd/go's goModSum: dirhash.Hash1 over the one file "go.mod"), from
+ * the SHA-256 of its bytes that the store already has. */
+static void gomod_h1(const uint8_t sha256[32], char out[64])
+{
+    char summary[128];
+    int n = 0;
+    for (int i = 0; i < 32; i++)
+        n += snprintf(summary + n, sizeof summary - (size_t)n, "%02x", sha256[i]);
+    n += snprintf(summary + n, sizeof summary - (size_t)n, "  go.mod\n");
+    unsigned char digest[32];
+    unsigned int dlen = 0;
+    EVP_Digest(summary, (size_t)n, digest, &dlen, EVP_sha256(), NULL);
+    memcpy(out, "h1:", 3);
+    EVP_EncodeBlock((unsigned char *)out + 3, digest, 32);
+}
+
+/* MODULE@VERSION (or @latest): the three objects go mod download fetches, then the two go.sum
+ * lines of the version on stdout. */
+static int get_module(options_t *opt, const char *arg)
+{
+    const char *at = strrchr(arg, '@');
+    char module[MODKEY_MAX + 1], version[MODKEY_MAX + 1];
+    if (at == NULL || at == arg || (size_t)(at - arg) > MODKEY_MAX || strlen(at + 1) > MODKEY_MAX) {
+        print_error("get: %s: expected MODULE@VERSION", arg);
+        return 2;
+    }
+    snprintf(module, sizeof module, "%.*s", (int)(at - arg), arg);
+    snprintf(version, sizeof version, "%s", at + 1);
+    cache_err_t err = {0};
+    modkey_t *k = malloc(sizeof *k);
+    cache_t *c = NULL;
+    int status = 1;
+    if (k == NULL)
+        return 1;
+    if (cache_open(&opt->cache, &c, &err) != 0) {
+        print_error("cannot open store %s: %s", opt->cache.dir, err.msg);
+        goto out;
+    }
+    if (strcmp(version, "latest") == 0) {
+        cache_object_t *o = NULL;
+        if (modkey_make(MODKEY_LATEST, module, "", k, &err) != 0 || cache_get(c, k, 0, &o, &err) != 0) {
+            print_error("%s: %s", arg, err.msg);
+            goto out;
+        }
+        slice_t b = cache_object_bytes(o);
+        json_t *j = b.base != NULL ? json_loadb((const char *)b.base, b.len, 0, NULL) : NULL;
+        const char *v = json_string_value(json_object_get(j, "Version"));
+        if (v != NULL)
+            snprintf(version, sizeof version, "%s", v);
+        json_decref(j);
+        cache_object_unref(o);
+        if (v == NULL) {
+            print_error("%s: upstream's @latest names no version", arg);
+            goto out;
+        }
+    }
+    static const modkey_kind_t kinds[] = {MODKEY_INFO, MODKEY_MOD, MODKEY_ZIP};
+    cache_stat_t st[3];
+    for (size_t i = 0; i < 3; i++) {
+        cache_object_t *o = NULL;
+        if (modkey_make(kinds[i], module, version, k, &err) != 0) {
+            print_error("%s@%s: %s", module, version, err.msg);
+            status = 2;
+            goto out;
+        }
+        int rc = cache_get(c, k, 0, &o, &err);
+        if (rc != 0) {
+            report(k->escaped, rc, &err);
+            goto out;
+        }
+        cache_object_stat(o, &st[i]);
+        cache_object_unref(o);
+    }
+    char modh1[64];
+    gomod_h1(st[1].sha256, modh1);
+    printf("%s %s %s\n%s %s/go.mod %s\n", module, version, st[2].h1, module, version, modh1);
+    status = fflush(stdout) == 0 ? 0 : 1;
+out:
+    cache_close(c);
+    free(k);
+    return status;
+}
+
 static int run_get(options_t *opt, int argc, char **argv)
 {
     if (argc - opt->first_arg != 1) {
-        print_error("get: expected one KEY, e.g. golang.org/x/text/@v/v0.7.0.zip (see modfs get --help)");
+        print_error("get: expected one KEY or MODULE@VERSION, e.g. golang.org/x/text/@v/v0.7.0.zip (see modfs get --help)");
         return 2;
     }
     const char *arg = argv[opt->first_arg];
+    /* a key always has "/@v/" or ends in "/@latest"; MODULE@VERSION has neither */
+    if (strstr(arg, "/@") == NULL && strchr(arg, '@') != NULL)
+        return get_module(opt, arg);
     while (*arg == '/')
         arg++;
     /* KEY.ziphash is the h1 hash of KEY.zip, as in GOMODCACHE. */
@@ -138,12 +227,15 @@ static int run_get(options_t *opt, int argc, char **argv)
 
 const command_t cmd_get = {
     .name = "get",
-    .args = "KEY",
-    .summary = "write one object of the store to stdout, fetching it from upstream when missing",
+    .args = "KEY|MODULE@VERSION",
+    .summary = "write one object of the store to stdout, or fetch a module version; from upstream when missing",
     .details = "KEY is a GOPROXY path: MODULE/@v/list, MODULE/@latest, MODULE/@v/VERSION.info|.mod|.zip,\n"
                "with capitals escaped as go does (github.com/!burnt!sushi/toml). MODULE/@v/VERSION.ziphash\n"
                "prints the zip's h1: hash as go writes it into GOMODCACHE.\n"
-               "Example: modfs get --upstream http://127.0.0.1:8080 golang.org/x/text/@v/v0.7.0.zip > x.zip",
+               "MODULE@VERSION (VERSION canonical, or latest) fetches its .info, .mod and .zip, as go mod\n"
+               "download does, and prints the version's two go.sum lines.\n"
+               "Example: modfs get --upstream http://127.0.0.1:8080 golang.org/x/text/@v/v0.7.0.zip > x.zip\n"
+               "         modfs get golang.org/x/text@v0.7.0",
     .bit = CMD_GET,
     .accepts = CMD_GET,
     .run = run_get,
