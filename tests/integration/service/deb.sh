@@ -8,7 +8,7 @@
 # the default port 127.0.0.1:3000. The package is purged at the end.
 set -euo pipefail
 . "$MODFS_TEST_LIB"
-t_require_cmd dpkg-buildpackage dpkg dh curl runuser
+t_require_cmd dpkg-buildpackage dpkg dh curl setpriv
 [ -n "${MODFS_SOURCE_ROOT:-}" ] || t_skip "MODFS_SOURCE_ROOT is not set"
 [ "$(id -u)" = 0 ] || t_skip "installing a package needs root"
 if dpkg-query -W -f='${Status}' modfs 2>/dev/null | grep -q installed; then
@@ -43,7 +43,9 @@ if [ "$(ps -p 1 -o comm=)" = systemd ]; then
 	t_on_exit "systemctl stop modfs.service"
 else
 	t_log "PID 1 is $(ps -p 1 -o comm=), not systemd: running the unit's ExecStart as User=modfs with CACHE_DIRECTORY"
-	runuser -u modfs -- env CACHE_DIRECTORY=/var/cache/modfs $exec_start >"$T_TMP/serve.log" 2>&1 &
+	# setpriv execs (runuser would stay as a parent and turn SIGTERM into its own exit 143)
+	setpriv --reuid=modfs --regid=modfs --init-groups env CACHE_DIRECTORY=/var/cache/modfs $exec_start \
+		>"$T_TMP/serve.log" 2>&1 &
 	pid=$!
 	t_on_exit "kill $pid; wait $pid"
 fi
