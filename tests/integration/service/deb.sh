@@ -25,6 +25,19 @@ start=$(date +%s)
 t_log "dpkg-buildpackage took $(($(date +%s) - start)) s"
 deb=$(ls "$T_TMP"/src/modfs_*_*.deb | grep -v dbgsym)
 
+# postinst creates the user before the store directory that it owns
+dpkg-deb -I "$deb" postinst >"$T_TMP/postinst"
+sysusers_at=$(grep -n 'systemd-sysusers' "$T_TMP/postinst" | head -1 | cut -d: -f1)
+tmpfiles_at=$(grep -n 'systemd-tmpfiles' "$T_TMP/postinst" | head -1 | cut -d: -f1)
+[ -n "$sysusers_at" ] && [ -n "$tmpfiles_at" ] && [ "$sysusers_at" -lt "$tmpfiles_at" ] ||
+	t_fail "postinst does not run systemd-sysusers before systemd-tmpfiles: $(cat "$T_TMP/postinst")"
+# a user left by an earlier run of this test (purge keeps system users) would hide a package
+# that no longer creates it
+if getent passwd modfs >/dev/null && ! pgrep -u modfs >/dev/null; then
+	userdel modfs 2>/dev/null || true
+	getent group modfs >/dev/null && groupdel modfs 2>/dev/null || true
+fi
+
 t_on_exit "dpkg --purge modfs >/dev/null 2>&1"
 dpkg -i "$deb" >"$T_TMP/install.log" 2>&1 || t_fail "dpkg -i failed: $(tail -10 "$T_TMP/install.log")"
 T_CHECKS=$((T_CHECKS + 1))
