@@ -51,7 +51,7 @@ int cache_open(const cache_config_t *cfg, cache_t **out, cache_err_t *err)
         return cache_err_set(err, -ENOMEM, "out of memory");
     pthread_mutex_init(&c->figures_lock, NULL);
     pthread_mutex_init(&c->flush_lock, NULL);
-    c->list_ttl_s = cfg->list_ttl_s;
+    atomic_init(&c->list_ttl_s, cfg->list_ttl_s);
     c->dir = strdup(cfg->dir);
     c->tmp_dir = path_join(cfg->dir, "tmp");
     char *locks_dir = path_join(cfg->dir, "locks");
@@ -120,10 +120,31 @@ void cache_close(cache_t *c)
     free(c);
 }
 
-static bool is_fresh(const cache_t *c, const cache_object_t *o, int64_t now)
+void cache_ttls_set(cache_t *c, unsigned list_ttl_s, unsigned notfound_ttl_s)
+{
+    atomic_store(&c->list_ttl_s, list_ttl_s);
+    cache_notfound_set_ttl(c->notfound, notfound_ttl_s);
+}
+
+int cache_upstream_describe(const char *list, char **shown, cache_err_t *err)
+{
+    return upstream_describe(list, shown, err);
+}
+
+void cache_upstream_health(cache_t *c, cache_upstream_health_t *h)
+{
+    memset(h, 0, sizeof *h);
+    uint64_t answer, failure, now = upstream_now_ms();
+    h->off = upstream_health(c->upstream, &answer, &failure, h->failure, sizeof h->failure);
+    h->answer_age_ms = answer ? (int64_t)(now - answer) : -1;
+    h->failure_age_ms = failure ? (int64_t)(now - failure) : -1;
+}
+
+static bool is_fresh(cache_t *c, const cache_object_t *o, int64_t now)
 {
     const store_object_info_t *in = store_object_info(o);
-    return in->immutable || now - in->fetched_at < (int64_t)c->list_ttl_s;
+    return in->immutable ||
+           now - in->fetched_at < (int64_t)atomic_load_explicit(&c->list_ttl_s, memory_order_relaxed);
 }
 
 static void count(atomic_uint_fast64_t *counter)

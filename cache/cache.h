@@ -73,6 +73,29 @@ int cache_open(const cache_config_t *cfg, cache_t **out, cache_err_t *err);
 /* Waits for in-flight fetches, flushes counters, closes. Every handle must be unref'd first. */
 void cache_close(cache_t *c);
 
+/* Changes the list/@latest freshness and the not-found TTL of an open store (a reload). Any
+ * thread; requests already past their freshness check keep the old value. */
+void cache_ttls_set(cache_t *c, unsigned list_ttl_s, unsigned notfound_ttl_s);
+
+/*
+ * Checks an upstream list (the syntax of cache_config_t.upstream) without opening anything and
+ * returns in *shown a malloc'd copy fit for messages and logs: every password replaced by
+ * "xxxxx", as go's url.Redacted does. Returns 0, -EINVAL with err saying which entry is wrong,
+ * or -ENOMEM.
+ */
+int cache_upstream_describe(const char *list, char **shown, cache_err_t *err);
+
+/* What the store last heard from upstream, for a readiness check. */
+typedef struct cache_upstream_health {
+    bool off;                  /* the list is "off": the store answers alone, upstream never matters */
+    int64_t answer_age_ms;     /* since upstream last answered with any HTTP status; -1: never */
+    int64_t failure_age_ms;    /* since a request last got no answer at all (refused, timed out,
+                                  TLS failure...); -1: never */
+    char failure[300];         /* what that failure was (passwords masked); "" when none */
+} cache_upstream_health_t;
+
+void cache_upstream_health(cache_t *c, cache_upstream_health_t *h);
+
 /* Fetch policy for cache_get. */
 #define CACHE_GET_NOFETCH 0x1 /* never contact upstream: -EAGAIN when the store cannot answer alone */
 

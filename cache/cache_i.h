@@ -36,6 +36,8 @@ void cache_hot_remove(cache_hot_t *h, const char *key);
 typedef struct cache_notfound cache_notfound_t;
 cache_notfound_t *cache_notfound_new(unsigned ttl_s, size_t max_entries);
 void cache_notfound_free(cache_notfound_t *nf);
+/* Entries put from now on are kept ttl_s (0: none are kept); those already in keep theirs. */
+void cache_notfound_set_ttl(cache_notfound_t *nf, unsigned ttl_s);
 /* Records that key was not found with HTTP status (404 or 410), and why. */
 void cache_notfound_put(cache_notfound_t *nf, const char *key, int status, const char *why);
 /* True if key is remembered; *status and why (cap bytes) say how. */
@@ -70,7 +72,7 @@ void cache_flight_unlock(int token);
 struct cache {
     char *dir;
     char *tmp_dir;
-    unsigned list_ttl_s;
+    _Atomic unsigned list_ttl_s; /* a reload may change it (cache_ttls_set) */
     store_t *store;
     upstream_t *upstream;
     cache_hot_t *hot;

@@ -25,7 +25,7 @@ typedef struct nf_entry {
 } nf_entry_t;
 
 struct cache_notfound {
-    unsigned ttl_s;
+    _Atomic unsigned ttl_s; /* changed by a reload while other threads put entries */
     size_t max_entries;
     pthread_mutex_t lock; /* protects everything below */
     htab_t table;
@@ -88,9 +88,15 @@ void cache_notfound_free(cache_notfound_t *nf)
     free(nf);
 }
 
+void cache_notfound_set_ttl(cache_notfound_t *nf, unsigned ttl_s)
+{
+    atomic_store_explicit(&nf->ttl_s, ttl_s, memory_order_relaxed);
+}
+
 void cache_notfound_put(cache_notfound_t *nf, const char *key, int status, const char *why)
 {
-    if (nf->ttl_s == 0)
+    unsigned ttl_s = atomic_load_explicit(&nf->ttl_s, memory_order_relaxed);
+    if (ttl_s == 0)
         return;
     size_t klen = strlen(key);
     nf_entry_t *n = malloc(sizeof *n + klen + 1);
@@ -104,7 +110,7 @@ void cache_notfound_put(cache_notfound_t *nf, const char *key, int status, const
     memcpy(n->key, key, klen + 1);
     n->why = w;
     n->status = status;
-    n->expires_ms = now_ms() + (int64_t)nf->ttl_s * 1000;
+    n->expires_ms = now_ms() + (int64_t)ttl_s * 1000;
     uint64_t hash = nf_hash(key);
     pthread_mutex_lock(&nf->lock);
     nf_entry_t *old = (nf_entry_t *)htab_find(&nf->table, hash, nf_eq, key);

@@ -58,7 +58,7 @@ int fs_attr_get(fs_mount_t *m, fs_node_t *node, int fd, int flags, struct stat *
             int rc = fs_attr_fresh(m, node, flags, &size, &mtime);
             if (rc < 0)
                 return rc;
-            *timeout = m->list_ttl;
+            *timeout = (double)atomic_load_explicit(&m->list_ttl_s, memory_order_relaxed);
         }
         break;
     case FS_KIND_ZIPHASH:

@@ -42,6 +42,9 @@ typedef struct fs_config {
  * The caller should block SIGINT/SIGTERM in every thread first: the loop threads inherit
  * its signal mask and install no handlers. */
 int fs_mount_start(cache_t *cache, const fs_config_t *cfg, fs_mount_t **out, cache_err_t *err);
+/* Applies what may change while mounted: list_ttl_s and notfound_ttl_s (answers given before keep
+ * the TTL they were given with). Other fields are ignored. Any thread. */
+void fs_mount_reload(fs_mount_t *m, const fs_config_t *cfg);
 /* Unmounts, waits for the loop to end, frees. NULL is allowed. */
 void fs_mount_stop(fs_mount_t *m);
 

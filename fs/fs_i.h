@@ -143,8 +143,8 @@ struct fs_mount {
     int write_fd;           /* write_dir, opened once; every write-area call is relative to it */
     dev_t dev;              /* st_dev of the mount: names its bdi and fusectl entry */
     bool mounted;
-    double list_ttl;
-    double notfound_ttl;
+    _Atomic unsigned list_ttl_s;     /* a reload may change both while lookups read them */
+    _Atomic unsigned notfound_ttl_s;
     uid_t uid;              /* owner shown for view nodes: whoever mounted */
     gid_t gid;
     bool as_root;           /* new write-area files get the caller's owner */

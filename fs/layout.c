@@ -61,7 +61,7 @@ static int fs_layout_get(fs_mount_t *m, const modkey_t *k, int flags, cache_obje
     if (rc == 0)
         return 0;
     if (rc == -ENOENT) {
-        *neg_ttl = m->notfound_ttl;
+        *neg_ttl = (double)atomic_load_explicit(&m->notfound_ttl_s, memory_order_relaxed);
         return -ENOENT;
     }
     if (rc == -EINVAL) {

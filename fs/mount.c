@@ -33,8 +33,23 @@
 
 extern char **environ;
 
+/* While the session is created and mounted, libfuse's complaints are kept here instead of
+ * logged, and become part of the one error fs_mount_start returns: a failed mount is then one
+ * line, not libfuse's line followed by ours. */
+static _Thread_local char *fs_capture;
+static _Thread_local size_t fs_capture_cap;
+
 static void fs_fuse_log(enum fuse_log_level level, const char *fmt, va_list ap)
 {
+    if (fs_capture != NULL && level <= FUSE_LOG_WARNING) {
+        if (fs_capture[0] == '\0') {
+            vsnprintf(fs_capture, fs_capture_cap, fmt, ap);
+            size_t n = strlen(fs_capture);
+            while (n > 0 && fs_capture[n - 1] == '\n')
+                fs_capture[--n] = '\0';
+        }
+        return;
+    }
     modfs_log_level_t l = level <= FUSE_LOG_ERR ? LOG_LEVEL_ERROR
                     : level <= FUSE_LOG_WARNING ? LOG_LEVEL_WARN
                     : level <= FUSE_LOG_INFO ? LOG_LEVEL_INFO
@@ -225,8 +240,8 @@ int fs_mount_start(cache_t *cache, const fs_config_t *cfg, fs_mount_t **out, cac
     m->uid = getuid();
     m->gid = getgid();
     m->as_root = geteuid() == 0;
-    m->list_ttl = cfg->list_ttl_s;
-    m->notfound_ttl = cfg->notfound_ttl_s;
+    atomic_init(&m->list_ttl_s, cfg->list_ttl_s);
+    atomic_init(&m->notfound_ttl_s, cfg->notfound_ttl_s);
     atomic_init(&m->next_ino, FUSE_ROOT_ID + 1);
     m->mountpoint = realpath(cfg->mountpoint, NULL);
     m->write_dir = strdup(cfg->write_dir);
@@ -251,15 +266,23 @@ int fs_mount_start(cache_t *cache, const fs_config_t *cfg, fs_mount_t **out, cac
              cfg->allow_other ? ",allow_other" : "");
     char *argv[] = {"modfs", "-o", opts, cfg->debug ? "-d" : NULL, NULL};
     struct fuse_args args = FUSE_ARGS_INIT(cfg->debug ? 4 : 3, argv);
+    char said[256] = "";
+    fs_capture = said;
+    fs_capture_cap = sizeof said;
     m->se = fuse_session_new(&args, &fs_ops, sizeof(fs_ops), m);
     fuse_opt_free_args(&args);
     if (!m->se) {
-        rc = cache_err_set(err, -EINVAL, "fs: cannot create the FUSE session (options: %s)", opts);
+        fs_capture = NULL;
+        rc = cache_err_set(err, -EINVAL, "fs: cannot create the FUSE session (options: %s)%s%s", opts,
+                           said[0] ? ": " : "", said);
         goto fail;
     }
-    if (fuse_session_mount(m->se, m->mountpoint) != 0) {
-        rc = cache_err_set(err, -EIO, "fs: cannot mount on %s (is /dev/fuse there%s?)", m->mountpoint,
-                           cfg->allow_other ? "; for allow_other as non-root, user_allow_other in /etc/fuse.conf" : "");
+    int mrc = fuse_session_mount(m->se, m->mountpoint);
+    fs_capture = NULL;
+    if (mrc != 0) {
+        rc = cache_err_set(err, -EIO, "fs: cannot mount on %s: %s%s", m->mountpoint,
+                           said[0] ? said : "is /dev/fuse there?",
+                           cfg->allow_other ? " (allow_other as non-root needs user_allow_other in /etc/fuse.conf)" : "");
         goto fail;
     }
     m->mounted = true;
@@ -304,6 +327,12 @@ int fs_mount_start(cache_t *cache, const fs_config_t *cfg, fs_mount_t **out, cac
 fail:
     fs_mount_free(m);
     return rc;
+}
+
+void fs_mount_reload(fs_mount_t *m, const fs_config_t *cfg)
+{
+    atomic_store(&m->list_ttl_s, cfg->list_ttl_s);
+    atomic_store(&m->notfound_ttl_s, cfg->notfound_ttl_s);
 }
 
 void fs_mount_stop(fs_mount_t *m)

@@ -10,6 +10,11 @@
  *   anything else      502: upstream failed, or a chunk on disk failed its check
  * A malformed request (bad percent-encoding) is a 400 decided by the router, never here; no bad
  * input ever becomes a 500.
+ *
+ * The body says what failed, never where upstream is: the store's messages name upstream URLs
+ * (an internal host, a path, a masked user name), which are the operator's business, so they go
+ * to the log and the client reads a fixed phrase and the path it asked for. Reasons that come
+ * from the request itself (an invalid module path) are the client's own and are shown.
  */
 #include "http_i.h"
 
@@ -48,39 +53,100 @@ static size_t first_line(const char *msg, char *out, size_t cap)
     return n;
 }
 
-void http_send_error(h2o_req_t *req, int rc, const cache_err_t *err)
+/* What went wrong upstream, in words that name no host. */
+static const char *upstream_failure(int rc, const cache_err_t *err, char *buf, size_t cap)
 {
-    int status = http_status_of_error(rc, err);
-    char line[sizeof err->msg];
+    switch (rc) {
+    case -EBADMSG:
+        return "upstream's answer failed validation";
+    case -EFBIG:
+        return "upstream's answer is larger than go allows";
+    case -ETIMEDOUT:
+        return "upstream timed out";
+    case -ECONNREFUSED:
+    case -EHOSTUNREACH:
+    case -ENETUNREACH:
+    case -EHOSTDOWN:
+        return "upstream is unreachable";
+    case -EPROTO:
+        return "upstream TLS or protocol error";
+    default:
+        if (err != NULL && err->upstream_status >= 400) {
+            snprintf(buf, cap, "upstream answered %d", err->upstream_status);
+            return buf;
+        }
+        return "upstream or store failure";
+    }
+}
+
+size_t http_error_body(int status, int rc, const cache_err_t *err, const char *path, char *out, size_t cap)
+{
+    char line[sizeof err->msg], word[64];
     size_t n = err != NULL ? first_line(err->msg, line, sizeof line) : 0;
     if (n == 0)
-        n = first_line(strerror(rc < 0 ? -rc : rc), line, sizeof line);
-
-    char body[sizeof line + 64];
+        first_line(strerror(rc < 0 ? -rc : rc), line, sizeof line);
     int len;
     switch (status) {
     case 404:
     case 410:
-        len = snprintf(body, sizeof body, "not found: %s\n", line);
+        if (rc == -EINVAL || rc == -ENAMETOOLONG) /* about the name the client sent */
+            len = snprintf(out, cap, "not found: %s\n", line);
+        else if (err != NULL && err->upstream_status == 0 && strstr(line, "GOPROXY=off") != NULL)
+            len = snprintf(out, cap, "not found: %s (the store does not hold it and upstream is off)\n", path);
+        else
+            len = snprintf(out, cap, "not found: %s\n", path);
         break;
     case 503:
-        len = snprintf(body, sizeof body, "unavailable: %s\n", line);
+        len = snprintf(out, cap, "unavailable: %s\n", line); /* our own words: queue full, stopping */
         break;
     default:
-        len = snprintf(body, sizeof body, "upstream: %s\n", line);
+        len = snprintf(out, cap, "bad gateway: fetching %s failed: %s\n", path,
+                       upstream_failure(rc, err, word, sizeof word));
         break;
     }
     if (len < 0)
         len = 0;
-    if ((size_t)len >= sizeof body)
-        len = (int)sizeof body - 1;
+    if (cap > 0 && (size_t)len >= cap) {
+        len = (int)cap - 1;
+        out[len - 1] = '\n';
+    }
+    return (size_t)len;
+}
+
+void http_send_error(h2o_req_t *req, int rc, const cache_err_t *err)
+{
+    int status = http_status_of_error(rc, err);
+    char path[HTTP_LOG_PATH_MAX];
+    http_log_path(req, path, sizeof path);
+    char body[sizeof path + 128];
+    size_t len = http_error_body(status, rc, err, path, body, sizeof body);
     if (status >= 500) {
         http_thread_t *t = http_thread_of(req);
         if (status == 502)
             HTTP_COUNT(t->metrics.upstream_errors, 1);
-        char path[HTTP_LOG_PATH_MAX];
-        http_log_path(req, path, sizeof path);
+        char line[sizeof err->msg];
+        if (err == NULL || first_line(err->msg, line, sizeof line) == 0)
+            first_line(strerror(rc < 0 ? -rc : rc), line, sizeof line);
         LOG_W("%.*s %s: %d %s", (int)req->method.len, req->method.base, path, status, line);
     }
-    http_send_text(req, status, body, (size_t)len);
+    http_send_text(req, status, body, len);
+}
+
+int http_readiness(const cache_upstream_health_t *h, char *out, size_t cap)
+{
+    if (h->off) {
+        snprintf(out, cap, "ready: upstream is off, the store answers alone\n");
+        return 200;
+    }
+    if (h->failure_age_ms >= 0 && (h->answer_age_ms < 0 || h->failure_age_ms < h->answer_age_ms)) {
+        /* the log has what failed and where; the body only says when */
+        snprintf(out, cap, "not ready: the last upstream request, %lld s ago, got no answer\n",
+                 (long long)(h->failure_age_ms / 1000));
+        return 503;
+    }
+    if (h->answer_age_ms >= 0)
+        snprintf(out, cap, "ready: upstream answered %lld s ago\n", (long long)(h->answer_age_ms / 1000));
+    else
+        snprintf(out, cap, "ready: no upstream request yet\n");
+    return 200;
 }

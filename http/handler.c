@@ -14,6 +14,7 @@
 #include "http_i.h"
 
 #include <errno.h>
+#include <netdb.h>
 #include <string.h>
 #include <sys/time.h>
 
@@ -77,6 +78,14 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     case HTTP_TARGET_HEALTHZ:
         http_send_body(req, 200, "text/plain; charset=utf-8", "ok\n", 3);
         return 0;
+    case HTTP_TARGET_READYZ: {
+        cache_upstream_health_t health;
+        char body[128];
+        cache_upstream_health(h->server->cache, &health);
+        int status = http_readiness(&health, body, sizeof body);
+        http_send_text(req, status, body, strlen(body));
+        return 0;
+    }
     case HTTP_TARGET_METRICS:
         send_metrics(req, h->server);
         return 0;
@@ -138,9 +147,13 @@ static void on_log_access(h2o_logger_t *self, h2o_req_t *req)
     http_metrics_observe(&t->metrics, http_route_of_path(req->path.base, plen), req->res.status, req->bytes_sent,
                          (uint64_t)us);
     if (modfs_log_enabled(LOG_LEVEL_INFO)) {
-        char path[HTTP_LOG_PATH_MAX];
+        char path[HTTP_LOG_PATH_MAX], peer[NI_MAXHOST] = "-";
         http_log_path(req, path, sizeof path);
-        LOG_I("%.*s %s %d %zu %.3fms %s", (int)req->method.len, req->method.base, path, req->res.status,
+        struct sockaddr_storage sa;
+        socklen_t salen = req->conn->callbacks->get_peername(req->conn, (struct sockaddr *)&sa);
+        if (salen == 0 || h2o_socket_getnumerichost((struct sockaddr *)&sa, salen, peer) == SIZE_MAX)
+            strcpy(peer, "-");
+        LOG_I("%s %.*s %s %d %zu %.3fms %s", peer, (int)req->method.len, req->method.base, path, req->res.status,
               req->bytes_sent, (double)us / 1000.0, req->version >= 0x200 ? "h2" : "h1");
     }
 }

@@ -5,7 +5,9 @@
  *
  * Cache hits are answered on the loop threads; misses are handed to a small pool of fetch
  * threads that may block on upstream, and finished back on the loop that owns the request.
- * Besides GOPROXY keys the server answers /healthz ("ok") and /metrics (Prometheus text).
+ * Besides GOPROXY keys the server answers /healthz (liveness: "ok" while the loops run),
+ * /readyz (readiness: 503 while the last upstream request got no answer at all) and /metrics
+ * (Prometheus text).
  */
 #ifndef MODFS_HTTP_H
 #define MODFS_HTTP_H
@@ -31,6 +33,14 @@ typedef struct http_config {
 /* Binds, starts the loop threads and returns. Returns 0 or -errno with err (e.g. address in use).
  * Ignores SIGPIPE for the process (a peer closing mid-write must not kill the server). */
 int http_server_start(cache_t *cache, const http_config_t *cfg, http_server_t **out, cache_err_t *err);
+/*
+ * Applies what may change while running, without dropping a connection: list_ttl_s (max-age of
+ * list and @latest) and, when TLS is served, the certificate and key, read again from tls_cert
+ * and tls_key (new connections get them, open ones keep theirs). Other fields are ignored.
+ * Returns 0, or -errno with err and nothing changed (a certificate that does not load leaves the
+ * old one in use). Call from the thread that started the server, never concurrently with stop.
+ */
+int http_server_reload(http_server_t *s, const http_config_t *cfg, cache_err_t *err);
 /* Stops accepting, lets in-flight responses finish (bounded wait, 10 s), joins the threads, frees.
  * Call from any thread except a loop thread; the cache must stay open until it returns. */
 void http_server_stop(http_server_t *s);

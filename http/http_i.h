@@ -35,7 +35,8 @@ typedef enum http_route {
 /* What a request path resolves to. */
 typedef enum http_target {
     HTTP_TARGET_KEY,         /* a valid GOPROXY key, in key */
-    HTTP_TARGET_HEALTHZ,     /* /healthz */
+    HTTP_TARGET_HEALTHZ,     /* /healthz: liveness */
+    HTTP_TARGET_READYZ,      /* /readyz: readiness (has upstream answered lately?) */
     HTTP_TARGET_METRICS,     /* /metrics */
     HTTP_TARGET_NOT_FOUND,   /* a name that cannot exist (bad module path, /sumdb/..., /): 404, reason in err */
     HTTP_TARGET_BAD_REQUEST, /* a path that is not even well-formed (bad percent-encoding, NUL): 400 */
@@ -120,6 +121,8 @@ typedef struct http_thread {
     h2o_socket_t *listener_tls;
     h2o_multithread_receiver_t fetch_done;   /* finished fetch jobs come back here */
     h2o_multithread_receiver_t control;      /* the stop message */
+    h2o_multithread_receiver_t reload;       /* new settings from http_server_reload (reload.c) */
+    h2o_iovec_t cc_mutable;                  /* "public, max-age=<list ttl>", this loop's copy (owned) */
     h2o_multithread_message_t stop_msg;
     size_t jobs_pending;                     /* hand-offs not yet back on this loop */
     bool draining;                           /* stop asked: no more accepts, finishing in-flight work */
@@ -135,9 +138,8 @@ struct http_server {
     char *listen;
     char *tls_listen;
     unsigned list_ttl_s;
-    h2o_iovec_t cc_mutable; /* "public, max-age=<list ttl>" */
     h2o_globalconf_t globalconf;
-    SSL_CTX *ssl_ctx;
+    SSL_CTX *ssl_ctx; /* the server's reference; each loop holds its own in accept_tls (reload.c) */
     int fd_plain; /* listening sockets, -1 when absent; each thread accepts on its own dup */
     int fd_tls;
     size_t nthreads;
@@ -183,6 +185,22 @@ void http_send_text(h2o_req_t *req, int status, const char *body, size_t len);
 /* Maps a store error to a status and a one-line text/plain reason, and sends it. */
 void http_send_error(h2o_req_t *req, int rc, const cache_err_t *err);
 int http_status_of_error(int rc, const cache_err_t *err);
+/*
+ * The body of the error response for rc: what failed, for the client, never where upstream is
+ * (cache errors name upstream URLs; the log keeps them). path is the request path as logged.
+ * Writes a line ending in '\n' into out (cap bytes) and returns its length.
+ */
+size_t http_error_body(int status, int rc, const cache_err_t *err, const char *path, char *out, size_t cap);
+
+/* The /readyz answer: 200 or 503, and a one-line body into out. Pure (tested alone). */
+int http_readiness(const cache_upstream_health_t *h, char *out, size_t cap);
+
+/* ---- reload (reload.c) ---- */
+
+/* "public, max-age=<ttl>" in a malloc'd iovec; base NULL when out of memory. */
+h2o_iovec_t http_cc_mutable_new(unsigned list_ttl_s);
+/* The receiver callback of http_thread_t.reload. */
+void http_reload_on_message(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages);
 
 /* Answers req with the object named by key (takes over the caller's reference to obj): headers,
  * conditionals, Range, and the body from memory or streamed. When the object's bytes turn out

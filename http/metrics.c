@@ -5,8 +5,8 @@
  * Every loop thread counts into its own http_metrics_t, so the hot path never contends on a
  * shared cache line: a count is a relaxed load and store by the single writer. A scrape sums the
  * threads with relaxed loads (a value may be a request behind, never torn) and appends the
- * store's own figures from cache_stats_get. Rendering may touch the store, so it runs on a fetch
- * worker, not on a loop.
+ * store's own figures from cache_stats_get, which reads only memory: a scrape renders on its loop
+ * and never waits on the store.
  */
 #include "http_i.h"
 

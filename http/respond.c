@@ -190,7 +190,7 @@ void http_respond_object(h2o_req_t *req, const modkey_t *key, cache_object_t *ob
     if (st.immutable)
         add_header(req, H2O_TOKEN_CACHE_CONTROL, H2O_STRLIT(cc_immutable));
     else
-        add_header(req, H2O_TOKEN_CACHE_CONTROL, t->server->cc_mutable.base, t->server->cc_mutable.len);
+        add_header(req, H2O_TOKEN_CACHE_CONTROL, t->cc_mutable.base, t->cc_mutable.len);
 
     if (http_precond_not_modified(&req->headers, etag, st.mtime)) {
         cache_object_unref(obj);

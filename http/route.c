@@ -84,6 +84,8 @@ http_target_t http_route_resolve(const char *path, size_t len, modkey_t *key, ca
     }
     if (is_exactly(decoded, dlen, "/healthz"))
         return HTTP_TARGET_HEALTHZ;
+    if (is_exactly(decoded, dlen, "/readyz"))
+        return HTTP_TARGET_READYZ;
     if (is_exactly(decoded, dlen, "/metrics"))
         return HTTP_TARGET_METRICS;
     if (is_exactly(decoded, dlen, "/sumdb") || has_prefix(decoded, dlen, "/sumdb/")) {

@@ -113,6 +113,8 @@ static void *thread_main(void *arg)
     return NULL;
 }
 
+static void thread_free(http_thread_t *t);
+
 static http_thread_t *thread_new(http_server_t *s, size_t index)
 {
     /* cache-line aligned so two threads' counters never share a line */
@@ -127,10 +129,20 @@ static http_thread_t *thread_new(http_server_t *s, size_t index)
     h2o_context_init(&t->ctx, t->loop, &s->globalconf);
     h2o_multithread_register_receiver(t->ctx.queue, &t->fetch_done, http_fetch_on_done);
     h2o_multithread_register_receiver(t->ctx.queue, &t->control, on_control);
+    h2o_multithread_register_receiver(t->ctx.queue, &t->reload, http_reload_on_message);
     t->accept_plain.ctx = &t->ctx;
     t->accept_plain.hosts = s->globalconf.hosts;
     t->accept_tls = t->accept_plain;
-    t->accept_tls.ssl_ctx = s->ssl_ctx;
+    /* each loop holds its own reference, so a reload can swap it on the loop alone (reload.c) */
+    if (s->ssl_ctx != NULL) {
+        SSL_CTX_up_ref(s->ssl_ctx);
+        t->accept_tls.ssl_ctx = s->ssl_ctx;
+    }
+    t->cc_mutable = http_cc_mutable_new(s->list_ttl_s);
+    if (t->cc_mutable.base == NULL) {
+        thread_free(t);
+        return NULL;
+    }
     return t;
 }
 
@@ -142,6 +154,10 @@ static void thread_free(http_thread_t *t)
     h2o_evloop_run(t->loop, 0);
     h2o_multithread_unregister_receiver(t->ctx.queue, &t->fetch_done);
     h2o_multithread_unregister_receiver(t->ctx.queue, &t->control);
+    h2o_multithread_unregister_receiver(t->ctx.queue, &t->reload);
+    if (t->accept_tls.ssl_ctx != NULL)
+        SSL_CTX_free(t->accept_tls.ssl_ctx);
+    free(t->cc_mutable.base);
     h2o_multithread_queue_t *queue = t->ctx.queue;
     h2o_context_dispose(&t->ctx);
     /* libh2o 2.2.5 (evloop build) closes the queue in h2o_multithread_destroy_queue but never
@@ -188,7 +204,6 @@ static void server_free(http_server_t *s)
         h2o_config_dispose(&s->globalconf);
         if (s->ssl_ctx != NULL)
             SSL_CTX_free(s->ssl_ctx);
-        free(s->cc_mutable.base);
         free(s->listen);
         free(s->tls_listen);
         free(s);
@@ -258,13 +273,6 @@ int http_server_start(cache_t *cache, const http_config_t *cfg, http_server_t **
     http_handler_register(s, host);
 
     int rc = 0;
-    char cc[64];
-    int n = snprintf(cc, sizeof cc, "public, max-age=%u", s->list_ttl_s);
-    s->cc_mutable = h2o_iovec_init(strdup(cc), (size_t)n);
-    if (s->cc_mutable.base == NULL) {
-        rc = cache_err_set(err, -ENOMEM, "out of memory");
-        goto fail;
-    }
     if (cfg->listen != NULL && (rc = http_listen_open(cfg->listen, &s->fd_plain, err)) != 0)
         goto fail;
     if (cfg->tls_listen != NULL) {

@@ -7,6 +7,7 @@
  * verified, so the output is never wrong even when the store heals underneath.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -34,9 +35,9 @@ static int write_all(const uint8_t *p, size_t len)
 static int report(const char *key, int rc, const cache_err_t *err)
 {
     if (rc == -ENOENT)
-        die_msg("%s: not found: %s", key, err->msg);
+        print_error("%s: not found: %s", key, err->msg);
     else
-        die_msg("%s: %s", key, err->msg[0] ? err->msg : strerror(-rc));
+        print_error("%s: %s", key, err->msg[0] ? err->msg : strerror(-rc));
     return 1;
 }
 
@@ -82,13 +83,85 @@ static int stream(cache_t *c, const modkey_t *k, cache_object_t *o, cache_err_t 
     return rc;
 }
 
+/* MODULE@VERSION (or @latest): the three objects go mod download fetches, then the two go.sum
+ * lines of the version on stdout. */
+static int get_module(options_t *opt, const char *arg)
+{
+    const char *at = strrchr(arg, '@');
+    char module[MODKEY_MAX + 1], version[MODKEY_MAX + 1];
+    if (at == NULL || at == arg || (size_t)(at - arg) > MODKEY_MAX || strlen(at + 1) > MODKEY_MAX) {
+        print_error("get: %s: expected MODULE@VERSION", arg);
+        return 2;
+    }
+    snprintf(module, sizeof module, "%.*s", (int)(at - arg), arg);
+    snprintf(version, sizeof version, "%s", at + 1);
+    cache_err_t err = {0};
+    modkey_buf_t *kb = malloc(sizeof *kb);
+    cache_t *c = NULL;
+    int status = 1;
+    if (kb == NULL)
+        return 1;
+    modkey_t *k = &kb->key;
+    if (cache_open(&opt->cache, &c, &err) != 0) {
+        print_error("cannot open store %s: %s", opt->cache.dir, err.msg);
+        goto out;
+    }
+    if (strcmp(version, "latest") == 0) {
+        cache_object_t *o = NULL;
+        if (modkey_make(MODKEY_LATEST, module, "", k, &err) != 0 || cache_get(c, k, 0, &o, &err) != 0) {
+            print_error("%s: %s", arg, err.msg);
+            goto out;
+        }
+        slice_t b = cache_object_bytes(o);
+        int vrc = b.base != NULL ? gomod_info_version(b.base, b.len, version, sizeof version) : -EINVAL;
+        cache_object_unref(o);
+        if (vrc != 0) {
+            print_error("%s: upstream's @latest names no version", arg);
+            goto out;
+        }
+    }
+    static const modkey_kind_t kinds[] = {MODKEY_INFO, MODKEY_MOD, MODKEY_ZIP};
+    cache_stat_t st[3];
+    char modh1[48] = "";
+    for (size_t i = 0; i < 3; i++) {
+        cache_object_t *o = NULL;
+        if (modkey_make(kinds[i], module, version, k, &err) != 0) {
+            print_error("%s@%s: %s", module, version, err.msg);
+            status = 2;
+            goto out;
+        }
+        int rc = cache_get(c, k, 0, &o, &err);
+        if (rc != 0) {
+            report(k->escaped, rc, &err);
+            goto out;
+        }
+        cache_object_stat(o, &st[i]);
+        slice_t b = cache_object_bytes(o);
+        if (kinds[i] == MODKEY_MOD && (b.base == NULL || dirhash_gomod_h1(b.base, b.len, modh1, &err) != 0)) {
+            print_error("%s: cannot hash the go.mod", k->escaped);
+            cache_object_unref(o);
+            goto out;
+        }
+        cache_object_unref(o);
+    }
+    printf("%s %s %s\n%s %s/go.mod %s\n", module, version, st[2].h1, module, version, modh1);
+    status = fflush(stdout) == 0 ? 0 : 1;
+out:
+    cache_close(c);
+    free(kb);
+    return status;
+}
+
 static int run_get(options_t *opt, int argc, char **argv)
 {
     if (argc - opt->first_arg != 1) {
-        die_msg("get: expected one KEY, e.g. golang.org/x/text/@v/v0.7.0.zip (see modfs get --help)");
+        print_error("get: expected one KEY or MODULE@VERSION, e.g. golang.org/x/text/@v/v0.7.0.zip (see modfs get --help)");
         return 2;
     }
     const char *arg = argv[opt->first_arg];
+    /* a key always has "/@v/" or ends in "/@latest"; MODULE@VERSION has neither */
+    if (strstr(arg, "/@") == NULL && strchr(arg, '@') != NULL)
+        return get_module(opt, arg);
     while (*arg == '/')
         arg++;
     cache_err_t err = {0};
@@ -100,14 +173,14 @@ static int run_get(options_t *opt, int argc, char **argv)
     modcache_entry_t entry = modcache_download_path(arg, strlen(arg), k);
     bool want_hash = entry == MODCACHE_ZIPHASH;
     if (entry == MODCACHE_NONE && modkey_parse(arg, strlen(arg), k, &err) != 0) {
-        die_msg("%s: invalid key: %s", argv[opt->first_arg], err.msg);
+        print_error("%s: invalid key: %s", argv[opt->first_arg], err.msg);
         free(kb);
         return 1;
     }
     cache_t *c = NULL;
     int rc = cache_open(&opt->cache, &c, &err);
     if (rc != 0) {
-        die_msg("cannot open store %s: %s", opt->cache.dir, err.msg);
+        print_error("cannot open store %s: %s", opt->cache.dir, err.msg);
         free(kb);
         return 1;
     }
@@ -132,12 +205,16 @@ static int run_get(options_t *opt, int argc, char **argv)
 
 const command_t cmd_get = {
     .name = "get",
-    .args = "KEY",
-    .summary = "write one object of the store to stdout, fetching it from upstream when missing",
+    .args = "KEY|MODULE@VERSION",
+    .summary = "write one object of the store to stdout, or fetch a module version; from upstream when missing",
     .details = "KEY is a GOPROXY path: MODULE/@v/list, MODULE/@latest, MODULE/@v/VERSION.info|.mod|.zip,\n"
                "with capitals escaped as go does (github.com/!burnt!sushi/toml). MODULE/@v/VERSION.ziphash\n"
                "prints the zip's h1: hash as go writes it into GOMODCACHE.\n"
-               "Example: modfs get --upstream http://127.0.0.1:8080 golang.org/x/text/@v/v0.7.0.zip > x.zip",
-    .opts = OPT_STORE | OPT_UPSTREAM,
+               "MODULE@VERSION (VERSION canonical, or latest) fetches its .info, .mod and .zip, as go mod\n"
+               "download does, and prints the version's two go.sum lines.\n"
+               "Example: modfs get --upstream http://127.0.0.1:8080 golang.org/x/text/@v/v0.7.0.zip > x.zip\n"
+               "         modfs get golang.org/x/text@v0.7.0",
+    .bit = CMD_GET,
+    .accepts = CMD_GET,
     .run = run_get,
 };

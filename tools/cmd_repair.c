@@ -15,13 +15,13 @@ static int run_repair(options_t *o, int argc, char **argv)
 {
     (void)argv;
     if (argc != o->first_arg) {
-        die_msg("repair: takes no arguments (see modfs repair --help)");
+        print_error("repair: takes no arguments (see modfs repair --help)");
         return 2;
     }
     cache_repair_report_t r;
     cache_err_t err = {0};
     if (cache_repair(o->cache.dir, &r, &err) != 0) {
-        die_msg("repair %s: %s", o->cache.dir, err.msg);
+        print_error("repair %s: %s", o->cache.dir, err.msg);
         return 1;
     }
     printf("store: %s\n", o->cache.dir);
@@ -44,6 +44,7 @@ const command_t cmd_repair = {
     .details = "Stop every modfs using the store first. The old index.db is moved aside (index.db.damaged-TIME),\n"
                "never deleted; every chunk restored is read and checked; objects that cannot be proven whole\n"
                "are left out and fetched again on their next use.",
-    .opts = OPT_STORE,
+    .bit = CMD_REPAIR,
+    .accepts = CMD_REPAIR,
     .run = run_repair,
 };

@@ -1,11 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * cmd_serve.c — `modfs serve`: the store behind an HTTP GOPROXY front, a FUSE GOMODCACHE front,
- * or both, in the foreground until SIGINT or SIGTERM.
+ * or both, in the foreground until SIGINT or SIGTERM; SIGHUP reloads.
  *
  * SIGINT/SIGTERM/SIGHUP are blocked before any thread starts, so every thread inherits the mask
  * and the main thread alone receives them, in sigwait. Shutdown then runs in order on a normal
  * stack: the fronts first (in-flight requests finish, the mount goes away), the store last.
+ *
+ * A reload reads the configuration again (the same flags, the environment, the config file) and
+ * applies what can change under running requests: the options marked OPTF_RELOAD in optable.c.
+ * It is all or nothing: the new configuration is read and every fallible part (a TLS certificate)
+ * is built before anything is applied, so a typo in the file leaves the server as it was, with
+ * one error in the log. Options that cannot change without a restart (addresses, the store, the
+ * mount) are reported as such when they differ.
  */
 #include <errno.h>
 #include <signal.h>
@@ -14,32 +21,99 @@
 #include <string.h>
 
 #include "commands.h"
+#include "service.h"
 
-static int run_serve(options_t *o, int argc, char **argv)
+typedef struct serve_state {
+    int argc;
+    char **argv;
+    const options_t *o; /* as started */
+    cache_t *cache;
+    http_server_t *http;
+    fs_mount_t *fs;
+    char status[4096]; /* what systemctl status shows */
+} serve_state_t;
+
+/* Warns about options that changed but apply only at the next start. */
+static void reload_report_fixed(const serve_state_t *st, const options_t *next)
 {
-    (void)argv;
+    for (size_t i = 0; i < option_count; i++) {
+        const option_spec_t *spec = &option_table[i];
+        if ((spec->flags & OPTF_RELOAD) || !(spec->cmds & CMD_SERVE) || (spec->flags & OPTF_NOFILE))
+            continue;
+        char was[4096], now[4096];
+        option_value_format(st->o, i, was, sizeof was);
+        option_value_format(next, i, now, sizeof now);
+        if (strcmp(was, now) != 0)
+            LOG_W("reload: %s changed to \"%s\"; it takes effect when modfs serve restarts", spec->name, now);
+    }
+}
+
+static void reload(serve_state_t *st)
+{
+    service_reloading();
+    LOG_N("SIGHUP: reading the configuration again");
+    options_t next;
+    cache_err_t err = {0};
+    if (options_load(&cmd_serve, st->argc, st->argv, &next, &err) != 0) {
+        LOG_E("reload: %s; keeping the running configuration", err.msg);
+        goto out;
+    }
+    reload_report_fixed(st, &next);
+    /* 1. what can fail, before anything changes */
+    next.http.list_ttl_s = next.cache.list_ttl_s;
+    if (st->http != NULL && http_server_reload(st->http, &next.http, &err) != 0) {
+        LOG_E("reload: %s; keeping the running configuration", err.msg);
+        goto out;
+    }
+    /* 2. what cannot. Access rules (auth, allow/deny) join step 1 when they exist: checked there,
+     * applied with the http front's reload. */
+    cache_ttls_set(st->cache, next.cache.list_ttl_s, next.cache.notfound_ttl_s);
+    if (st->fs != NULL) {
+        next.fs.list_ttl_s = next.cache.list_ttl_s;
+        next.fs.notfound_ttl_s = next.cache.notfound_ttl_s;
+        fs_mount_reload(st->fs, &next.fs);
+    }
+    modfs_log_set_level((modfs_log_level_t)next.log_level);
+    LOG_N("reloaded: list-ttl %u s, notfound-ttl %u s, log-level %s%s", next.cache.list_ttl_s,
+          next.cache.notfound_ttl_s, modfs_log_level_name((modfs_log_level_t)next.log_level),
+          st->o->http.tls_listen ? ", TLS certificate and key" : "");
+out:
+    options_dispose(&next);
+    service_ready(st->status);
+}
+
+static int check(const options_t *o, int argc)
+{
     if (argc != o->first_arg) {
-        die_msg("serve: takes no arguments (see modfs serve --help)");
+        print_error("serve: takes no arguments (see modfs serve --help)");
         return 2;
     }
     if (!o->http.listen && !o->http.tls_listen && !o->fs.mountpoint) {
-        die_msg("serve: nothing to serve: give --listen, --tls-listen or --mount (see modfs serve --help)");
+        print_error("serve: nothing to serve: give --listen, --tls-listen or --mount (see modfs serve --help)");
         return 2;
     }
     if (o->http.tls_listen && (!o->http.tls_cert || !o->http.tls_key)) {
-        die_msg("serve: --tls-listen needs --tls-cert and --tls-key");
+        print_error("serve: --tls-listen needs --tls-cert and --tls-key");
         return 2;
     }
     if (!o->http.tls_listen && (o->http.tls_cert || o->http.tls_key)) {
-        die_msg("serve: --tls-cert and --tls-key are used only with --tls-listen");
+        print_error("serve: --tls-cert and --tls-key are used only with --tls-listen");
         return 2;
     }
-    sigset_t stop;
-    sigemptyset(&stop);
-    sigaddset(&stop, SIGINT);
-    sigaddset(&stop, SIGTERM);
-    sigaddset(&stop, SIGHUP);
-    pthread_sigmask(SIG_BLOCK, &stop, NULL);
+    return 0;
+}
+
+static int run_serve(options_t *o, int argc, char **argv)
+{
+    int status = check(o, argc);
+    if (status != 0)
+        return status;
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN); /* a client gone mid-response is an error return, not a death */
 
     /* The fronts tell clients and the kernel how long answers stay valid: the store's TTLs. */
@@ -47,50 +121,56 @@ static int run_serve(options_t *o, int argc, char **argv)
     o->fs.list_ttl_s = o->cache.list_ttl_s;
     o->fs.notfound_ttl_s = o->cache.notfound_ttl_s;
 
+    serve_state_t st = {.argc = argc, .argv = argv, .o = o};
     cache_err_t err = {0};
-    cache_t *c = NULL;
-    if (cache_open(&o->cache, &c, &err) != 0) {
-        die_msg("cannot open store %s: %s", o->cache.dir, err.msg);
+    if (cache_open(&o->cache, &st.cache, &err) != 0) {
+        print_error("cannot open store %s: %s", o->cache.dir, err.msg);
         return 1;
     }
-    int status = 0;
-    http_server_t *http = NULL;
-    fs_mount_t *fs = NULL;
-    if ((o->http.listen || o->http.tls_listen) && http_server_start(c, &o->http, &http, &err) != 0) {
-        die_msg("serve: %s", err.msg);
+    if ((o->http.listen || o->http.tls_listen) && http_server_start(st.cache, &o->http, &st.http, &err) != 0) {
+        print_error("serve: %s", err.msg);
         status = 1;
         goto out;
     }
     if (o->fs.mountpoint) {
-        size_t n = strlen(o->cache.dir) + sizeof "/gomodcache-rw";
-        char *w = malloc(n);
-        if (w == NULL) {
+        if (asprintf(&o->write_dir_owned, "%s/gomodcache-rw", o->cache.dir) < 0) {
+            o->write_dir_owned = NULL;
             status = 1;
             goto out;
         }
-        snprintf(w, n, "%s/gomodcache-rw", o->cache.dir);
-        o->write_dir_owned = w;
-        o->fs.write_dir = w;
-        if (fs_mount_start(c, &o->fs, &fs, &err) != 0) {
-            die_msg("serve: %s", err.msg);
+        o->fs.write_dir = o->write_dir_owned;
+        if (fs_mount_start(st.cache, &o->fs, &st.fs, &err) != 0) {
+            print_error("serve: %s", err.msg);
             status = 1;
             goto out;
         }
     }
-    LOG_W("serving store %s%s%s%s%s%s%s (upstream %s)", o->cache.dir, o->http.listen ? " on http://" : "",
-          o->http.listen ? o->http.listen : "", o->http.tls_listen ? " on https://" : "",
-          o->http.tls_listen ? o->http.tls_listen : "", fs ? " at " : "", fs ? o->fs.mountpoint : "",
-          o->cache.upstream);
-    int sig = 0;
-    while (sigwait(&stop, &sig) != 0)
-        ;
-    LOG_W("signal %d: shutting down", sig);
+    char upstream[1024];
+    option_value_format(o, (size_t)(option_find("upstream") - option_table), upstream, sizeof upstream);
+    snprintf(st.status, sizeof st.status, "serving store %s%s%s%s%s%s%s (upstream %s)", o->cache.dir,
+             o->http.listen ? " on http://" : "", o->http.listen ? o->http.listen : "",
+             o->http.tls_listen ? " on https://" : "", o->http.tls_listen ? o->http.tls_listen : "",
+             st.fs ? " at " : "", st.fs ? o->fs.mountpoint : "", upstream);
+    LOG_N("modfs %s %s", MODFS_VERSION, st.status);
+    service_ready(st.status);
+    for (;;) {
+        int sig = 0;
+        while (sigwait(&sigs, &sig) != 0)
+            ;
+        if (sig == SIGHUP) {
+            reload(&st);
+            continue;
+        }
+        LOG_N("signal %d (%s): shutting down", sig, strsignal(sig));
+        service_stopping();
+        break;
+    }
 out:
-    if (fs)
-        fs_mount_stop(fs);
-    if (http)
-        http_server_stop(http);
-    cache_close(c);
+    if (st.fs)
+        fs_mount_stop(st.fs);
+    if (st.http)
+        http_server_stop(st.http);
+    cache_close(st.cache);
     return status;
 }
 
@@ -98,11 +178,14 @@ const command_t cmd_serve = {
     .name = "serve",
     .args = "",
     .summary = "serve the store as a GOPROXY (--listen, --tls-listen) and/or as a GOMODCACHE mount (--mount)",
-    .details = "Runs in the foreground until SIGINT or SIGTERM. Misses are fetched from upstream once, whichever\n"
-               "front asked. Examples:\n"
+    .details = "Runs in the foreground until SIGINT or SIGTERM, which finish requests in progress first.\n"
+               "SIGHUP reads the configuration again and applies the TTLs, the log level and the TLS\n"
+               "certificate without dropping a connection. Misses are fetched from upstream once,\n"
+               "whichever front asked. Examples:\n"
                "  modfs serve --listen 127.0.0.1:3000                 GOPROXY=http://127.0.0.1:3000\n"
                "  modfs serve --mount /mnt/gomodcache                 GOMODCACHE=/mnt/gomodcache\n"
                "  modfs serve --tls-listen :8443 --tls-cert c.pem --tls-key k.pem --upstream https://farm:8443",
-    .opts = OPT_STORE | OPT_UPSTREAM | OPT_HTTP | OPT_FS,
+    .bit = CMD_SERVE,
+    .accepts = CMD_SERVE,
     .run = run_serve,
 };

@@ -9,7 +9,7 @@ static int run_stat(options_t *opt, int argc, char **argv)
 {
     (void)argv;
     if (argc != opt->first_arg) {
-        die_msg("stat: takes no arguments (see modfs stat --help)");
+        print_error("stat: takes no arguments (see modfs stat --help)");
         return 2;
     }
     cache_err_t err = {0};
@@ -18,14 +18,14 @@ static int run_stat(options_t *opt, int argc, char **argv)
     opt->cache.upstream = "off";
     opt->cache.must_exist = true; /* reading a mistyped directory must not create a store there */
     if (cache_open(&opt->cache, &c, &err) != 0) {
-        die_msg("cannot open store %s: %s", opt->cache.dir, err.msg);
+        print_error("cannot open store %s: %s", opt->cache.dir, err.msg);
         return 1;
     }
     cache_stats_t st;
     int rc = cache_stats_scan(c, &st);
     cache_close(c);
     if (rc != 0) {
-        die_msg("cannot read store %s: %s", opt->cache.dir, strerror(-rc));
+        print_error("cannot read store %s: %s", opt->cache.dir, strerror(-rc));
         return 1;
     }
     printf("cache_dir: %s\n", opt->cache.dir);
@@ -48,6 +48,7 @@ const command_t cmd_stat = {
     .args = "",
     .summary = "print what the store holds: objects, logical bytes, bytes on disk, dedup ratio, hits, misses",
     .details = NULL,
-    .opts = OPT_STORE,
+    .bit = CMD_STAT,
+    .accepts = CMD_STAT,
     .run = run_stat,
 };

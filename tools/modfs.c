@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* modfs.c — the modfs command: picks the subcommand, parses its options, runs it. */
+/* modfs.c — the modfs command: picks the subcommand, reads its configuration, runs it. */
 #include <stdio.h>
 #include <string.h>
 
 #include "commands.h"
 
-static const command_t *const commands[] = {&cmd_serve, &cmd_get, &cmd_stat, &cmd_repair};
-#define NCOMMANDS (sizeof commands / sizeof commands[0])
+const command_t *const modfs_commands[] = {&cmd_serve, &cmd_get, &cmd_warm, &cmd_stat, &cmd_repair, &cmd_config};
+const size_t modfs_command_count = sizeof modfs_commands / sizeof modfs_commands[0];
 
 static void usage(FILE *to)
 {
@@ -14,9 +14,21 @@ static void usage(FILE *to)
           "modfs keeps one store of Go modules and shows it as a GOMODCACHE (FUSE) and as a GOPROXY (HTTP).\n\n"
           "commands:\n",
           to);
-    for (size_t i = 0; i < NCOMMANDS; i++)
-        fprintf(to, "  %-8s %s\n", commands[i]->name, commands[i]->summary);
-    fputs("\n'modfs COMMAND --help' lists a command's options.\n", to);
+    for (size_t i = 0; i < modfs_command_count; i++)
+        fprintf(to, "  %-8s %s\n", modfs_commands[i]->name, modfs_commands[i]->summary);
+    fputs("\n'modfs COMMAND --help' lists a command's options; man modfs tells more.\n", to);
+}
+
+static int run(const command_t *cmd, int argc, char **argv)
+{
+    options_t o;
+    int rc = options_parse(cmd, argc, argv, &o);
+    if (rc == 0)
+        rc = cmd->run(&o, argc, argv);
+    else
+        rc -= 1000;
+    options_dispose(&o);
+    return rc;
 }
 
 int main(int argc, char **argv)
@@ -33,18 +45,12 @@ int main(int argc, char **argv)
         puts("modfs " MODFS_VERSION);
         return 0;
     }
-    for (size_t i = 0; i < NCOMMANDS; i++) {
-        if (strcmp(argv[1], commands[i]->name) != 0)
-            continue;
-        options_t o;
-        int rc = options_parse(commands[i], argc - 1, argv + 1, &o);
-        if (rc == 0)
-            rc = commands[i]->run(&o, argc - 1, argv + 1);
-        else
-            rc -= 1000;
-        options_dispose(&o);
-        return rc;
-    }
-    die_msg("unknown command %s (see modfs --help)", argv[1]);
+    modfs_log_detect_journal();
+    for (size_t i = 0; i < modfs_command_count; i++)
+        if (strcmp(argv[1], modfs_commands[i]->name) == 0)
+            return run(modfs_commands[i], argc - 1, argv + 1);
+    if (strcmp(argv[1], cmd_scdoc.name) == 0)
+        return cmd_scdoc.run(NULL, argc - 1, argv + 1);
+    print_error("unknown command %s (see modfs --help)", argv[1]);
     return 2;
 }

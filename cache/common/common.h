@@ -79,15 +79,19 @@ const char *str_quote(char *dst, size_t cap, const void *s, size_t len);
  * level before evaluating their arguments, so a disabled debug line costs one load on a hot
  * path. */
 
+/* The values are syslog's priorities, which the journal format writes as they are. */
 typedef enum modfs_log_level {
     LOG_LEVEL_ERROR = 3,
     LOG_LEVEL_WARN = 4,
-    LOG_LEVEL_INFO = 6,
+    LOG_LEVEL_NOTICE = 5, /* rare events an operator wants by default: start, reload, stop */
+    LOG_LEVEL_INFO = 6,   /* one line per request or fetch */
     LOG_LEVEL_DEBUG = 7,
 } modfs_log_level_t;
 
-/* Current threshold; messages above it are dropped. Default LOG_LEVEL_WARN. Atomic: a reload may
- * change it while every thread reads it. */
+#define LOG_LEVEL_DEFAULT LOG_LEVEL_NOTICE
+
+/* Current threshold; messages above it are dropped. Default LOG_LEVEL_DEFAULT. Atomic: a reload
+ * may change it while every thread reads it. */
 extern _Atomic int modfs_log_threshold;
 
 /* Sink: receives one formatted line without trailing newline. Default writes to stderr. Set
@@ -95,8 +99,17 @@ extern _Atomic int modfs_log_threshold;
 typedef void (*modfs_log_sink_fn)(modfs_log_level_t level, const char *line);
 void modfs_log_set_sink(modfs_log_sink_fn sink);
 void modfs_log_set_level(modfs_log_level_t level);
-/* Parses "error|warn|info|debug". Returns 0 or -EINVAL. */
+/* Parses "error|warn|notice|info|debug". Returns 0 or -EINVAL. */
 int modfs_log_level_parse(const char *name, modfs_log_level_t *out);
+/* "error", "warn", "notice", "info" or "debug". */
+const char *modfs_log_level_name(modfs_log_level_t level);
+/*
+ * Switches the default sink to the journal format ("<priority>message", no time or name: the
+ * journal stores those itself) when stderr is the journal: systemd sets JOURNAL_STREAM to
+ * "<device>:<inode>" of the stream it connected, and stderr still being that stream (not
+ * redirected by a wrapper) is the test. Returns whether it switched. Once, before threads.
+ */
+bool modfs_log_detect_journal(void);
 /* Whether a message at level would be written. */
 static inline bool modfs_log_enabled(modfs_log_level_t level)
 {
@@ -112,6 +125,7 @@ __attribute__((format(printf, 2, 3))) void modfs_log_write(modfs_log_level_t lev
     } while (0)
 #define LOG_E(...) LOG_AT(LOG_LEVEL_ERROR, __VA_ARGS__)
 #define LOG_W(...) LOG_AT(LOG_LEVEL_WARN, __VA_ARGS__)
+#define LOG_N(...) LOG_AT(LOG_LEVEL_NOTICE, __VA_ARGS__)
 #define LOG_I(...) LOG_AT(LOG_LEVEL_INFO, __VA_ARGS__)
 #define LOG_D(...) LOG_AT(LOG_LEVEL_DEBUG, __VA_ARGS__)
 

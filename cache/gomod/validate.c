@@ -275,3 +275,14 @@ int gomod_validate_body(const modkey_t *key, const uint8_t *body, size_t len, bu
     }
     return cache_err_set(err, -EINVAL, "unknown key kind");
 }
+
+int gomod_info_version(const uint8_t *body, size_t len, char *out, size_t cap)
+{
+    json_t *j = json_loadb((const char *)body, len, 0, NULL);
+    const char *v = json_string_value(json_object_get(j, "Version"));
+    int rc = v != NULL && strlen(v) < cap ? 0 : -EINVAL;
+    if (rc == 0)
+        memcpy(out, v, strlen(v) + 1);
+    json_decref(j);
+    return rc;
+}

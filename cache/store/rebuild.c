@@ -281,7 +281,7 @@ int store_repair(const char *dir, store_rebuild_report_t *report, cache_err_t *e
     }
     struct stat st;
     if (stat(packs_dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        rc = cache_err_set(err, -ENOENT, "%s: no store there (no packs/)", dir);
+        rc = cache_err_set(err, -ENOENT, "no store in %s (no packs/ directory)", dir);
         goto out;
     }
     if ((rc = store_packs_open(packs_dir, NULL, NULL, &r.packs, err)) != 0)

@@ -35,7 +35,7 @@ int store_open(const char *dir, bool must_exist, store_t **out, cache_err_t *err
     if ((rc = store_check_index_file(dir, index_path, err)) != 0)
         goto out;
     if (must_exist && access(index_path, F_OK) != 0) {
-        rc = cache_err_set(err, -ENOENT, "%s: no store there (no index.db)", dir);
+        rc = cache_err_set(err, -ENOENT, "no store in %s (modfs serve, get or warm creates one there)", dir);
         goto out;
     }
     if ((rc = path_mkdirs_at(AT_FDCWD, dir, 0755)) != 0) {

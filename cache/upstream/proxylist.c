@@ -209,3 +209,29 @@ fail:
     free(proxies);
     return rc;
 }
+
+int upstream_describe(const char *list, char **shown, cache_err_t *err)
+{
+    upstream_proxy_t *proxies = NULL;
+    size_t n = 0;
+    *shown = NULL;
+    int rc = upstream_proxylist_parse(list, &proxies, &n, err);
+    if (rc != 0)
+        return rc;
+    buf_t out = BUF_INIT;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        const upstream_proxy_t *p = &proxies[i];
+        const char *text = p->kind == PROXY_OFF ? "off" : p->kind == PROXY_DIRECT ? "direct" : p->shown;
+        /* the separator after an entry is what decides when the next one is tried */
+        rc = buf_appendf(&out, "%s%s", text, i + 1 == n ? "" : p->fall_back_on_error ? "|" : ",");
+    }
+    for (size_t i = 0; i < n; i++)
+        upstream_proxy_dispose(&proxies[i]);
+    free(proxies);
+    if (rc != 0) {
+        buf_dispose(&out);
+        return cache_err_set(err, -ENOMEM, "out of memory");
+    }
+    *shown = (char *)out.base; /* buf_t keeps a NUL after its last byte */
+    return 0;
+}

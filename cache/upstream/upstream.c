@@ -87,6 +87,10 @@ struct upstream {
     long total_timeout_ms;
     int max_retries;
     _Atomic uint64_t requests;
+    _Atomic uint64_t last_answer_ms;  /* upstream_now_ms() of the last HTTP answer, 0: never */
+    _Atomic uint64_t last_failure_ms; /* of the last attempt with no answer at all, 0: never */
+    pthread_mutex_t health_mu;        /* protects last_failure */
+    char last_failure[256];
 
     pthread_mutex_t mu; /* protects queue_head, queue_tail, stopping, transfer.done */
     transfer_t *queue_head;
@@ -597,6 +601,43 @@ static void sleep_ms(long ms)
         ;
 }
 
+uint64_t upstream_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* Remembers whether this attempt reached upstream (any HTTP status is an answer: a readiness
+ * check asks whether upstream is there, not whether it has a module). */
+static void note_health(upstream_t *u, bool answered, const cache_err_t *err)
+{
+    uint64_t now = upstream_now_ms();
+    if (answered) {
+        atomic_store(&u->last_answer_ms, now);
+        return;
+    }
+    pthread_mutex_lock(&u->health_mu);
+    snprintf(u->last_failure, sizeof u->last_failure, "%.*s", (int)sizeof u->last_failure - 1, err->msg);
+    pthread_mutex_unlock(&u->health_mu);
+    atomic_store(&u->last_failure_ms, now);
+}
+
+bool upstream_health(upstream_t *u, uint64_t *answer_ms, uint64_t *failure_ms, char *why, size_t cap)
+{
+    *answer_ms = atomic_load(&u->last_answer_ms);
+    *failure_ms = atomic_load(&u->last_failure_ms);
+    if (why != NULL && cap > 0) {
+        pthread_mutex_lock(&u->health_mu);
+        snprintf(why, cap, "%s", u->last_failure);
+        pthread_mutex_unlock(&u->health_mu);
+    }
+    for (size_t i = 0; i < u->nproxies; i++)
+        if (u->proxies[i].kind == PROXY_URL)
+            return false;
+    return true;
+}
+
 /* GET one URL, retrying transient failures. */
 static int fetch_url(upstream_t *u, const upstream_proxy_t *p, const char *key, const char *url,
                      const char *shown, int fd, uint64_t max_bytes, upstream_result_t *res, cache_err_t *err)
@@ -637,6 +678,7 @@ static int fetch_url(upstream_t *u, const upstream_proxy_t *p, const char *key, 
         int rc = transfer_judge(&t, shown, &transient, err);
         res->status = t.status;
         res->bytes = t.bytes;
+        note_health(u, t.status > 0 || p->file || rc == 0 || rc == -ENOENT, err);
         if (rc == 0) {
             LOG_D("upstream %s: %ld, %llu bytes", shown, t.status, (unsigned long long)t.bytes);
             return 0;
@@ -665,6 +707,7 @@ int upstream_new(const upstream_config_t *cfg, upstream_t **out, cache_err_t *er
     if (u == NULL)
         return cache_err_set(err, -ENOMEM, "out of memory");
     pthread_mutex_init(&u->mu, NULL);
+    pthread_mutex_init(&u->health_mu, NULL);
     for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
         pthread_mutex_init(&u->share_locks[i], NULL);
     int rc = upstream_proxylist_parse(cfg->proxy_list, &u->proxies, &u->nproxies, err);
@@ -753,6 +796,7 @@ void upstream_free(upstream_t *u)
     for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
         pthread_mutex_destroy(&u->share_locks[i]);
     pthread_mutex_destroy(&u->mu);
+    pthread_mutex_destroy(&u->health_mu);
     free(u);
 }
 

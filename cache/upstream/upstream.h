@@ -12,6 +12,8 @@
 #ifndef MODFS_UPSTREAM_H
 #define MODFS_UPSTREAM_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "common.h"
@@ -52,5 +54,16 @@ int upstream_fetch(upstream_t *u, const char *escaped_key, int fd, uint64_t max_
 
 /* Number of HTTP requests sent so far (every attempt counts). */
 uint64_t upstream_request_count(const upstream_t *u);
+
+/* The proxy list checked and shown with every password replaced (go's url.Redacted): *shown is
+ * malloc'd. 0, -EINVAL with err naming the bad entry, or -ENOMEM. */
+int upstream_describe(const char *list, char **shown, cache_err_t *err);
+
+/* Monotonic milliseconds of the last HTTP answer (any status) and of the last attempt that got
+ * none (transport failure), 0 for never; why (cap bytes) gets that failure's message. True when
+ * every entry of the list is "off" (or "direct"): nothing is ever asked. Any thread. */
+bool upstream_health(upstream_t *u, uint64_t *answer_ms, uint64_t *failure_ms, char *why, size_t cap);
+/* Monotonic milliseconds, the clock of upstream_health. */
+uint64_t upstream_now_ms(void);
 
 #endif

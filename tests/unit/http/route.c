@@ -46,6 +46,7 @@ static void resolve_names_targets(void **state)
     modkey_t *key = &kb.key;
     cache_err_t err;
     assert_int_equal(resolve("/healthz", key, &err), HTTP_TARGET_HEALTHZ);
+    assert_int_equal(resolve("/readyz", key, &err), HTTP_TARGET_READYZ);
     assert_int_equal(resolve("/metrics", key, &err), HTTP_TARGET_METRICS);
     assert_int_equal(resolve("/sumdb/sum.golang.org/supported", key, &err), HTTP_TARGET_NOT_FOUND);
     assert_int_equal(resolve("/sumdb", key, &err), HTTP_TARGET_NOT_FOUND);

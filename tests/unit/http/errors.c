@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: MIT */
+/* Tests of http/errors.c: statuses, error bodies that never name the upstream, and readiness. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <string.h>
+
+#include "http_i.h"
+
+static const char *body(int rc, int upstream_status, const char *msg)
+{
+    static char out[1024];
+    cache_err_t err = {.upstream_status = upstream_status};
+    snprintf(err.msg, sizeof err.msg, "%s", msg);
+    http_error_body(http_status_of_error(rc, &err), rc, &err, "/example.com/a/@v/v1.0.0.zip", out, sizeof out);
+    return out;
+}
+
+static void bodies_name_no_upstream(void **state)
+{
+    (void)state;
+    const char *internal = "upstream http://ci:xxxxx@10.1.2.3:8080/example.com/a/@v/v1.0.0.zip: 404 Not Found";
+    assert_string_equal(body(-ENOENT, 404, internal), "not found: /example.com/a/@v/v1.0.0.zip\n");
+    assert_string_equal(body(-ENOENT, 410, internal), "not found: /example.com/a/@v/v1.0.0.zip\n");
+    assert_int_equal(http_status_of_error(-ENOENT, &(cache_err_t){.upstream_status = 410}), 410);
+    assert_string_equal(body(-ENOENT, 0, "module lookup disabled by GOPROXY=off"),
+                        "not found: /example.com/a/@v/v1.0.0.zip (the store does not hold it and upstream is off)\n");
+    assert_string_equal(body(-ETIMEDOUT, 0, "upstream http://10.1.2.3/x: timed out"),
+                        "bad gateway: fetching /example.com/a/@v/v1.0.0.zip failed: upstream timed out\n");
+    assert_string_equal(body(-EIO, 500, "upstream http://10.1.2.3/x: 500"),
+                        "bad gateway: fetching /example.com/a/@v/v1.0.0.zip failed: upstream answered 500\n");
+    assert_string_equal(body(-EBADMSG, 0, "upstream http://10.1.2.3/x: invalid .zip: ..."),
+                        "bad gateway: fetching /example.com/a/@v/v1.0.0.zip failed: upstream's answer failed validation\n");
+    /* the reason of a name the client sent is the client's own */
+    assert_string_equal(body(-EINVAL, 0, "malformed module path \"A..b\""), "not found: malformed module path \"A..b\"\n");
+    assert_string_equal(body(-EAGAIN, 0, "too many upstream fetches in progress"),
+                        "unavailable: too many upstream fetches in progress\n");
+}
+
+static void readiness(void **state)
+{
+    (void)state;
+    char out[256];
+    cache_upstream_health_t h = {.answer_age_ms = -1, .failure_age_ms = -1};
+    assert_int_equal(http_readiness(&h, out, sizeof out), 200);
+    assert_string_equal(out, "ready: no upstream request yet\n");
+    h.answer_age_ms = 5000;
+    assert_int_equal(http_readiness(&h, out, sizeof out), 200);
+    assert_string_equal(out, "ready: upstream answered 5 s ago\n");
+    h.failure_age_ms = 2000; /* failed after the last answer */
+    snprintf(h.failure, sizeof h.failure, "upstream http://10.1.2.3: refused");
+    assert_int_equal(http_readiness(&h, out, sizeof out), 503);
+    assert_string_equal(out, "not ready: the last upstream request, 2 s ago, got no answer\n");
+    h.answer_age_ms = 1000; /* answered again since */
+    assert_int_equal(http_readiness(&h, out, sizeof out), 200);
+    h.off = true;
+    h.answer_age_ms = -1;
+    assert_int_equal(http_readiness(&h, out, sizeof out), 200);
+    assert_string_equal(out, "ready: upstream is off, the store answers alone\n");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {cmocka_unit_test(bodies_name_no_upstream), cmocka_unit_test(readiness)};
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * optable.c — every option of every modfs command, in one table.
+ *
+ * This is the only place an option is described: flags, environment variables, config-file keys,
+ * --help, `modfs config` and the man pages are all generated from these rows (see options.h).
+ * To add an option: add its field to options_t (or to the subsystem config it feeds), add one row
+ * here, and read the field where it is used. Mark it OPTF_RELOAD only if the reload path in
+ * cmd_serve.c applies it to a running server.
+ */
+#include <assert.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "options.h"
+
+#define F(field) offsetof(options_t, field)
+#define YEAR_S (86400LL * 365)
+
+#define STORE_CMDS (CMD_SERVE | CMD_GET | CMD_STAT | CMD_WARM | CMD_REPAIR)
+#define FETCH_CMDS (CMD_SERVE | CMD_GET | CMD_WARM)
+
+/* The store's default place: systemd's CacheDirectory= for a service, else the XDG cache. */
+static const char *default_cache_dir(char *buf, size_t cap)
+{
+    const char *sd = getenv("CACHE_DIRECTORY"); /* systemd may give several, ':'-separated */
+    const char *xdg = getenv("XDG_CACHE_HOME");
+    const char *home = getenv("HOME");
+    if (sd != NULL && sd[0] == '/')
+        snprintf(buf, cap, "%.*s", (int)strcspn(sd, ":"), sd);
+    else if (xdg != NULL && xdg[0] == '/')
+        snprintf(buf, cap, "%s/modfs", xdg);
+    else if (home != NULL && home[0] != '\0')
+        snprintf(buf, cap, "%s/.cache/modfs", home);
+    else
+        return NULL;
+    return buf;
+}
+
+const option_spec_t option_table[] = {
+    {.name = "config", .env = "MODFS_CONFIG", .arg = "FILE", .type = &opt_path, .offset = F(config),
+     .cmds = CMD_ALL, .flags = OPTF_NOFILE,
+     .help = "read options from FILE (key = value lines, keys named as the long options)",
+     .doc = "Flags and environment variables override the file. The system service reads "
+            "/etc/modfs/modfs.conf."},
+    {.name = "cache-dir", .env = "MODFS_CACHE_DIR", .arg = "DIR", .type = &opt_path, .offset = F(cache.dir),
+     .def_fn = default_cache_dir,
+     .def_doc = "$CACHE_DIRECTORY (set by systemd), else $XDG_CACHE_HOME/modfs, else ~/.cache/modfs",
+     .cmds = STORE_CMDS, .help = "the store",
+     .doc = "serve, get and warm create it when missing; stat and repair refuse a directory that holds no store."},
+    {.name = "upstream", .env = "MODFS_UPSTREAM", .arg = "LIST", .type = &opt_upstream,
+     .offset = F(cache.upstream), .def = CACHE_DEFAULT_UPSTREAM, .cmds = FETCH_CMDS,
+     .help = "GOPROXY-style list: URL1,URL2 moves on after 404/410, URL1|URL2 after any error, off",
+     .doc = "A password in a URL (https://user:pass@host) is used but never printed: messages, logs "
+            "and modfs config show it as xxxxx. off serves what the store holds and nothing else."},
+    {.name = "ca-file", .env = "MODFS_CA_FILE", .arg = "FILE", .type = &opt_path, .offset = F(cache.ca_file),
+     .def_doc = "the system's CAs", .cmds = FETCH_CMDS,
+     .help = "PEM CA bundle to verify the upstream with (e.g. another modfs's CA)"},
+    {.name = "list-ttl", .env = "MODFS_LIST_TTL", .arg = "SECONDS", .type = &opt_uint,
+     .offset = F(cache.list_ttl_s), .max = YEAR_S, .def = "60", .cmds = FETCH_CMDS, .flags = OPTF_RELOAD,
+     .help = "how long list and @latest stay fresh"},
+    {.name = "notfound-ttl", .env = "MODFS_NOTFOUND_TTL", .arg = "SECONDS", .type = &opt_uint,
+     .offset = F(cache.notfound_ttl_s), .max = YEAR_S, .def = "60", .cmds = FETCH_CMDS, .flags = OPTF_RELOAD,
+     .help = "how long a 404/410 from upstream is remembered"},
+    {.name = "timeout", .env = "MODFS_TIMEOUT", .arg = "SECONDS", .type = &opt_seconds_ms,
+     .offset = F(cache.total_timeout_ms), .max = 86400, .def = "300", .cmds = FETCH_CMDS,
+     .help = "upper bound of one upstream request; 0: the default"},
+    {.name = "retries", .env = "MODFS_RETRIES", .arg = "N", .type = &opt_int, .offset = F(cache.retries),
+     .max = 100, .def = "2", .cmds = FETCH_CMDS, .help = "extra attempts after a transient upstream error"},
+    {.name = "listen", .env = "MODFS_LISTEN", .arg = "ADDR:PORT", .type = &opt_address, .offset = F(http.listen),
+     .cmds = CMD_SERVE, .help = "serve GOPROXY over HTTP/1.1 and h2c, e.g. 127.0.0.1:3000 or [::1]:3000",
+     .doc = "An empty host (:3000) listens on every address."},
+    {.name = "tls-listen", .env = "MODFS_TLS_LISTEN", .arg = "ADDR:PORT", .type = &opt_address,
+     .offset = F(http.tls_listen), .cmds = CMD_SERVE,
+     .help = "serve GOPROXY over TLS (HTTP/2 via ALPN, and HTTP/1.1)"},
+    {.name = "tls-cert", .env = "MODFS_TLS_CERT", .arg = "FILE", .type = &opt_path, .offset = F(http.tls_cert),
+     .cmds = CMD_SERVE, .flags = OPTF_RELOAD, .help = "PEM certificate chain for --tls-listen",
+     .doc = "SIGHUP reads the certificate and key again: new connections get the new ones, open ones "
+            "keep theirs."},
+    {.name = "tls-key", .env = "MODFS_TLS_KEY", .arg = "FILE", .type = &opt_path, .offset = F(http.tls_key),
+     .cmds = CMD_SERVE, .flags = OPTF_RELOAD, .help = "PEM private key for --tls-listen"},
+    {.name = "threads", .env = "MODFS_THREADS", .arg = "N", .type = &opt_int, .offset = F(http.threads),
+     .max = 256, .def = "0", .cmds = CMD_SERVE, .help = "HTTP event loops; 0: one per core"},
+    {.name = "mount", .env = "MODFS_MOUNT", .arg = "DIR", .type = &opt_path, .offset = F(fs.mountpoint),
+     .cmds = CMD_SERVE, .help = "mount the store there in GOMODCACHE layout (use it as GOMODCACHE)"},
+    {.name = "allow-other", .env = "MODFS_ALLOW_OTHER", .type = &opt_bool, .offset = F(fs.allow_other),
+     .def = "false", .cmds = CMD_SERVE, .help = "let users other than the one running modfs read the mount",
+     .doc = "As a user other than root this needs user_allow_other in /etc/fuse.conf."},
+    {.name = "fuse-threads", .env = "MODFS_FUSE_THREADS", .arg = "N", .type = &opt_int,
+     .offset = F(fs.max_threads), .max = 1024, .def = "64", .cmds = CMD_SERVE,
+     .help = "most FUSE worker threads (lookups may wait on upstream); 0: the default"},
+    {.name = "fuse-debug", .env = "MODFS_FUSE_DEBUG", .type = &opt_bool, .offset = F(fs.debug), .def = "false",
+     .cmds = CMD_SERVE, .help = "print every FUSE request"},
+    {.name = "jobs", .env = "MODFS_JOBS", .arg = "N", .type = &opt_uint, .offset = F(jobs), .min = 1, .max = 256,
+     .def = "8", .cmds = CMD_WARM, .help = "module versions fetched in parallel"},
+    {.name = "log-level", .env = "MODFS_LOG_LEVEL", .arg = "LEVEL", .type = &opt_level, .offset = F(log_level),
+     .def = "notice", .cmds = CMD_ALL, .flags = OPTF_RELOAD,
+     .help = "error, warn, notice (start, reload, stop), info (a line per request) or debug"},
+};
+
+const size_t option_count = sizeof option_table / sizeof option_table[0];
+static_assert(sizeof option_table / sizeof option_table[0] <= OPTION_MAX, "raise OPTION_MAX");

@@ -1,0 +1,228 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * opttypes.c — the value types of options: how text from a flag, the environment or the config
+ * file becomes a field, and how a field is shown again.
+ *
+ * Each parser checks its input whole (no trailing garbage, bounds from the row) and says what it
+ * expected in words; the caller adds where the text came from. Numbers are decimal, without sign
+ * or spaces, so "1m" or "-1" is refused rather than read as 1 or a huge unsigned value.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "options.h"
+
+/* Copies text into *owned (freeing what was there) and returns it; NULL on allocation failure. */
+static const char *own(char **owned, const char *text)
+{
+    char *copy = strdup(text);
+    if (copy == NULL)
+        return NULL;
+    free(*owned);
+    *owned = copy;
+    return copy;
+}
+
+static int why_set(char *why, size_t cap, const char *fmt, const char *text)
+{
+    /* the value is quoted and cut: it may be long or hold a secret's neighbourhood */
+    snprintf(why, cap, fmt, text);
+    return -EINVAL;
+}
+
+/* ---- strings ---- */
+
+static int parse_string(const option_spec_t *spec, const char *text, void *field, char **owned, char *why,
+                        size_t cap)
+{
+    (void)spec;
+    const char **f = field;
+    if (text[0] == '\0') { /* unset */
+        free(*owned);
+        *owned = NULL;
+        *f = NULL;
+        return 0;
+    }
+    if (strchr(text, '\n') != NULL)
+        return why_set(why, cap, "%s", "contains a newline");
+    const char *copy = own(owned, text);
+    if (copy == NULL)
+        return why_set(why, cap, "%s", "out of memory");
+    *f = copy;
+    return 0;
+}
+
+static void format_string(const option_spec_t *spec, const void *field, char *out, size_t cap)
+{
+    (void)spec;
+    const char *const *f = field;
+    snprintf(out, cap, "%s", *f != NULL ? *f : "");
+}
+
+const option_type_t opt_string = {"string", parse_string, format_string};
+const option_type_t opt_path = {"path", parse_string, format_string};
+
+/* host:port, [v6]:port or :port; the host itself is resolved when the server binds. */
+static int parse_address(const option_spec_t *spec, const char *text, void *field, char **owned, char *why,
+                         size_t cap)
+{
+    const char *colon = text[0] == '[' ? strstr(text, "]:") : strrchr(text, ':');
+    if (text[0] != '\0') {
+        const char *port = colon != NULL ? colon + (text[0] == '[' ? 2 : 1) : NULL;
+        char *end = NULL;
+        long p = port != NULL && *port != '\0' ? strtol(port, &end, 10) : -1;
+        if (port == NULL || end == NULL || *end != '\0' || p < 1 || p > 65535 || port[0] == '+' ||
+            (text[0] != '[' && memchr(text, ':', (size_t)(colon - text)) != NULL))
+            return why_set(why, cap, "expected host:port, [v6]:port or :port with a port from 1 to 65535, not \"%.80s\"",
+                           text);
+    }
+    return parse_string(spec, text, field, owned, why, cap);
+}
+
+const option_type_t opt_address = {"address", parse_address, format_string};
+
+/* A GOPROXY list: checked now (so a typo is a file:line error, not a failure at the first miss),
+ * shown with passwords masked. */
+static int parse_upstream(const option_spec_t *spec, const char *text, void *field, char **owned, char *why,
+                          size_t cap)
+{
+    char *shown = NULL;
+    cache_err_t err = {0};
+    if (text[0] == '\0')
+        return why_set(why, cap, "%s", "empty (off disables upstream)");
+    if (cache_upstream_describe(text, &shown, &err) != 0)
+        return why_set(why, cap, "%s", err.msg);
+    free(shown);
+    return parse_string(spec, text, field, owned, why, cap);
+}
+
+static void format_upstream(const option_spec_t *spec, const void *field, char *out, size_t cap)
+{
+    (void)spec;
+    const char *const *f = field;
+    char *shown = NULL;
+    if (*f != NULL && cache_upstream_describe(*f, &shown, NULL) == 0)
+        snprintf(out, cap, "%s", shown);
+    else
+        snprintf(out, cap, "%s", *f != NULL ? "(invalid)" : "");
+    free(shown);
+}
+
+const option_type_t opt_upstream = {"list", parse_upstream, format_upstream};
+
+/* ---- numbers ---- */
+
+static int parse_number(const option_spec_t *spec, const char *text, long long *out, char *why, size_t cap)
+{
+    char *end;
+    errno = 0;
+    long long v = text[0] >= '0' && text[0] <= '9' ? strtoll(text, &end, 10) : -1;
+    if (v < 0 || errno != 0 || *end != '\0' || v < spec->min || v > spec->max) {
+        snprintf(why, cap, "not a number from %lld to %lld: \"%.40s\"", spec->min, spec->max, text);
+        return -EINVAL;
+    }
+    *out = v;
+    return 0;
+}
+
+static int parse_uint(const option_spec_t *spec, const char *text, void *field, char **owned, char *why, size_t cap)
+{
+    (void)owned;
+    long long v;
+    int rc = parse_number(spec, text, &v, why, cap);
+    if (rc == 0)
+        *(unsigned *)field = (unsigned)v;
+    return rc;
+}
+
+static void format_uint(const option_spec_t *spec, const void *field, char *out, size_t cap)
+{
+    (void)spec;
+    snprintf(out, cap, "%u", *(const unsigned *)field);
+}
+
+const option_type_t opt_uint = {"number", parse_uint, format_uint};
+
+static int parse_int(const option_spec_t *spec, const char *text, void *field, char **owned, char *why, size_t cap)
+{
+    (void)owned;
+    long long v;
+    int rc = parse_number(spec, text, &v, why, cap);
+    if (rc == 0)
+        *(int *)field = (int)v;
+    return rc;
+}
+
+static void format_int(const option_spec_t *spec, const void *field, char *out, size_t cap)
+{
+    (void)spec;
+    snprintf(out, cap, "%d", *(const int *)field);
+}
+
+const option_type_t opt_int = {"number", parse_int, format_int};
+
+/* Seconds in the text, milliseconds in the field (a long, as curl takes timeouts). */
+static int parse_seconds_ms(const option_spec_t *spec, const char *text, void *field, char **owned, char *why,
+                            size_t cap)
+{
+    (void)owned;
+    long long v;
+    int rc = parse_number(spec, text, &v, why, cap);
+    if (rc == 0)
+        *(long *)field = (long)v * 1000;
+    return rc;
+}
+
+static void format_seconds_ms(const option_spec_t *spec, const void *field, char *out, size_t cap)
+{
+    (void)spec;
+    snprintf(out, cap, "%ld", *(const long *)field / 1000);
+}
+
+const option_type_t opt_seconds_ms = {"seconds", parse_seconds_ms, format_seconds_ms};
+
+/* ---- switches and words ---- */
+
+static int parse_bool(const option_spec_t *spec, const char *text, void *field, char **owned, char *why, size_t cap)
+{
+    (void)spec, (void)owned;
+    static const char *const yes[] = {"true", "yes", "on", "1"}, *const no[] = {"false", "no", "off", "0"};
+    for (size_t i = 0; i < 4; i++) {
+        if (strcasecmp(text, yes[i]) == 0 || strcasecmp(text, no[i]) == 0) {
+            *(bool *)field = strcasecmp(text, yes[i]) == 0;
+            return 0;
+        }
+    }
+    return why_set(why, cap, "expected true or false (yes/no, on/off, 1/0), not \"%.40s\"", text);
+}
+
+static void format_bool(const option_spec_t *spec, const void *field, char *out, size_t cap)
+{
+    (void)spec;
+    snprintf(out, cap, "%s", *(const bool *)field ? "true" : "false");
+}
+
+const option_type_t opt_bool = {"boolean", parse_bool, format_bool};
+
+static int parse_level(const option_spec_t *spec, const char *text, void *field, char **owned, char *why,
+                       size_t cap)
+{
+    (void)spec, (void)owned;
+    modfs_log_level_t level;
+    if (modfs_log_level_parse(text, &level) != 0)
+        return why_set(why, cap, "expected error, warn, notice, info or debug, not \"%.40s\"", text);
+    *(int *)field = (int)level;
+    return 0;
+}
+
+static void format_level(const option_spec_t *spec, const void *field, char *out, size_t cap)
+{
+    (void)spec;
+    snprintf(out, cap, "%s", modfs_log_level_name((modfs_log_level_t) * (const int *)field));
+}
+
+const option_type_t opt_level = {"level", parse_level, format_level};
