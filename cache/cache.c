@@ -84,12 +84,18 @@ int cache_open(const cache_config_t *cfg, cache_t **out, cache_err_t *err)
         goto out;
     }
     store_set_drop_hook(c->store, on_store_drop, c);
+    store_set_budget(c->store, cfg->max_size);
     if ((rc = store_counters_get(c->store, &c->flushed)) != 0) {
         cache_err_set(err, rc, "store %s: reading the counters: %s", cfg->dir, strerror(-rc));
         goto out;
     }
-    if ((rc = cache_housekeeper_start(c)) != 0)
+    if ((rc = cache_housekeeper_start(c)) != 0) {
         cache_err_set(err, rc, "starting the housekeeping thread: %s", strerror(-rc));
+        goto out;
+    }
+    /* a reading command (stat) changes nothing, so it needs no maintenance */
+    if (!cfg->must_exist && (rc = cache_maintainer_start(c)) != 0)
+        cache_err_set(err, rc, "starting the maintenance thread: %s", strerror(-rc));
 out:
     free(locks_dir);
     if (rc != 0) {
@@ -104,6 +110,7 @@ void cache_close(cache_t *c)
 {
     if (c == NULL)
         return;
+    cache_maintainer_stop(c);
     cache_housekeeper_stop(c);
     if (c->store && c->upstream)
         cache_counters_flush(c);
@@ -152,6 +159,13 @@ static void count(atomic_uint_fast64_t *counter)
     atomic_fetch_add_explicit(counter, 1, memory_order_relaxed);
 }
 
+/* A hit: counted, and its use noted for eviction (in memory; written in the next pass). */
+static void hit(cache_t *c, cache_object_t *o)
+{
+    count(&c->hits);
+    store_object_note_use(o);
+}
+
 /* The leader's part of a miss: under the cross-process lock, the store once more (only when
  * another process held the lock: it has probably just stored the object), then upstream. */
 static int lead_fetch(cache_t *c, const modkey_t *key, int64_t now, cache_object_t **out, cache_err_t *err)
@@ -176,7 +190,7 @@ static int lead_fetch(cache_t *c, const modkey_t *key, int64_t now, cache_object
         if (rc == 0)
             count(&c->misses);
     } else {
-        count(&c->hits);
+        hit(c, *out);
     }
     cache_flight_unlock(token);
     return rc;
@@ -194,14 +208,14 @@ int cache_get(cache_t *c, const modkey_t *key, int flags, cache_object_t **out, 
     if (o == NULL && store_object_open(c->store, key, &o) == 0)
         cache_hot_put(c->hot, key->escaped, o);
     if (o != NULL && is_fresh(c, o, now)) {
-        count(&c->hits);
+        hit(c, o);
         *out = o;
         return 0;
     }
     cache_object_t *stale = o;
     int status = 0;
     if (stale != NULL && cache_notfound_get(c->refresh_failed, key->escaped, &status, NULL, 0)) {
-        count(&c->hits);
+        hit(c, stale);
         *out = stale;
         return 0;
     }
@@ -232,7 +246,7 @@ int cache_get(cache_t *c, const modkey_t *key, int flags, cache_object_t **out, 
     got = cache_hot_get(c->hot, key->escaped, key->escaped_len);
     if (got != NULL && is_fresh(c, got, now)) {
         rc = 0;
-        count(&c->hits);
+        hit(c, got);
     } else {
         cache_object_unref(got);
         got = NULL;
@@ -289,7 +303,7 @@ int cache_keys_visit(cache_t *c, const char *prefix, cache_key_visit_fn visit, v
 }
 
 /* The figures as they stand: counts given, counters from memory. Called with figures_lock. */
-static void stats_fill(cache_t *c, const store_stats_t *counts, cache_stats_t *st)
+static void stats_fill(cache_t *c, const store_stats_t *counts, const store_life_stats_t *life, cache_stats_t *st)
 {
     memset(st, 0, sizeof *st);
     st->objects = counts->objects;
@@ -303,12 +317,20 @@ static void stats_fill(cache_t *c, const store_stats_t *counts, cache_stats_t *s
     st->upstream_errors = c->flushed.upstream_errors + c->pending.upstream_errors + atomic_load(&c->upstream_errors);
     st->upstream_requests =
         c->flushed.upstream_requests + (upstream_request_count(c->upstream) - c->upstream_requests_flushed);
+    st->max_bytes = life->max_bytes;
+    st->usage_bytes = life->usage;
+    st->live_bytes = life->live_bytes;
+    st->pack_bytes = life->pack_bytes;
+    st->evictions = life->evictions;
+    st->evicted_bytes = life->evicted_bytes;
+    st->reclaimed_bytes = life->reclaimed_bytes;
+    st->compactions = life->compactions;
 }
 
 void cache_stats_get(cache_t *c, cache_stats_t *st)
 {
     pthread_mutex_lock(&c->figures_lock);
-    stats_fill(c, &c->counts, st);
+    stats_fill(c, &c->counts, &c->life, st);
     pthread_mutex_unlock(&c->figures_lock);
 }
 
@@ -318,9 +340,12 @@ int cache_stats_scan(cache_t *c, cache_stats_t *st)
     int rc = store_stats_get(c->store, &counts);
     if (rc != 0)
         return rc;
+    store_life_stats_t life;
+    store_life_stats(c->store, &life);
     pthread_mutex_lock(&c->figures_lock);
     c->counts = counts;
-    stats_fill(c, &counts, st);
+    c->life = life;
+    stats_fill(c, &counts, &life, st);
     pthread_mutex_unlock(&c->figures_lock);
     return 0;
 }

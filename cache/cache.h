@@ -57,6 +57,7 @@ typedef struct cache_config {
     long connect_timeout_ms;
     long total_timeout_ms;
     int retries;                 /* extra attempts on transient upstream errors */
+    uint64_t max_size;           /* budget of the store's bytes on disk (0: none), see cache_gc */
 } cache_config_t;
 
 #define CACHE_DEFAULT_UPSTREAM "https://proxy.golang.org"
@@ -175,6 +176,15 @@ typedef struct cache_stats {
     uint64_t misses;          /* cache_get that went upstream (all time) */
     uint64_t upstream_requests;
     uint64_t upstream_errors;
+    /* the budget (cache_config_t.max_size) and what keeps the store within it */
+    uint64_t max_bytes;       /* 0: no budget */
+    uint64_t usage_bytes;     /* what the budget counts: packs, their logs and the index on disk */
+    uint64_t live_bytes;      /* bytes of the packs that objects still use ... */
+    uint64_t pack_bytes;      /* ... of the packs' bytes: the live share */
+    uint64_t evictions;       /* objects evicted to stay within the budget (since start) */
+    uint64_t evicted_bytes;
+    uint64_t reclaimed_bytes; /* disk given back by garbage collection and compaction (since start) */
+    uint64_t compactions;     /* packs compacted (since start) */
 } cache_stats_t;
 
 /* The store's figures from memory: the counts as the background thread last took them (every
@@ -182,6 +192,36 @@ typedef struct cache_stats {
 void cache_stats_get(cache_t *c, cache_stats_t *st);
 /* The same, counted from the store now (a scan; for `modfs stat`). 0 or -errno. */
 int cache_stats_scan(cache_t *c, cache_stats_t *st);
+
+/*
+ * Keeping the store within its budget happens in the background: hits are counted in memory and
+ * written in batches, and a pass every second evicts what is least worth keeping (S3-FIFO: what
+ * builds keep reading stays, a one-off scan goes first) down to 90% of the budget, collects the
+ * chunks no object uses, and compacts the packs whose live share fell low, at a bounded rate. An
+ * object with a handle open (a FUSE file, an HTTP response, a member reader) is never evicted
+ * under its reader; an evicted object is fetched again on its next use. cache_gc runs a pass now.
+ */
+typedef struct cache_gc_report {
+    uint64_t usage_before, usage_after; /* bytes on disk */
+    uint64_t evicted, evicted_bytes;    /* objects evicted (over the budget) */
+    uint64_t gc_chunks, gc_bytes;       /* chunks no object uses, and their bytes in the packs */
+    uint64_t compacted_packs, copied_bytes, reclaimed_bytes;
+} cache_gc_report_t;
+
+/* A pass now, waiting for one another process may be running: evict down to the budget, collect,
+ * compact. With dry_run nothing changes and the report says what collection would free.
+ * progress (may be NULL) is called with the report as it grows. */
+typedef void (*cache_gc_progress_fn)(void *arg, const cache_gc_report_t *so_far);
+int cache_gc(cache_t *c, bool dry_run, cache_gc_progress_fn progress, void *arg, cache_gc_report_t *r,
+             cache_err_t *err);
+
+/* Reads every chunk of the store and checks every hash (the checksum of the stored bytes, the
+ * SHA-256 address of the raw bytes). With heal, a damaged chunk is dropped with the objects using
+ * it, to be fetched again on their next use. progress(arg, done, total) is called now and then.
+ * 0 with *checked and *damaged, or -errno with err. */
+typedef void (*cache_progress_fn)(void *arg, uint64_t done, uint64_t total);
+int cache_verify(cache_t *c, bool heal, uint64_t *checked, uint64_t *damaged, cache_progress_fn progress,
+                 void *arg, cache_err_t *err);
 
 /* What `modfs repair` did (see cache_repair). */
 typedef struct cache_repair_report {

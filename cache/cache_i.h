@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * cache_i.h — what the policy layer's files share (cache.c, fetch.c, hot.c, notfound.c, flight.c,
- * housekeeper.c) and nothing else may include: the cache struct and the interfaces of its parts.
+ * housekeeper.c, maintainer.c) and nothing else may include: the cache struct and the interfaces of its parts.
  * The fronts include cache.h only; the sub-libraries below (store/, upstream/, gomod/, common/)
  * know nothing of this layer.
  */
@@ -89,6 +89,7 @@ struct cache {
     store_counters_t pending;            /* taken from the atomics, being written by a flush */
     uint64_t upstream_requests_flushed;  /* part of upstream_request_count() already in flushed */
     store_stats_t counts;                /* the last scan of the store */
+    store_life_stats_t life;             /* the budget's figures, taken with counts */
     atomic_bool counts_stale;            /* the store changed since that scan (set by fetches) */
 
     pthread_mutex_t keeper_lock;         /* protects keeper_stop; keeper_cv signals it */
@@ -96,6 +97,12 @@ struct cache {
     bool keeper_stop;
     bool keeper_started;
     pthread_t keeper;
+
+    pthread_mutex_t maint_lock;          /* protects maint_stop; maint_cv signals it */
+    pthread_cond_t maint_cv;
+    bool maint_stop;
+    bool maint_started;
+    pthread_t maintainer;
 };
 
 /* fetch.c: downloads key, checks it by Go's rules, stores it; *out the stored object. */
@@ -107,5 +114,10 @@ int cache_housekeeper_start(cache_t *c);
 void cache_housekeeper_stop(cache_t *c);
 void cache_counters_flush(cache_t *c);
 void cache_counts_refresh(cache_t *c);
+
+/* maintainer.c: the maintenance thread (eviction, gc, compaction), started by cache_open for a
+ * store it may change and stopped by cache_close. */
+int cache_maintainer_start(cache_t *c);
+void cache_maintainer_stop(cache_t *c);
 
 #endif

@@ -64,8 +64,11 @@ void cache_counts_refresh(cache_t *c)
     store_stats_t st;
     if (store_stats_get(c->store, &st) != 0)
         return;
+    store_life_stats_t life;
+    store_life_stats(c->store, &life);
     pthread_mutex_lock(&c->figures_lock);
     c->counts = st;
+    c->life = life;
     pthread_mutex_unlock(&c->figures_lock);
 }
 

@@ -36,6 +36,9 @@ int http_status_of_error(int rc, const cache_err_t *err)
     case -ECANCELED:
     case -ESHUTDOWN:
         return 503;
+    case -ENOSPC: /* the store's disk is full */
+    case -EDQUOT: /* the object is larger than the store's whole budget */
+        return 507;
     default:
         return 502;
     }
@@ -98,6 +101,10 @@ size_t http_error_body(int status, int rc, const cache_err_t *err, const char *p
         break;
     case 503:
         len = snprintf(out, cap, "unavailable: %s\n", line); /* our own words: queue full, stopping */
+        break;
+    case 507: /* the budget's message names the key and the budget; a full disk's would name paths */
+        len = snprintf(out, cap, "insufficient storage: the store cannot hold %s: %s\n", path,
+                       rc == -EDQUOT ? line : "its disk is full");
         break;
     default:
         len = snprintf(out, cap, "bad gateway: fetching %s failed: %s\n", path,

@@ -169,6 +169,29 @@ int http_metrics_render(http_server_t *s, buf_t *out)
             (unsigned long long)st.upstream_errors);
     }
     if (rc == 0) {
+        rc = buf_appendf(
+            out,
+            "# HELP modfs_store_max_bytes The store's budget of bytes on disk (--max-size; 0: none).\n"
+            "# TYPE modfs_store_max_bytes gauge\nmodfs_store_max_bytes %llu\n"
+            "# HELP modfs_store_usage_bytes What the budget counts: packs, their logs and the index.\n"
+            "# TYPE modfs_store_usage_bytes gauge\nmodfs_store_usage_bytes %llu\n"
+            "# HELP modfs_store_pack_live_bytes Bytes of the packs that stored objects still use.\n"
+            "# TYPE modfs_store_pack_live_bytes gauge\nmodfs_store_pack_live_bytes %llu\n"
+            "# HELP modfs_store_pack_bytes Bytes of the pack files.\n"
+            "# TYPE modfs_store_pack_bytes gauge\nmodfs_store_pack_bytes %llu\n"
+            "# HELP modfs_store_evictions_total Objects evicted to stay within the budget.\n"
+            "# TYPE modfs_store_evictions_total counter\nmodfs_store_evictions_total %llu\n"
+            "# HELP modfs_store_evicted_bytes_total Bytes of the objects evicted.\n"
+            "# TYPE modfs_store_evicted_bytes_total counter\nmodfs_store_evicted_bytes_total %llu\n"
+            "# HELP modfs_store_reclaimed_bytes_total Disk given back by garbage collection and compaction.\n"
+            "# TYPE modfs_store_reclaimed_bytes_total counter\nmodfs_store_reclaimed_bytes_total %llu\n"
+            "# HELP modfs_store_compactions_total Packs compacted.\n"
+            "# TYPE modfs_store_compactions_total counter\nmodfs_store_compactions_total %llu\n",
+            (unsigned long long)st.max_bytes, (unsigned long long)st.usage_bytes, (unsigned long long)st.live_bytes,
+            (unsigned long long)st.pack_bytes, (unsigned long long)st.evictions, (unsigned long long)st.evicted_bytes,
+            (unsigned long long)st.reclaimed_bytes, (unsigned long long)st.compactions);
+    }
+    if (rc == 0) {
         struct timespec now;
         clock_gettime(CLOCK_MONOTONIC, &now);
         double up = (double)(now.tv_sec - s->started_at.tv_sec) + (double)(now.tv_nsec - s->started_at.tv_nsec) / 1e9;

@@ -40,13 +40,20 @@ static int run_stat(options_t *opt, int argc, char **argv)
     printf("misses: %llu\n", (unsigned long long)st.misses);
     printf("upstream_requests: %llu\n", (unsigned long long)st.upstream_requests);
     printf("upstream_errors: %llu\n", (unsigned long long)st.upstream_errors);
+    printf("max_bytes: %llu%s\n", (unsigned long long)st.max_bytes, st.max_bytes ? "" : " (no budget: --max-size)");
+    printf("usage_bytes: %llu\n", (unsigned long long)st.usage_bytes);
+    printf("live_share: %.3f\n", st.pack_bytes ? (double)st.live_bytes / (double)st.pack_bytes : 1.0);
+    printf("evictions: %llu\n", (unsigned long long)st.evictions);
+    printf("evicted_bytes: %llu\n", (unsigned long long)st.evicted_bytes);
+    printf("reclaimed_bytes: %llu\n", (unsigned long long)st.reclaimed_bytes);
+    printf("compactions: %llu\n", (unsigned long long)st.compactions);
     return 0;
 }
 
 const command_t cmd_stat = {
     .name = "stat",
     .args = "",
-    .summary = "print what the store holds: objects, logical bytes, bytes on disk, dedup ratio, hits, misses",
+    .summary = "print what the store holds: objects, bytes on disk, dedup ratio, hits, misses, budget, evictions",
     .details = NULL,
     .bit = CMD_STAT,
     .accepts = CMD_STAT,

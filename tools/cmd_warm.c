@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "report.h"
 #include "gomod.h"
 
 typedef struct warm_job {
@@ -235,15 +236,6 @@ static double elapsed_s(const warm_t *w)
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
     return (double)(now.tv_sec - w->start.tv_sec) + (double)(now.tv_nsec - w->start.tv_nsec) / 1e9;
-}
-
-static void human_bytes(double b, char *out, size_t cap)
-{
-    static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-    size_t u = 0;
-    while (b >= 1024 && u < 4)
-        b /= 1024, u++;
-    snprintf(out, cap, u == 0 ? "%.0f %s" : "%.1f %s", b, units[u]);
 }
 
 static void fetch_job(warm_t *w, warm_job_t *job)

@@ -11,6 +11,8 @@ extern const command_t cmd_stat;
 extern const command_t cmd_warm;
 extern const command_t cmd_config;
 extern const command_t cmd_repair;
+extern const command_t cmd_gc;
+extern const command_t cmd_verify;
 extern const command_t cmd_scdoc; /* hidden: man page sources for the build */
 
 /* Every visible command, in the order help and the man page list them. */

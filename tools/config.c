@@ -276,7 +276,7 @@ static int load(const command_t *cmd, int argc, char **argv, options_t *o, bool 
         if ((rc = apply(o, flags[f].row, flags[f].value, (option_origin_t){OPT_FROM_FLAG, 0}, place, err)) != 0)
             goto out;
     }
-    if (o->cache.dir == NULL && (cmd->accepts & (CMD_SERVE | CMD_GET | CMD_STAT | CMD_WARM | CMD_REPAIR)))
+    if (o->cache.dir == NULL && (cmd->accepts & CMD_STORE))
         rc = cache_err_set(err, -EINVAL, "no --cache-dir given and neither CACHE_DIRECTORY, XDG_CACHE_HOME nor HOME is set");
 out:
     free(flags);

@@ -5,7 +5,8 @@
 
 #include "commands.h"
 
-const command_t *const modfs_commands[] = {&cmd_serve, &cmd_get, &cmd_warm, &cmd_stat, &cmd_repair, &cmd_config};
+const command_t *const modfs_commands[] = {&cmd_serve, &cmd_get, &cmd_warm, &cmd_stat, &cmd_gc,
+                                               &cmd_verify, &cmd_repair, &cmd_config};
 const size_t modfs_command_count = sizeof modfs_commands / sizeof modfs_commands[0];
 
 static void usage(FILE *to)

@@ -20,7 +20,6 @@
 #define F(field) offsetof(options_t, field)
 #define YEAR_S (86400LL * 365)
 
-#define STORE_CMDS (CMD_SERVE | CMD_GET | CMD_STAT | CMD_WARM | CMD_REPAIR)
 #define FETCH_CMDS (CMD_SERVE | CMD_GET | CMD_WARM)
 
 /* The store's default place: systemd's CacheDirectory= for a service, else the XDG cache. */
@@ -49,8 +48,8 @@ const option_spec_t option_table[] = {
     {.name = "cache-dir", .env = "MODFS_CACHE_DIR", .arg = "DIR", .type = &opt_path, .offset = F(cache.dir),
      .def_fn = default_cache_dir,
      .def_doc = "$CACHE_DIRECTORY (set by systemd), else $XDG_CACHE_HOME/modfs, else ~/.cache/modfs",
-     .cmds = STORE_CMDS, .help = "the store",
-     .doc = "serve, get and warm create it when missing; stat and repair refuse a directory that holds no store."},
+     .cmds = CMD_STORE, .help = "the store",
+     .doc = "serve, get and warm create it when missing; stat, gc, verify and repair refuse a directory that holds no store."},
     {.name = "upstream", .env = "MODFS_UPSTREAM", .arg = "LIST", .type = &opt_upstream,
      .offset = F(cache.upstream), .def = CACHE_DEFAULT_UPSTREAM, .cmds = FETCH_CMDS,
      .help = "GOPROXY-style list: URL1,URL2 moves on after 404/410, URL1|URL2 after any error, off",
@@ -70,6 +69,14 @@ const option_spec_t option_table[] = {
      .help = "upper bound of one upstream request; 0: the default"},
     {.name = "retries", .env = "MODFS_RETRIES", .arg = "N", .type = &opt_int, .offset = F(cache.retries),
      .max = 100, .def = "2", .cmds = FETCH_CMDS, .help = "extra attempts after a transient upstream error"},
+    {.name = "max-size", .env = "MODFS_MAX_SIZE", .arg = "SIZE", .type = &opt_size, .offset = F(cache.max_size),
+     .def = "0", .def_doc = "no limit", .cmds = FETCH_CMDS | CMD_GC | CMD_STAT,
+     .help = "budget of the store's bytes on disk, e.g. 20G; 0: no limit",
+     .doc = "Past it, the objects least worth keeping are evicted (what builds keep reading stays; a "
+            "one-off scan such as go mod download all goes first) down to 90% of it, and their disk "
+            "is given back. Evicted objects are fetched again on their next use. An object larger "
+            "than the whole budget is refused. The store may pass the budget by about a pack "
+            "(a sixteenth of it) between passes."},
     {.name = "listen", .env = "MODFS_LISTEN", .arg = "ADDR:PORT", .type = &opt_address, .offset = F(http.listen),
      .cmds = CMD_SERVE, .help = "serve GOPROXY over HTTP/1.1 and h2c, e.g. 127.0.0.1:3000 or [::1]:3000",
      .doc = "An empty host (:3000) listens on every address."},
@@ -96,6 +103,11 @@ const option_spec_t option_table[] = {
      .cmds = CMD_SERVE, .help = "print every FUSE request"},
     {.name = "jobs", .env = "MODFS_JOBS", .arg = "N", .type = &opt_uint, .offset = F(jobs), .min = 1, .max = 256,
      .def = "8", .cmds = CMD_WARM, .help = "module versions fetched in parallel"},
+    {.name = "dry-run", .env = "MODFS_DRY_RUN", .type = &opt_bool, .offset = F(dry_run), .def = "false",
+     .cmds = CMD_GC, .help = "say what collecting garbage would free; change nothing"},
+    {.name = "heal", .env = "MODFS_HEAL", .type = &opt_bool, .offset = F(heal), .def = "true", .cmds = CMD_VERIFY,
+     .help = "drop damaged chunks with the objects using them (fetched again on their next use)",
+     .doc = "--heal=false only reports."},
     {.name = "log-level", .env = "MODFS_LOG_LEVEL", .arg = "LEVEL", .type = &opt_level, .offset = F(log_level),
      .def = "notice", .cmds = CMD_ALL, .flags = OPTF_RELOAD,
      .help = "error, warn, notice (start, reload, stop), info (a line per request) or debug"},

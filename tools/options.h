@@ -35,7 +35,11 @@ enum {
     CMD_WARM = 1 << 3,
     CMD_CONFIG = 1 << 4,
     CMD_REPAIR = 1 << 5,
-    CMD_ALL = (1 << 6) - 1,
+    CMD_GC = 1 << 6,
+    CMD_VERIFY = 1 << 7,
+    CMD_ALL = (1 << 8) - 1,
+    /* the commands that open a store (and so need --cache-dir) */
+    CMD_STORE = CMD_SERVE | CMD_GET | CMD_STAT | CMD_WARM | CMD_REPAIR | CMD_GC | CMD_VERIFY,
 };
 
 /* Option flags. */
@@ -58,7 +62,7 @@ typedef struct option_type {
 } option_type_t;
 
 extern const option_type_t opt_string, opt_path, opt_address, opt_upstream, opt_uint, opt_int, opt_seconds_ms,
-    opt_bool, opt_level;
+    opt_size, opt_bool, opt_level;
 
 struct option_spec {
     const char *name;          /* long flag and config-file key */
@@ -100,6 +104,8 @@ typedef struct options {
     int log_level;       /* modfs_log_level_t */
     const char *config;  /* the config file read; NULL when none */
     unsigned jobs;       /* warm: fetches in parallel */
+    bool dry_run;        /* gc: count, change nothing */
+    bool heal;           /* verify: drop what is damaged */
 
     /* ---- bookkeeping ---- */
     option_origin_t origin[OPTION_MAX];

@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -184,6 +185,57 @@ static void format_seconds_ms(const option_spec_t *spec, const void *field, char
 }
 
 const option_type_t opt_seconds_ms = {"seconds", parse_seconds_ms, format_seconds_ms};
+
+/* A size in bytes: a whole number with an optional unit K, M, G or T (powers of 1024, as df -h
+ * and du -h count; "B" or "iB" may follow), e.g. 20G, 512MiB, 1048576. In a uint64_t field. */
+static int parse_size(const option_spec_t *spec, const char *text, void *field, char **owned, char *why, size_t cap)
+{
+    (void)owned;
+    static const char units[] = "KMGT";
+    char *end;
+    errno = 0;
+    unsigned long long v = text[0] >= '0' && text[0] <= '9' ? strtoull(text, &end, 10) : 0;
+    bool ok = text[0] >= '0' && text[0] <= '9' && errno == 0;
+    unsigned shift = 0;
+    if (ok && *end != '\0') {
+        const char *u = strchr(units, end[0] & ~0x20); /* upper case */
+        ok = end[0] != '\0' && u != NULL;
+        if (ok) {
+            shift = 10 * (unsigned)(u - units + 1);
+            end++;
+            if (strcasecmp(end, "iB") == 0)
+                end += 2;
+            else if (strcasecmp(end, "B") == 0)
+                end++;
+            ok = *end == '\0' && v <= (~0ull >> shift);
+        }
+    }
+    if (ok)
+        v <<= shift;
+    if (!ok || (long long)v < spec->min || (spec->max > 0 && v > (unsigned long long)spec->max)) {
+        snprintf(why, cap, "not a size (a number of bytes, or with K, M, G or T: 20G): \"%.40s\"", text);
+        return -EINVAL;
+    }
+    *(uint64_t *)field = v;
+    return 0;
+}
+
+static void format_size(const option_spec_t *spec, const void *field, char *out, size_t cap)
+{
+    (void)spec;
+    uint64_t v = *(const uint64_t *)field;
+    static const char units[] = "TGMK";
+    for (int i = 0; i < 4 && v > 0; i++) {
+        unsigned shift = 10 * (unsigned)(4 - i);
+        if ((v & ((1ull << shift) - 1)) == 0) {
+            snprintf(out, cap, "%llu%c", (unsigned long long)(v >> shift), units[i]);
+            return;
+        }
+    }
+    snprintf(out, cap, "%llu", (unsigned long long)v);
+}
+
+const option_type_t opt_size = {"size", parse_size, format_size};
 
 /* ---- switches and words ---- */
 

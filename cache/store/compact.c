@@ -72,11 +72,15 @@ static bool pack_delete(store_t *s, uint32_t id)
     int lock = store_pack_trylock(s->packs, id);
     if (lock < 0)
         return lock == -ENOENT;
+    uint64_t size = 0;
+    store_pack_size(s->packs, id, &size);
     store_pack_forget(s->packs, id);
     int rc = store_pack_remove(s->packs, id);
     close(lock);
-    if (rc == 0)
+    if (rc == 0) {
+        atomic_fetch_add(&s->deleted_pack_bytes, size);
         LOG_I("pack %08u deleted: nothing in it is used any more", id);
+    }
     return rc == 0;
 }
 
@@ -105,6 +109,11 @@ static int compact_pack(store_t *s, uint32_t id, store_life_report_t *r)
             break;
         }
         rc = store_pack_append(s->packs, data.base, c, NULL);
+        if (r->progress != NULL && (copied >> 22) != ((copied + c->stored_size) >> 22)) { /* every 4 MiB */
+            r->copied_bytes += copied + c->stored_size;
+            r->progress(r->progress_arg, r);
+            r->copied_bytes -= copied + c->stored_size;
+        }
         copied += c->stored_size;
         /* pace: COMPACT_RATE bytes per second */
         int64_t due = start + (int64_t)(copied * 1000000000ull / COMPACT_RATE);
@@ -129,7 +138,8 @@ static int compact_pack(store_t *s, uint32_t id, store_life_report_t *r)
         STORE_FAULT("compact-switched");
         r->compacted_packs++;
         r->copied_bytes += copied;
-        atomic_fetch_add(&s->compactions, 1);
+        if (r->progress != NULL)
+            r->progress(r->progress_arg, r);
         if (!pack_delete(s, id))
             store_dead_pack_add(s, id);
     }
@@ -198,6 +208,8 @@ int store_collect(store_t *s, bool dry_run, bool pressed, store_life_report_t *r
     r->gc_bytes += bytes;
     if (dry_run)
         return 0;
+    if (r->progress != NULL)
+        r->progress(r->progress_arg, r);
     pack_views_t pv = {.store = s};
     rc = store_index_packs_live(s->index, collect_view, &pv);
     if (rc == 0 && pv.n > 1)
@@ -209,17 +221,12 @@ int store_collect(store_t *s, bool dry_run, bool pressed, store_life_report_t *r
         bool sparse = p->live * 100 < p->size * COMPACT_LIVE_PERCENT;
         /* Over budget, any pack with dead bytes is worth compacting, most dead first. */
         bool worth = sparse || (pressed && p->live < p->size && store_usage(s) > s->low_bytes);
-        if (worth) {
-            uint64_t before = p->size;
+        if (worth)
             rc = compact_pack(s, p->id, r);
-            if (rc == 0)
-                r->reclaimed_bytes += before - p->live;
-        }
     }
     free(pv.v);
     if (rc == 0)
         rc = store_packs_each(s->packs, delete_empty, s);
-    atomic_fetch_add(&s->reclaimed_bytes, r->reclaimed_bytes);
     return rc;
 }
 

@@ -23,9 +23,12 @@
  * still points into it.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "store_i.h"
 
@@ -55,6 +58,7 @@ int store_life_init(store_t *s)
     pthread_mutex_init(&s->open_lock, NULL);
     pthread_mutex_init(&s->maint_lock, NULL);
     pthread_mutex_init(&s->maint_dead_lock, NULL);
+    s->maint_fd = -1;
     s->pins = calloc(PACK_MAX_COUNT, sizeof *s->pins);
     if (s->pins == NULL || htab_init(&s->ghost, 1024) != 0 ||
         htab_init(&s->open_keys, 1024) != 0)
@@ -78,6 +82,8 @@ void store_life_dispose(store_t *s)
     htab_each(&s->open_keys, free_link, NULL);
     htab_dispose(&s->ghost);
     htab_dispose(&s->open_keys);
+    if (s->maint_fd >= 0)
+        close(s->maint_fd);
     free(s->pins);
     pthread_mutex_destroy(&s->uses_lock);
     pthread_mutex_destroy(&s->ghost_lock);
@@ -270,10 +276,6 @@ static uint64_t choose(store_t *s, store_candidate_t *v, size_t n, uint64_t need
             break;
         store_candidate_t *o = from_small ? &v[is] : &v[im];
         visits++;
-        if (is_open(s, o->key)) {
-            o->changed = true; /* kept, as if used: it is being read */
-            continue;
-        }
         if (from_small) {
             small -= o->charge;
             if (o->freq > 0) { /* used again while new: it earns a place in main */
@@ -288,6 +290,16 @@ static uint64_t choose(store_t *s, store_candidate_t *v, size_t n, uint64_t need
             o->seq = next_seq++;
             o->changed = true;
             continue;
+        }
+        if (is_open(s, o->key)) {
+            /* The front's map of recent objects holds handles too; it lets go of a victim's, and
+             * what is still open after that is a reader's. */
+            if (s->drop_hook != NULL)
+                s->drop_hook(s->drop_arg, o->key);
+            if (is_open(s, o->key)) {
+                o->changed = true; /* kept, as if used: it is being read */
+                continue;
+            }
         }
         o->evict = true;
         freed += o->charge;
@@ -306,25 +318,18 @@ int store_evict(store_t *s, uint64_t need, store_life_report_t *r)
         return rc;
     uint64_t evicted = 0;
     uint64_t freed = choose(s, v, n, need, &evicted);
-    /* The front forgets the victims first (its memory map holds handles on them). */
-    for (size_t i = 0; i < n; i++) {
-        if (!v[i].evict || s->drop_hook == NULL)
-            continue;
-        s->drop_hook(s->drop_arg, v[i].key);
-        if (is_open(s, v[i].key)) { /* a reader has it: keep it */
-            v[i].evict = false;
-            freed -= v[i].charge;
-            evicted--;
-        }
-    }
     if (evicted > 0 || n > 0)
         rc = store_index_policy_apply(s->index, v, n, NULL, NULL);
     if (rc == 0) {
-        for (size_t i = 0; i < n; i++)
-            if (v[i].evict && v[i].queue == STORE_QUEUE_SMALL)
+        for (size_t i = 0; i < n; i++) {
+            if (!v[i].evict)
+                continue;
+            /* once more: a hit between the choice and the commit may have put it back */
+            if (s->drop_hook != NULL)
+                s->drop_hook(s->drop_arg, v[i].key);
+            if (v[i].queue == STORE_QUEUE_SMALL)
                 ghost_add(s, v[i].key);
-        atomic_fetch_add(&s->evictions, evicted);
-        atomic_fetch_add(&s->evicted_bytes, freed);
+        }
         if (r != NULL) {
             r->evicted += evicted;
             r->evicted_bytes += freed;
@@ -337,13 +342,43 @@ int store_evict(store_t *s, uint64_t need, store_life_report_t *r)
     return rc;
 }
 
+/* The cross-process side of a pass: two processes compacting one pack would each switch its
+ * chunks, and the index would end up naming one copy in chunks and the other in layouts. A
+ * background pass that finds another process at it skips its turn (0, nothing done); one asked
+ * for (wait) waits. Called with maint_lock held. */
+static int maint_flock(store_t *s, bool wait)
+{
+    if (s->maint_fd < 0) {
+        char *path = path_join(s->dir, "maintain.lock");
+        if (path == NULL)
+            return -ENOMEM;
+        s->maint_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+        free(path);
+        if (s->maint_fd < 0)
+            return -errno;
+    }
+    while (flock(s->maint_fd, LOCK_EX | (wait ? 0 : LOCK_NB)) != 0) {
+        if (errno != EINTR)
+            return errno == EWOULDBLOCK ? -EBUSY : -errno;
+    }
+    return 0;
+}
+
 int store_maintain(store_t *s, bool force_gc, store_life_report_t *r)
 {
     store_life_report_t local = {0};
     if (r == NULL)
         r = &local;
     pthread_mutex_lock(&s->maint_lock);
-    int rc = store_flush_uses(s);
+    int rc = maint_flock(s, force_gc);
+    if (rc != 0) {
+        pthread_mutex_unlock(&s->maint_lock);
+        r->usage_before = r->usage_after = store_usage(s);
+        return rc == -EBUSY ? 0 : rc;
+    }
+    const store_life_report_t before = *r;
+    uint64_t deleted_before = atomic_load(&s->deleted_pack_bytes);
+    rc = store_flush_uses(s);
     uint64_t usage = store_usage(s);
     r->usage_before = usage;
     if (rc == 0 && s->max_bytes > 0 && usage > s->max_bytes) {
@@ -360,6 +395,24 @@ int store_maintain(store_t *s, bool force_gc, store_life_report_t *r)
     if (rc == 0)
         store_release_dead_packs(s);
     r->usage_after = store_usage(s);
+    /* Given back: the packs deleted, less what compaction copied out of them into live packs. */
+    uint64_t deleted = atomic_load(&s->deleted_pack_bytes) - deleted_before;
+    uint64_t copied = r->copied_bytes - before.copied_bytes;
+    r->reclaimed_bytes += deleted > copied ? deleted - copied : 0;
+    store_counters_t done = {
+        .evictions = r->evicted - before.evicted,
+        .evicted_bytes = r->evicted_bytes - before.evicted_bytes,
+        .reclaimed_bytes = r->reclaimed_bytes - before.reclaimed_bytes,
+        .compactions = r->compacted_packs - before.compacted_packs,
+    };
+    atomic_fetch_add(&s->evictions, done.evictions);
+    atomic_fetch_add(&s->evicted_bytes, done.evicted_bytes);
+    atomic_fetch_add(&s->reclaimed_bytes, done.reclaimed_bytes);
+    atomic_fetch_add(&s->compactions, done.compactions);
+    int crc = store_index_counters_add(s->index, &done); /* figures only: a failure loses no data */
+    if (crc != 0)
+        LOG_W("store: writing the maintenance counters: %s", strerror(-crc));
+    flock(s->maint_fd, LOCK_UN);
     pthread_mutex_unlock(&s->maint_lock);
     return rc;
 }

@@ -16,6 +16,7 @@
  * synchronous=FULL: a committed object survives power loss, as the pack bytes it points to do.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -198,7 +199,12 @@ int store_index_open(const char *path, store_index_t **out, cache_err_t *err)
         rc = cache_err_set(err, ix_errno(src), "index %s: %s", path, sqlite3_errstr(src));
     sqlite3_close(db);
     if (rc == 0)
-        rc = conn_open(path, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=OFF;", &ix->writer, err);
+        /* The WAL counts against the store's budget: checkpointed every 1 MiB of pages and cut
+         * back to 1 MiB after, rather than SQLite's 4 MiB left at its largest. */
+        rc = conn_open(path,
+                       "PRAGMA synchronous=FULL; PRAGMA foreign_keys=OFF; PRAGMA wal_autocheckpoint=256;"
+                       " PRAGMA journal_size_limit=1048576;",
+                       &ix->writer, err);
     if (rc != 0) {
         store_index_close(ix);
         return rc;
@@ -634,24 +640,44 @@ int store_index_stats(store_index_t *ix, store_stats_t *st)
     return 0;
 }
 
+/* The counters' rows: name in the table, field of store_counters_t. */
+static const struct {
+    const char *name;
+    size_t offset;
+} counter_rows[] = {
+    {"hits", offsetof(store_counters_t, hits)},
+    {"misses", offsetof(store_counters_t, misses)},
+    {"upstream_requests", offsetof(store_counters_t, upstream_requests)},
+    {"upstream_errors", offsetof(store_counters_t, upstream_errors)},
+    {"evictions", offsetof(store_counters_t, evictions)},
+    {"evicted_bytes", offsetof(store_counters_t, evicted_bytes)},
+    {"reclaimed_bytes", offsetof(store_counters_t, reclaimed_bytes)},
+    {"compactions", offsetof(store_counters_t, compactions)},
+};
+#define COUNTER_ROWS (sizeof counter_rows / sizeof counter_rows[0])
+
+static uint64_t *counter_field(store_counters_t *c, size_t row)
+{
+    return (uint64_t *)(void *)((char *)c + counter_rows[row].offset);
+}
+
 int store_index_counters_add(store_index_t *ix, const store_counters_t *d)
 {
-    const struct {
-        const char *name;
-        uint64_t v;
-    } rows[] = {{"hits", d->hits},
-                {"misses", d->misses},
-                {"upstream_requests", d->upstream_requests},
-                {"upstream_errors", d->upstream_errors}};
+    bool any = false;
+    for (size_t i = 0; i < COUNTER_ROWS; i++)
+        any = any || *counter_field((store_counters_t *)d, i) != 0;
+    if (!any)
+        return 0; /* not even the write lock for nothing */
     pthread_mutex_lock(&ix->write_lock);
     conn_t *w = &ix->writer;
     int ret = ix_exec(w, "BEGIN IMMEDIATE");
-    for (size_t i = 0; i < sizeof rows / sizeof rows[0] && ret == 0; i++) {
-        if (rows[i].v == 0)
+    for (size_t i = 0; i < COUNTER_ROWS && ret == 0; i++) {
+        uint64_t v = *counter_field((store_counters_t *)d, i);
+        if (v == 0)
             continue;
         sqlite3_stmt *s = ix_stmt(w, ST_COUNTER_ADD);
-        sqlite3_bind_text(s, 1, rows[i].name, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(s, 2, (sqlite3_int64)rows[i].v);
+        sqlite3_bind_text(s, 1, counter_rows[i].name, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 2, (sqlite3_int64)v);
         ret = ix_step_done(s);
     }
     if (ret == 0)
@@ -672,17 +698,9 @@ int store_index_counters_get(store_index_t *ix, store_counters_t *out)
     int rc;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
         const char *name = (const char *)sqlite3_column_text(s, 0);
-        uint64_t v = (uint64_t)sqlite3_column_int64(s, 1);
-        if (name == NULL)
-            continue;
-        if (strcmp(name, "hits") == 0)
-            out->hits = v;
-        else if (strcmp(name, "misses") == 0)
-            out->misses = v;
-        else if (strcmp(name, "upstream_requests") == 0)
-            out->upstream_requests = v;
-        else if (strcmp(name, "upstream_errors") == 0)
-            out->upstream_errors = v;
+        for (size_t i = 0; name != NULL && i < COUNTER_ROWS; i++)
+            if (strcmp(name, counter_rows[i].name) == 0)
+                *counter_field(out, i) = (uint64_t)sqlite3_column_int64(s, 1);
     }
     sqlite3_reset(s);
     ix_reader_give(ix, c);

@@ -141,7 +141,7 @@ int store_put(store_t *s, const modkey_t *key, const uint8_t *body, size_t len, 
               store_object_t **out, cache_err_t *err)
 {
     if (s->max_bytes > 0 && len > s->max_bytes)
-        return cache_err_set(err, -EFBIG, "%s is %zu bytes, more than the store's whole budget (--max-size %llu)",
+        return cache_err_set(err, -EDQUOT, "%s is %zu bytes, more than the store's whole budget (--max-size %llu)",
                              key->escaped, len, (unsigned long long)s->max_bytes);
     int rc = put_once(s, key, body, len, z, now, out, err);
     if (rc == -EAGAIN) /* gc took a chunk this ingest counted on: once more, from what is stored now */

@@ -89,13 +89,17 @@ static int chunk_read_stored(store_object_t *o, size_t i, uint8_t *dst)
 {
     const store_chunk_t *ch = &o->chunks[i];
     int rc = store_pack_read(o->store->packs, ch->pack, ch->offset, dst, ch->stored_size);
+    bool sound = rc == 0 && chunk_checksum(dst, ch->stored_size) == ch->xxh3;
+    if (!sound && store_pack_reopened(o->store->packs, ch->pack)) {
+        /* the fd was of a pack another process has since deleted: read the one named so now */
+        rc = store_pack_read(o->store->packs, ch->pack, ch->offset, dst, ch->stored_size);
+        sound = rc == 0 && chunk_checksum(dst, ch->stored_size) == ch->xxh3;
+    }
+    if (sound)
+        return 0;
     if (rc == -ENOENT || rc == -ESPIPE)
         return pack_lost(o, i, rc);
-    if (rc != 0)
-        return chunk_corrupt(o, i, "read error");
-    if (chunk_checksum(dst, ch->stored_size) != ch->xxh3)
-        return chunk_corrupt(o, i, "checksum mismatch");
-    return 0;
+    return chunk_corrupt(o, i, rc != 0 ? "read error" : "checksum mismatch");
 }
 
 static int chunk_read(store_object_t *o, size_t i, uint8_t *dst)

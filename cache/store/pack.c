@@ -41,8 +41,11 @@ struct store_packs {
     int unsynced_log_fd;
     buf_t record;               /* scratch for one chunk record */
 
-    pthread_mutex_t open_lock;  /* serialises opening read fds */
+    pthread_mutex_t open_lock;  /* serialises opening read fds; protects retired */
     _Atomic int read_fds[PACK_MAX_COUNT]; /* 0 = not open yet; fd+1 otherwise */
+    /* Read fds taken out of their slot: closed only with the set, since a reader on another
+     * thread may still be in pread on one. Few: a pack lost, or renumbered by another process. */
+    buf_t retired;
 };
 
 static void pack_name(uint32_t id, char *out, size_t cap)
@@ -100,8 +103,12 @@ void store_packs_close(store_packs_t *ps)
         if (v > 0)
             close(v - 1);
     }
+    const int *retired = (const int *)(void *)ps->retired.base;
+    for (size_t i = 0; i < ps->retired.len / sizeof *retired; i++)
+        close(retired[i]);
     close(ps->dirfd);
     buf_dispose(&ps->record);
+    buf_dispose(&ps->retired);
     pthread_mutex_destroy(&ps->write_lock);
     pthread_mutex_destroy(&ps->open_lock);
     free(ps);
@@ -452,15 +459,44 @@ int store_pack_read(store_packs_t *ps, uint32_t pack_id, uint64_t off, void *buf
     return 0;
 }
 
+/* Empties slot id, keeping its fd open until the set closes. Called with open_lock held. */
+static void slot_retire(store_packs_t *ps, uint32_t id)
+{
+    int v = atomic_exchange(&ps->read_fds[id], 0);
+    if (v > 0) {
+        int fd = v - 1;
+        if (buf_append(&ps->retired, &fd, sizeof fd) != 0)
+            close(fd); /* out of memory: a reader in pread on it gets EBADF, an error it handles */
+    }
+}
+
 void store_pack_forget(store_packs_t *ps, uint32_t id)
 {
     if (id == 0 || id >= PACK_MAX_COUNT)
         return;
-    /* The fd is left open (a reader on another thread may be in pread on it); only the slot is
-     * cleared, so the next read opens the file again or finds it gone. Rare: a lost pack. */
+    /* Only the slot is cleared, so the next read opens the file again or finds it gone. */
     pthread_mutex_lock(&ps->open_lock);
-    atomic_store(&ps->read_fds[id], 0);
+    slot_retire(ps, id);
     pthread_mutex_unlock(&ps->open_lock);
+}
+
+bool store_pack_reopened(store_packs_t *ps, uint32_t id)
+{
+    if (id == 0 || id >= PACK_MAX_COUNT)
+        return false;
+    char name[32];
+    pack_name(id, name, sizeof name);
+    bool replaced = false;
+    pthread_mutex_lock(&ps->open_lock);
+    int v = atomic_load(&ps->read_fds[id]);
+    struct stat held, named;
+    if (v > 0 && fstat(v - 1, &held) == 0 &&
+        (fstatat(ps->dirfd, name, &named, 0) != 0 || held.st_ino != named.st_ino || held.st_dev != named.st_dev)) {
+        slot_retire(ps, id);
+        replaced = true;
+    }
+    pthread_mutex_unlock(&ps->open_lock);
+    return replaced;
 }
 
 void store_packs_set_segment(store_packs_t *ps, uint64_t bytes)

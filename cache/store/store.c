@@ -53,6 +53,13 @@ int store_open(const char *dir, bool must_exist, store_t **out, cache_err_t *err
      * (their objects dropped at once, to be fetched again), not one failed read at a time. */
     if ((rc = store_check(s, !must_exist, err)) != 0)
         goto out;
+    store_counters_t life;
+    if (store_index_counters_get(s->index, &life) == 0) {
+        atomic_store(&s->evictions, life.evictions);
+        atomic_store(&s->evicted_bytes, life.evicted_bytes);
+        atomic_store(&s->reclaimed_bytes, life.reclaimed_bytes);
+        atomic_store(&s->compactions, life.compactions);
+    }
     /* What a crash left is cut off now, not when some later write happens to adopt that pack;
      * a reading command leaves the store as it found it. */
     if (!must_exist && (rc = store_packs_reclaim(s->packs, err)) != 0)
@@ -128,8 +135,6 @@ int store_stats_get(store_t *s, store_stats_t *st)
 
 int store_counters_add(store_t *s, const store_counters_t *delta)
 {
-    if (delta->hits == 0 && delta->misses == 0 && delta->upstream_requests == 0 && delta->upstream_errors == 0)
-        return 0;
     return store_index_counters_add(s->index, delta);
 }
 
@@ -140,7 +145,6 @@ int store_counters_get(store_t *s, store_counters_t *out)
 
 int store_gc_dry_run(store_t *s, store_life_report_t *r)
 {
-    memset(r, 0, sizeof *r);
     r->usage_before = r->usage_after = store_usage(s);
     return store_collect(s, true, false, r);
 }

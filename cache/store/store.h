@@ -148,6 +148,9 @@ typedef struct store_life_report {
     uint64_t evicted, evicted_bytes;    /* objects evicted, and their charge */
     uint64_t gc_chunks, gc_bytes;       /* chunks no object names any more, and their stored bytes */
     uint64_t compacted_packs, copied_bytes, reclaimed_bytes;
+    /* Optional: called with the report as it grows (after eviction, gc, and every few MB copied). */
+    void (*progress)(void *arg, const struct store_life_report *so_far);
+    void *progress_arg;
 } store_life_report_t;
 
 /* The budget of the store's bytes on disk (0: none) and the segment size that follows from it;
@@ -159,7 +162,7 @@ void store_object_note_use(store_object_t *o);
  * the low mark; otherwise gc and compaction when something was replaced or dropped (or
  * force_gc). r may be NULL. One pass at a time; safe beside readers and writers. */
 int store_maintain(store_t *s, bool force_gc, store_life_report_t *r);
-/* Counts what gc would free (nothing changed). */
+/* Counts what gc would free, adding to r (nothing changed). */
 int store_gc_dry_run(store_t *s, store_life_report_t *r);
 /* Bytes the store occupies on disk: packs, logs, index. */
 uint64_t store_usage(store_t *s);
@@ -167,7 +170,7 @@ uint64_t store_usage(store_t *s);
 typedef struct store_life_stats {
     uint64_t max_bytes, usage;
     uint64_t live_bytes, pack_bytes;    /* live share of the packs: live / pack bytes */
-    uint64_t evictions, evicted_bytes, reclaimed_bytes, compactions;
+    uint64_t evictions, evicted_bytes, reclaimed_bytes, compactions; /* over the store's life */
 } store_life_stats_t;
 void store_life_stats(store_t *s, store_life_stats_t *st);
 
@@ -177,10 +180,11 @@ void store_life_stats(store_t *s, store_life_stats_t *st);
 int store_verify(store_t *s, bool heal, uint64_t *checked, uint64_t *bad,
                  void (*progress)(void *arg, uint64_t done, uint64_t total), void *arg);
 
-/* Counters that outlive the process (hits, misses, upstream requests and errors): added in one
- * transaction, read back summed. */
+/* Counters that outlive the process (hits, misses, upstream requests and errors, and what
+ * maintenance did): added in one transaction, read back summed. store_maintain adds its own. */
 typedef struct store_counters {
     uint64_t hits, misses, upstream_requests, upstream_errors;
+    uint64_t evictions, evicted_bytes, reclaimed_bytes, compactions;
 } store_counters_t;
 int store_counters_add(store_t *s, const store_counters_t *delta);
 int store_counters_get(store_t *s, store_counters_t *out);

@@ -178,6 +178,10 @@ int store_pack_size(store_packs_t *ps, uint32_t id, uint64_t *size);
 int store_pack_log_read(store_packs_t *ps, uint32_t id, buf_t *out);
 /* Forgets the open read fd of a pack (it was found gone or damaged). */
 void store_pack_forget(store_packs_t *ps, uint32_t id);
+/* Whether the read fd kept for pack id is of another file than the one now named so (another
+ * process deleted the pack and a new one took its number): then the fd is replaced and true is
+ * returned, and a failed read is worth one more try before anything is called damaged. */
+bool store_pack_reopened(store_packs_t *ps, uint32_t id);
 
 /* ---- pack logs (packlog.c) ----------------------------------------------------------------
  * Beside each pack, a log of what it holds: a record per chunk appended and per object committed,
@@ -261,11 +265,15 @@ struct store {
     pthread_mutex_t open_lock;    /* open_keys: key -> handles open on the object */
     htab_t open_keys;
     _Atomic uint32_t *pins;       /* per pack id: open objects pointing into it (a pack with pins stays) */
-    pthread_mutex_t maint_lock;   /* one maintenance pass at a time */
+    pthread_mutex_t maint_lock;   /* one maintenance pass at a time in this process; maint_fd */
+    int maint_fd;                 /* maintain.lock, flock'd by a pass: one at a time across processes */
     pthread_mutex_t maint_dead_lock; /* dead, ndead: compacted packs waiting for their readers */
     uint32_t dead[STORE_DEAD_MAX];
     size_t ndead;
     atomic_bool garbage;          /* objects were replaced or dropped since the last gc */
+    _Atomic uint64_t deleted_pack_bytes; /* sizes of the packs this process deleted */
+    /* What maintenance did over the store's life, in the counters table too: loaded at open,
+     * added to by each pass of this process. */
     _Atomic uint64_t evictions, evicted_bytes, reclaimed_bytes, compactions;
 };
 

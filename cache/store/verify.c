@@ -29,9 +29,14 @@ typedef struct verify {
 static bool chunk_sound(verify_t *v, const store_chunk_t *c)
 {
     buf_reset(&v->stored);
-    if (buf_reserve(&v->stored, c->stored_size) != 0 ||
-        store_pack_read(v->store->packs, c->pack, c->offset, v->stored.base, c->stored_size) != 0 ||
-        chunk_checksum(v->stored.base, c->stored_size) != c->xxh3)
+    if (buf_reserve(&v->stored, c->stored_size) != 0)
+        return false;
+    bool read = store_pack_read(v->store->packs, c->pack, c->offset, v->stored.base, c->stored_size) == 0 &&
+                chunk_checksum(v->stored.base, c->stored_size) == c->xxh3;
+    if (!read && store_pack_reopened(v->store->packs, c->pack)) /* renumbered by another process */
+        read = store_pack_read(v->store->packs, c->pack, c->offset, v->stored.base, c->stored_size) == 0 &&
+               chunk_checksum(v->stored.base, c->stored_size) == c->xxh3;
+    if (!read)
         return false;
     const uint8_t *raw = v->stored.base;
     if (c->codec == CHUNK_CODEC_ZSTD) {
