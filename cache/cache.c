@@ -39,7 +39,11 @@ void cache_config_init(cache_config_t *cfg)
 /* The store dropped an object (a corrupt chunk): it must not be served from memory either. */
 static void on_store_drop(void *arg, const char *escaped_key)
 {
-    cache_hot_remove(((cache_t *)arg)->hot, escaped_key);
+    cache_t *c = arg;
+    if (escaped_key != NULL)
+        cache_hot_remove(c->hot, escaped_key);
+    else
+        cache_hot_clear(c->hot);
 }
 
 int cache_open(const cache_config_t *cfg, cache_t **out, cache_err_t *err)

@@ -27,6 +27,8 @@ cache_object_t *cache_hot_get(cache_hot_t *h, const char *key, size_t len);
 /* Puts (or replaces) key → o; the map takes its own reference. */
 void cache_hot_put(cache_hot_t *h, const char *key, cache_object_t *o);
 void cache_hot_remove(cache_hot_t *h, const char *key);
+/* Lets go of every object (the store wants to compact packs they point into). */
+void cache_hot_clear(cache_hot_t *h);
 
 /* ---- notfound.c: keys upstream said are not there ------------------------------------------
  * Remembered for a TTL; the same table, with its own TTL, remembers keys whose refresh just

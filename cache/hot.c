@@ -162,3 +162,19 @@ void cache_hot_remove(cache_hot_t *h, const char *key)
     pthread_mutex_unlock(&h->lock);
     cache_object_unref(o);
 }
+
+void cache_hot_clear(cache_hot_t *h)
+{
+    for (;;) {
+        cache_object_t *drop[HOT_DROP_BATCH];
+        size_t ndrop = 0;
+        pthread_mutex_lock(&h->lock);
+        while (ndrop < HOT_DROP_BATCH && h->oldest != NULL)
+            drop[ndrop++] = entry_remove(h, h->oldest);
+        pthread_mutex_unlock(&h->lock);
+        for (size_t i = 0; i < ndrop; i++)
+            cache_object_unref(drop[i]); /* outside the lock: a last unref frees */
+        if (ndrop < HOT_DROP_BATCH)
+            return;
+    }
+}

@@ -64,7 +64,29 @@ static int relog_record(void *arg, int type, const uint8_t *payload, size_t len,
     return r->rc;
 }
 
-/* Deletes pack id and its log if no reader here points into it and no writer holds it. */
+/* Deletes pack id and its log, with its writer's lock (lock) held, if the index names nothing
+ * in it and no reader here points into it. The index is asked last, under the lock: a writer
+ * (of this process or another) may have adopted the pack since it was found dead, and what it
+ * wrote there is live. */
+static bool pack_delete_locked(store_t *s, uint32_t id, int lock)
+{
+    (void)lock;
+    uint64_t end = 0;
+    if (atomic_load(&s->pins[id]) > 0 || store_index_pack_end(s->index, id, &end) != 0 || end != 0)
+        return false;
+    uint64_t size = 0;
+    store_pack_size(s->packs, id, &size);
+    store_pack_forget(s->packs, id);
+    int rc = store_pack_remove(s->packs, id);
+    if (rc == 0) {
+        atomic_fetch_add(&s->deleted_pack_bytes, size);
+        LOG_I("pack %08u deleted: nothing in it is used any more", id);
+    }
+    return rc == 0;
+}
+
+/* The same, taking the lock first: false when a writer holds the pack (it is not dead then). A
+ * pack already gone counts as deleted. */
 static bool pack_delete(store_t *s, uint32_t id)
 {
     if (atomic_load(&s->pins[id]) > 0)
@@ -72,16 +94,9 @@ static bool pack_delete(store_t *s, uint32_t id)
     int lock = store_pack_trylock(s->packs, id);
     if (lock < 0)
         return lock == -ENOENT;
-    uint64_t size = 0;
-    store_pack_size(s->packs, id, &size);
-    store_pack_forget(s->packs, id);
-    int rc = store_pack_remove(s->packs, id);
+    bool deleted = pack_delete_locked(s, id, lock);
     close(lock);
-    if (rc == 0) {
-        atomic_fetch_add(&s->deleted_pack_bytes, size);
-        LOG_I("pack %08u deleted: nothing in it is used any more", id);
-    }
-    return rc == 0;
+    return deleted;
 }
 
 static int compact_pack(store_t *s, uint32_t id, store_life_report_t *r)
@@ -90,7 +105,14 @@ static int compact_pack(store_t *s, uint32_t id, store_life_report_t *r)
     size_t n = 0;
     buf_t data = BUF_INIT, log = BUF_INIT;
     relog_t rl = {.store = s, .out = BUF_INIT};
-    int rc = store_index_pack_chunks(s->index, id, &chunks, &n);
+    /* The pack's writer lock, held until it is deleted: no writer (here or in another process)
+     * may adopt it and append while its chunks are being moved out. One that holds it already
+     * makes it not this pass's to compact. */
+    int lock = store_pack_trylock(s->packs, id);
+    if (lock < 0)
+        return 0;
+    store_pack_holds_t *holds = calloc(1, sizeof *holds); /* the copies, until the switch commits */
+    int rc = holds != NULL ? store_index_pack_chunks(s->index, id, &chunks, &n) : -ENOMEM;
     int64_t start = mono_ns();
     uint64_t copied = 0;
     for (size_t i = 0; rc == 0 && i < n; i++) {
@@ -104,11 +126,11 @@ static int compact_pack(store_t *s, uint32_t id, store_life_report_t *r)
         if (rc != 0) {
             /* a damaged chunk is not carried over: heal it as a read would have */
             LOG_W("compaction of pack %08u: chunk %lld is damaged; dropping it", id, (long long)c->id);
-            store_index_chunk_drop(s->index, c->id, s->drop_hook, s->drop_arg);
+            store_index_chunk_drop(s->index, c, s->drop_hook, s->drop_arg);
             rc = -EAGAIN; /* start this pack over next pass, from the index as it now is */
             break;
         }
-        rc = store_pack_append(s->packs, data.base, c, NULL);
+        rc = store_pack_append(s->packs, data.base, c, holds, NULL);
         if (r->progress != NULL && (copied >> 22) != ((copied + c->stored_size) >> 22)) { /* every 4 MiB */
             r->copied_bytes += copied + c->stored_size;
             r->progress(r->progress_arg, r);
@@ -140,9 +162,13 @@ static int compact_pack(store_t *s, uint32_t id, store_life_report_t *r)
         r->copied_bytes += copied;
         if (r->progress != NULL)
             r->progress(r->progress_arg, r);
-        if (!pack_delete(s, id))
-            store_dead_pack_add(s, id);
+        if (!pack_delete_locked(s, id, lock))
+            store_dead_pack_add(s, id); /* a reader here points into it: deleted when it is done */
     }
+    close(lock);
+    if (holds != NULL)
+        store_pack_unhold(s->packs, holds);
+    free(holds);
     free(chunks);
     buf_dispose(&data);
     buf_dispose(&log);
@@ -198,7 +224,7 @@ static int delete_empty(store_packs_t *ps, uint32_t id, void *arg)
     return 0;
 }
 
-int store_collect(store_t *s, bool dry_run, bool pressed, store_life_report_t *r)
+int store_collect(store_t *s, bool dry_run, uint64_t target, store_life_report_t *r)
 {
     uint64_t chunks = 0, bytes = 0;
     int rc = store_index_gc(s->index, dry_run, &chunks, &bytes);
@@ -208,9 +234,15 @@ int store_collect(store_t *s, bool dry_run, bool pressed, store_life_report_t *r
     r->gc_bytes += bytes;
     if (dry_run)
         return 0;
+    if (chunks > 0)
+        STORE_FAULT("gc-committed");
     if (r->progress != NULL)
         r->progress(r->progress_arg, r);
+    /* Whole packs first: a deletion copies nothing, so the disk never grows on the way down. */
+    if ((rc = store_packs_each(s->packs, delete_empty, s)) != 0)
+        return rc;
     pack_views_t pv = {.store = s};
+    bool asked_release = false;
     rc = store_index_packs_live(s->index, collect_view, &pv);
     if (rc == 0 && pv.n > 1)
         qsort(pv.v, pv.n, sizeof *pv.v, by_dead_desc);
@@ -218,11 +250,28 @@ int store_collect(store_t *s, bool dry_run, bool pressed, store_life_report_t *r
         pack_view_t *p = &pv.v[i];
         if (store_pack_is_writing(s->packs, p->id) || p->size == 0)
             continue;
+        /* A pack an open object points into cannot be deleted until it is closed: copying its
+         * chunks now would only add to the disk. The front's map of recent objects is asked
+         * once to let go of its handles; what still pins the pack after that is a reader. */
+        if (atomic_load(&s->pins[p->id]) > 0 && !asked_release && s->drop_hook != NULL) {
+            s->drop_hook(s->drop_arg, NULL);
+            asked_release = true;
+        }
+        if (atomic_load(&s->pins[p->id]) > 0)
+            continue;
         bool sparse = p->live * 100 < p->size * COMPACT_LIVE_PERCENT;
-        /* Over budget, any pack with dead bytes is worth compacting, most dead first. */
-        bool worth = sparse || (pressed && p->live < p->size && store_usage(s) > s->low_bytes);
-        if (worth)
+        /* Over the target, any pack with dead bytes is worth compacting, most dead first. */
+        bool worth = sparse || (target > 0 && p->live < p->size && store_usage(s) > target);
+        /* The copy comes before the old pack goes: a copy that would take the disk past the
+         * pass's ceiling (the budget, or the disk as the pass found it if more, plus a segment)
+         * waits until eviction has emptied more. */
+        if (worth && s->ceiling_bytes > 0 && store_usage(s) + p->live > s->ceiling_bytes)
+            worth = false;
+        if (worth) {
+            LOG_I("compacting pack %08u: %llu live bytes of %llu", p->id, (unsigned long long)p->live,
+                  (unsigned long long)p->size);
             rc = compact_pack(s, p->id, r);
+        }
     }
     free(pv.v);
     if (rc == 0)

@@ -102,6 +102,7 @@ void store_set_budget(store_t *s, uint64_t max_bytes)
         segment = 1u << 20;
     if (segment > PACK_MAX_BYTES)
         segment = PACK_MAX_BYTES;
+    s->segment_bytes = segment;
     store_packs_set_segment(s->packs, segment);
 }
 
@@ -320,6 +321,8 @@ int store_evict(store_t *s, uint64_t need, store_life_report_t *r)
     uint64_t freed = choose(s, v, n, need, &evicted);
     if (evicted > 0 || n > 0)
         rc = store_index_policy_apply(s->index, v, n, NULL, NULL);
+    if (rc == 0 && evicted > 0)
+        STORE_FAULT("evict-committed");
     if (rc == 0) {
         for (size_t i = 0; i < n; i++) {
             if (!v[i].evict)
@@ -364,7 +367,8 @@ static int maint_flock(store_t *s, bool wait)
     return 0;
 }
 
-int store_maintain(store_t *s, bool force_gc, store_life_report_t *r)
+/* A pass; room: bytes an ingest is about to add (0 for the background and gc passes). */
+static int maintain(store_t *s, bool force_gc, uint64_t room, store_life_report_t *r)
 {
     store_life_report_t local = {0};
     if (r == NULL)
@@ -381,13 +385,24 @@ int store_maintain(store_t *s, bool force_gc, store_life_report_t *r)
     rc = store_flush_uses(s);
     uint64_t usage = store_usage(s);
     r->usage_before = usage;
-    if (rc == 0 && s->max_bytes > 0 && usage > s->max_bytes) {
-        /* Evict, collect, compact, and look again: shared chunks free less than they charge. */
-        for (int round = 0; rc == 0 && round < 4 && usage > s->low_bytes; round++) {
-            rc = store_evict(s, usage - s->low_bytes, r);
+    s->ceiling_bytes = s->max_bytes > 0 ? (usage > s->max_bytes ? usage : s->max_bytes) + s->segment_bytes : 0;
+    if (rc == 0 && s->max_bytes > 0 && usage + room > s->max_bytes) {
+        /* Garbage first (what is already dead costs no object), then evict, collect, compact,
+         * and look again: shared chunks free less than they charge. */
+        uint64_t target = s->low_bytes > room ? s->low_bytes - room : 1;
+        rc = store_collect(s, false, target, r);
+        usage = store_usage(s);
+        for (int round = 0; rc == 0 && round < 4 && usage > target; round++) {
+            uint64_t before_round = usage, evicted_before = r->evicted;
+            rc = store_evict(s, usage - target, r);
             if (rc == 0)
-                rc = store_collect(s, false, true, r);
+                rc = store_collect(s, false, target, r);
             usage = store_usage(s);
+            /* A round may evict nothing (objects used since the last pass only move in their
+             * queues); one whose evictions did not become free disk (packs readers pin) ends
+             * the pass rather than evicting more for nothing. */
+            if (r->evicted > evicted_before && usage >= before_round)
+                break;
         }
     } else if (rc == 0 && (force_gc || atomic_exchange(&s->garbage, false))) {
         rc = store_collect(s, false, false, r);
@@ -415,4 +430,16 @@ int store_maintain(store_t *s, bool force_gc, store_life_report_t *r)
     flock(s->maint_fd, LOCK_UN);
     pthread_mutex_unlock(&s->maint_lock);
     return rc;
+}
+
+int store_maintain(store_t *s, bool force_gc, store_life_report_t *r)
+{
+    return maintain(s, force_gc, 0, r);
+}
+
+int store_maintain_for(store_t *s, uint64_t room)
+{
+    if (s->max_bytes == 0 || store_usage(s) + room <= s->max_bytes)
+        return 0; /* the common case: one directory listing */
+    return maintain(s, false, room, NULL);
 }

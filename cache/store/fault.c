@@ -10,6 +10,12 @@
  *   pack-synced    chunks durable, index not committed
  *   before-commit  the object's rows are in the open index transaction, COMMIT not yet run
  *   committed      the index transaction committed, nothing after it done
+ * Steps of a maintenance pass (evict.c, compact.c):
+ *   evict-before-commit  the victims' rows deleted in the open transaction, not committed
+ *   evict-committed      the victims gone from the index; their chunks not yet collected
+ *   gc-committed         unused chunks gone from the index; their bytes still in the packs
+ *   compact-copied       a pack's live chunks copied and synced; the index still names the old
+ *   compact-switched     the index names the copies; the old pack not yet deleted
  */
 #include <signal.h>
 #include <stdatomic.h>

@@ -48,10 +48,10 @@ int ix_object_delete(conn_t *w, const char *key)
     return ret;
 }
 
-/* What a drop looks for in each layout record: a chunk id, or bytes of a pack at or past an
- * offset. */
+/* What a drop looks for in each layout record: a chunk id at its place in a pack (a chunk that
+ * compaction has since moved is not the damaged copy), or bytes of a pack at or past an offset. */
 typedef struct drop_match {
-    int64_t chunk_id; /* > 0: this chunk */
+    int64_t chunk_id; /* > 0: this chunk, at pack and from */
     uint32_t pack;
     uint64_t from;
 } drop_match_t;
@@ -59,7 +59,7 @@ typedef struct drop_match {
 static bool record_matches(const uint8_t *r, const drop_match_t *m)
 {
     if (m->chunk_id > 0)
-        return (int64_t)le_get(r, 8) == m->chunk_id;
+        return (int64_t)le_get(r, 8) == m->chunk_id && le_get(r + 24, 4) == m->pack && le_get(r + 8, 8) == m->from;
     return le_get(r + 24, 4) == m->pack && le_get(r + 8, 8) + le_get(r + 28, 4) > m->from;
 }
 
@@ -100,17 +100,15 @@ static int drop_matching(store_index_t *ix, const drop_match_t *m, store_drop_fn
     for (size_t off = 0; ret == 0 && off < doomed.len; off += strlen((char *)doomed.base + off) + 1)
         ret = ix_object_delete(w, (const char *)doomed.base + off);
     sqlite3_stmt *del = NULL;
-    const char *sql = m->chunk_id > 0 ? "DELETE FROM chunks WHERE id = ?1"
+    const char *sql = m->chunk_id > 0 ? "DELETE FROM chunks WHERE id = ?1 AND pack = ?2 AND offset = ?3"
                                       : "DELETE FROM chunks WHERE pack = ?2 AND offset + stored_size > ?3";
     if (ret == 0 && sqlite3_prepare_v2(w->db, sql, -1, &del, NULL) != SQLITE_OK)
         ret = -EIO;
     if (ret == 0) {
-        if (m->chunk_id > 0) {
+        if (m->chunk_id > 0)
             sqlite3_bind_int64(del, 1, m->chunk_id);
-        } else {
-            sqlite3_bind_int64(del, 2, m->pack);
-            sqlite3_bind_int64(del, 3, (sqlite3_int64)m->from);
-        }
+        sqlite3_bind_int64(del, 2, m->pack);
+        sqlite3_bind_int64(del, 3, (sqlite3_int64)m->from);
         ret = ix_step_done(del);
     }
     sqlite3_finalize(del);
@@ -125,9 +123,10 @@ out:
     return ret;
 }
 
-int store_index_chunk_drop(store_index_t *ix, int64_t chunk_id, store_drop_fn dropped, void *arg)
+int store_index_chunk_drop(store_index_t *ix, const store_chunk_t *chunk, store_drop_fn dropped, void *arg)
 {
-    drop_match_t m = {.chunk_id = chunk_id};
+    int64_t chunk_id = chunk->id;
+    drop_match_t m = {.chunk_id = chunk->id, .pack = chunk->pack, .from = chunk->offset};
     size_t n;
     int rc = drop_matching(ix, &m, dropped, arg, &n);
     if (rc == 0)

@@ -40,6 +40,7 @@ typedef struct ingest {
     ZSTD_CCtx *cctx;
     buf_t zbuf;
     uint64_t written;
+    store_pack_holds_t holds; /* the packs this ingest has uncommitted bytes in */
 } ingest_t;
 
 static int sha256(const uint8_t *p, size_t len, uint8_t out[32])
@@ -88,7 +89,7 @@ static int chunk_store(ingest_t *in, const uint8_t *p, size_t len, bool compress
     }
     ch->stored_size = (uint32_t)out_len;
     ch->xxh3 = chunk_checksum(out, out_len);
-    int rc = store_pack_append(in->store->packs, out, ch, err);
+    int rc = store_pack_append(in->store->packs, out, ch, &in->holds, err);
     if (rc == 0)
         in->written += out_len;
     return rc;
@@ -143,6 +144,9 @@ int store_put(store_t *s, const modkey_t *key, const uint8_t *body, size_t len, 
     if (s->max_bytes > 0 && len > s->max_bytes)
         return cache_err_set(err, -EDQUOT, "%s is %zu bytes, more than the store's whole budget (--max-size %llu)",
                              key->escaped, len, (unsigned long long)s->max_bytes);
+    /* Room first: the store stays within its budget (plus at most a pack compaction is copying)
+     * rather than passing it and evicting after. */
+    store_maintain_for(s, len);
     int rc = put_once(s, key, body, len, z, now, out, err);
     if (rc == -EAGAIN) /* gc took a chunk this ingest counted on: once more, from what is stored now */
         rc = put_once(s, key, body, len, z, now, out, err);
@@ -150,10 +154,6 @@ int store_put(store_t *s, const modkey_t *key, const uint8_t *body, size_t len, 
         return rc;
     if (!key->immutable)
         atomic_store(&s->garbage, true); /* a replaced list, @latest or query leaves its old copy */
-    /* Far over the budget (a burst of ingests faster than the background pass): evict now, in
-     * this miss's time, rather than let the disk fill. */
-    if (s->max_bytes > 0 && store_usage(s) > s->max_bytes + s->max_bytes / 8)
-        store_maintain(s, false, NULL);
     return 0;
 }
 
@@ -226,6 +226,7 @@ static int put_once(store_t *s, const modkey_t *key, const uint8_t *body, size_t
     if (rc != 0)
         cache_err_set(err, rc, "%s: stored, but its object cannot be built", key->escaped);
 out:
+    store_pack_unhold(s->packs, &in.holds); /* committed, or given up: the packs may go their way */
     store_row_dispose(&row);
     htab_dispose(&in.seen);
     free(in.seen_entries);

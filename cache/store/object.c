@@ -65,7 +65,7 @@ static int chunk_corrupt(store_object_t *o, size_t i, const char *what)
     LOG_E("chunk %lld of %s (pack %08u offset %llu): %s; dropping it", (long long)ch->id, o->key, ch->pack,
           (unsigned long long)ch->offset, what);
     atomic_store(&s->garbage, true);
-    store_index_chunk_drop(s->index, ch->id, s->drop_hook, s->drop_arg);
+    store_index_chunk_drop(s->index, ch, s->drop_hook, s->drop_arg);
     return -EIO;
 }
 

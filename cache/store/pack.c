@@ -39,6 +39,12 @@ struct store_packs {
     uint64_t segment;           /* a pack is closed for writing past this size */
     int unsynced_fd;            /* a rotated-out pack not yet synced, or -1 */
     int unsynced_log_fd;
+    uint32_t unsynced_id;
+    /* Packs holding bytes of writes not yet committed (store_pack_hold): not this process's to
+     * delete, and their flock'd fds are kept past rotation so no other process deletes or cuts
+     * them either. */
+    struct pack_hold *holds;
+    size_t nholds, holds_cap;
     buf_t record;               /* scratch for one chunk record */
 
     pthread_mutex_t open_lock;  /* serialises opening read fds; protects retired */
@@ -47,6 +53,12 @@ struct store_packs {
      * thread may still be in pread on one. Few: a pack lost, or renumbered by another process. */
     buf_t retired;
 };
+
+typedef struct pack_hold {
+    uint32_t id;
+    unsigned count;     /* writes with uncommitted bytes in the pack */
+    int fd, log_fd;     /* the writer's flock'd fds, kept after rotation; -1 while still writing */
+} pack_hold_t;
 
 static void pack_name(uint32_t id, char *out, size_t cap)
 {
@@ -90,6 +102,29 @@ static void close_fd(int *fd)
     *fd = -1;
 }
 
+static pack_hold_t *hold_find(store_packs_t *ps, uint32_t id)
+{
+    for (size_t i = 0; i < ps->nholds; i++)
+        if (ps->holds[i].id == id)
+            return &ps->holds[i];
+    return NULL;
+}
+
+/* Lets go of the writer's fds of pack id (rotated out and synced): closed, or kept by its hold
+ * until the writes in it are committed. Called with write_lock held. */
+static void writer_fds_release(store_packs_t *ps, uint32_t id, int *fd, int *log_fd)
+{
+    pack_hold_t *h = hold_find(ps, id);
+    if (h != NULL && h->fd < 0) {
+        h->fd = *fd;
+        h->log_fd = *log_fd;
+        *fd = *log_fd = -1;
+        return;
+    }
+    close_fd(fd);
+    close_fd(log_fd);
+}
+
 void store_packs_close(store_packs_t *ps)
 {
     if (ps == NULL)
@@ -98,6 +133,11 @@ void store_packs_close(store_packs_t *ps)
     close_fd(&ps->write_log_fd);
     close_fd(&ps->unsynced_fd);
     close_fd(&ps->unsynced_log_fd);
+    for (size_t i = 0; i < ps->nholds; i++) {
+        close_fd(&ps->holds[i].fd);
+        close_fd(&ps->holds[i].log_fd);
+    }
+    free(ps->holds);
     for (size_t i = 0; i < PACK_MAX_COUNT; i++) {
         int v = atomic_load(&ps->read_fds[i]);
         if (v > 0)
@@ -294,8 +334,8 @@ int store_packs_reclaim(store_packs_t *ps, cache_err_t *err)
 
 /*
  * Finds a pack this process may append to: the first pack below the size limit that no other
- * process holds and that has a log (or is new), with any unindexed tail (a crash) cut off; else a
- * new one. Called with write_lock held.
+ * process holds and that has a log (or is new), appended to at its end; else a new one. Called
+ * with write_lock held.
  */
 static int writer_adopt(store_packs_t *ps, cache_err_t *err)
 {
@@ -322,8 +362,17 @@ static int writer_adopt(store_packs_t *ps, cache_err_t *err)
             close(fd); /* a pack from before logs: read, never written to again */
             continue;
         }
+        /* Only a pack whose indexed bytes reach its end is appended to, and it is never cut
+         * back first: past the bytes the index names there may be chunks that gc or compaction
+         * has just taken out of the index while an open object still reads them, and a pack
+         * with a dead tail is compaction's to give back, not a place for new bytes. What a crash
+         * left is cut at open (store_packs_reclaim), before anything can read it. */
         uint64_t end = 0;
-        int rc = pack_reclaim_tail(ps, fd, id, &end, err);
+        int rc = ps->referenced_end(ps->referenced_arg, id, &end);
+        if (rc != 0)
+            rc = cache_err_set(err, rc, "pack %s: cannot read index", name);
+        else if ((uint64_t)st.st_size != end)
+            rc = 1; /* a dead tail, or shorter than the index says (healed on its first read) */
         struct stat lst;
         if (rc == 0 && fstat(lfd, &lst) != 0)
             rc = cache_err_set(err, -errno, "stat pack log %s: %s", lname, strerror(errno));
@@ -353,17 +402,38 @@ static int writer_ready(store_packs_t *ps, size_t len, cache_err_t *err)
         if (ps->unsynced_fd >= 0) {
             if (fdatasync(ps->unsynced_fd) != 0 || fdatasync(ps->unsynced_log_fd) != 0)
                 return cache_err_set(err, -errno, "sync pack: %s", strerror(errno));
-            close_fd(&ps->unsynced_fd);
-            close_fd(&ps->unsynced_log_fd);
+            writer_fds_release(ps, ps->unsynced_id, &ps->unsynced_fd, &ps->unsynced_log_fd);
         }
         ps->unsynced_fd = ps->write_fd;
         ps->unsynced_log_fd = ps->write_log_fd;
+        ps->unsynced_id = ps->write_id;
         ps->write_fd = ps->write_log_fd = -1;
     }
     return ps->write_fd < 0 ? writer_adopt(ps, err) : 0;
 }
 
-int store_pack_append(store_packs_t *ps, const void *data, store_chunk_t *c, cache_err_t *err)
+/* Counts one more uncommitted write in pack id. Called with write_lock held. */
+static int hold_add(store_packs_t *ps, uint32_t id)
+{
+    pack_hold_t *h = hold_find(ps, id);
+    if (h == NULL) {
+        if (ps->nholds == ps->holds_cap) {
+            size_t cap = ps->holds_cap ? 2 * ps->holds_cap : 8;
+            pack_hold_t *more = realloc(ps->holds, cap * sizeof *more);
+            if (more == NULL)
+                return -ENOMEM;
+            ps->holds = more;
+            ps->holds_cap = cap;
+        }
+        h = &ps->holds[ps->nholds++];
+        *h = (pack_hold_t){.id = id, .fd = -1, .log_fd = -1};
+    }
+    h->count++;
+    return 0;
+}
+
+int store_pack_append(store_packs_t *ps, const void *data, store_chunk_t *c, store_pack_holds_t *holds,
+                      cache_err_t *err)
 {
     pthread_mutex_lock(&ps->write_lock);
     int rc = writer_ready(ps, c->stored_size, err);
@@ -381,8 +451,32 @@ int store_pack_append(store_packs_t *ps, const void *data, store_chunk_t *c, cac
         ps->write_size += c->stored_size;
         ps->write_log_size += ps->record.len;
     }
+    if (rc == 0 && holds != NULL) {
+        bool held = false;
+        for (size_t i = 0; i < holds->n && !held; i++)
+            held = holds->ids[i] == c->pack;
+        if (!held && (holds->n == STORE_PACK_HOLDS_MAX || hold_add(ps, c->pack) != 0))
+            rc = cache_err_set(err, -ENOMEM, "too many packs held by one write");
+        else if (!held)
+            holds->ids[holds->n++] = c->pack;
+    }
     pthread_mutex_unlock(&ps->write_lock);
     return rc;
+}
+
+void store_pack_unhold(store_packs_t *ps, store_pack_holds_t *holds)
+{
+    pthread_mutex_lock(&ps->write_lock);
+    for (size_t i = 0; i < holds->n; i++) {
+        pack_hold_t *h = hold_find(ps, holds->ids[i]);
+        if (h == NULL || --h->count > 0)
+            continue;
+        close_fd(&h->fd);
+        close_fd(&h->log_fd);
+        *h = ps->holds[--ps->nholds];
+    }
+    holds->n = 0;
+    pthread_mutex_unlock(&ps->write_lock);
 }
 
 int store_pack_log(store_packs_t *ps, const buf_t *records, cache_err_t *err)
@@ -404,8 +498,7 @@ int store_pack_sync(store_packs_t *ps, cache_err_t *err)
     if (ps->unsynced_fd >= 0) {
         if (fdatasync(ps->unsynced_fd) != 0 || fdatasync(ps->unsynced_log_fd) != 0)
             rc = cache_err_set(err, -errno, "sync pack: %s", strerror(errno));
-        close_fd(&ps->unsynced_fd);
-        close_fd(&ps->unsynced_log_fd);
+        writer_fds_release(ps, ps->unsynced_id, &ps->unsynced_fd, &ps->unsynced_log_fd);
     }
     if (rc == 0 && ps->write_fd >= 0 && (fdatasync(ps->write_fd) != 0 || fdatasync(ps->write_log_fd) != 0))
         rc = cache_err_set(err, -errno, "sync pack %08u: %s", ps->write_id, strerror(errno));
@@ -509,7 +602,8 @@ void store_packs_set_segment(store_packs_t *ps, uint64_t bytes)
 bool store_pack_is_writing(store_packs_t *ps, uint32_t id)
 {
     pthread_mutex_lock(&ps->write_lock);
-    bool w = (ps->write_fd >= 0 && ps->write_id == id) || ps->unsynced_fd >= 0;
+    bool w = (ps->write_fd >= 0 && ps->write_id == id) || (ps->unsynced_fd >= 0 && ps->unsynced_id == id) ||
+             hold_find(ps, id) != NULL;
     pthread_mutex_unlock(&ps->write_lock);
     return w;
 }

@@ -64,6 +64,9 @@ int store_open(const char *dir, bool must_exist, store_t **out, cache_err_t *err
      * a reading command leaves the store as it found it. */
     if (!must_exist && (rc = store_packs_reclaim(s->packs, err)) != 0)
         goto out;
+    /* The first maintenance pass collects: a crash may have left chunks no object uses (between
+     * an eviction and its gc) or packs nothing refers to (between a compaction and its delete). */
+    atomic_store(&s->garbage, !must_exist);
 out:
     free(index_path);
     free(packs_dir);
@@ -146,7 +149,7 @@ int store_counters_get(store_t *s, store_counters_t *out)
 int store_gc_dry_run(store_t *s, store_life_report_t *r)
 {
     r->usage_before = r->usage_after = store_usage(s);
-    return store_collect(s, true, false, r);
+    return store_collect(s, true, 0, r);
 }
 
 typedef struct live_sum {

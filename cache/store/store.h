@@ -55,8 +55,9 @@ typedef struct store_rebuild_report {
 int store_repair(const char *dir, store_rebuild_report_t *report, cache_err_t *err);
 
 /* Called (from the thread that found it) with the escaped key of every object the store drops
- * because one of its chunks failed its check, so that whoever holds the key in memory forgets
- * it. Set once, before other threads use the store. */
+ * (a chunk failed its check, eviction, a compaction moved its chunks), so that whoever holds
+ * the key in memory forgets it; with NULL when the store wants every handle kept only for speed
+ * let go (compaction of packs they point into). Set once, before other threads use the store. */
 typedef void (*store_drop_fn)(void *arg, const char *escaped_key);
 void store_set_drop_hook(store_t *s, store_drop_fn fn, void *arg);
 

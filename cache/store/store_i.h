@@ -63,9 +63,10 @@ int store_index_object_put(store_index_t *ix, const char *key, store_row_t *row,
                            cache_err_t *err);
 /* Loads the member table BLOB of a zip object (a reader connection). 0, -ENOENT. */
 int store_index_members_get(store_index_t *ix, const char *key, buf_t *out);
-/* Forgets a chunk whose bytes failed their check and every object that uses it (the writer);
- * calls dropped(arg, key) for each object removed, after the commit. */
-int store_index_chunk_drop(store_index_t *ix, int64_t chunk_id, store_drop_fn dropped, void *arg);
+/* Forgets a chunk whose bytes failed their check and every object that uses it (the writer),
+ * if it is still where it was read from (a chunk compaction has since moved elsewhere is not the
+ * damaged copy); calls dropped(arg, key) for each object removed, after the commit. */
+int store_index_chunk_drop(store_index_t *ix, const store_chunk_t *chunk, store_drop_fn dropped, void *arg);
 /* Forgets every chunk of pack whose bytes reach past from (0: the whole pack) and every object
  * using one of them, in one transaction (the writer): the pack is gone or shorter than the index
  * says. Calls dropped(arg, key) for each object removed, after the commit. */
@@ -148,10 +149,22 @@ void store_packs_close(store_packs_t *ps);
 /* Cuts every pack no other process is writing back to its indexed end: what a crash between a
  * pack write and its index commit left. Called at open by a store that may write. */
 int store_packs_reclaim(store_packs_t *ps, cache_err_t *err);
+/* The packs one write has put uncommitted bytes in. From the append until store_pack_unhold
+ * (after the commit, or the failure), such a pack is not deleted or cut by this process (it
+ * counts as writing) nor by another (this process keeps its flock'd fd): before the commit the
+ * index names nothing there, and the pack would look empty, or its tail crashed. */
+#define STORE_PACK_HOLDS_MAX 1024 /* a zip of go's 500 MB limit in packs of the least segment, 1 MiB */
+typedef struct store_pack_holds {
+    uint32_t ids[STORE_PACK_HOLDS_MAX];
+    size_t n;
+} store_pack_holds_t;
+
 /* Appends the stored bytes of chunk c (stored_size of them at data; hash, raw_size, codec and
  * xxh3 filled) to this process's writable pack and its record to the pack's log; sets c->pack
- * and c->offset. */
-int store_pack_append(store_packs_t *ps, const void *data, store_chunk_t *c, cache_err_t *err);
+ * and c->offset. With holds, the pack is held for the caller (see above). */
+int store_pack_append(store_packs_t *ps, const void *data, store_chunk_t *c, store_pack_holds_t *holds,
+                      cache_err_t *err);
+void store_pack_unhold(store_packs_t *ps, store_pack_holds_t *holds);
 /* Appends records (made by store_packlog_object) to the log of this process's writable pack. */
 int store_pack_log(store_packs_t *ps, const buf_t *records, cache_err_t *err);
 /* Makes every append so far durable (fdatasync of the packs and their logs). */
@@ -162,7 +175,7 @@ int store_pack_read(store_packs_t *ps, uint32_t pack_id, uint64_t off, void *buf
 uint64_t store_packs_disk_bytes(store_packs_t *ps);
 /* The size past which a pack is closed for writing (PACK_MAX_BYTES unless a budget asks less). */
 void store_packs_set_segment(store_packs_t *ps, uint64_t bytes);
-/* Whether this process appends to pack id right now. */
+/* Whether this process appends to pack id right now, or holds uncommitted bytes there. */
 bool store_pack_is_writing(store_packs_t *ps, uint32_t id);
 /* Unlinks pack id and its log. */
 int store_pack_remove(store_packs_t *ps, uint32_t id);
@@ -257,6 +270,8 @@ struct store {
     bool life_ready;
     uint64_t max_bytes;           /* the budget (0: none); set before other threads use the store */
     uint64_t low_bytes;           /* what a pass evicts down to */
+    uint64_t segment_bytes;       /* packs are closed for writing past this size */
+    uint64_t ceiling_bytes;       /* what compaction's copies may take the disk to (0: no bound); maint_lock */
     pthread_mutex_t uses_lock;    /* used: objects with uses since the last flush (each holds a reference) */
     struct store_object *used;
     pthread_mutex_t ghost_lock;   /* ghost and its FIFO: keys recently evicted from the small queue */
@@ -327,9 +342,13 @@ int store_admit_queue(store_t *s, const char *key);
 void store_open_note(store_t *s, const char *key, int delta);
 /* One eviction pass freeing (by charge) at least need bytes, if that many can go. */
 int store_evict(store_t *s, uint64_t need, store_life_report_t *r);
-/* gc, then compaction of sparse packs (pressed: of any pack with dead bytes while over the low
- * mark), then deletion of packs with nothing live. dry_run only counts. */
-int store_collect(store_t *s, bool dry_run, bool pressed, store_life_report_t *r);
+/* gc, deletion of the packs with nothing live, then compaction of sparse packs (and, with a
+ * target, of any pack with dead bytes while the store's disk is over target bytes), then
+ * deletion again. dry_run only counts. */
+int store_collect(store_t *s, bool dry_run, uint64_t target, store_life_report_t *r);
+/* store_maintain for an ingest about to add room bytes: when they would take the store over its
+ * budget, eviction first makes room for them (down to the low mark less room). */
+int store_maintain_for(store_t *s, uint64_t room);
 /* Compacted packs an open object still points into: deleted once it closes. */
 void store_dead_pack_add(store_t *s, uint32_t id);
 void store_release_dead_packs(store_t *s);

@@ -20,7 +20,7 @@ typedef struct verify {
     uint64_t done, total, bad;
     buf_t stored, raw;
     ZSTD_DCtx *dctx;
-    int64_t *doomed; /* chunk ids found bad, dropped after the scan (the scan holds a reader) */
+    store_chunk_t *doomed; /* chunks found bad, dropped after the scan (the scan holds a reader) */
     size_t ndoomed, cap;
     void (*progress)(void *arg, uint64_t done, uint64_t total);
     void *arg;
@@ -65,13 +65,13 @@ static int verify_chunk(void *arg, const store_chunk_t *c)
               (unsigned long long)c->offset);
         if (v->ndoomed == v->cap) {
             size_t cap = v->cap ? 2 * v->cap : 64;
-            int64_t *more = realloc(v->doomed, cap * sizeof *more);
+            store_chunk_t *more = realloc(v->doomed, cap * sizeof *more);
             if (more == NULL)
                 return -ENOMEM;
             v->doomed = more;
             v->cap = cap;
         }
-        v->doomed[v->ndoomed++] = c->id;
+        v->doomed[v->ndoomed++] = *c;
     }
     v->done++;
     if (v->progress != NULL && (v->done % 256 == 0 || v->done == v->total))
@@ -87,7 +87,7 @@ int store_verify(store_t *s, bool heal, uint64_t *checked, uint64_t *bad,
     int rc = v.dctx ? store_index_chunks_visit(s->index, verify_chunk, &v, &v.total) : -ENOMEM;
     for (size_t i = 0; rc == 0 && heal && i < v.ndoomed; i++) {
         atomic_store(&s->garbage, true);
-        rc = store_index_chunk_drop(s->index, v.doomed[i], s->drop_hook, s->drop_arg);
+        rc = store_index_chunk_drop(s->index, &v.doomed[i], s->drop_hook, s->drop_arg);
     }
     *checked = v.done;
     *bad = v.bad;
