@@ -2,7 +2,8 @@
 /*
  * cache.c — the store's policy: where an answer comes from.
  *
- * cache_get looks once at the hot map (memory), once at the store (disk, on a reader connection
+ * cache_get first applies the allow/deny rules (gomod's modpolicy: pure, no I/O), so a refused
+ * key never reaches memory, disk or upstream. It then looks once at the hot map (memory), once at the store (disk, on a reader connection
  * of its own), once at the negative cache, and only then joins the key's flight: the first thread
  * to miss fetches, the others take its result. Objects of canonical versions never expire; list,
  * @latest and query .info are fresh for list_ttl_s and served stale when upstream fails (not when
@@ -72,7 +73,14 @@ int cache_open(const cache_config_t *cfg, cache_t **out, cache_err_t *err)
         .connect_timeout_ms = cfg->connect_timeout_ms,
         .total_timeout_ms = cfg->total_timeout_ms,
         .max_retries = cfg->retries,
+        .private_patterns = cfg->private_patterns,
+        .go_command = cfg->go_command,
+        .work_dir = c->tmp_dir,
+        .direct_timeout_ms = cfg->direct_timeout_ms,
+        .direct_jobs = cfg->direct_jobs,
     };
+    if ((rc = modpolicy_new(cfg->allow, cfg->deny, &c->policy, err)) != 0)
+        goto out;
     if ((rc = cache_flight_open(locks_dir, &c->flight, err)) != 0 ||
         (rc = upstream_new(&ucfg, &c->upstream, err)) != 0)
         goto out;
@@ -108,6 +116,7 @@ void cache_close(cache_t *c)
     if (c->store && c->upstream)
         cache_counters_flush(c);
     cache_hot_free(c->hot);
+    modpolicy_free(c->policy);
     cache_notfound_free(c->notfound);
     cache_notfound_free(c->refresh_failed);
     upstream_free(c->upstream);
@@ -168,6 +177,9 @@ int cache_get(cache_t *c, const modkey_t *key, int flags, cache_object_t **out, 
         err = &local;
     err->upstream_status = 0;
     err->msg[0] = '\0';
+    /* policy first: a refused key costs nothing below */
+    if (c->policy != NULL && modpolicy_check(c->policy, key->module, key->version, err) != 0)
+        return -EACCES;
     int64_t now = (int64_t)time(NULL);
     cache_object_t *o = cache_hot_get(c->hot, key->escaped, key->escaped_len);
     if (o == NULL && store_object_open(c->store, key, &o) == 0)
@@ -237,6 +249,11 @@ int cache_get(cache_t *c, const modkey_t *key, int flags, cache_object_t **out, 
     cache_notfound_put(c->refresh_failed, key->escaped, 0, err->msg);
     *out = stale;
     return 0;
+}
+
+bool cache_key_is_private(const cache_t *c, const modkey_t *key)
+{
+    return upstream_is_private(c->upstream, key->module);
 }
 
 typedef struct visit_ctx {

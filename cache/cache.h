@@ -30,6 +30,8 @@
  *   -EBADMSG  upstream answered 200 with a body that failed validation (nothing stored)
  *   -EIO, -ETIMEDOUT, -ECONNREFUSED, ...  upstream failure, or a corrupt chunk on disk
  *   -EAGAIN   CACHE_GET_NOFETCH and the answer needs upstream
+ *   -EACCES   the allow/deny rules refuse the key (err names the rule); nothing below the rules
+ *             (memory, store, upstream) was touched
  */
 #ifndef MODFS_CACHE_H
 #define MODFS_CACHE_H
@@ -57,6 +59,13 @@ typedef struct cache_config {
     long connect_timeout_ms;
     long total_timeout_ms;
     int retries;                 /* extra attempts on transient upstream errors */
+    const char *private_patterns; /* GOPRIVATE-style globs: fetched only by the go command, never
+                                     from a proxy; served over HTTP to authenticated clients only */
+    const char *allow;           /* allow rules (gomod.h modpolicy), NULL for none */
+    const char *deny;            /* deny rules, NULL for none */
+    const char *go_command;      /* for direct fetches; "go" from PATH when NULL */
+    long direct_timeout_ms;      /* one go command run (0: 300 s) */
+    int direct_jobs;             /* go commands at once (0: 4) */
 } cache_config_t;
 
 #define CACHE_DEFAULT_UPSTREAM "https://proxy.golang.org"
@@ -81,6 +90,9 @@ void cache_close(cache_t *c);
  * (or, for list/@latest, when the stored copy is older than the TTL).
  */
 int cache_get(cache_t *c, const modkey_t *key, int flags, cache_object_t **out, cache_err_t *err);
+
+/* Whether the module of key is private (matched by cfg->private_patterns). Pure, any thread. */
+bool cache_key_is_private(const cache_t *c, const modkey_t *key);
 
 typedef struct cache_stat {
     uint64_t size;          /* bytes of the object as upstream served it */

@@ -73,6 +73,7 @@ struct cache {
     unsigned list_ttl_s;
     store_t *store;
     upstream_t *upstream;
+    modpolicy_t *policy;      /* allow/deny rules; fixed after open (a reload would swap it whole) */
     cache_hot_t *hot;
     cache_notfound_t *notfound;
     cache_notfound_t *refresh_failed; /* stale objects whose refresh just failed: served as they are for a while */

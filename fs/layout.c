@@ -53,7 +53,7 @@ bool fs_layout_view_dir(const fs_node_t *n, modcache_dir_t *dir, const char **pr
     return true;
 }
 
-/* cache_get with the errors a lookup can give: not found, "needs upstream", or EIO. */
+/* cache_get with the errors a lookup can give: not found (or refused), "needs upstream", or EIO. */
 static int fs_layout_get(fs_mount_t *m, const modkey_t *k, int flags, cache_object_t **o, double *neg_ttl)
 {
     cache_err_t err = {0};
@@ -66,6 +66,12 @@ static int fs_layout_get(fs_mount_t *m, const modkey_t *k, int flags, cache_obje
     }
     if (rc == -EINVAL) {
         *neg_ttl = FS_TTL_IMMUTABLE;
+        return -ENOENT;
+    }
+    if (rc == -EACCES) {
+        /* refused by the allow/deny rules: absent for go, explained in the log */
+        LOG_W("fs: %s: %s", k->escaped, err.msg);
+        *neg_ttl = m->notfound_ttl;
         return -ENOENT;
     }
     if (rc == -EAGAIN || rc == -ENOMEM)

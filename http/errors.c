@@ -6,6 +6,7 @@
  * proxy" and every other non-200 as fatal, and shows the first lines of a text/plain body:
  *   -ENOENT            404, or 410 when upstream said 410
  *   -EINVAL            404: a well-formed name that cannot be a module (what proxy.golang.org does)
+ *   -EACCES            403: the allow/deny rules refuse it; the body names the rule
  *   -EAGAIN, shutdown  503: the fetch queue is full or the server is stopping
  *   anything else      502: upstream failed, or a chunk on disk failed its check
  * A malformed request (bad percent-encoding) is a 400 decided by the router, never here; no bad
@@ -27,6 +28,8 @@ int http_status_of_error(int rc, const cache_err_t *err)
     case -EINVAL:
     case -ENAMETOOLONG:
         return 404;
+    case -EACCES:
+        return 403;
     case -EAGAIN:
     case -ECANCELED:
     case -ESHUTDOWN:
@@ -66,6 +69,9 @@ void http_send_error(h2o_req_t *req, int rc, const cache_err_t *err)
     case 503:
         len = snprintf(body, sizeof body, "unavailable: %s\n", line);
         break;
+    case 403:
+        len = snprintf(body, sizeof body, "forbidden: %s\n", line);
+        break;
     default:
         len = snprintf(body, sizeof body, "upstream: %s\n", line);
         break;
@@ -74,7 +80,7 @@ void http_send_error(h2o_req_t *req, int rc, const cache_err_t *err)
         len = 0;
     if ((size_t)len >= sizeof body)
         len = (int)sizeof body - 1;
-    if (status >= 500) {
+    if (status >= 500 || status == 403) {
         http_thread_t *t = http_thread_of(req);
         if (status == 502)
             HTTP_COUNT(t->metrics.upstream_errors, 1);

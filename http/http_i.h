@@ -65,7 +65,7 @@ enum {
 
 /* Status codes kept apart in /metrics; anything else counts as "other". */
 enum {
-    HTTP_STATUS_SLOTS = 15,
+    HTTP_STATUS_SLOTS = 18,
 };
 
 /*

@@ -14,8 +14,8 @@
 
 /* Status codes with their own series; the rest are summed under code="other". 0 is a request
  * that ended with no response (the client left first). */
-static const int status_codes[HTTP_STATUS_SLOTS - 1] = {200, 206, 304, 400, 404, 405, 410,
-                                                         413, 416, 0,   500, 502, 503, 504};
+static const int status_codes[HTTP_STATUS_SLOTS - 1] = {200, 206, 304, 400, 401, 403, 404, 405, 410,
+                                                         413, 416, 429, 0,   500, 502, 503, 504};
 
 /* Upper bounds of the duration histogram, in microseconds. */
 static const uint64_t duration_bounds_us[HTTP_DURATION_BUCKETS] = {

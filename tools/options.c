@@ -31,6 +31,12 @@ enum {
     O_FUSE_THREADS,
     O_FUSE_DEBUG,
     O_LOG_LEVEL,
+    O_PRIVATE,
+    O_ALLOW,
+    O_DENY,
+    O_GO_COMMAND,
+    O_DIRECT_JOBS,
+    O_DIRECT_TIMEOUT,
     O_HELP,
 };
 
@@ -45,8 +51,8 @@ static const option_doc_t docs[] = {
     {{"cache-dir", required_argument, NULL, O_CACHE_DIR}, OPT_STORE, "DIR",
      "the store (default $XDG_CACHE_HOME/modfs, else ~/.cache/modfs)"},
     {{"upstream", required_argument, NULL, O_UPSTREAM}, OPT_UPSTREAM, "LIST",
-     "GOPROXY-style list: URL1,URL2 moves on after 404/410, URL1|URL2 after any error, off "
-     "(default " CACHE_DEFAULT_UPSTREAM ")"},
+     "GOPROXY-style list: URL1,URL2 moves on after 404/410, URL1|URL2 after any error, off, direct "
+     "(the go command) (default " CACHE_DEFAULT_UPSTREAM ")"},
     {{"ca-file", required_argument, NULL, O_CA_FILE}, OPT_UPSTREAM, "FILE",
      "PEM CA bundle to verify the upstream with (e.g. another modfs's CA)"},
     {{"list-ttl", required_argument, NULL, O_LIST_TTL}, OPT_UPSTREAM, "SECONDS",
@@ -57,6 +63,20 @@ static const option_doc_t docs[] = {
      "upper bound of one upstream request (default 300)"},
     {{"retries", required_argument, NULL, O_RETRIES}, OPT_UPSTREAM, "N",
      "extra attempts after a transient upstream error (default 2)"},
+    {{"private", required_argument, NULL, O_PRIVATE}, OPT_UPSTREAM, "PATTERNS",
+     "modules fetched only with the go command (never from a proxy, no checksum database) and "
+     "served over HTTP to authenticated clients only; GOPRIVATE globs, comma-separated"},
+    {{"allow", required_argument, NULL, O_ALLOW}, OPT_UPSTREAM, "RULES",
+     "serve only modules these rules cover: GLOB or GLOB@OPVERSION (OP < <= > >= =), comma-separated; "
+     "repeatable"},
+    {{"deny", required_argument, NULL, O_DENY}, OPT_UPSTREAM, "RULES",
+     "refuse modules these rules cover (403 over HTTP, ENOENT on the mount), same syntax; repeatable"},
+    {{"go-command", required_argument, NULL, O_GO_COMMAND}, OPT_UPSTREAM, "PATH",
+     "the go command for direct and private fetches (default go from PATH)"},
+    {{"direct-jobs", required_argument, NULL, O_DIRECT_JOBS}, OPT_UPSTREAM, "N",
+     "go commands running at once (default 4)"},
+    {{"direct-timeout", required_argument, NULL, O_DIRECT_TIMEOUT}, OPT_UPSTREAM, "SECONDS",
+     "upper bound of one go command run (default 300)"},
     {{"listen", required_argument, NULL, O_LISTEN}, OPT_HTTP, "ADDR:PORT",
      "serve GOPROXY over HTTP/1.1 and h2c, e.g. 127.0.0.1:3000 or [::1]:3000"},
     {{"tls-listen", required_argument, NULL, O_TLS_LISTEN}, OPT_HTTP, "ADDR:PORT",
@@ -215,6 +235,42 @@ int options_parse(const command_t *cmd, int argc, char **argv, options_t *o)
             modfs_log_set_level(level);
             break;
         }
+        case O_PRIVATE:
+            o->cache.private_patterns = optarg;
+            break;
+        case O_ALLOW:
+        case O_DENY: {
+            /* repeated flags add rules */
+            char **own = c == O_ALLOW ? &o->allow_owned : &o->deny_owned;
+            char *joined = NULL;
+            if (asprintf(&joined, "%s%s%s", *own ? *own : "", *own ? "," : "", optarg) < 0) {
+                die_msg("out of memory");
+                return 1001;
+            }
+            free(*own);
+            *own = joined;
+            if (c == O_ALLOW)
+                o->cache.allow = joined;
+            else
+                o->cache.deny = joined;
+            break;
+        }
+        case O_GO_COMMAND:
+            o->cache.go_command = optarg;
+            break;
+        case O_DIRECT_JOBS:
+            if (parse_uint("direct-jobs", optarg, 256, &v) || v == 0) {
+                if (v == 0)
+                    die_msg("--direct-jobs: must be at least 1");
+                return 1002;
+            }
+            o->cache.direct_jobs = (int)v;
+            break;
+        case O_DIRECT_TIMEOUT:
+            if (parse_uint("direct-timeout", optarg, 86400, &v))
+                return 1002;
+            o->cache.direct_timeout_ms = (long)v * 1000;
+            break;
         case 'h':
         case O_HELP:
             options_print_help(cmd, stdout);
@@ -242,5 +298,7 @@ int options_parse(const command_t *cmd, int argc, char **argv, options_t *o)
 void options_dispose(options_t *o)
 {
     free(o->cache_dir_owned);
+    free(o->allow_owned);
+    free(o->deny_owned);
     free((char *)o->write_dir_owned);
 }

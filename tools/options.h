@@ -16,13 +16,16 @@
 /* Which options a command accepts (a bit set). */
 enum {
     OPT_STORE = 1 << 0,    /* --cache-dir */
-    OPT_UPSTREAM = 1 << 1, /* --upstream --ca-file --list-ttl --notfound-ttl --timeout --retries */
+    OPT_UPSTREAM = 1 << 1, /* --upstream --ca-file --list-ttl --notfound-ttl --timeout --retries
+                              --private --allow --deny --go-command --direct-jobs --direct-timeout */
     OPT_HTTP = 1 << 2,     /* --listen --tls-listen --tls-cert --tls-key --threads */
     OPT_FS = 1 << 3,       /* --mount --allow-other --fuse-threads --fuse-debug */
 };
 
 typedef struct options {
     char *cache_dir_owned;
+    char *allow_owned; /* --allow and --deny, each repeated flag appended with ',' */
+    char *deny_owned;
     cache_config_t cache;
     http_config_t http;
     fs_config_t fs;

@@ -86,6 +86,8 @@ struct upstream {
     long connect_timeout_ms;
     long total_timeout_ms;
     int max_retries;
+    char *private_patterns;     /* NULL for none */
+    upstream_direct_t *direct;  /* NULL when neither the list nor private patterns need it */
     _Atomic uint64_t requests;
 
     pthread_mutex_t mu; /* protects queue_head, queue_tail, stopping, transfer.done */
@@ -691,6 +693,29 @@ int upstream_new(const upstream_config_t *cfg, upstream_t **out, cache_err_t *er
         rc = cache_err_set(err, -ENOMEM, "out of memory");
         goto fail;
     }
+    if (cfg->private_patterns != NULL && cfg->private_patterns[0] != '\0') {
+        if ((rc = modpath_patterns_check(cfg->private_patterns, err)) != 0) {
+            cache_err_prefix(err, rc, "private modules");
+            goto fail;
+        }
+        if ((u->private_patterns = strdup(cfg->private_patterns)) == NULL) {
+            rc = cache_err_set(err, -ENOMEM, "out of memory");
+            goto fail;
+        }
+    }
+    bool need_direct = u->private_patterns != NULL;
+    for (size_t i = 0; i < u->nproxies; i++)
+        need_direct |= u->proxies[i].kind == PROXY_DIRECT;
+    if (need_direct) {
+        upstream_direct_config_t dcfg = {
+            .go_command = cfg->go_command,
+            .work_dir = cfg->work_dir,
+            .timeout_ms = cfg->direct_timeout_ms,
+            .max_jobs = cfg->direct_jobs,
+        };
+        if ((rc = upstream_direct_new(&dcfg, &u->direct, err)) != 0)
+            goto fail;
+    }
     u->connect_timeout_ms = cfg->connect_timeout_ms > 0 ? cfg->connect_timeout_ms : 10000;
     u->total_timeout_ms = cfg->total_timeout_ms > 0 ? cfg->total_timeout_ms : 300000;
     u->max_retries = cfg->max_retries < 0 ? UPSTREAM_DEFAULT_RETRIES : cfg->max_retries;
@@ -750,6 +775,8 @@ void upstream_free(upstream_t *u)
     free(u->proxies);
     free(u->ca_file);
     free(u->no_proxy);
+    free(u->private_patterns);
+    upstream_direct_free(u->direct);
     for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
         pthread_mutex_destroy(&u->share_locks[i]);
     pthread_mutex_destroy(&u->mu);
@@ -773,6 +800,21 @@ int upstream_fetch(upstream_t *u, const char *escaped_key, int fd, uint64_t max_
     if (rc != 0)
         return rc;
 
+    /* direct entries and private modules need the key's module and version */
+    modkey_buf_t kb;
+    bool parsed = false, private_module = false;
+    if (u->direct != NULL) {
+        parsed = modkey_parse(escaped_key, strlen(escaped_key), &kb.key, NULL) == 0;
+        private_module = parsed && upstream_is_private(u, kb.key.module);
+    }
+    if (private_module) {
+        /* never asked of a proxy, whatever the list says */
+        rc = upstream_direct_fetch(u->direct, &kb.key, true, fd, max_bytes, res, err);
+        if (err != NULL)
+            err->upstream_status = rc == -ENOENT ? 404 : 0;
+        return rc;
+    }
+
     int best_rc = 0, best_rank = RANK_NOT_FOUND;
     cache_err_t best_err = {0};
     upstream_result_t best_res;
@@ -785,18 +827,18 @@ int upstream_fetch(upstream_t *u, const char *escaped_key, int fd, uint64_t max_
         if (p->kind == PROXY_OFF) {
             rc = cache_err_set(&e, -ENOENT, "module lookup disabled by GOPROXY=off");
         } else if (p->kind == PROXY_DIRECT) {
-            /* go would clone the repository here. An earlier answer explains more than this does. */
-            if (best_rc != 0) {
-                size_t n = strlen(best_err.msg);
-                snprintf(best_err.msg + n, sizeof best_err.msg - n,
-                         " (GOPROXY \"direct\" skipped: modfs does not fetch modules from version control)");
+            if (!parsed) {
+                rc = cache_err_set(&e, -ENOENT, "direct: \"%s\" is not a module key", escaped_key);
+                r.status = 404;
             } else {
-                best_rc =
-                    cache_err_set(&best_err, -ENOENT,
-                                  "GOPROXY \"direct\" is not supported: modfs does not fetch modules from "
-                                  "version control");
+                if (ftruncate(fd, 0) != 0)
+                    return cache_err_set(err, -errno, "truncating the output file: %s", strerror(errno));
+                rc = upstream_direct_fetch(u->direct, &kb.key, false, fd, max_bytes, &r, &e);
             }
-            break;
+            if (rc == 0) {
+                *res = r;
+                return 0;
+            }
         } else {
             char *url = NULL, *shown = NULL;
             if (asprintf(&url, "%s/%s", p->base, path) < 0)
@@ -828,6 +870,11 @@ int upstream_fetch(upstream_t *u, const char *escaped_key, int fd, uint64_t max_
         err->upstream_status = (int)best_res.status;
     }
     return best_rc;
+}
+
+bool upstream_is_private(const upstream_t *u, const char *module)
+{
+    return u->private_patterns != NULL && modpath_match_prefix_patterns(u->private_patterns, module);
 }
 
 uint64_t upstream_request_count(const upstream_t *u)
