@@ -6,6 +6,9 @@
  * Cache hits are answered on the loop threads; misses are handed to a small pool of fetch
  * threads that may block on upstream, and finished back on the loop that owns the request.
  * Besides GOPROXY keys the server answers /healthz ("ok") and /metrics (Prometheus text).
+ * With an auth file, private modules (cache_key_is_private) and, as configured, everything or
+ * /metrics need Basic credentials or a bearer token: 401 with WWW-Authenticate otherwise, 429
+ * for an address that failed too often. /healthz is always open.
  */
 #ifndef MODFS_HTTP_H
 #define MODFS_HTTP_H
@@ -25,7 +28,10 @@ typedef struct http_config {
     const char *tls_key;     /* PEM private key */
     int threads;             /* event loops; 0 = one per core */
     unsigned list_ttl_s;     /* max-age of list, @latest and query .info: the store's list TTL (0: max-age=0) */
-    int fetch_workers;       /* threads waiting on upstream for misses; 0 = 8 */
+    int fetch_workers;       /* threads waiting on upstream for misses (and verifying passwords); 0 = 8 */
+    const char *auth_file;   /* users and tokens (format in auth_file.c); NULL: no authentication */
+    bool auth_required;      /* every path but /healthz needs credentials (needs auth_file) */
+    bool metrics_auth;       /* /metrics needs credentials (needs auth_file; implied by auth_required) */
 } http_config_t;
 
 /* Binds, starts the loop threads and returns. Returns 0 or -errno with err (e.g. address in use).

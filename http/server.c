@@ -189,6 +189,7 @@ static void server_free(http_server_t *s)
         if (s->ssl_ctx != NULL)
             SSL_CTX_free(s->ssl_ctx);
         free(s->cc_mutable.base);
+        http_auth_free(s->auth);
         free(s->listen);
         free(s->tls_listen);
         free(s);
@@ -233,6 +234,8 @@ int http_server_start(cache_t *cache, const http_config_t *cfg, http_server_t **
         return cache_err_set(err, -EINVAL, "nothing to listen on");
     if (cfg->tls_listen != NULL && (cfg->tls_cert == NULL || cfg->tls_key == NULL))
         return cache_err_set(err, -EINVAL, "--tls-listen needs --tls-cert and --tls-key");
+    if ((cfg->auth_required || cfg->metrics_auth) && cfg->auth_file == NULL)
+        return cache_err_set(err, -EINVAL, "--auth-required and --metrics-auth need --auth-file");
 
     /* a peer closing mid-write must not kill the process: h2o writes with writev(2) */
     struct sigaction sa;
@@ -248,6 +251,8 @@ int http_server_start(cache_t *cache, const http_config_t *cfg, http_server_t **
     s->listen = dup_or_null(cfg->listen);
     s->tls_listen = dup_or_null(cfg->tls_listen);
     s->list_ttl_s = cfg->list_ttl_s;
+    s->auth_required = cfg->auth_required;
+    s->metrics_auth = cfg->metrics_auth || cfg->auth_required;
     s->nthreads = cfg->threads > 0 ? (size_t)cfg->threads : cpu_count();
     size_t workers = cfg->fetch_workers > 0 ? (size_t)cfg->fetch_workers : HTTP_FETCH_WORKERS_DEFAULT;
 
@@ -265,6 +270,8 @@ int http_server_start(cache_t *cache, const http_config_t *cfg, http_server_t **
         rc = cache_err_set(err, -ENOMEM, "out of memory");
         goto fail;
     }
+    if (cfg->auth_file != NULL && (rc = http_auth_new(cfg->auth_file, &s->auth, err)) != 0)
+        goto fail;
     if (cfg->listen != NULL && (rc = http_listen_open(cfg->listen, &s->fd_plain, err)) != 0)
         goto fail;
     if (cfg->tls_listen != NULL) {

@@ -34,6 +34,13 @@ static int run_serve(options_t *o, int argc, char **argv)
         die_msg("serve: --tls-cert and --tls-key are used only with --tls-listen");
         return 2;
     }
+    if ((o->http.auth_required || o->http.metrics_auth) && !o->http.auth_file) {
+        die_msg("serve: --auth-required and --metrics-auth need --auth-file");
+        return 2;
+    }
+    if (o->cache.private_patterns && (o->http.listen || o->http.tls_listen) && !o->http.auth_file)
+        LOG_W("serve: no --auth-file: the private modules (%s) are served to every client of the HTTP front",
+              o->cache.private_patterns);
     sigset_t stop;
     sigemptyset(&stop);
     sigaddset(&stop, SIGINT);

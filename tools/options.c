@@ -37,6 +37,9 @@ enum {
     O_GO_COMMAND,
     O_DIRECT_JOBS,
     O_DIRECT_TIMEOUT,
+    O_AUTH_FILE,
+    O_AUTH_REQUIRED,
+    O_METRICS_AUTH,
     O_HELP,
 };
 
@@ -84,6 +87,13 @@ static const option_doc_t docs[] = {
     {{"tls-cert", required_argument, NULL, O_TLS_CERT}, OPT_HTTP, "FILE", "PEM certificate chain for --tls-listen"},
     {{"tls-key", required_argument, NULL, O_TLS_KEY}, OPT_HTTP, "FILE", "PEM private key for --tls-listen"},
     {{"threads", required_argument, NULL, O_THREADS}, OPT_HTTP, "N", "HTTP event loops (default: one per core)"},
+    {{"auth-file", required_argument, NULL, O_AUTH_FILE}, OPT_HTTP, "FILE",
+     "users (user:NAME:CRYPT-HASH, yescrypt or bcrypt) and tokens (token:NAME:SHA256-HEX) of the HTTP "
+     "front; private modules then need credentials"},
+    {{"auth-required", no_argument, NULL, O_AUTH_REQUIRED}, OPT_HTTP, NULL,
+     "every request but /healthz needs credentials (with --auth-file)"},
+    {{"metrics-auth", no_argument, NULL, O_METRICS_AUTH}, OPT_HTTP, NULL,
+     "/metrics needs credentials (with --auth-file; implied by --auth-required)"},
     {{"mount", required_argument, NULL, O_MOUNT}, OPT_FS, "DIR",
      "mount the store there in GOMODCACHE layout (use it as GOMODCACHE)"},
     {{"allow-other", no_argument, NULL, O_ALLOW_OTHER}, OPT_FS, NULL,
@@ -255,6 +265,15 @@ int options_parse(const command_t *cmd, int argc, char **argv, options_t *o)
                 o->cache.deny = joined;
             break;
         }
+        case O_AUTH_FILE:
+            o->http.auth_file = optarg;
+            break;
+        case O_AUTH_REQUIRED:
+            o->http.auth_required = true;
+            break;
+        case O_METRICS_AUTH:
+            o->http.metrics_auth = true;
+            break;
         case O_GO_COMMAND:
             o->cache.go_command = optarg;
             break;

@@ -18,7 +18,8 @@ enum {
     OPT_STORE = 1 << 0,    /* --cache-dir */
     OPT_UPSTREAM = 1 << 1, /* --upstream --ca-file --list-ttl --notfound-ttl --timeout --retries
                               --private --allow --deny --go-command --direct-jobs --direct-timeout */
-    OPT_HTTP = 1 << 2,     /* --listen --tls-listen --tls-cert --tls-key --threads */
+    OPT_HTTP = 1 << 2,     /* --listen --tls-listen --tls-cert --tls-key --threads --auth-file --auth-required
+                              --metrics-auth */
     OPT_FS = 1 << 3,       /* --mount --allow-other --fuse-threads --fuse-debug */
 };
 
