@@ -442,20 +442,73 @@ static void test_off_and_direct(void **state)
     assert_string_equal(err.msg, "module lookup disabled by GOPROXY=off");
     assert_int_equal(upstream_request_count(u), 1);
     upstream_free(u);
+}
 
-    u = up_new("direct", -1, 0, NULL);
-    assert_int_equal(fetch(u, ZIP_KEY, 1024, &res, &err, NULL, NULL), -ENOENT);
-    assert_non_null(strstr(err.msg, "version control"));
-    upstream_free(u);
+/* A stand-in for the go command: a script that answers as go does when a fetch fails (the JSON
+ * "Error" field) or hangs. The real go command against a real git server is the access-private
+ * integration test; this one holds the runner's plumbing: the list walk, the reason, the kill. */
+static upstream_t *up_direct(const char *list, const char *script, long timeout_ms, const char *private_patterns)
+{
+    char *path = NULL;
+    assert_true(asprintf(&path, "%s/fake-go-%d", tmp, (int)strlen(script)) > 0);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fprintf(f, "#!/bin/sh\n%s\n", script);
+    fclose(f);
+    assert_int_equal(chmod(path, 0755), 0);
+    upstream_config_t cfg = {.proxy_list = list, .max_retries = 0, .go_command = path, .work_dir = tmp,
+                             .direct_timeout_ms = timeout_ms, .private_patterns = private_patterns};
+    upstream_t *u = NULL;
+    cache_err_t err = {0};
+    int rc = upstream_new(&cfg, &u, &err);
+    if (rc != 0)
+        fail_msg("upstream_new(%s): %d %s", list, rc, err.msg);
+    free(path);
+    return u;
+}
 
-    /* The common "proxy,direct": the proxy's 404 stays the answer. */
-    u = up_new(list_fmt("http://127.0.0.1:%d/status/404,direct", plain.port), -1, 0, NULL);
+static const char *const go_unknown_revision =
+    "echo '{\"Path\":\"golang.org/x/text\",\"Error\":\"golang.org/x/text@v0.7.0: invalid version: "
+    "unknown revision v0.7.0\"}'; exit 1";
+
+static void test_direct(void **state)
+{
+    (void)state;
+    upstream_result_t res;
+    cache_err_t err = {0};
+    /* direct alone: go's own reason, as not found */
+    upstream_t *u = up_direct("direct", go_unknown_revision, 0, NULL);
     assert_int_equal(fetch(u, ZIP_KEY, 1024, &res, &err, NULL, NULL), -ENOENT);
+    assert_non_null(strstr(err.msg, "unknown revision v0.7.0"));
     assert_int_equal(res.status, 404);
-    assert_int_equal(err.upstream_status, 404);
-    assert_non_null(strstr(err.msg, "404 Not Found"));
-    assert_non_null(strstr(err.msg, "version control"));
     upstream_free(u);
+
+    /* "proxy,direct": after the proxy's 404, direct is asked and its failure is the answer */
+    u = up_direct(list_fmt("http://127.0.0.1:%d/status/404,direct", plain.port),
+                  "echo 'fatal: could not read Username: terminal prompts disabled' >&2; exit 1", 0, NULL);
+    assert_int_equal(fetch(u, ZIP_KEY, 1024, &res, &err, NULL, NULL), -EIO);
+    assert_int_equal(upstream_request_count(u), 1);
+    assert_non_null(strstr(err.msg, "terminal prompts disabled"));
+    upstream_free(u);
+
+    /* a private module never reaches the proxy, even one that has it */
+    u = up_direct(list_fmt("http://127.0.0.1:%d/files", plain.port), go_unknown_revision, 0, "golang.org/x");
+    assert_int_equal(fetch(u, ZIP_KEY, 1 << 20, &res, &err, NULL, NULL), -ENOENT);
+    assert_int_equal(upstream_request_count(u), 0);
+    assert_true(upstream_is_private(u, "golang.org/x/text"));
+    assert_false(upstream_is_private(u, "golang.org/y"));
+    upstream_free(u);
+
+    /* a hanging go command (and what it started) is killed at the deadline */
+    u = up_direct("direct", "sleep 60 & sleep 60", 500, NULL);
+    assert_int_equal(fetch(u, ZIP_KEY, 1024, &res, &err, NULL, NULL), -ETIMEDOUT);
+    assert_non_null(strstr(err.msg, "timed out"));
+    upstream_free(u);
+
+    /* bad private patterns fail at start */
+    upstream_config_t cfg = {.proxy_list = "off", .private_patterns = "a.example,[bad", .work_dir = tmp};
+    assert_int_equal(upstream_new(&cfg, &u, &err), -EINVAL);
+    assert_non_null(strstr(err.msg, "[bad"));
 }
 
 static void test_list_syntax(void **state)
@@ -920,6 +973,7 @@ int main(void)
         cmocka_unit_test(test_comma_stops_on_error),
         cmocka_unit_test(test_pipe_falls_through_on_any_error),
         cmocka_unit_test(test_off_and_direct),
+        cmocka_unit_test(test_direct),
         cmocka_unit_test(test_list_syntax),
         cmocka_unit_test(test_retry_flaky),
         cmocka_unit_test(test_500_retried_then_fails),
