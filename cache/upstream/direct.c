@@ -7,8 +7,8 @@
  * layout are the go command's business, and it does them exactly as the build hosts expect;
  * modfs runs it and takes the files it produces (Athens and goproxy do the same). Each fetch gets
  * a throwaway GOPATH/GOMODCACHE/GOCACHE under the store's tmp directory, removed afterwards, so
- * nothing of one fetch leaks into another and a crash leaves only a directory for start-up to
- * sweep. The answer then crosses the same ingest gate (gomod_validate_body, store_put) as a body
+ * nothing of one fetch leaks into another; a crash mid-fetch leaves a tmp/direct-* directory,
+ * which is never read again and may be removed while no modfs uses the store. The answer then crosses the same ingest gate (gomod_validate_body, store_put) as a body
  * from an HTTP proxy: the caller sees one more entry of the list.
  *
  *   .info    go list -m -json M@V          (resolves queries: a branch or commit gives the
