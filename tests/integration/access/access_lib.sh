@@ -11,10 +11,11 @@
 #   a_make_ca NAME...       a throwaway CA and a server certificate for the names (and
 #                           127.0.0.1): sets A_CA, A_CERT, A_KEY
 #   a_git_repo              a git repository private.example/lib with tags v1.0.0 and v1.2.0 and
-#                           one untagged commit after them: sets A_REPOS (the bare repositories'
-#                           root), A_HEAD (the untagged commit)
+#                           one untagged commit after them, and public.example/tool (tag v0.1.0):
+#                           sets A_REPOS (the bare repositories' root), A_HEAD (the untagged commit)
 #   a_start_git_server USER PASSWORD
-#                           nginx on private.example: https :443 serves the go-get meta page,
+#                           nginx on private.example and public.example: https :443 serves the
+#                           go-get meta pages,
 #                           http :80 serves the repositories through git-http-backend (fcgiwrap)
 #                           behind Basic auth for USER/PASSWORD; sets A_GIT_LOG (access log)
 #   a_service_home DIR PASSWORD
@@ -71,6 +72,12 @@ a_git_repo() {
 		sed -i 's/v1.0.0/v1.2.0/' lib.go && git commit -qam "v1.2.0" && git tag v1.2.0
 		sed -i 's/v1.2.0/untagged/' lib.go && git commit -qam "after v1.2.0"
 		git clone -q --bare . "$A_REPOS/lib.git"
+		mkdir ../tool && cd ../tool
+		git init -q -b main .
+		printf 'module public.example/tool\n\ngo 1.17\n' >go.mod
+		printf 'package tool\n' >tool.go
+		git add . && git commit -qm "v0.1.0" && git tag v0.1.0
+		git clone -q --bare . "$A_REPOS/tool.git"
 	)
 	A_HEAD=$(git -C "$A_REPOS/lib.git" rev-parse HEAD)
 }
@@ -98,12 +105,16 @@ http {
     scgi_temp_path $pfx/scgi;
     server {
         listen 127.0.0.1:443 ssl;
-        server_name private.example;
+        server_name private.example public.example;
         ssl_certificate $A_CERT;
         ssl_certificate_key $A_KEY;
         location = /lib {
             default_type text/html;
             return 200 '<html><head><meta name="go-import" content="private.example/lib git https://private.example/git/lib.git"></head></html>\n';
+        }
+        location = /tool {
+            default_type text/html;
+            return 200 '<html><head><meta name="go-import" content="public.example/tool git https://private.example/git/tool.git"></head></html>\n';
         }
     }
     server {

@@ -10,7 +10,7 @@
 # (GOMODCACHE) with GOPROXY=off and with GOPROXY=file://<mount>/cache/download the same; the
 # public upstream never saw the private path; a missing tag gives go's "unknown revision" (404)
 # and wrong credentials give git's refusal (502), both in the body and in modfs's log; a public
-# module still comes from the public upstream.
+# module still comes from the public upstream, and one it lacks (not private) from direct after it.
 set -euo pipefail
 . "$(dirname "$0")/access_lib.sh"
 a_enter_netns "$@"
@@ -23,8 +23,8 @@ export LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}suppressions=$MODFS_SOURCE_R
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY ALL_PROXY all_proxy
 FIX="$MODFS_FIXTURES"
 
-a_map_host private.example
-a_make_ca private.example
+a_map_host private.example public.example
+a_make_ca private.example public.example
 a_git_repo
 a_start_git_server alice s3cret
 t_start_upstream "$FIX/proxy"
@@ -37,7 +37,9 @@ port=$(t_free_port)
 store=$(t_tmpdir store)
 mnt=$(t_tmpdir mnt)
 log="$T_TMP/modfs.log"
-HOME="$svc_home" SSL_CERT_FILE="$A_CA" "$MODFS_BIN" serve --cache-dir "$store" --log-level info \
+# public.example is not private: its checksums would be checked by sum.golang.org, which this
+# network has not, so the service account exempts it as an operator would an internal host
+HOME="$svc_home" SSL_CERT_FILE="$A_CA" GONOSUMDB=public.example "$MODFS_BIN" serve --cache-dir "$store" --log-level info \
 	--upstream "$UPSTREAM_URL,direct" --private private.example \
 	--listen "127.0.0.1:$port" --mount "$mnt" >"$log" 2>&1 &
 pid=$!
@@ -115,6 +117,12 @@ export GOMODCACHE="$GOPATH/pkg/mod" GOPROXY="$url"
 cd "$T_TMP"
 run public go mod download -json example.com/multi@v1.1.0
 t_assert_eq "$(t_upstream_count "example.com/multi/@v/v1.1.0.zip" "$PUBLIC_LOG")" 1 "the public module came from the public upstream"
+
+# a module the public upstream lacks and --private does not name: the upstream's 404, then direct
+run public-direct go mod download -json public.example/tool@v0.1.0
+t_assert_eq "$(t_upstream_count "public.example/tool/@v/v0.1.0.zip" "$PUBLIC_LOG")" 1 "the public upstream was asked first"
+grep -q '"Zip"' "$T_TMP/public-direct.out" || t_fail "no zip for public.example/tool through direct"
+T_CHECKS=$((T_CHECKS + 1))
 
 # the public upstream never heard of the private module
 t_assert_eq "$(t_upstream_count private.example "$PUBLIC_LOG")" 0 "requests for private.example at the public upstream"
