@@ -68,10 +68,15 @@ static bool hash_method_ok(const char *h)
            strncmp(h, "$2a$", 4) == 0;
 }
 
-/* Whether libcrypt can verify against hash: crypt_r of anything gives a string of the same
- * method, or "*0"/"*1" (or NULL) when the setting is unusable. */
+/* Whether libcrypt can verify against hash: it knows the method and its parameters
+ * (crypt_checksalt), and crypt_r of anything gives a string of the same shape, not "*0"/"*1".
+ * crypt_checksalt also keeps libcrypt linked under AddressSanitizer, whose crypt_r interceptor
+ * would otherwise satisfy the linker alone (--as-needed drops libcrypt) and call a NULL "real"
+ * crypt_r. */
 static bool hash_usable(const char *hash)
 {
+    if (crypt_checksalt(hash) != CRYPT_SALT_OK)
+        return false;
     struct crypt_data *cd = calloc(1, sizeof *cd);
     if (cd == NULL)
         return false;
