@@ -22,7 +22,7 @@ static int fs_attr_fresh(fs_mount_t *m, const fs_node_t *node, int flags, uint64
     cache_object_t *o;
     int rc = cache_get(m->cache, node->key, (flags & FS_RESOLVE_NOFETCH) ? CACHE_GET_NOFETCH : 0, &o, NULL);
     if (rc < 0)
-        return rc == -EAGAIN || rc == -ENOENT ? rc : -EIO;
+        return rc == -EAGAIN || rc == -ENOENT ? rc : rc == -EACCES ? -ENOENT : -EIO;
     cache_stat_t st;
     cache_object_stat(o, &st);
     cache_object_unref(o);

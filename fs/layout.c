@@ -53,14 +53,18 @@ bool fs_layout_view_dir(const fs_node_t *n, modcache_dir_t *dir, const char **pr
     return true;
 }
 
-/* cache_get with the errors a lookup can give: not found, "needs upstream", or EIO. */
+/* cache_get with the errors a lookup can give: not found (or refused), "needs upstream", or EIO. */
 static int fs_layout_get(fs_mount_t *m, const modkey_t *k, int flags, cache_object_t **o, double *neg_ttl)
 {
     cache_err_t err = {0};
     int rc = cache_get(m->cache, k, (flags & FS_RESOLVE_NOFETCH) ? CACHE_GET_NOFETCH : 0, o, &err);
     if (rc == 0)
         return 0;
-    if (rc == -ENOENT) {
+    if (rc == -ENOENT || rc == -EACCES) {
+        /* refused by the allow/deny rules: absent for go, explained in the log; remembered by the
+         * kernel no longer than a miss, since a reload may change the rules */
+        if (rc == -EACCES)
+            LOG_W("fs: %s: %s", k->escaped, err.msg);
         *neg_ttl = (double)atomic_load_explicit(&m->notfound_ttl_s, memory_order_relaxed);
         return -ENOENT;
     }

@@ -138,6 +138,7 @@ static http_thread_t *thread_new(http_server_t *s, size_t index)
         SSL_CTX_up_ref(s->ssl_ctx);
         t->accept_tls.ssl_ctx = s->ssl_ctx;
     }
+    t->auth = http_auth_ref(s->auth);
     t->cc_mutable = http_cc_mutable_new(s->list_ttl_s);
     if (t->cc_mutable.base == NULL) {
         thread_free(t);
@@ -158,6 +159,7 @@ static void thread_free(http_thread_t *t)
     if (t->accept_tls.ssl_ctx != NULL)
         SSL_CTX_free(t->accept_tls.ssl_ctx);
     free(t->cc_mutable.base);
+    http_auth_unref(t->auth);
     h2o_multithread_queue_t *queue = t->ctx.queue;
     h2o_context_dispose(&t->ctx);
     /* libh2o 2.2.5 (evloop build) closes the queue in h2o_multithread_destroy_queue but never
@@ -204,6 +206,10 @@ static void server_free(http_server_t *s)
         h2o_config_dispose(&s->globalconf);
         if (s->ssl_ctx != NULL)
             SSL_CTX_free(s->ssl_ctx);
+        http_auth_unref(s->auth);
+        http_ratelimit_dispose(&s->limit);
+        pthread_cond_destroy(&s->reload_cv);
+        pthread_mutex_destroy(&s->reload_mu);
         free(s->listen);
         free(s->tls_listen);
         free(s);
@@ -263,6 +269,9 @@ int http_server_start(cache_t *cache, const http_config_t *cfg, http_server_t **
     s->listen = dup_or_null(cfg->listen);
     s->tls_listen = dup_or_null(cfg->tls_listen);
     s->list_ttl_s = cfg->list_ttl_s;
+    http_ratelimit_init(&s->limit, HTTP_RATELIMIT_FAILURES, HTTP_RATELIMIT_WINDOW_MS, HTTP_RATELIMIT_BLOCK_MS);
+    pthread_mutex_init(&s->reload_mu, NULL);
+    pthread_cond_init(&s->reload_cv, NULL);
     s->nthreads = cfg->threads > 0 ? (size_t)cfg->threads : cpu_count();
     size_t workers = cfg->fetch_workers > 0 ? (size_t)cfg->fetch_workers : HTTP_FETCH_WORKERS_DEFAULT;
 
@@ -273,6 +282,8 @@ int http_server_start(cache_t *cache, const http_config_t *cfg, http_server_t **
     http_handler_register(s, host);
 
     int rc = 0;
+    if ((rc = http_auth_from_config(cfg, &s->auth, err)) != 0)
+        goto fail;
     if (cfg->listen != NULL && (rc = http_listen_open(cfg->listen, &s->fd_plain, err)) != 0)
         goto fail;
     if (cfg->tls_listen != NULL) {

@@ -49,6 +49,35 @@ int modversion_check(const char *path, const char *version, cache_err_t *err);
  * rules on the unescaped form); first: the leading element, a lower-case domain with a dot. */
 bool modpath_escaped_elem_ok(const char *name, size_t len, bool first);
 
+/* ---- glob lists (pattern.c): path.Match and module.MatchPrefixPatterns --------------------- */
+
+/* path.Match: 1 when name[0..nlen) matches the glob pattern[0..plen) ('*' and '?' never match
+ * '/', [classes], '\' escapes), 0 when not, -EINVAL for a malformed pattern. */
+int modpath_glob_match(const char *pattern, size_t plen, const char *name, size_t nlen);
+/* Whether the glob (trailing '/' already dropped) matches path's first elements: as many as the
+ * glob has. */
+bool modpath_glob_match_prefix(const char *glob, size_t glen, const char *path);
+/* module.MatchPrefixPatterns: whether any glob of the comma-separated list (GOPRIVATE syntax;
+ * empty entries skipped, a trailing '/' ignored) matches a prefix of path. NULL matches nothing. */
+bool modpath_match_prefix_patterns(const char *patterns, const char *path);
+/* Checks one glob / every glob of a list: 0, or -EINVAL with err for a malformed one or one with
+ * a space or control character (the go command would silently match nothing with it). */
+int modpath_glob_check(const char *glob, size_t len, cache_err_t *err);
+int modpath_patterns_check(const char *patterns, cache_err_t *err);
+
+/* ---- allow and deny rules (policy.c) -------------------------------------------------------
+ * A rule is GLOB or GLOB@OPVERSION, OP one of < <= > >= =, e.g. "github.com/x/y@<v1.4.2"; a list
+ * is comma-separated. Deny wins; with any allow rule, what no allow rule covers is refused. */
+typedef struct modpolicy modpolicy_t;
+/* Parses both lists (each may be NULL or ""). 0, or -EINVAL/-ENOMEM with err naming the rule. */
+int modpolicy_new(const char *allow, const char *deny, modpolicy_t **out, cache_err_t *err);
+void modpolicy_free(modpolicy_t *p);
+/* True when p is NULL or has no rule. */
+bool modpolicy_empty(const modpolicy_t *p);
+/* 0 when module@version (version "" for list and @latest) may be served; -EACCES with err
+ * naming the matching deny rule, or saying no allow rule covers it. */
+int modpolicy_check(const modpolicy_t *p, const char *module, const char *version, cache_err_t *err);
+
 /* ---- GOPROXY keys (modkey.c) --------------------------------------------------------------- */
 
 /* Longest escaped key accepted (module path + "/@v/" + version + ".info"). Go sets no hard
