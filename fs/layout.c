@@ -234,6 +234,8 @@ int fs_layout_resolve(fs_mount_t *m, const fs_node_t *parent, const char *name, 
         return fs_layout_file(m, FS_KIND_ZIPHASH, &kb.key, flags, out, neg_ttl);
     case MODCACHE_MODROOT:
         return fs_layout_modroot(m, &kb.key, flags, out, neg_ttl);
+    case MODCACHE_NOTE:
+        return -ENOENT;
     }
     return -ENOENT;
 }
