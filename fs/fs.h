@@ -45,4 +45,9 @@ int fs_mount_start(cache_t *cache, const fs_config_t *cfg, fs_mount_t **out, cac
 /* Unmounts, waits for the loop to end, frees. NULL is allowed. */
 void fs_mount_stop(fs_mount_t *m);
 
+/* Appends the mount's figures to out in Prometheus text form: lookups, lazy fetches with their
+ * duration histogram, reads and bytes, writes, whiteouts, error replies by errno, views. From
+ * memory only (relaxed atomics): any thread may call it while the mount runs. 0 or -ENOMEM. */
+int fs_metrics_render(fs_mount_t *m, buf_t *out);
+
 #endif

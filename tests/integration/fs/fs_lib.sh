@@ -6,7 +6,8 @@
 #   f_start_mount NAME UPSTREAM [ARGS...]
 #                               `modfs serve --mount` on $T_TMP/mnt-NAME with the store
 #                               $T_TMP/store-NAME (kept between starts of one NAME), waits for the
-#                               mount; sets F_MNT, F_PID, F_LOG, F_STORE, F_WRITE (the write area)
+#                               mount; sets F_MNT, F_PID, F_LOG, F_STORE, F_WRITE (the write area
+#                               of the user running the test)
 #   f_stop                      SIGTERM the newest mount's modfs, wait; fails if the exit status
 #                               is not 0, if stopping took more than 15 s, if the mount is still
 #                               there, or if the log holds a sanitizer report
@@ -43,7 +44,7 @@ f_start_mount() {
 	F_STORE="$T_TMP/store-$name"
 	F_MNT=$(t_tmpdir "mnt-$name")
 	F_LOG="$T_TMP/modfs-$name.log"
-	F_WRITE="$F_STORE/gomodcache-rw"
+	F_WRITE="$F_STORE/gomodcache-rw/$(id -u)"
 	"$MODFS_BIN" serve --cache-dir "$F_STORE" --upstream "$upstream" --mount "$F_MNT" "$@" >>"$F_LOG" 2>&1 &
 	F_PID=$!
 	t_on_exit "_f_cleanup $F_MNT $F_PID"
