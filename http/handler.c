@@ -3,7 +3,8 @@
  * handler.c — the one h2o handler of modfs, and the access logger that closes each request.
  *
  * Every request lands on "/" and is dispatched here: method check (GET and HEAD only), route,
- * then the store with CACHE_GET_NOFETCH. A hit is answered right here on the loop thread, which
+ * then the store with CACHE_GET_NOFETCH. On the metrics-only listener only /metrics and
+ * /healthz are answered. A hit is answered right here on the loop thread, which
  * is what keeps small-object throughput at h2o's own static-file level; a miss goes to a fetch
  * worker (fetch_worker.c) and is answered later on this same loop.
  *
@@ -20,6 +21,7 @@
 typedef struct http_handler {
     h2o_handler_t super;
     http_server_t *server;
+    bool metrics_only; /* the metrics-only listener: /metrics and /healthz, nothing else */
 } http_handler_t;
 
 static size_t path_len(const h2o_req_t *req)
@@ -71,7 +73,12 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     cache_err_t err;
     err.upstream_status = 0;
     err.msg[0] = '\0';
-    switch (http_route_resolve(req->path.base, path_len(req), key, &err)) {
+    http_target_t target = http_route_resolve(req->path.base, path_len(req), key, &err);
+    if (h->metrics_only && target != HTTP_TARGET_HEALTHZ && target != HTTP_TARGET_METRICS) {
+        http_send_text(req, 404, H2O_STRLIT("not found: this address serves /metrics and /healthz only\n"));
+        return 0;
+    }
+    switch (target) {
     case HTTP_TARGET_KEY:
         break;
     case HTTP_TARGET_HEALTHZ:
@@ -145,12 +152,13 @@ static void on_log_access(h2o_logger_t *self, h2o_req_t *req)
     }
 }
 
-void http_handler_register(http_server_t *s, h2o_hostconf_t *hostconf)
+void http_handler_register(http_server_t *s, h2o_hostconf_t *hostconf, bool metrics_only)
 {
     h2o_pathconf_t *pathconf = h2o_config_register_path(hostconf, "/", 0);
     http_handler_t *h = (http_handler_t *)h2o_create_handler(pathconf, sizeof *h);
     h->super.on_req = on_req;
     h->server = s;
+    h->metrics_only = metrics_only;
     h2o_logger_t *logger = h2o_create_logger(pathconf, sizeof *logger);
     logger->log_access = on_log_access;
 }

@@ -5,7 +5,9 @@
  *
  * Cache hits are answered on the loop threads; misses are handed to a small pool of fetch
  * threads that may block on upstream, and finished back on the loop that owns the request.
- * Besides GOPROXY keys the server answers /healthz ("ok") and /metrics (Prometheus text).
+ * Besides GOPROXY keys the server answers /healthz ("ok") and /metrics (Prometheus text). A
+ * metrics-only address answers those two and nothing else, so a host can expose its figures
+ * (for a mount, say) without serving GOPROXY.
  */
 #ifndef MODFS_HTTP_H
 #define MODFS_HTTP_H
@@ -26,9 +28,16 @@ typedef struct http_config {
     int threads;             /* event loops; 0 = one per core */
     unsigned list_ttl_s;     /* max-age of list, @latest and query .info: the store's list TTL (0: max-age=0) */
     int fetch_workers;       /* threads waiting on upstream for misses; 0 = 8 */
+    const char *metrics_listen; /* same syntax; /metrics and /healthz only, over HTTP/1.1 and h2c; NULL for none */
+    /* More figures for /metrics, appended after the server's and the store's (the command line
+     * wires the FUSE mount's here). Called on a loop thread, so it must answer from memory; arg
+     * must stay valid until http_server_stop returns. 0 or -ENOMEM. NULL for none. */
+    int (*metrics_extra)(void *arg, buf_t *out);
+    void *metrics_extra_arg;
 } http_config_t;
 
-/* Binds, starts the loop threads and returns. Returns 0 or -errno with err (e.g. address in use).
+/* Binds, starts the loop threads and returns (at least one of listen, tls_listen and
+ * metrics_listen is needed). Returns 0 or -errno with err (e.g. address in use).
  * Ignores SIGPIPE for the process (a peer closing mid-write must not kill the server). */
 int http_server_start(cache_t *cache, const http_config_t *cfg, http_server_t **out, cache_err_t *err);
 /* Stops accepting, lets in-flight responses finish (bounded wait, 10 s), joins the threads, frees.

@@ -6,6 +6,10 @@
  * SIGINT/SIGTERM/SIGHUP are blocked before any thread starts, so every thread inherits the mask
  * and the main thread alone receives them, in sigwait. Shutdown then runs in order on a normal
  * stack: the fronts first (in-flight requests finish, the mount goes away), the store last.
+ *
+ * The mount starts before the HTTP server and stops after it: /metrics renders the mount's
+ * figures (fs_metrics_render, wired here so that fs/ and http/ never include each other), and
+ * the mount must outlive every request that may do so.
  */
 #include <errno.h>
 #include <signal.h>
@@ -14,6 +18,12 @@
 #include <string.h>
 
 #include "commands.h"
+
+/* /metrics gets the mount's figures after its own. */
+static int serve_fs_metrics(void *arg, buf_t *out)
+{
+    return fs_metrics_render(arg, out);
+}
 
 static int run_serve(options_t *o, int argc, char **argv)
 {
@@ -56,11 +66,6 @@ static int run_serve(options_t *o, int argc, char **argv)
     int status = 0;
     http_server_t *http = NULL;
     fs_mount_t *fs = NULL;
-    if ((o->http.listen || o->http.tls_listen) && http_server_start(c, &o->http, &http, &err) != 0) {
-        die_msg("serve: %s", err.msg);
-        status = 1;
-        goto out;
-    }
     if (o->fs.mountpoint) {
         size_t n = strlen(o->cache.dir) + sizeof "/gomodcache-rw";
         char *w = malloc(n);
@@ -76,20 +81,29 @@ static int run_serve(options_t *o, int argc, char **argv)
             status = 1;
             goto out;
         }
+        o->http.metrics_extra = serve_fs_metrics;
+        o->http.metrics_extra_arg = fs;
     }
-    LOG_W("serving store %s%s%s%s%s%s%s (upstream %s)", o->cache.dir, o->http.listen ? " on http://" : "",
+    if ((o->http.listen || o->http.tls_listen || o->http.metrics_listen) &&
+        http_server_start(c, &o->http, &http, &err) != 0) {
+        die_msg("serve: %s", err.msg);
+        status = 1;
+        goto out;
+    }
+    LOG_W("serving store %s%s%s%s%s%s%s%s%s (upstream %s)", o->cache.dir, o->http.listen ? " on http://" : "",
           o->http.listen ? o->http.listen : "", o->http.tls_listen ? " on https://" : "",
           o->http.tls_listen ? o->http.tls_listen : "", fs ? " at " : "", fs ? o->fs.mountpoint : "",
+          o->http.metrics_listen ? ", metrics on http://" : "", o->http.metrics_listen ? o->http.metrics_listen : "",
           o->cache.upstream);
     int sig = 0;
     while (sigwait(&stop, &sig) != 0)
         ;
     LOG_W("signal %d: shutting down", sig);
 out:
-    if (fs)
-        fs_mount_stop(fs);
     if (http)
         http_server_stop(http);
+    if (fs)
+        fs_mount_stop(fs);
     cache_close(c);
     return status;
 }
@@ -101,7 +115,8 @@ const command_t cmd_serve = {
     .details = "Runs in the foreground until SIGINT or SIGTERM. Misses are fetched from upstream once, whichever\n"
                "front asked. Examples:\n"
                "  modfs serve --listen 127.0.0.1:3000                 GOPROXY=http://127.0.0.1:3000\n"
-               "  modfs serve --mount /mnt/gomodcache                 GOMODCACHE=/mnt/gomodcache\n"
+               "  modfs serve --mount /mnt/modfs --allow-other        GOMODCACHE=/mnt/modfs/gomodcache\n"
+               "  modfs serve --mount /mnt/modfs --metrics-listen 127.0.0.1:9100   figures without GOPROXY\n"
                "  modfs serve --tls-listen :8443 --tls-cert c.pem --tls-key k.pem --upstream https://farm:8443",
     .opts = OPT_STORE | OPT_UPSTREAM | OPT_HTTP | OPT_FS,
     .run = run_serve,

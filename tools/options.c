@@ -26,6 +26,7 @@ enum {
     O_TLS_CERT,
     O_TLS_KEY,
     O_THREADS,
+    O_METRICS_LISTEN,
     O_MOUNT,
     O_ALLOW_OTHER,
     O_FUSE_THREADS,
@@ -64,10 +65,12 @@ static const option_doc_t docs[] = {
     {{"tls-cert", required_argument, NULL, O_TLS_CERT}, OPT_HTTP, "FILE", "PEM certificate chain for --tls-listen"},
     {{"tls-key", required_argument, NULL, O_TLS_KEY}, OPT_HTTP, "FILE", "PEM private key for --tls-listen"},
     {{"threads", required_argument, NULL, O_THREADS}, OPT_HTTP, "N", "HTTP event loops (default: one per core)"},
+    {{"metrics-listen", required_argument, NULL, O_METRICS_LISTEN}, OPT_HTTP, "ADDR:PORT",
+     "serve /metrics and /healthz only (no GOPROXY) on this address, e.g. for a mount"},
     {{"mount", required_argument, NULL, O_MOUNT}, OPT_FS, "DIR",
      "mount the store there in GOMODCACHE layout (use it as GOMODCACHE)"},
     {{"allow-other", no_argument, NULL, O_ALLOW_OTHER}, OPT_FS, NULL,
-     "let users other than the one running modfs read the mount"},
+     "let other users (build users) use the mount, each with a private write area"},
     {{"fuse-threads", required_argument, NULL, O_FUSE_THREADS}, OPT_FS, "N",
      "most FUSE worker threads (default 64: lookups may wait on upstream)"},
     {{"fuse-debug", no_argument, NULL, O_FUSE_DEBUG}, OPT_FS, NULL, "print every FUSE request"},
@@ -191,6 +194,9 @@ int options_parse(const command_t *cmd, int argc, char **argv, options_t *o)
             if (parse_uint("threads", optarg, 256, &v))
                 return 1002;
             o->http.threads = (int)v;
+            break;
+        case O_METRICS_LISTEN:
+            o->http.metrics_listen = optarg;
             break;
         case O_MOUNT:
             o->fs.mountpoint = optarg;

@@ -17,7 +17,7 @@
 enum {
     OPT_STORE = 1 << 0,    /* --cache-dir */
     OPT_UPSTREAM = 1 << 1, /* --upstream --ca-file --list-ttl --notfound-ttl --timeout --retries */
-    OPT_HTTP = 1 << 2,     /* --listen --tls-listen --tls-cert --tls-key --threads */
+    OPT_HTTP = 1 << 2,     /* --listen --tls-listen --tls-cert --tls-key --threads --metrics-listen */
     OPT_FS = 1 << 3,       /* --mount --allow-other --fuse-threads --fuse-debug */
 };
 
