@@ -50,6 +50,8 @@
 /* Readahead set on the mount's bdi (root only): 128 KiB default requests cap reads near
  * 2.2 GB/s, 1 MiB gave ~3.7 GB/s here. */
 #define FS_READ_AHEAD_KB 1024
+/* How long stop waits for the FUSE loop to end after unmounting. */
+#define FS_STOP_WAIT_S 10
 
 typedef enum fs_kind {
     FS_KIND_ROOT,       /* a view's root: the mount's root (shared, view NULL) or gomodcache/ in it */

@@ -35,6 +35,7 @@
 #include <sys/statfs.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fs_i.h"
@@ -167,8 +168,21 @@ static void fs_mount_free(fs_mount_t *m)
 {
     if (m->se) {
         fs_unmount(m);
-        if (m->loop_started)
-            pthread_join(m->loop_thread, NULL);
+        if (m->loop_started) {
+            /* The connection ends when the last mount of it goes. A process in another mount
+             * namespace that copied ours (a service started with a private /tmp while we were
+             * mounted) keeps one alive after our unmount, and the loop would read on for ever:
+             * then the threads are left behind, and so is everything they use. */
+            struct timespec deadline;
+            clock_gettime(CLOCK_REALTIME, &deadline);
+            deadline.tv_sec += FS_STOP_WAIT_S;
+            if (pthread_timedjoin_np(m->loop_thread, NULL, &deadline) != 0) {
+                LOG_W("fs: the FUSE connection of %s is still open %d s after unmounting (another mount "
+                      "namespace holds a copy of the mount?): leaving its threads behind",
+                      m->mountpoint, FS_STOP_WAIT_S);
+                return;
+            }
+        }
         /* The connection is gone: this closes /dev/fuse and finds nothing left to unmount. */
         fuse_session_unmount(m->se);
         fuse_session_destroy(m->se);
