@@ -15,6 +15,11 @@
 #                               a GOMODCACHE made by the go command itself: go mod download of
 #                               MODS (path@version) from PROXY into DIR
 #   f_escape PATH               Go's case-escaping ("Upper" -> "!upper")
+#   f_build_user                a second, non-root build user (modfs-build, made with useradd
+#                               when missing; needs root); sets F_USER, F_UID, F_GID and makes
+#                               $T_TMP reachable for it
+#   f_as_user CMD...            run CMD as that user (setpriv, with its own groups)
+#   f_refused WHAT CMD...       CMD must fail with EROFS or EACCES (counts a check)
 # Skips when /dev/fuse or fusermount3 is missing: that is the only part that may be absent.
 
 [ -x "${MODFS_BIN:-}" ] || t_skip "MODFS_BIN is not set"
@@ -70,4 +75,33 @@ f_native_cache() {
 
 f_escape() {
 	sed 's/[A-Z]/!\L&/g' <<<"$1"
+}
+
+f_build_user() {
+	[ "$(id -u)" -eq 0 ] || t_skip "needs root to act as a second build user"
+	t_require_cmd setpriv
+	F_USER=modfs-build
+	if ! id "$F_USER" >/dev/null 2>&1; then
+		t_require_cmd useradd
+		useradd --system --no-create-home --shell /usr/sbin/nologin "$F_USER" ||
+			t_fail "useradd $F_USER failed"
+	fi
+	F_UID=$(id -u "$F_USER")
+	F_GID=$(id -g "$F_USER")
+	chmod 755 "$T_TMP"
+}
+
+f_as_user() {
+	setpriv --reuid="$F_UID" --regid="$F_GID" --init-groups -- "$@"
+}
+
+f_refused() {
+	local what=$1 err
+	shift
+	if err=$("$@" 2>&1); then t_fail "$what succeeded"; fi
+	case $err in
+	*"Read-only file system"* | *"Permission denied"*) ;;
+	*) t_fail "$what: $err (want EROFS or EACCES)" ;;
+	esac
+	T_CHECKS=$((T_CHECKS + 1))
 }
