@@ -5,7 +5,8 @@
 # a program whose modules come partly from the store (fetched lazily through modfs's upstream)
 # and partly from a private git repository the go command fetches itself: each go command
 # writes lock files, cache/vcs, .partial, temp files and the extracted module into that user's
-# own write area (<store>/gomodcache-rw/<uid>, 0700, owned by the user). Root builds with
+# own write area (<store>/gomodcache-rw/<uid>, 0700, owned by the user), and the module go
+# extracted is sealed afterwards (no new or changed file, root included). Root builds with
 # GOMODCACHE=<mount>/gomodcache, the other user with GOMODCACHE=<mount>: both entry points work.
 # Then `go clean -modcache` (GOMODCACHE=<mount>/gomodcache) exits 0 for both, frees everything
 # each user's writes took, and a second concurrent build afterwards passes without a single
@@ -113,6 +114,12 @@ for uid in 0 "$F_UID"; do
 	[ -n "$vcs" ] && [ "$(stat -c %u "$vcs")" = "$uid" ] || t_fail "no repository of uid $uid in its cache/vcs"
 	T_CHECKS=$((T_CHECKS + 1))
 done
+# A module go extracted itself is sealed once go removed its .partial: not even its owner (or
+# root, in its own view) adds a file to it.
+f_refused "$F_USER: a file in its own finished download" f_as_user touch "$F_MNT/private.example/greet.git@v1.0.0/evil.go"
+f_refused "root: a file in its own finished download" touch "$F_MNT/gomodcache/private.example/greet.git@v1.0.0/evil.go"
+f_refused "root: overwrite a file of its own finished download" \
+	sh -c "echo x >'$F_MNT/gomodcache/private.example/greet.git@v1.0.0/greet.go'"
 # Nothing of the store's was written by either go command.
 t_assert_eq "$(find "$rw" -path '*golang.org*' -o -path '*example.com*' | head -3)" "" "store modules in a write area"
 go_as root "$F_MNT/gomodcache" go mod verify >"$T_TMP/verify-root.out" 2>&1 || t_fail "root: go mod verify: $(cat "$T_TMP/verify-root.out")"
