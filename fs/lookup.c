@@ -56,17 +56,23 @@ int fs_lookup_entry(fs_mount_t *m, fs_view_t *v, fs_node_t *parent, const char *
         return -ENOTDIR;
     if (strlen(name) > NAME_MAX)
         return -ENAMETOOLONG;
-    if ((rc = fs_entry_path(m, parent, name, rel, sizeof(rel))) < 0)
-        return rc;
-    bool alias = rel[0] == '.' && rel[1] == '\0';
+    bool alias = parent == m->root && strcmp(name, FS_VIEW_ROOT_NAME) == 0;
+    bool have_rel = false;
 
-    if ((flags & FS_LOOKUP_KERNEL) && atomic_load_explicit(&v->nwhiteouts, memory_order_relaxed) > 0)
+    /* Paths are built under the table lock: only when a whiteout may end, or the table misses. */
+    if ((flags & FS_LOOKUP_KERNEL) && atomic_load_explicit(&v->nwhiteouts, memory_order_relaxed) > 0) {
+        if ((rc = fs_entry_path(m, parent, name, rel, sizeof(rel))) < 0)
+            return rc;
+        have_rel = true;
         fs_whiteout_clear(v, rel);
+    }
 
     node = fs_table_reuse(m, parent, v, name);
     if (node)
         goto reply;
 
+    if (!have_rel && (rc = fs_entry_path(m, parent, name, rel, sizeof(rel))) < 0)
+        return rc;
     rc = alias ? -ENOENT : fs_write_stat(m, v, rel, &st);
     if (rc == 0) {
         if (S_ISDIR(st.st_mode) && parent->kind != FS_KIND_WRITE) {

@@ -137,41 +137,48 @@ int fs_view_wfd(fs_mount_t *m, fs_view_t *v, bool create)
         return fd;
     char name[24];
     snprintf(name, sizeof name, "%u", (unsigned)v->uid);
+    /* A user who never wrote has no area: every lookup of theirs asks, so without the lock. */
+    fd = openat(m->write_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    int e = fd < 0 ? errno : 0;
+    if (fd < 0 && (e != ENOENT || !create))
+        return -e;
     pthread_mutex_lock(&v->lock);
-    fd = atomic_load(&v->wfd);
-    if (fd < 0) {
-        fd = openat(m->write_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        int e = fd < 0 ? errno : 0;
-        if (fd < 0 && e == ENOENT && create) {
-            /* Made by modfs, then given away: the user owns the area and can remove what is in
-             * it, but not the area itself (its parent is modfs's). */
-            if (mkdirat(m->write_fd, name, 0700) < 0 && errno != EEXIST) {
-                e = errno;
-            } else {
-                if (m->as_root && fchownat(m->write_fd, name, v->uid, v->gid, AT_SYMLINK_NOFOLLOW) < 0)
-                    LOG_W("fs: write area %s/%s: chown to %u: %s", m->write_dir, name, (unsigned)v->uid,
-                          strerror(errno));
-                fd = openat(m->write_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                e = fd < 0 ? errno : 0;
-                if (fd >= 0)
-                    LOG_I("fs: write area of uid %u made in %s/%s", (unsigned)v->uid, m->write_dir, name);
-            }
-        }
-        struct stat st;
-        /* Only a directory that belongs to the user is the user's area (modfs as root); one of
-         * anyone else under that name is refused rather than written into. */
-        if (fd >= 0 && (fstat(fd, &st) < 0 || (m->as_root && st.st_uid != v->uid))) {
-            LOG_E("fs: write area %s/%s is not owned by uid %u: refusing to use it", m->write_dir, name,
-                  (unsigned)v->uid);
-            close(fd);
-            fd = -1;
-            e = EACCES;
-        }
+    int have = atomic_load(&v->wfd);
+    if (have >= 0) {
         if (fd >= 0)
-            atomic_store_explicit(&v->wfd, fd, memory_order_release);
-        else
-            fd = -e;
+            close(fd);
+        pthread_mutex_unlock(&v->lock);
+        return have;
     }
+    if (fd < 0) {
+        /* Made by modfs, then given away: the user owns the area and can remove what is in
+         * it, but not the area itself (its parent is modfs's). */
+        if (mkdirat(m->write_fd, name, 0700) < 0 && errno != EEXIST) {
+            e = errno;
+        } else {
+            if (m->as_root && fchownat(m->write_fd, name, v->uid, v->gid, AT_SYMLINK_NOFOLLOW) < 0)
+                LOG_W("fs: write area %s/%s: chown to %u: %s", m->write_dir, name, (unsigned)v->uid,
+                      strerror(errno));
+            fd = openat(m->write_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            e = fd < 0 ? errno : 0;
+            if (fd >= 0)
+                LOG_I("fs: write area of uid %u made in %s/%s", (unsigned)v->uid, m->write_dir, name);
+        }
+    }
+    struct stat st;
+    /* Only a directory that belongs to the user is the user's area (modfs as root); one of
+     * anyone else under that name is refused rather than written into. */
+    if (fd >= 0 && (fstat(fd, &st) < 0 || (m->as_root && st.st_uid != v->uid))) {
+        LOG_E("fs: write area %s/%s is not owned by uid %u: refusing to use it", m->write_dir, name,
+              (unsigned)v->uid);
+        close(fd);
+        fd = -1;
+        e = EACCES;
+    }
+    if (fd >= 0)
+        atomic_store_explicit(&v->wfd, fd, memory_order_release);
+    else
+        fd = -e;
     pthread_mutex_unlock(&v->lock);
     return fd;
 }
