@@ -7,7 +7,9 @@
 # writes lock files, cache/vcs, .partial, temp files and the extracted module into that user's
 # own write area (<store>/gomodcache-rw/<uid>, 0700, owned by the user), and the module go
 # extracted is sealed afterwards (no new or changed file, root included). Root builds with
-# GOMODCACHE=<mount>/gomodcache, the other user with GOMODCACHE=<mount>: both entry points work.
+# GOMODCACHE=<mount>/gomodcache, the other user with GOMODCACHE=<mount> and -modcacherw: both
+# entry points work, and -modcacherw leaves the user's own download writable (0755) while the
+# store's directories stay 0555.
 # Then `go clean -modcache` (GOMODCACHE=<mount>/gomodcache) exits 0 for both, frees everything
 # each user's writes took, and a second concurrent build afterwards passes without a single
 # request to modfs's upstream (the store's modules come back without a fetch).
@@ -90,7 +92,7 @@ build_both() {
 	local round=$1 pr pu rc=0
 	go_as root "$F_MNT/gomodcache" go build -o app . >"$T_TMP/$round-root.log" 2>&1 &
 	pr=$!
-	go_as user "$F_MNT" go build -o app . >"$T_TMP/$round-user.log" 2>&1 &
+	go_as user "$F_MNT" env GOFLAGS="-mod=mod -modcacherw" go build -o app . >"$T_TMP/$round-user.log" 2>&1 &
 	pu=$!
 	wait "$pr" || t_fail "$round: root's build failed: $(tail -5 "$T_TMP/$round-root.log")"
 	wait "$pu" || t_fail "$round: $F_USER's build failed: $(tail -5 "$T_TMP/$round-user.log")"
@@ -110,10 +112,14 @@ for uid in 0 "$F_UID"; do
 	t_assert_eq "$(stat -c '%u %a' "$rw/$uid")" "$uid 700" "owner and mode of the write area of uid $uid"
 	f="$rw/$uid/private.example/greet.git@v1.0.0/greet.go"
 	t_assert_eq "$(stat -c '%u %a' "$f")" "$uid 444" "owner and mode of the private module's file of uid $uid"
+	want=555
+	[ "$uid" = 0 ] || want=755 # the user builds with -modcacherw: go leaves its own directories writable
+	t_assert_eq "$(stat -c %a "$rw/$uid/private.example/greet.git@v1.0.0")" "$want" "mode of uid $uid's own download"
 	vcs=$(find "$rw/$uid/cache/vcs" -mindepth 1 -maxdepth 1 -type d | head -1)
 	[ -n "$vcs" ] && [ "$(stat -c %u "$vcs")" = "$uid" ] || t_fail "no repository of uid $uid in its cache/vcs"
 	T_CHECKS=$((T_CHECKS + 1))
 done
+t_assert_eq "$(f_as_user stat -c %a "$F_MNT/golang.org/x/text@v0.8.0")" 555 "a store module's mode under -modcacherw"
 # A module go extracted itself is sealed once go removed its .partial: not even its owner (or
 # root, in its own view) adds a file to it.
 f_refused "$F_USER: a file in its own finished download" f_as_user touch "$F_MNT/private.example/greet.git@v1.0.0/evil.go"
