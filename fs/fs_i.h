@@ -97,12 +97,12 @@ typedef struct fs_module {
 typedef struct fs_node fs_node_t;
 struct fs_node {
     /* Protected by the table lock. */
-    htab_link_t link;      /* in the (parent, name) hash while hashed */
+    htab_link_t link;      /* in the (parent, view, name) hash while hashed */
     fs_node_t *parent;     /* reference held; NULL for the root */
     char *name;            /* NULL for the root */
     fs_node_t *grave_next; /* on a list of nodes to free after the lock */
     fs_node_t *all_prev, *all_next; /* every live node, for the final sweep */
-    bool hashed;           /* findable by (parent, name); false once replaced or removed */
+    bool hashed;           /* findable by (parent, view, name); false once replaced or removed */
     uint64_t nlookup;      /* the kernel's lookup count */
     uint64_t refs;         /* 1 while nlookup > 0, 1 per child node, 1 per temporary holder */
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * inode.c — the node table: FUSE inode numbers, the (parent, name) → node hash, the
+ * inode.c — the node table: FUSE inode numbers, the (parent, view, name) → node hash, the
  * kernel's lookup counts and the tree of parent references.
  *
  * The inode number handed to the kernel is the node's address (FUSE_ROOT_ID for the root),
@@ -8,8 +8,11 @@
  * after it has forgotten it. st_ino is a separate counter so that a freed and reused address
  * never shows two files with one inode number. Nodes keep their parent alive and store only
  * their own name: a path is rebuilt from the current names under the lock, so a rename in the
- * write area moves a whole subtree by changing one node. One mutex guards the table; it is
- * held for hash work and path building only, never while the store or the disk is asked.
+ * write area moves a whole subtree by changing one node; a path ends at the node's view root
+ * (the mount's root, or gomodcache/ in it). The view is part of the key because every user has
+ * a node of their own for each name of the mount's root (below it, nodes follow their parent's
+ * view). One mutex guards the table; it is held for hash work and path building only, never
+ * while the store or the disk is asked.
  */
 #include <assert.h>
 #include <errno.h>
