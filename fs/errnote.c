@@ -1,15 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * errnote.c — why the last lazy fetch of a version (or of a module's list) failed, kept as a
- * read-only file in the module's @v directory: cache/download/<module>/@v/<version>.error and
- * list.error (names from modcache_note_path; no go command writes or reads them).
+ * errnote.c — why a user's last lookup of a version (or of a module's list) failed, kept as a
+ * read-only file in the module's @v directory of that user's view:
+ * cache/download/<module>/@v/<version>.error and list.error (names from modcache_note_path; no
+ * go command writes or reads them).
  *
  * The kernel carries only an errno from a failed lookup to the go command, and with GOPROXY=off
  * go does not even print that: it says "module lookup disabled". The upstream's own words
  * ("404 Not Found: unknown revision v1.2.3", "connection refused") would otherwise be in modfs's
- * log only, which a build user may not be able to read. Notes are shared by every user (they
- * hold what upstream said, nothing of a user's), kept in memory, bounded (the oldest go first),
- * and dropped when a later fetch of the key succeeds.
+ * log only, which a build user may not be able to read. Notes belong to the view whose lookup
+ * failed: the module paths a user asked for (a private module's, say) are nobody else's
+ * business. They are kept in memory, bounded per user (the oldest go first), replaced by the
+ * next failure of the same version, and dropped when a lookup of the key succeeds or the user
+ * removes the note. They share the view's lock.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -38,45 +41,42 @@ static uint64_t fs_note_hash(const char *path)
     return hash_bytes(path, strlen(path), FS_NOTE_SEED);
 }
 
-void fs_notes_init(fs_mount_t *m)
+int fs_notes_init(fs_view_t *v)
 {
-    pthread_mutex_init(&m->notes_lock, NULL);
-    if (htab_init(&m->notes, 64) != 0)
-        m->notes.buckets = NULL; /* out of memory: no notes, everything else works */
-    m->notes_oldest = m->notes_newest = NULL;
+    v->notes_oldest = v->notes_newest = NULL;
+    atomic_init(&v->nnotes, 0);
+    return htab_init(&v->notes, 16) == 0 ? 0 : -ENOMEM;
 }
 
-/* Called with notes_lock held. */
-static void fs_note_remove_locked(fs_mount_t *m, fs_note_t *n)
+/* Called with v->lock held (or alone, at dispose). */
+static void fs_note_remove_locked(fs_view_t *v, fs_note_t *n)
 {
-    htab_remove(&m->notes, &n->link);
+    htab_remove(&v->notes, &n->link);
     if (n->newer)
         n->newer->older = n->older;
     else
-        m->notes_newest = n->older;
+        v->notes_newest = n->older;
     if (n->older)
         n->older->newer = n->newer;
     else
-        m->notes_oldest = n->newer;
+        v->notes_oldest = n->newer;
     free(n->text);
     free(n);
+    atomic_fetch_sub(&v->nnotes, 1);
 }
 
-void fs_notes_dispose(fs_mount_t *m)
+void fs_notes_dispose(fs_view_t *v)
 {
-    if (m->notes.buckets) {
-        while (m->notes_oldest)
-            fs_note_remove_locked(m, m->notes_oldest);
-        htab_dispose(&m->notes);
-    }
-    pthread_mutex_destroy(&m->notes_lock);
+    while (v->notes_oldest)
+        fs_note_remove_locked(v, v->notes_oldest);
+    htab_dispose(&v->notes);
 }
 
-void fs_note_put(fs_mount_t *m, const modkey_t *key, const char *why)
+void fs_note_put(fs_view_t *v, const modkey_t *key, const char *why)
 {
     char path[MODKEY_MAX + 64];
     int plen = modcache_note_path(key, path, sizeof path);
-    if (plen < 0 || !m->notes.buckets)
+    if (plen < 0)
         return;
     char stamp[32];
     time_t now = time(NULL);
@@ -88,7 +88,7 @@ void fs_note_put(fs_mount_t *m, const modkey_t *key, const char *why)
     if (text == NULL || n == NULL) {
         free(text);
         free(n);
-        return;
+        return; /* out of memory: no note, everything else works */
     }
     int len = snprintf(text, FS_NOTE_MAX, "%s %s: %s\n", stamp, key->escaped, why);
     if (len < 0 || len >= FS_NOTE_MAX)
@@ -97,60 +97,69 @@ void fs_note_put(fs_mount_t *m, const modkey_t *key, const char *why)
     memcpy(n->path, path, (size_t)plen + 1);
     n->text = text;
     uint64_t h = fs_note_hash(path);
-    pthread_mutex_lock(&m->notes_lock);
-    fs_note_t *old = (fs_note_t *)htab_find(&m->notes, h, fs_note_eq, path);
-    if (old)
-        fs_note_remove_locked(m, old);
-    while (m->notes_oldest && m->notes.count >= FS_NOTES_MAX)
-        fs_note_remove_locked(m, m->notes_oldest);
-    htab_insert(&m->notes, &n->link, h);
-    n->older = m->notes_newest;
-    if (m->notes_newest)
-        ((fs_note_t *)m->notes_newest)->newer = n;
-    m->notes_newest = n;
-    if (!m->notes_oldest)
-        m->notes_oldest = n;
-    pthread_mutex_unlock(&m->notes_lock);
-}
-
-void fs_note_drop(fs_mount_t *m, const modkey_t *key)
-{
-    char path[MODKEY_MAX + 64];
-    if (!m->notes.buckets || modcache_note_path(key, path, sizeof path) < 0)
+    pthread_mutex_lock(&v->lock);
+    fs_note_t *old = (fs_note_t *)htab_find(&v->notes, h, fs_note_eq, path);
+    if (old && strcmp(old->text + strlen(stamp), text + strlen(stamp)) == 0) {
+        /* the same news again (a lookup answered from the negative cache): keep its time */
+        pthread_mutex_unlock(&v->lock);
+        free(text);
+        free(n);
         return;
-    pthread_mutex_lock(&m->notes_lock);
-    fs_note_t *n = (fs_note_t *)htab_find(&m->notes, fs_note_hash(path), fs_note_eq, path);
-    if (n)
-        fs_note_remove_locked(m, n);
-    pthread_mutex_unlock(&m->notes_lock);
+    }
+    if (old)
+        fs_note_remove_locked(v, old);
+    while (v->notes_oldest && v->notes.count >= FS_NOTES_MAX)
+        fs_note_remove_locked(v, v->notes_oldest);
+    htab_insert(&v->notes, &n->link, h);
+    n->older = v->notes_newest;
+    if (v->notes_newest)
+        ((fs_note_t *)v->notes_newest)->newer = n;
+    v->notes_newest = n;
+    if (!v->notes_oldest)
+        v->notes_oldest = n;
+    atomic_fetch_add(&v->nnotes, 1);
+    pthread_mutex_unlock(&v->lock);
 }
 
-char *fs_note_get(fs_mount_t *m, const modkey_t *key)
+void fs_note_drop(fs_view_t *v, const modkey_t *key)
 {
     char path[MODKEY_MAX + 64];
-    if (!m->notes.buckets || modcache_note_path(key, path, sizeof path) < 0)
+    /* every successful lookup passes here: most views have no note at all */
+    if (atomic_load_explicit(&v->nnotes, memory_order_relaxed) == 0 || modcache_note_path(key, path, sizeof path) < 0)
+        return;
+    pthread_mutex_lock(&v->lock);
+    fs_note_t *n = (fs_note_t *)htab_find(&v->notes, fs_note_hash(path), fs_note_eq, path);
+    if (n)
+        fs_note_remove_locked(v, n);
+    pthread_mutex_unlock(&v->lock);
+}
+
+char *fs_note_get(fs_view_t *v, const modkey_t *key)
+{
+    char path[MODKEY_MAX + 64];
+    if (atomic_load_explicit(&v->nnotes, memory_order_relaxed) == 0 || modcache_note_path(key, path, sizeof path) < 0)
         return NULL;
     char *text = NULL;
-    pthread_mutex_lock(&m->notes_lock);
-    fs_note_t *n = (fs_note_t *)htab_find(&m->notes, fs_note_hash(path), fs_note_eq, path);
+    pthread_mutex_lock(&v->lock);
+    fs_note_t *n = (fs_note_t *)htab_find(&v->notes, fs_note_hash(path), fs_note_eq, path);
     if (n)
         text = strdup(n->text);
-    pthread_mutex_unlock(&m->notes_lock);
+    pthread_mutex_unlock(&v->lock);
     return text;
 }
 
-int fs_note_list(fs_mount_t *m, const char *esc_module, size_t len, fs_dirlist_t *out)
+int fs_note_list(fs_view_t *v, const char *esc_module, size_t len, fs_dirlist_t *out)
 {
     char dir[MODKEY_MAX + 64];
     int dlen = snprintf(dir, sizeof dir, "cache/download/%.*s/@v/", (int)len, esc_module);
-    if (dlen < 0 || (size_t)dlen >= sizeof dir || !m->notes.buckets)
+    if (dlen < 0 || (size_t)dlen >= sizeof dir || atomic_load_explicit(&v->nnotes, memory_order_relaxed) == 0)
         return 0;
     int rc = 0;
-    pthread_mutex_lock(&m->notes_lock);
+    pthread_mutex_lock(&v->lock);
     /* At most FS_NOTES_MAX notes: a walk over all of them is cheap next to a readdir. */
-    for (fs_note_t *n = m->notes_oldest; n && rc == 0; n = n->newer)
+    for (fs_note_t *n = v->notes_oldest; n && rc == 0; n = n->newer)
         if (strncmp(n->path, dir, (size_t)dlen) == 0)
             rc = fs_dirlist_add(out, n->path + dlen, strlen(n->path + dlen), S_IFREG, false);
-    pthread_mutex_unlock(&m->notes_lock);
+    pthread_mutex_unlock(&v->lock);
     return rc;
 }

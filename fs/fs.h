@@ -7,9 +7,10 @@
  *   cache/download/<M>/@v/list                 upstream's list through the store (list TTL)
  *   cache/download/<M>/@v/<V>.info|.mod|.zip   store objects, fetched on lookup
  *   cache/download/<M>/@v/<V>.ziphash          the zip's "h1:" hash, 47 bytes, no newline
- *   cache/download/<M>/@v/<V>.error, list.error why the last lazy fetch of that version (or of
- *                                              the list) failed, in upstream's words; only while
- *                                              it is the latest news (a later success drops it)
+ *   cache/download/<M>/@v/<V>.error, list.error why the user's last lookup of that version (or
+ *                                              of the list) failed, in upstream's words; only
+ *                                              while it is the latest news (a later success or
+ *                                              rm drops it), and only in that user's view
  *   cache/download/<M>/@latest                 upstream's @latest (list TTL)
  *   <M>@<V>/...                                every file of the module zip, inflated on read
  *   gomodcache/                                (in the mount's root only) the same view again, as

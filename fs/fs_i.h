@@ -83,6 +83,9 @@ typedef struct fs_view {
     htab_t whiteouts;           /* fs_whiteout_t by path: store names the user removed */
     atomic_size_t nwhiteouts;   /* how many: read without the lock to skip the common case */
     atomic_uint_fast64_t epoch; /* bumped at every whiteout change: listings cached before are stale */
+    htab_t notes;               /* errnote.c: why the user's last lookups of some keys failed */
+    void *notes_oldest, *notes_newest;
+    atomic_size_t nnotes;       /* how many: read without the lock */
 } fs_view_t;
 
 /* The files of one module zip, shared by the nodes of its extracted tree. */
@@ -204,9 +207,6 @@ struct fs_mount {
     bool allow_other;       /* several users: the root's children carry no kernel entry time */
     pthread_mutex_t views_lock;
     htab_t views;           /* uid -> fs_view_t */
-    pthread_mutex_t notes_lock;
-    htab_t notes;           /* note path -> fs_note_t (errnote.c) */
-    void *notes_oldest, *notes_newest;
     fs_metrics_t metrics;
     uint64_t init_unique;   /* kernel_io.c: the INIT request, whose reply gets PARALLEL_DIROPS */
     uint32_t kernel_flags;  /* kernel_io.c: what the kernel offered in INIT */
@@ -268,17 +268,18 @@ int fs_policy_may_create(fs_mount_t *m, fs_view_t *v, const char *path);
  * truncate): -EROFS inside a module tree go has finished extracting (no .partial). */
 int fs_policy_may_modify(fs_mount_t *m, fs_view_t *v, const char *path);
 
-/* ---- errnote.c: why the last fetch of a key failed (<version>.error, list.error) ---- */
-void fs_notes_init(fs_mount_t *m);
-void fs_notes_dispose(fs_mount_t *m);
-/* Records why a fetch of key failed (replacing the note of its version or list). */
-void fs_note_put(fs_mount_t *m, const modkey_t *key, const char *why);
-/* Forgets the note of key's version or list after a fetch succeeded. */
-void fs_note_drop(fs_mount_t *m, const modkey_t *key);
-/* A malloc'd copy of the note of key's version or list, or NULL. */
-char *fs_note_get(fs_mount_t *m, const modkey_t *key);
-/* Adds the names of the notes in the @v directory of module esc_module to out. */
-int fs_note_list(fs_mount_t *m, const char *esc_module, size_t len, fs_dirlist_t *out);
+/* ---- errnote.c: why a user's last lookup of a key failed (<version>.error, list.error) ---- */
+/* Prepares and frees v's notes (called by view.c). fs_notes_init: 0 or -ENOMEM. */
+int fs_notes_init(fs_view_t *v);
+void fs_notes_dispose(fs_view_t *v);
+/* Records in v why a lookup of key failed (replacing the note of its version or list). */
+void fs_note_put(fs_view_t *v, const modkey_t *key, const char *why);
+/* Forgets v's note of key's version or list (a lookup succeeded, or the user removed it). */
+void fs_note_drop(fs_view_t *v, const modkey_t *key);
+/* A malloc'd copy of v's note of key's version or list, or NULL. */
+char *fs_note_get(fs_view_t *v, const modkey_t *key);
+/* Adds the names of v's notes in the @v directory of module esc_module to out. */
+int fs_note_list(fs_view_t *v, const char *esc_module, size_t len, fs_dirlist_t *out);
 
 /* ---- metrics.c ---- */
 void fs_metrics_fetch(fs_mount_t *m, int rc, uint64_t duration_us);
@@ -344,9 +345,10 @@ void fs_module_dir_range(const fs_module_t *mod, const char *dir, size_t len, si
  */
 int fs_layout_resolve(fs_mount_t *m, fs_view_t *v, const fs_node_t *parent, const char *name, int flags,
                       fs_node_t **out, double *neg_ttl);
-/* The store's answer for key, as lookups take it (fetching unless FS_RESOLVE_NOFETCH; failures
- * logged and noted). 0 with a reference in *o, -ENOENT, -EAGAIN, or another -errno. */
-int fs_layout_get(fs_mount_t *m, const modkey_t *k, int flags, cache_object_t **o, double *neg_ttl);
+/* The store's answer for key, as lookups of view v take it (fetching unless FS_RESOLVE_NOFETCH;
+ * a failed fetch logged, every failure noted in v). 0 with a reference in *o, -ENOENT, -EAGAIN,
+ * or another -errno. */
+int fs_layout_get(fs_mount_t *m, fs_view_t *v, const modkey_t *k, int flags, cache_object_t **o, double *neg_ttl);
 /* Whether n is one of the GOMODCACHE directories of gomod.h: which, and the escaped module-path
  * prefix it stands for. */
 bool fs_layout_view_dir(const fs_node_t *n, modcache_dir_t *dir, const char **prefix, size_t *plen);

@@ -12,9 +12,9 @@
  * remembered by the kernel for the not-found TTL; names that can never be valid for a day.
  *
  * A fetch that fails is said at the default log level, once per upstream attempt, with the key
- * and upstream's words, and its reason is kept as a note the user can read in the module's @v
- * directory (<version>.error, list.error): with GOPROXY=off the go command itself only says
- * "module lookup disabled", and the kernel passes nothing but an errno.
+ * and upstream's words, and the reason a user's lookup got is kept as a note that user can read
+ * in the module's @v directory (<version>.error, list.error): with GOPROXY=off the go command
+ * itself only says "module lookup disabled", and the kernel passes nothing but an errno.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -83,7 +83,7 @@ static int fs_layout_errno(int rc)
     }
 }
 
-int fs_layout_get(fs_mount_t *m, const modkey_t *k, int flags, cache_object_t **o, double *neg_ttl)
+int fs_layout_get(fs_mount_t *m, fs_view_t *v, const modkey_t *k, int flags, cache_object_t **o, double *neg_ttl)
 {
     cache_err_t err = {0};
     /* The store alone first: only an answer that needs upstream is a lazy fetch, timed, logged
@@ -96,16 +96,20 @@ int fs_layout_get(fs_mount_t *m, const modkey_t *k, int flags, cache_object_t **
         err.msg[0] = '\0';
         rc = cache_get(m->cache, k, 0, o, &err);
         fs_metrics_fetch(m, rc, fs_now_us() - t0);
-        if (rc == 0) {
-            fs_note_drop(m, k);
-        } else if (rc != -ENOMEM) {
-            const char *why = err.msg[0] ? err.msg : strerror(-rc);
+        if (rc != 0 && rc != -ENOMEM) {
             char note[MODKEY_MAX + 64];
             if (modcache_note_path(k, note, sizeof note) < 0)
                 snprintf(note, sizeof note, "(none)");
-            LOG_W("fs: fetching %s failed: %s (note: %s on the mount)", k->escaped, why, note);
-            fs_note_put(m, k, why);
+            LOG_W("fs: fetching %s failed: %s (note: %s on the mount)", k->escaped,
+                  err.msg[0] ? err.msg : strerror(-rc), note);
         }
+    }
+    /* The user's own note: what this lookup was told, freshly fetched or remembered. */
+    if (v != NULL) {
+        if (rc == 0)
+            fs_note_drop(v, k);
+        else if (rc != -EAGAIN && rc != -ENOMEM && rc != -EINVAL)
+            fs_note_put(v, k, err.msg[0] ? err.msg : strerror(-rc));
     }
     if (rc == 0)
         return 0;
@@ -138,7 +142,7 @@ static int fs_layout_file(fs_mount_t *m, fs_view_t *v, fs_kind_t kind, const mod
                           fs_node_t **out, double *neg_ttl)
 {
     cache_object_t *o;
-    int rc = fs_layout_get(m, k, flags, &o, neg_ttl);
+    int rc = fs_layout_get(m, v, k, flags, &o, neg_ttl);
     if (rc < 0)
         return rc;
     cache_stat_t st;
@@ -168,7 +172,7 @@ static int fs_layout_modroot(fs_mount_t *m, fs_view_t *v, const modkey_t *k, int
                              double *neg_ttl)
 {
     cache_object_t *zip;
-    int rc = fs_layout_get(m, k, flags, &zip, neg_ttl);
+    int rc = fs_layout_get(m, v, k, flags, &zip, neg_ttl);
     if (rc < 0)
         return rc;
     cache_stat_t st;
@@ -248,14 +252,15 @@ static int fs_layout_member(fs_mount_t *m, fs_view_t *v, const fs_node_t *dir, c
     return 0;
 }
 
-/* The note of a failed fetch: its text as it is now (there is none: ENOENT, briefly cached). */
+/* The note of a failed lookup of this user: its text as it is now (none: ENOENT, briefly cached). */
 static int fs_layout_note(fs_mount_t *m, fs_view_t *v, const modkey_t *k, fs_node_t **out, double *neg_ttl)
 {
-    *neg_ttl = FS_TTL_WRITE;
-    char *text = fs_note_get(m, k);
+    /* A note appears when a lookup of another name fails: its absence is never cached. */
+    *neg_ttl = 0;
+    char *text = fs_note_get(v, k);
     if (text == NULL)
         return -ENOENT;
-    fs_node_t *n = fs_node_new(m, v, FS_KIND_NOTE, S_IFREG);
+    fs_node_t *n = fs_layout_key_node(m, v, FS_KIND_NOTE, S_IFREG, k);
     if (n == NULL) {
         free(text);
         return -ENOMEM;

@@ -4,7 +4,7 @@
  * (cache_keys_visit), turned into names by Go's layout (modcache_names_of_key), or the files of a
  * module zip. Upstream is never asked here: readdir shows what is cached, lookup is what
  * fetches. The write area's entries are added by the caller and win over a view entry of the
- * same name, as they do at lookup. The notes of failed fetches show in their module's @v, and
+ * same name, as they do at lookup. The user's notes of failed lookups show in their module's @v, and
  * the mount's root shows gomodcache/, the caller's view as a directory of its own. Store names
  * the user removed (whiteouts) are left out by fs_listing_hide.
  *
@@ -123,8 +123,8 @@ int fs_listing_view(fs_mount_t *m, const fs_node_t *dir, fs_dirlist_t *out)
     int rc = modcache_fixed_names(c.dir, fs_listing_emit, out);
     if (rc == 0 && dir == m->root)
         rc = fs_dirlist_add(out, FS_VIEW_ROOT_NAME, strlen(FS_VIEW_ROOT_NAME), S_IFDIR, false);
-    if (rc == 0 && c.dir == MODCACHE_DIR_ATV)
-        rc = fs_note_list(m, c.prefix, c.plen, out);
+    if (rc == 0 && c.dir == MODCACHE_DIR_ATV && dir->view)
+        rc = fs_note_list(dir->view, c.prefix, c.plen, out);
     char visit[MODKEY_MAX + 16];
     if (rc != 0 || c.dir == MODCACHE_DIR_CACHE || modcache_visit_prefix(c.dir, c.prefix, c.plen, visit, sizeof visit) < 0)
         return rc;

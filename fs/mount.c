@@ -192,7 +192,6 @@ static void fs_mount_free(fs_mount_t *m)
     fs_handles_dispose(m);
     fs_table_dispose(m);
     fs_views_dispose(m);
-    fs_notes_dispose(m);
     pthread_mutex_destroy(&m->handles_lock);
     if (m->write_fd >= 0)
         close(m->write_fd);
@@ -291,7 +290,6 @@ int fs_mount_start(cache_t *cache, const fs_config_t *cfg, fs_mount_t **out, cac
     m->write_fd = -1;
     m->handles.next = m->handles.prev = &m->handles;
     pthread_mutex_init(&m->handles_lock, NULL);
-    fs_notes_init(m);
     if (fs_views_init(m) < 0) {
         rc = cache_err_set(err, -ENOMEM, "fs: out of memory");
         goto fail;

@@ -248,7 +248,6 @@ void fs_op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
     fs_node_t *dir = fs_node_get(m, parent);
     char rel[PATH_MAX];
     struct stat st;
-    mode_t vtype = 0;
     fs_view_t *v;
     int rc = fs_view_of(m, req, dir, &v);
     if (rc == 0)
@@ -260,14 +259,26 @@ void fs_op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
             rc = -EISDIR;
         else if ((rc = fs_as_user_unlinkat(m, v, rel, 0)) == 0)
             fs_table_unhash(m, dir, v, name);
-    } else if (rc == -ENOENT && fs_view_has(m, v, dir, name, &vtype)) {
-        /* A store file: gone from this user's view until the user asks for it again. */
-        if (vtype == S_IFDIR)
+    } else if (rc == -ENOENT && dir->kind != FS_KIND_WRITE) {
+        fs_node_t *n = NULL;
+        double ignored;
+        rc = fs_layout_resolve(m, v, dir, name, FS_RESOLVE_NOFETCH, &n, &ignored);
+        if (rc == -EAGAIN)
+            rc = -ENOENT;
+        if (rc < 0) {
+            /* nothing there */
+        } else if (n->type == S_IFDIR)
             rc = -EISDIR;
-        else if ((rc = fs_whiteout_add(v, rel, NULL)) == 0) {
+        else if (n->kind == FS_KIND_NOTE) {
+            /* the user has read the news */
+            fs_note_drop(v, n->key);
+            fs_table_unhash(m, dir, v, name);
+        } else if ((rc = fs_whiteout_add(v, rel, NULL)) == 0) {
+            /* A store file: gone from this user's view until the user asks for it again. */
             fs_table_unhash(m, dir, v, name);
             atomic_fetch_add_explicit(&m->metrics.whiteouts, 1, memory_order_relaxed);
         }
+        fs_node_discard(n);
     }
     fs_reply_err(m, req, -rc);
 }

@@ -21,11 +21,11 @@
 #include "fs_i.h"
 
 /* 0 when the store does not serve key (upstream says not found), -EROFS when it does. */
-static int fs_policy_unserved(fs_mount_t *m, const modkey_t *key)
+static int fs_policy_unserved(fs_mount_t *m, fs_view_t *v, const modkey_t *key)
 {
     cache_object_t *o;
     double ignored;
-    int rc = fs_layout_get(m, key, 0, &o, &ignored);
+    int rc = fs_layout_get(m, v, key, 0, &o, &ignored);
     if (rc == 0) {
         cache_object_unref(o);
         return -EROFS;
@@ -50,9 +50,9 @@ int fs_policy_may_create(fs_mount_t *m, fs_view_t *v, const char *path)
     case MODCACHE_WRITE_GO:
         return 0;
     case MODCACHE_WRITE_DOWNLOAD:
-        return fs_policy_unserved(m, &kb.key);
+        return fs_policy_unserved(m, v, &kb.key);
     case MODCACHE_WRITE_EXTRACT:
-        if ((rc = fs_policy_unserved(m, &kb.key)) < 0)
+        if ((rc = fs_policy_unserved(m, v, &kb.key)) < 0)
             return rc;
         return fs_policy_extracting(m, v, &kb.key) ? 0 : -EROFS;
     case MODCACHE_WRITE_NEVER:

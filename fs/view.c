@@ -81,6 +81,7 @@ static void fs_view_free(htab_link_t *l)
     fs_view_t *v = (fs_view_t *)l;
     fs_htab_drain(&v->whiteouts, fs_whiteout_free);
     htab_dispose(&v->whiteouts);
+    fs_notes_dispose(v);
     int fd = atomic_load(&v->wfd);
     if (fd >= 0)
         close(fd);
@@ -114,7 +115,9 @@ int fs_view_of(fs_mount_t *m, fuse_req_t req, const fs_node_t *node, fs_view_t *
     fs_view_t *v = (fs_view_t *)htab_find(&m->views, h, fs_view_eq, &uid);
     if (v == NULL) {
         v = calloc(1, sizeof *v);
-        if (v == NULL || htab_init(&v->whiteouts, 16) != 0) {
+        if (v == NULL || htab_init(&v->whiteouts, 16) != 0 || fs_notes_init(v) != 0) {
+            if (v)
+                htab_dispose(&v->whiteouts);
             free(v);
             pthread_mutex_unlock(&m->views_lock);
             return -ENOMEM;

@@ -4,9 +4,10 @@
 # The reason of a failed lazy fetch reaches the user. With GOPROXY=off and GOMODCACHE on the
 # mount, a build that needs a version upstream refuses (500 with a text/plain reason) or lacks
 # (404) fails, and go itself cannot say why; the reason, in upstream's words with the key, is in
-# cache/download/<module>/@v/<version>.error on the mount (listed in @v, readable by any user)
-# and in modfs's log at the default level. A list that fails has list.error. A later fetch that
-# succeeds drops the note.
+# cache/download/<module>/@v/<version>.error in the view of the user who asked (listed in @v;
+# another user sees it only once a lookup of theirs fails too) and in modfs's log at the default
+# level. A list that fails has list.error. A later lookup that succeeds drops the note, and so
+# does removing it.
 set -euo pipefail
 . "$MODFS_TEST_LIB"
 . "$(dirname "$0")/fs_lib.sh"
@@ -39,12 +40,15 @@ T_CHECKS=$((T_CHECKS + 5))
 grep -E "warn: .*example.com/broken/@v/v1.0.0.*backend exploded: disk on fire" "$F_LOG" >/dev/null ||
 	t_fail "no log line at the default level names the key and upstream's words: $(tail -5 "$F_LOG")"
 T_CHECKS=$((T_CHECKS + 1))
+# Notes are the asking user's own: another user sees none until a lookup of theirs fails too.
 if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
 	chmod 755 "$T_TMP"
-	setpriv --reuid=65534 --regid=65534 --clear-groups cat "$note" >"$T_TMP/note.nobody" ||
-		t_fail "another user cannot read the note"
-	grep -q "backend exploded" "$T_TMP/note.nobody" || t_fail "the note another user reads: $(cat "$T_TMP/note.nobody")"
-	T_CHECKS=$((T_CHECKS + 1))
+	nobody=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+	"${nobody[@]}" cat "$note" >/dev/null 2>&1 && t_fail "another user reads a note of root's lookups"
+	"${nobody[@]}" stat "$G/example.com/broken@v1.0.0" >/dev/null 2>&1 && t_fail "nobody found the refused module"
+	"${nobody[@]}" cat "$note" >"$T_TMP/note.nobody" || t_fail "nobody cannot read the note of its own lookup"
+	grep -q "backend exploded" "$T_TMP/note.nobody" || t_fail "the note nobody reads: $(cat "$T_TMP/note.nobody")"
+	T_CHECKS=$((T_CHECKS + 2))
 fi
 
 # A version upstream does not have: 404 in the note; and a list that fails has list.error.
@@ -55,6 +59,12 @@ T_CHECKS=$((T_CHECKS + 1))
 stat "$G/cache/download/example.com/broken/@v/list" >/dev/null 2>&1 && t_fail "a list upstream refuses is there"
 grep -q "backend exploded" "$G/cache/download/example.com/broken/@v/list.error" ||
 	t_fail "no list.error: $(ls "$G/cache/download/example.com/broken/@v")"
+T_CHECKS=$((T_CHECKS + 1))
+
+# Removing a note drops it (as go clean -modcache does).
+stat "$G/cache/download/example.com/broken/@v/list" >/dev/null 2>&1 || true
+rm "$G/cache/download/example.com/broken/@v/list.error" || t_fail "removing a note failed"
+ls "$G/cache/download/example.com/broken/@v" | grep -qx list.error && t_fail "a removed note is still listed"
 T_CHECKS=$((T_CHECKS + 1))
 
 # The version appears upstream: once the not-found time has passed, the fetch succeeds and its
