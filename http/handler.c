@@ -7,7 +7,8 @@
  * back through http_handler_resume), then the store with CACHE_GET_NOFETCH. A hit is answered
  * right here on the loop thread, which is what keeps small-object throughput at h2o's own
  * static-file level; a miss goes to a fetch worker (fetch_worker.c) and is answered later on
- * this same loop.
+ * this same loop. On the metrics-only listener (--metrics-listen) only /metrics and /healthz are
+ * answered, under the same rules for credentials.
  *
  * Who must show credentials: with an auth file, everyone under --auth-required, /metrics under
  * --metrics-auth, and always the clients of private modules (--private). Without an auth file
@@ -33,6 +34,7 @@
 typedef struct http_handler {
     h2o_handler_t super;
     http_server_t *server;
+    bool metrics_only; /* the metrics-only listener: /metrics and /healthz, nothing else */
 } http_handler_t;
 
 static size_t path_len(const h2o_req_t *req)
@@ -143,8 +145,9 @@ static bool authorize(http_server_t *s, http_thread_t *t, http_auth_t *a, h2o_re
     return false;
 }
 
-/* Everything after the method check: route, authentication, then the store. known as above. */
-static void dispatch(http_server_t *s, http_thread_t *t, h2o_req_t *req, http_auth_result_t known)
+/* Everything after the method check: route, authentication, then the store. known as above;
+ * metrics_only: the request came to the metrics-only listener. */
+static void dispatch(http_server_t *s, http_thread_t *t, h2o_req_t *req, http_auth_result_t known, bool metrics_only)
 {
     modkey_buf_t kb;
     modkey_t *key = &kb.key;
@@ -152,6 +155,10 @@ static void dispatch(http_server_t *s, http_thread_t *t, h2o_req_t *req, http_au
     err.upstream_status = 0;
     err.msg[0] = '\0';
     http_target_t target = http_route_resolve(req->path.base, path_len(req), key, &err);
+    if (metrics_only && target != HTTP_TARGET_HEALTHZ && target != HTTP_TARGET_METRICS) {
+        http_send_text(req, 404, H2O_STRLIT("not found: this address serves /metrics and /healthz only\n"));
+        return;
+    }
     switch (target) {
     case HTTP_TARGET_HEALTHZ:
         http_send_body(req, 200, "text/plain; charset=utf-8", "ok\n", 3);
@@ -216,7 +223,8 @@ static void dispatch(http_server_t *s, http_thread_t *t, h2o_req_t *req, http_au
 void http_handler_resume(h2o_req_t *req, http_auth_result_t result)
 {
     http_thread_t *t = http_thread_of(req);
-    dispatch(t->server, t, req, result);
+    /* a request of the metrics-only listener came this far only for /metrics */
+    dispatch(t->server, t, req, result, false);
 }
 
 static int on_req(h2o_handler_t *self, h2o_req_t *req)
@@ -233,7 +241,7 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
         http_send_text(req, 405, H2O_STRLIT("method not allowed\n"));
         return 0;
     }
-    dispatch(h->server, t, req, HTTP_AUTH_VERIFY);
+    dispatch(h->server, t, req, HTTP_AUTH_VERIFY, h->metrics_only);
     return 0;
 }
 
@@ -279,12 +287,13 @@ static void on_log_access(h2o_logger_t *self, h2o_req_t *req)
     }
 }
 
-void http_handler_register(http_server_t *s, h2o_hostconf_t *hostconf)
+void http_handler_register(http_server_t *s, h2o_hostconf_t *hostconf, bool metrics_only)
 {
     h2o_pathconf_t *pathconf = h2o_config_register_path(hostconf, "/", 0);
     http_handler_t *h = (http_handler_t *)h2o_create_handler(pathconf, sizeof *h);
     h->super.on_req = on_req;
     h->server = s;
+    h->metrics_only = metrics_only;
     h2o_logger_t *logger = h2o_create_logger(pathconf, sizeof *logger);
     logger->log_access = on_log_access;
 }

@@ -7,7 +7,8 @@
  * threads that may block on upstream, and finished back on the loop that owns the request.
  * Besides GOPROXY keys the server answers /healthz (liveness: "ok" while the loops run),
  * /readyz (readiness: 503 while the last upstream request got no answer at all) and /metrics
- * (Prometheus text).
+ * (Prometheus text). A metrics-only address answers /metrics and /healthz and nothing else, so a
+ * host can expose its figures (for a mount, say) without serving GOPROXY.
  *
  * With an auth file, private modules (cache_key_is_private) and, as configured, everything or
  * /metrics need Basic credentials or a bearer token: 401 with WWW-Authenticate otherwise, 429
@@ -36,9 +37,16 @@ typedef struct http_config {
     const char *auth_file;   /* users and tokens (format in auth_file.c); NULL: no authentication */
     bool auth_required;      /* every path but /healthz and /readyz needs credentials (needs auth_file) */
     bool metrics_auth;       /* /metrics needs credentials (needs auth_file; implied by auth_required) */
+    const char *metrics_listen; /* same syntax; /metrics and /healthz only, over HTTP/1.1 and h2c; NULL for none */
+    /* More figures for /metrics, appended after the server's and the store's (the command line
+     * wires the FUSE mount's here). Called on a loop thread, so it must answer from memory; arg
+     * must stay valid until http_server_stop returns. 0 or -ENOMEM. NULL for none. */
+    int (*metrics_extra)(void *arg, buf_t *out);
+    void *metrics_extra_arg;
 } http_config_t;
 
-/* Binds, starts the loop threads and returns. Returns 0 or -errno with err (e.g. address in use).
+/* Binds, starts the loop threads and returns (at least one of listen, tls_listen and
+ * metrics_listen is needed). Returns 0 or -errno with err (e.g. address in use).
  * Ignores SIGPIPE for the process (a peer closing mid-write must not kill the server). */
 int http_server_start(cache_t *cache, const http_config_t *cfg, http_server_t **out, cache_err_t *err);
 /*

@@ -224,8 +224,10 @@ typedef struct http_thread {
     h2o_evloop_t *loop;
     h2o_accept_ctx_t accept_plain;
     h2o_accept_ctx_t accept_tls;
+    h2o_accept_ctx_t accept_metrics;
     h2o_socket_t *listener_plain; /* NULL once closed */
     h2o_socket_t *listener_tls;
+    h2o_socket_t *listener_metrics;
     h2o_multithread_receiver_t fetch_done;   /* finished fetch jobs come back here */
     h2o_multithread_receiver_t control;      /* the stop message */
     h2o_multithread_receiver_t reload;       /* new settings from http_server_reload (reload.c) */
@@ -251,9 +253,15 @@ struct http_server {
     char *tls_listen;
     unsigned list_ttl_s;
     h2o_globalconf_t globalconf;
+    h2o_hostconf_t *hosts_main[2];    /* the GOPROXY host, for the main listeners (NULL-terminated) */
+    h2o_hostconf_t *hosts_metrics[2]; /* the metrics-only host, for metrics_listen */
     SSL_CTX *ssl_ctx; /* the server's reference; each loop holds its own in accept_tls (reload.c) */
     int fd_plain; /* listening sockets, -1 when absent; each thread accepts on its own dup */
     int fd_tls;
+    int fd_metrics;
+    char *metrics_listen;
+    int (*metrics_extra)(void *arg, buf_t *out);
+    void *metrics_extra_arg;
     size_t nthreads;
     http_thread_t **threads;
     http_fetch_pool_t *fetch;
@@ -280,8 +288,9 @@ int http_tls_ctx_new(const char *cert, const char *key, SSL_CTX **out, cache_err
 
 /* ---- the request handler and its pieces ---- */
 
-/* Registers the GOPROXY handler and the access logger on "/" of hostconf. */
-void http_handler_register(http_server_t *s, h2o_hostconf_t *hostconf);
+/* Registers the GOPROXY handler and the access logger on "/" of hostconf; metrics_only: a
+ * handler that answers /metrics and /healthz and 404 for everything else. */
+void http_handler_register(http_server_t *s, h2o_hostconf_t *hostconf, bool metrics_only);
 /* Continues a request whose Basic credentials a worker verified (result OK or BAD). Loop thread. */
 void http_handler_resume(h2o_req_t *req, http_auth_result_t result);
 

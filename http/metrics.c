@@ -5,8 +5,9 @@
  * Every loop thread counts into its own http_metrics_t, so the hot path never contends on a
  * shared cache line: a count is a relaxed load and store by the single writer. A scrape sums the
  * threads with relaxed loads (a value may be a request behind, never torn) and appends the
- * store's own figures from cache_stats_get, which reads only memory: a scrape renders on its loop
- * and never waits on the store.
+ * store's own figures from cache_stats_get, then whatever figures the command line wired in
+ * (metrics_extra: the FUSE mount's), all from memory: a scrape renders on its loop and never
+ * waits on the store.
  */
 #include "http_i.h"
 
@@ -215,5 +216,7 @@ int http_metrics_render(http_server_t *s, buf_t *out)
                          "# TYPE modfs_uptime_seconds gauge\nmodfs_uptime_seconds %.3f\n",
                          up);
     }
+    if (rc == 0 && s->metrics_extra != NULL)
+        rc = s->metrics_extra(s->metrics_extra_arg, out);
     return rc;
 }

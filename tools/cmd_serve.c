@@ -13,8 +13,13 @@
  * rules and private patterns, a TLS certificate, the auth file) is built before anything is
  * applied, so a typo in the file leaves the server as it was, with one error in the log. The
  * access rules are swapped whole under running requests: the store's (cache_access_set) for
- * every cache_get of both fronts, the HTTP front's (users, tokens, verdicts) on each loop. Options that cannot change without a restart (addresses, the store, the
- * mount) are reported as such when they differ.
+ * every cache_get of both fronts, the HTTP front's (users, tokens, verdicts) on each loop.
+ * Options that cannot change without a restart (addresses, the store, the mount) are reported as
+ * such when they differ.
+ *
+ * The mount starts before the HTTP server and stops after it: /metrics renders the mount's
+ * figures (fs_metrics_render, wired here so that fs/ and http/ never include each other), and
+ * the mount must outlive every request that may do so.
  */
 #include <errno.h>
 #include <signal.h>
@@ -24,6 +29,12 @@
 
 #include "commands.h"
 #include "service.h"
+
+/* /metrics gets the mount's figures after its own. */
+static int serve_fs_metrics(void *arg, buf_t *out)
+{
+    return fs_metrics_render(arg, out);
+}
 
 typedef struct serve_state {
     int argc;
@@ -159,11 +170,6 @@ static int run_serve(options_t *o, int argc, char **argv)
         print_error("cannot open store %s: %s", o->cache.dir, err.msg);
         return 1;
     }
-    if ((o->http.listen || o->http.tls_listen) && http_server_start(st.cache, &o->http, &st.http, &err) != 0) {
-        print_error("serve: %s", err.msg);
-        status = 1;
-        goto out;
-    }
     if (o->fs.mountpoint) {
         if (asprintf(&o->write_dir_owned, "%s/gomodcache-rw", o->cache.dir) < 0) {
             o->write_dir_owned = NULL;
@@ -176,13 +182,23 @@ static int run_serve(options_t *o, int argc, char **argv)
             status = 1;
             goto out;
         }
+        o->http.metrics_extra = serve_fs_metrics;
+        o->http.metrics_extra_arg = st.fs;
+    }
+    if ((o->http.listen || o->http.tls_listen || o->http.metrics_listen) &&
+        http_server_start(st.cache, &o->http, &st.http, &err) != 0) {
+        print_error("serve: %s", err.msg);
+        status = 1;
+        goto out;
     }
     char upstream[1024];
     option_value_format(o, (size_t)(option_find("upstream") - option_table), upstream, sizeof upstream);
-    snprintf(st.status, sizeof st.status, "serving store %s%s%s%s%s%s%s (upstream %s)", o->cache.dir,
+    snprintf(st.status, sizeof st.status, "serving store %s%s%s%s%s%s%s%s%s (upstream %s)", o->cache.dir,
              o->http.listen ? " on http://" : "", o->http.listen ? o->http.listen : "",
              o->http.tls_listen ? " on https://" : "", o->http.tls_listen ? o->http.tls_listen : "",
-             st.fs ? " at " : "", st.fs ? o->fs.mountpoint : "", upstream);
+             st.fs ? " at " : "", st.fs ? o->fs.mountpoint : "",
+             o->http.metrics_listen ? ", metrics on http://" : "", o->http.metrics_listen ? o->http.metrics_listen : "",
+             upstream);
     LOG_N("modfs %s %s", MODFS_VERSION, st.status);
     warn_private_unserved(o);
     service_ready(st.status);
@@ -199,10 +215,11 @@ static int run_serve(options_t *o, int argc, char **argv)
         break;
     }
 out:
-    if (st.fs)
-        fs_mount_stop(st.fs);
+    /* HTTP first: a /metrics request in progress renders the mount's figures */
     if (st.http)
         http_server_stop(st.http);
+    if (st.fs)
+        fs_mount_stop(st.fs);
     cache_close(st.cache);
     return status;
 }
@@ -217,7 +234,8 @@ const command_t cmd_serve = {
                "dropping a connection. Misses are fetched from upstream once, whichever front asked.\n"
                "Examples:\n"
                "  modfs serve --listen 127.0.0.1:3000                 GOPROXY=http://127.0.0.1:3000\n"
-               "  modfs serve --mount /mnt/gomodcache                 GOMODCACHE=/mnt/gomodcache\n"
+               "  modfs serve --mount /mnt/modfs --allow-other        GOMODCACHE=/mnt/modfs/gomodcache\n"
+               "  modfs serve --mount /mnt/modfs --metrics-listen 127.0.0.1:9100   figures without GOPROXY\n"
                "  modfs serve --tls-listen :8443 --tls-cert c.pem --tls-key k.pem --upstream https://farm:8443",
     .bit = CMD_SERVE,
     .accepts = CMD_SERVE,

@@ -125,6 +125,12 @@ const option_spec_t option_table[] = {
      .cmds = CMD_SERVE, .flags = OPTF_RELOAD, .help = "PEM private key for --tls-listen"},
     {.name = "threads", .env = "MODFS_THREADS", .arg = "N", .type = &opt_int, .offset = F(http.threads),
      .max = 256, .def = "0", .cmds = CMD_SERVE, .help = "HTTP event loops; 0: one per core"},
+    {.name = "metrics-listen", .env = "MODFS_METRICS_LISTEN", .arg = "ADDR:PORT", .type = &opt_address,
+     .offset = F(http.metrics_listen), .cmds = CMD_SERVE,
+     .help = "serve /metrics and /healthz only (no GOPROXY) on this address, e.g. for a mount",
+     .doc = "Over HTTP/1.1 and h2c. With --mount, /metrics (here and on --listen) also has the mount's "
+            "figures: lookups, lazy fetches and their latency, reads and bytes, writes, errors by errno. "
+            "--metrics-auth applies here too."},
     {.name = "auth-file", .env = "MODFS_AUTH_FILE", .arg = "FILE", .type = &opt_path, .offset = F(http.auth_file),
      .cmds = CMD_SERVE, .flags = OPTF_RELOAD,
      .help = "users and tokens of the HTTP front: user:NAME:CRYPT-HASH and token:NAME:SHA256-HEX lines",
@@ -141,8 +147,12 @@ const option_spec_t option_table[] = {
     {.name = "mount", .env = "MODFS_MOUNT", .arg = "DIR", .type = &opt_path, .offset = F(fs.mountpoint),
      .cmds = CMD_SERVE, .help = "mount the store there in GOMODCACHE layout (use it as GOMODCACHE)"},
     {.name = "allow-other", .env = "MODFS_ALLOW_OTHER", .type = &opt_bool, .offset = F(fs.allow_other),
-     .def = "false", .cmds = CMD_SERVE, .help = "let users other than the one running modfs read the mount",
-     .doc = "As a user other than root this needs user_allow_other in /etc/fuse.conf."},
+     .def = "false", .cmds = CMD_SERVE,
+     .help = "let other users (build users) use the mount, each with a private write area",
+     .doc = "Each user sees the store read-only and immutable, and writes what the go command writes "
+            "(lock files, its own downloads, cache/vcs, cache/download/sumdb) into a write area of their "
+            "own in the store's gomodcache-rw/<uid>. As a user other than root this needs "
+            "user_allow_other in /etc/fuse.conf."},
     {.name = "fuse-threads", .env = "MODFS_FUSE_THREADS", .arg = "N", .type = &opt_int,
      .offset = F(fs.max_threads), .max = 1024, .def = "64", .cmds = CMD_SERVE,
      .help = "most FUSE worker threads (lookups may wait on upstream); 0: the default"},

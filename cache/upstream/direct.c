@@ -602,7 +602,10 @@ int upstream_direct_fetch(upstream_direct_t *d, const modkey_t *key, bool privat
         res->status = not_found ? 404 : 502;
         rc = r.timed_out ? -ETIMEDOUT : not_found ? -ENOENT : -EIO;
         cache_err_set(err, rc, "direct %s %s: %s", what, arg, why);
-        LOG_W("%s", err->msg);
+        if (not_found) /* an everyday answer (go probes path prefixes): not a warning */
+            LOG_I("%s", err->msg);
+        else
+            LOG_W("%s", err->msg);
     }
     json_decref(root);
 out:

@@ -8,7 +8,8 @@
 # WWW-Authenticate; /healthz stays open, /metrics counts the failures; a burst of bad attempts
 # gets 429 (with Retry-After), even for good credentials from that address. A second server
 # without --auth-required serves public modules to anyone and a --private module to
-# authenticated clients only. Runs in its own network namespace, so the blocked address is its own.
+# authenticated clients only; a third with --metrics-auth locks /metrics on its metrics-only
+# address too. Runs in its own network namespace, so the blocked address is its own.
 set -euo pipefail
 . "$(dirname "$0")/access_lib.sh"
 a_enter_netns "$@"
@@ -121,4 +122,17 @@ got=$(code -u bob:bobpass "$TLS_URL/example.com/old/@v/list")
 [ "$got" != 401 ] || t_fail "a private module with good credentials still gets 401"
 T_CHECKS=$((T_CHECKS + 1))
 t_assert_eq "$(t_upstream_count example.com/old)" 0 "requests for the private module at the public upstream"
+t_stop_modfs "$PID" "$LOG"
+
+# --metrics-auth holds on the metrics-only address too; /healthz stays open there
+mport=$(t_free_port)
+start metrics --metrics-auth --metrics-listen "127.0.0.1:$mport"
+t_wait_port "$mport"
+t_assert_eq "$(code "http://127.0.0.1:$mport/metrics")" 401 "/metrics on the metrics address without credentials"
+t_assert_eq "$(code -H "Authorization: Bearer $token" "http://127.0.0.1:$mport/metrics")" 200 \
+	"/metrics on the metrics address with a token"
+t_assert_eq "$(code "http://127.0.0.1:$mport/healthz")" 200 "/healthz on the metrics address"
+t_assert_eq "$(code -H "Authorization: Bearer $token" "http://127.0.0.1:$mport/$key")" 404 \
+	"a module on the metrics address"
+t_assert_eq "$(code "$TLS_URL/$key")" 200 "a public module (only /metrics is locked)"
 t_stop_modfs "$PID" "$LOG"

@@ -73,7 +73,7 @@ t_assert_eq "$(grep -v -e '^upstream' -e '^# config' <<<"$again" | sed 's/ *;.*/
 serve_help=$("$MODFS_BIN" serve --help)
 for key in cache-dir upstream ca-file list-ttl notfound-ttl timeout retries listen tls-listen tls-cert tls-key \
 	threads mount allow-other fuse-threads fuse-debug jobs log-level private allow deny go-command direct-jobs \
-	direct-timeout auth-file auth-required metrics-auth; do
+	direct-timeout auth-file auth-required metrics-auth metrics-listen; do
 	line_of "$key" "$out" >/dev/null || t_fail "modfs config does not show $key"
 	grep -q -- "--$key" <<<"$serve_help" || [ "$key" = jobs ] || t_fail "serve --help lacks --$key"
 done
