@@ -31,7 +31,11 @@ int cache_fetch(cache_t *c, const modkey_t *key, int64_t now, cache_object_t **o
     memset(&z, 0, sizeof z);
     LOG_I("fetching %s", key->escaped);
     uint64_t limit = gomod_body_limit(key->kind);
-    int rc = upstream_fetch(c->upstream, key->escaped, fd, limit, &res, err);
+    /* a private module goes to the go command alone, whatever the list says */
+    cache_access_t *access = cache_access_acquire(c);
+    bool private_module = cache_access_is_private(access, key->module);
+    cache_access_release(access);
+    int rc = upstream_fetch(c->upstream, key->escaped, private_module, fd, limit, &res, err);
     if (rc == -EFBIG)
         cache_err_set(err, rc, "upstream %s: %s larger than %llu bytes", res.url, modkey_kind_name(key->kind),
                       (unsigned long long)limit);

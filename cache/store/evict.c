@@ -125,29 +125,38 @@ int store_flush_uses(store_t *s)
     store_object_t *list = s->used;
     s->used = NULL;
     pthread_mutex_unlock(&s->uses_lock);
+    /* While an object's use_queued is still set nobody else touches its used_next, so the list
+     * can be walked; once it is cleared, a hit may queue the object again, rewriting used_next.
+     * So each object's link is read before its flag is cleared, and the references are dropped
+     * from an array, never by walking the links a second time. */
     size_t n = 0;
     for (store_object_t *o = list; o != NULL; o = o->used_next)
         n++;
+    store_object_t **objs = malloc((n ? n : 1) * sizeof *objs);
     const char **keys = malloc((n ? n : 1) * sizeof *keys);
     unsigned *counts = malloc((n ? n : 1) * sizeof *counts);
-    int rc = keys && counts ? 0 : -ENOMEM;
+    int rc = objs && keys && counts ? 0 : -ENOMEM;
     size_t i = 0;
-    for (store_object_t *o = list; o != NULL; o = o->used_next, i++) {
-        atomic_store(&o->use_queued, false);
-        if (keys && counts) {
+    for (store_object_t *o = list, *next; o != NULL; o = next) {
+        next = o->used_next;
+        unsigned uses = atomic_exchange(&o->uses, 0);
+        if (rc == 0) {
+            objs[i] = o;
             keys[i] = o->key;
-            counts[i] = atomic_exchange(&o->uses, 0);
+            counts[i] = uses;
+            i++;
         }
+        atomic_store(&o->use_queued, false);
+        if (rc != 0)
+            store_object_unref(o); /* out of memory: these uses are lost, the references are not */
     }
     if (rc == 0 && n > 0)
         rc = store_index_uses_add(s->index, keys, counts, n);
+    for (size_t j = 0; j < i; j++)
+        store_object_unref(objs[j]);
+    free(objs);
     free(keys);
     free(counts);
-    while (list != NULL) {
-        store_object_t *next = list->used_next;
-        store_object_unref(list);
-        list = next;
-    }
     return rc;
 }
 
