@@ -91,7 +91,8 @@ int cache_open(const cache_config_t *cfg, cache_t **out, cache_err_t *err)
     c->notfound = cache_notfound_new(cfg->notfound_ttl_s, NOTFOUND_MAX_ENTRIES);
     c->refresh_failed = cache_notfound_new(REFRESH_BACKOFF_S, NOTFOUND_MAX_ENTRIES);
     c->hot = cache_hot_new(HOT_MAX_OBJECTS, HOT_MAX_BYTES);
-    if (c->notfound == NULL || c->refresh_failed == NULL || c->hot == NULL) {
+    c->fetchlog = cache_fetchlog_new();
+    if (c->notfound == NULL || c->refresh_failed == NULL || c->hot == NULL || c->fetchlog == NULL) {
         rc = cache_err_set(err, -ENOMEM, "out of memory");
         goto out;
     }
@@ -132,6 +133,7 @@ void cache_close(cache_t *c)
     cache_notfound_free(c->refresh_failed);
     upstream_free(c->upstream);
     cache_flight_close(c->flight);
+    cache_fetchlog_free(c->fetchlog);
     store_close(c->store);
     pthread_mutex_destroy(&c->figures_lock);
     pthread_mutex_destroy(&c->flush_lock);

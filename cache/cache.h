@@ -217,6 +217,57 @@ typedef struct cache_stats {
     uint64_t compactions;     /* packs compacted (since start) */
 } cache_stats_t;
 
+/*
+ * The upstream fetches of this process (fetchlog.c), for the status page and /metrics: counts and
+ * histograms since the process started, the slowest fetches of the last hour, the latest
+ * failures. Each fetch of a flight is counted once, when it ends (waiters of the same flight
+ * share it); a hit never touches these. Any thread; a short mutex, never held across I/O.
+ */
+typedef enum cache_fetch_result {
+    CACHE_FETCH_OK,        /* stored (or already stored by another process) */
+    CACHE_FETCH_NOT_FOUND, /* upstream said 404/410, or the list ended in off */
+    CACHE_FETCH_FAILED,    /* anything else: no answer, an error status, a body that failed a check */
+    CACHE_FETCH_RESULTS
+} cache_fetch_result_t;
+cache_fetch_result_t cache_fetch_result_of(int rc);
+
+#define CACHE_FETCH_DURATION_BUCKETS 14
+#define CACHE_FETCH_SIZE_BUCKETS 12
+/* Upper bounds of the histogram buckets: microseconds, and bytes of upstream's body. */
+extern const uint64_t cache_fetch_duration_bounds_us[CACHE_FETCH_DURATION_BUCKETS];
+extern const uint64_t cache_fetch_size_bounds[CACHE_FETCH_SIZE_BUCKETS];
+
+typedef struct cache_fetch_figures {
+    uint64_t count[CACHE_FETCH_RESULTS];
+    /* not cumulative; the last bucket is over the largest bound */
+    uint64_t duration_bucket[CACHE_FETCH_RESULTS][CACHE_FETCH_DURATION_BUCKETS + 1];
+    uint64_t duration_sum_us[CACHE_FETCH_RESULTS];
+    uint64_t size_bucket[CACHE_FETCH_SIZE_BUCKETS + 1]; /* bodies of the fetches that were stored */
+    uint64_t size_sum;
+} cache_fetch_figures_t;
+
+#define CACHE_FETCH_NOTED 10
+typedef struct cache_fetch_note {
+    int64_t ended_at;        /* unix seconds */
+    uint64_t duration_us;    /* upstream, checks and storing */
+    uint64_t bytes;          /* body bytes upstream sent */
+    int rc;                  /* 0 or the -errno of the fetch */
+    bool private_module;     /* matched --private: its name is not for everyone's eyes */
+    cache_err_t err;         /* a failure's words; they name upstream URLs: for the operator */
+    char key[MODKEY_MAX + 1]; /* escaped GOPROXY key */
+} cache_fetch_note_t;
+
+typedef struct cache_fetch_notes {
+    size_t nslowest;
+    cache_fetch_note_t slowest[CACHE_FETCH_NOTED]; /* of the last hour, slowest first */
+    size_t nfailed;
+    cache_fetch_note_t failed[CACHE_FETCH_NOTED];  /* newest first */
+} cache_fetch_notes_t;
+
+void cache_fetch_figures_get(cache_t *c, cache_fetch_figures_t *out);
+/* out is large (about 30 KiB): keep it off small stacks. */
+void cache_fetch_notes_get(cache_t *c, cache_fetch_notes_t *out);
+
 /* The store's figures from memory: the counts as the background thread last took them (every
  * few seconds, and after the open), the counters as they are now. Never touches the disk. */
 void cache_stats_get(cache_t *c, cache_stats_t *st);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * cache_i.h — what the policy layer's files share (cache.c, access.c, fetch.c, hot.c, notfound.c,
- * flight.c, housekeeper.c, maintainer.c) and nothing else may include: the cache struct and the interfaces of its parts.
+ * flight.c, fetchlog.c, housekeeper.c, maintainer.c) and nothing else may include: the cache struct and the interfaces of its parts.
  * The fronts include cache.h only; the sub-libraries below (store/, upstream/, gomod/, common/)
  * know nothing of this layer.
  */
@@ -69,6 +69,18 @@ void cache_flight_finish(cache_flight_t *f, cache_flight_entry_t *entry, int rc,
 int cache_flight_lock(cache_flight_t *f, const char *key, bool *waited);
 void cache_flight_unlock(int token);
 
+/* ---- fetchlog.c: what upstream fetches did ------------------------------------------------
+ * Fed by cache_fetch as each fetch ends (the miss path only), read by cache_fetch_figures_get
+ * and cache_fetch_notes_get. One mutex, taken once per fetch and once per reading. */
+typedef struct cache_fetchlog cache_fetchlog_t;
+cache_fetchlog_t *cache_fetchlog_new(void);
+void cache_fetchlog_free(cache_fetchlog_t *l);
+/* Counts one fetch of key that took duration_us and ended with rc (err: its words); l may be NULL. */
+void cache_fetchlog_note(cache_fetchlog_t *l, const modkey_t *key, bool private_module, uint64_t duration_us,
+                         uint64_t bytes, int rc, const cache_err_t *err);
+void cache_fetchlog_figures(cache_fetchlog_t *l, cache_fetch_figures_t *out);
+void cache_fetchlog_notes(cache_fetchlog_t *l, cache_fetch_notes_t *out);
+
 /* ---- the cache ------------------------------------------------------------------------------ */
 
 struct cache {
@@ -83,6 +95,7 @@ struct cache {
     cache_notfound_t *notfound;
     cache_notfound_t *refresh_failed; /* stale objects whose refresh just failed: served as they are for a while */
     cache_flight_t *flight;
+    cache_fetchlog_t *fetchlog;  /* what upstream fetches did (fetchlog.c) */
 
     /* Counters since the last flush: incremented by any thread, taken by the flush. */
     atomic_uint_fast64_t hits, misses, upstream_errors;

@@ -13,12 +13,21 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cache_i.h"
 
+static uint64_t fetch_now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
 int cache_fetch(cache_t *c, const modkey_t *key, int64_t now, cache_object_t **out, cache_err_t *err)
 {
+    uint64_t started_us = fetch_now_us();
     int fd = open(c->tmp_dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
     if (fd < 0)
         return cache_err_set(err, -errno, "temp file in %s: %s", c->tmp_dir, strerror(errno));
@@ -64,6 +73,8 @@ int cache_fetch(cache_t *c, const modkey_t *key, int64_t now, cache_object_t **o
     size_t body_len = canon.base ? canon.len : len;
     rc = store_put(c->store, key, body, body_len, key->kind == MODKEY_ZIP ? &z : NULL, now, out, err);
 out:
+    /* the status page's and /metrics' figures of upstream fetches (the miss path only) */
+    cache_fetchlog_note(c->fetchlog, key, private_module, fetch_now_us() - started_us, res.bytes, rc, err);
     if (map)
         munmap(map, len);
     zipfile_dispose(&z);

@@ -95,6 +95,25 @@ static const char *upstream_failure(int rc, const cache_err_t *err, char *buf, s
     }
 }
 
+const char *http_failure_reason(int rc, const cache_err_t *err, char *buf, size_t cap)
+{
+    char line[sizeof err->msg];
+    if (err != NULL && first_line(err->msg, line, sizeof line) > 0 && is_direct_reason(line)) {
+        snprintf(buf, cap, "%s", line);
+        return buf;
+    }
+    switch (rc) {
+    case -ENOENT:
+        return "not found upstream";
+    case -ENOSPC:
+        return "the store's disk is full";
+    case -EDQUOT:
+        return "larger than the store's whole budget";
+    default:
+        return upstream_failure(rc, err, buf, cap);
+    }
+}
+
 size_t http_error_body(int status, int rc, const cache_err_t *err, const char *path, char *out, size_t cap)
 {
     char line[sizeof err->msg], word[64];

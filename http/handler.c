@@ -7,11 +7,11 @@
  * back through http_handler_resume), then the store with CACHE_GET_NOFETCH. A hit is answered
  * right here on the loop thread, which is what keeps small-object throughput at h2o's own
  * static-file level; a miss goes to a fetch worker (fetch_worker.c) and is answered later on
- * this same loop. On the metrics-only listener (--metrics-listen) only /metrics and /healthz are
- * answered, under the same rules for credentials.
+ * this same loop. On the metrics-only listener (--metrics-listen) only /metrics, the status page
+ * (/) and /healthz are answered, under the same rules for credentials.
  *
- * Who must show credentials: with an auth file, everyone under --auth-required, /metrics under
- * --metrics-auth, and always the clients of private modules (--private). Without an auth file
+ * Who must show credentials: with an auth file, everyone under --auth-required, /metrics and the
+ * status page under --metrics-auth, and always the clients of private modules (--private). Without an auth file
  * nobody can show any, so private modules are refused outright (403): they are served only to
  * authenticated clients, never to whoever can reach the port. /healthz and /readyz stay open to
  * probes. The settings are this loop's own reference (t->auth), which a reload swaps between two
@@ -155,8 +155,17 @@ static void dispatch(http_server_t *s, http_thread_t *t, h2o_req_t *req, http_au
     err.upstream_status = 0;
     err.msg[0] = '\0';
     http_target_t target = http_route_resolve(req->path.base, path_len(req), key, &err);
-    if (metrics_only && target != HTTP_TARGET_HEALTHZ && target != HTTP_TARGET_METRICS) {
-        http_send_text(req, 404, H2O_STRLIT("not found: this address serves /metrics and /healthz only\n"));
+    bool status_page = atomic_load_explicit(&s->status_page, memory_order_relaxed);
+    if (target == HTTP_TARGET_STATUS && !status_page) {
+        target = HTTP_TARGET_NOT_FOUND;
+        cache_err_set(&err, -ENOENT, "not a module path");
+    }
+    if (metrics_only && target != HTTP_TARGET_HEALTHZ && target != HTTP_TARGET_METRICS &&
+        target != HTTP_TARGET_STATUS) {
+        if (status_page)
+            http_send_text(req, 404, H2O_STRLIT("not found: this address serves /metrics, / and /healthz only\n"));
+        else
+            http_send_text(req, 404, H2O_STRLIT("not found: this address serves /metrics and /healthz only\n"));
         return;
     }
     switch (target) {
@@ -182,7 +191,9 @@ static void dispatch(http_server_t *s, http_thread_t *t, h2o_req_t *req, http_au
                                   "server has no users: configure --auth-file\n"));
         return;
     }
-    if (a != NULL && (a->required || private_module || (target == HTTP_TARGET_METRICS && a->metrics_auth)) &&
+    /* the status page shows what /metrics shows, and more: the same credentials */
+    bool figures = target == HTTP_TARGET_METRICS || target == HTTP_TARGET_STATUS;
+    if (a != NULL && (a->required || private_module || (figures && a->metrics_auth)) &&
         !authorize(s, t, a, req, known))
         return;
     switch (target) {
@@ -190,6 +201,10 @@ static void dispatch(http_server_t *s, http_thread_t *t, h2o_req_t *req, http_au
         break;
     case HTTP_TARGET_METRICS:
         send_metrics(req, s);
+        return;
+    case HTTP_TARGET_STATUS:
+        /* private module names only to a reader who showed credentials */
+        http_status_send(req, s, a != NULL && (a->required || a->metrics_auth));
         return;
     case HTTP_TARGET_NOT_FOUND:
         http_send_error(req, -EINVAL, &err);
@@ -202,6 +217,7 @@ static void dispatch(http_server_t *s, http_thread_t *t, h2o_req_t *req, http_au
         return; /* answered above */
     }
 
+    http_status_note(t, key, private_module); /* most of the time a decrement */
     cache_object_t *obj = NULL;
     int rc = cache_get(s->cache, key, CACHE_GET_NOFETCH, &obj, &err);
     if (rc == 0) {

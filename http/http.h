@@ -6,12 +6,14 @@
  * Cache hits are answered on the loop threads; misses are handed to a small pool of fetch
  * threads that may block on upstream, and finished back on the loop that owns the request.
  * Besides GOPROXY keys the server answers /healthz (liveness: "ok" while the loops run),
- * /readyz (readiness: 503 while the last upstream request got no answer at all) and /metrics
- * (Prometheus text). A metrics-only address answers /metrics and /healthz and nothing else, so a
- * host can expose its figures (for a mount, say) without serving GOPROXY.
+ * /readyz (readiness: 503 while the last upstream request got no answer at all), /metrics
+ * (Prometheus text) and, with status_page, / (an HTML page of the same figures, the last hour
+ * charted, the slowest and failing upstream fetches, the most requested modules). A metrics-only
+ * address answers /metrics, / and /healthz and nothing else, so a host can expose its figures
+ * (for a mount, say) without serving GOPROXY.
  *
  * With an auth file, private modules (cache_key_is_private) and, as configured, everything or
- * /metrics need Basic credentials or a bearer token: 401 with WWW-Authenticate otherwise, 429
+ * /metrics and / need Basic credentials or a bearer token: 401 with WWW-Authenticate otherwise, 429
  * for an address that failed too often. Without one, private modules are refused (403): they
  * are never served to unauthenticated clients. /healthz and /readyz are always open.
  */
@@ -38,6 +40,7 @@ typedef struct http_config {
     bool auth_required;      /* every path but /healthz and /readyz needs credentials (needs auth_file) */
     bool metrics_auth;       /* /metrics needs credentials (needs auth_file; implied by auth_required) */
     const char *metrics_listen; /* same syntax; /metrics and /healthz only, over HTTP/1.1 and h2c; NULL for none */
+    bool status_page;        /* / answers with the status page (same credentials as /metrics); else 404 */
     /* More figures for /metrics, appended after the server's and the store's (the command line
      * wires the FUSE mount's here). Called on a loop thread, so it must answer from memory; arg
      * must stay valid until http_server_stop returns. 0 or -ENOMEM. NULL for none. */
@@ -52,8 +55,8 @@ int http_server_start(cache_t *cache, const http_config_t *cfg, http_server_t **
 /*
  * Applies what may change while running, without dropping a connection: list_ttl_s (max-age of
  * list and @latest); when TLS is served, the certificate and key, read again from tls_cert and
- * tls_key (new connections get them, open ones keep theirs); and the access settings: auth_file
- * read again (or added, or dropped), auth_required, metrics_auth. Remembered password verdicts
+ * tls_key (new connections get them, open ones keep theirs); status_page; and the access settings:
+ * auth_file read again (or added, or dropped), auth_required, metrics_auth. Remembered password verdicts
  * are forgotten, so a user removed from the file is refused from now on. Other fields are
  * ignored. Returns once every loop uses the new settings: 0, or -errno with err and nothing
  * changed (a certificate or auth file that does not load leaves the old one in use). Call from

@@ -15,6 +15,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <h2o.h>
 
@@ -39,7 +40,8 @@ typedef enum http_target {
     HTTP_TARGET_HEALTHZ,     /* /healthz: liveness */
     HTTP_TARGET_READYZ,      /* /readyz: readiness (has upstream answered lately?) */
     HTTP_TARGET_METRICS,     /* /metrics */
-    HTTP_TARGET_NOT_FOUND,   /* a name that cannot exist (bad module path, /sumdb/..., /): 404, reason in err */
+    HTTP_TARGET_STATUS,      /* /: the status page */
+    HTTP_TARGET_NOT_FOUND,   /* a name that cannot exist (bad module path, /sumdb/...): 404, reason in err */
     HTTP_TARGET_BAD_REQUEST, /* a path that is not even well-formed (bad percent-encoding, NUL): 400 */
 } http_target_t;
 
@@ -63,6 +65,7 @@ const char *http_route_name(http_route_t r);
 
 enum {
     HTTP_DURATION_BUCKETS = 16, /* finite upper bounds, see metrics.c; +Inf is the total count */
+    HTTP_SIZE_BUCKETS = 12,     /* the same for response body sizes */
 };
 
 /* Status codes kept apart in /metrics; anything else counts as "other". */
@@ -78,6 +81,7 @@ typedef struct http_metrics {
     _Atomic uint64_t requests[HTTP_ROUTE_COUNT][HTTP_STATUS_SLOTS];
     _Atomic uint64_t duration_bucket[HTTP_DURATION_BUCKETS + 1]; /* not cumulative; last is > largest bound */
     _Atomic uint64_t duration_sum_us;
+    _Atomic uint64_t size_bucket[HTTP_SIZE_BUCKETS + 1];         /* body bytes sent, not cumulative */
     _Atomic uint64_t bytes_sent;
     _Atomic uint64_t hits;            /* answered from the store on the loop */
     _Atomic uint64_t misses;          /* the store needed upstream (-EAGAIN with NOFETCH) */
@@ -99,6 +103,62 @@ typedef struct http_metrics {
 
 /* Counts one finished request (called by the access logger on the loop thread). */
 void http_metrics_observe(http_metrics_t *m, http_route_t route, int status, uint64_t bytes, uint64_t duration_us);
+
+/* ---- the status page's figures (popular.c, history.c) ---- */
+
+/* The most requested modules of one loop: a space-saving summary (popular.c). Written by its loop
+ * only; readers get the copy the loop publishes (http_thread_t.popular_pub). */
+#define HTTP_POPULAR_SLOTS 32
+#define HTTP_POPULAR_SAMPLE 8      /* one GOPROXY request in this many is noted */
+#define HTTP_POPULAR_SHOWN 10
+#define HTTP_POPULAR_NAME_MAX 160  /* longer module paths are cut (the hash still tells them apart) */
+typedef struct http_popular_entry {
+    uint64_t hash;   /* of the whole module path */
+    uint64_t count;  /* sampled requests (an over-estimate by what it inherited); 0: empty slot */
+    bool private_module;
+    char module[HTTP_POPULAR_NAME_MAX];
+} http_popular_entry_t;
+typedef struct http_popular {
+    http_popular_entry_t e[HTTP_POPULAR_SLOTS];
+} http_popular_t;
+
+/* Counts one (sampled) request for module[0..len). */
+void http_popular_note(http_popular_t *p, const char *module, size_t len, bool private_module);
+/* Sums ntables tables by module and writes the cap most counted into out, most first (*nout of
+ * them). 0 or -ENOMEM. */
+int http_popular_merge(const http_popular_t *tables, size_t ntables, http_popular_entry_t *out, size_t cap,
+                       size_t *nout);
+
+/* One minute of the status page's charts (history.c): counters as differences over the minute,
+ * gauges as they were at its end. As totals (since the start), every field is a counter's total
+ * or a gauge's value now. */
+#define HTTP_HISTORY_MINUTES 60
+typedef struct http_history_point {
+    bool valid;                 /* false: before the server started */
+    uint64_t requests;          /* GOPROXY requests (list, @latest, .info, .mod, .zip) */
+    uint64_t hits;              /* answered from the store on a loop */
+    uint64_t misses;            /* handed to upstream */
+    uint64_t fetch_ok, fetch_not_found, fetch_failed; /* the store's upstream fetches, both fronts */
+    uint64_t usage_bytes, max_bytes;                  /* gauges: the store's disk and its budget */
+} http_history_point_t;
+/* The ring of the last hour, minute by minute. The mutex is taken once a minute by loop 0's
+ * timer and by a page being rendered; never on a request's path. */
+typedef struct http_history {
+    pthread_mutex_t mu;               /* protects everything below */
+    uint64_t minute;                  /* the minute in progress, since the start */
+    http_history_point_t base;        /* the totals when it began */
+    http_history_point_t ring[HTTP_HISTORY_MINUTES]; /* ring[m % MINUTES]: minute m, once over */
+} http_history_t;
+void http_history_init(http_history_t *h, const http_history_point_t *totals);
+void http_history_dispose(http_history_t *h);
+/* Whether minute (since the start) is past the one in progress. */
+bool http_history_due(http_history_t *h, uint64_t minute);
+/* Closes the minute in progress with totals (when minute is past it) and begins minute. */
+void http_history_tick(http_history_t *h, uint64_t minute, const http_history_point_t *totals);
+/* The last HTTP_HISTORY_MINUTES minutes, oldest first, then (out[MINUTES]) the minute in
+ * progress as totals minus its start. */
+void http_history_get(http_history_t *h, const http_history_point_t *totals,
+                      http_history_point_t out[HTTP_HISTORY_MINUTES + 1]);
 
 /* ---- authentication (auth_file.c, auth.c, ratelimit.c) ---- */
 
@@ -241,7 +301,14 @@ typedef struct http_thread {
     bool drained;                            /* every connection and job finished before the deadline */
     uint64_t drain_deadline_ms;
     http_abuse_slot_t abuse[HTTP_ABUSE_SLOTS];
+    unsigned popular_countdown;              /* GOPROXY requests until the next one noted */
+    http_popular_t popular;                  /* the most requested modules seen by this loop */
+    h2o_timeout_t status_timeout;            /* the status tick (status.c) */
+    h2o_timeout_entry_t status_tick;
     http_metrics_t metrics;
+    /* Read by the status page from any loop: on a line of its own, away from the counters. */
+    _Alignas(64) pthread_mutex_t popular_mu; /* protects popular_pub */
+    http_popular_t popular_pub;              /* popular as of the last tick */
 } http_thread_t;
 
 struct http_server {
@@ -265,7 +332,10 @@ struct http_server {
     size_t nthreads;
     http_thread_t **threads;
     http_fetch_pool_t *fetch;
-    struct timespec started_at;
+    struct timespec started_at;   /* CLOCK_MONOTONIC */
+    struct timespec started_wall; /* CLOCK_REALTIME, for modfs_start_time_seconds */
+    http_history_t history;    /* the status page's last hour (history.c), fed by loop 0 */
+    _Atomic bool status_page;  /* / answers with the status page (a reload may change it) */
     pthread_mutex_t reload_mu; /* protects reload_pending; reload_cv signals it */
     pthread_cond_t reload_cv;
     size_t reload_pending;     /* loops that have not yet taken a reload's settings */
@@ -397,6 +467,69 @@ void http_fetch_pool_free(http_fetch_pool_t *p);
 /* Notes that a response on req's connection was abandoned by the client; closes connections
  * that abandon too many (HTTP/2 rapid reset). */
 void http_abuse_note_abort(http_thread_t *t, h2o_req_t *req);
+
+/* ---- the status page (status.c, status_page.c) ---- */
+
+/* Notes a GOPROXY request for the most requested modules: one in HTTP_POPULAR_SAMPLE reaches the
+ * loop's own table (a decrement otherwise). Loop thread only. */
+static inline void http_status_note(http_thread_t *t, const modkey_t *key, bool private_module)
+{
+    if (--t->popular_countdown != 0)
+        return;
+    t->popular_countdown = HTTP_POPULAR_SAMPLE;
+    http_popular_note(&t->popular, key->module, strlen(key->module), private_module);
+}
+/* The loop's status tick: set up by thread_new after the context, torn down before it. */
+void http_status_thread_init(http_thread_t *t);
+void http_status_thread_dispose(http_thread_t *t);
+/* The totals the history keeps, now (any thread). */
+void http_status_totals(http_server_t *s, http_history_point_t *out);
+/* Answers req with the status page; private module names are shown only when show_private. */
+void http_status_send(h2o_req_t *req, http_server_t *s, bool show_private);
+
+/* Everything the page shows, gathered from memory (status.c), rendered by status_page.c. */
+typedef struct http_status_view {
+    int64_t now;                 /* unix seconds */
+    int64_t started;             /* unix seconds */
+    size_t threads;
+    cache_stats_t store;
+    cache_upstream_health_t upstream;
+    http_history_point_t minutes[HTTP_HISTORY_MINUTES + 1]; /* oldest first; the last in progress */
+    uint64_t hits, misses;       /* the loops' totals since the start */
+    http_popular_entry_t popular[HTTP_POPULAR_SHOWN];
+    size_t npopular;
+    const cache_fetch_notes_t *notes;
+    bool show_private;           /* else private module names and keys are masked */
+} http_status_view_t;
+/* A page being written: appends stop at the first failure, which rc keeps (status_page.c). */
+typedef struct http_page {
+    buf_t *out;
+    int rc; /* 0, or -ENOMEM: nothing more is appended */
+} http_page_t;
+__attribute__((format(printf, 2, 3))) void http_page_put(http_page_t *p, const char *fmt, ...);
+/* Appends s with &, <, >, " and ' escaped for HTML text and attribute values. */
+void http_page_escaped(http_page_t *p, const char *s);
+/* "512 B", "1.5 KiB", "12.3 MiB", "1.20 GiB". */
+const char *http_format_bytes(uint64_t v, char *buf, size_t cap);
+
+/* The charts (status_svg.c). A series of a bar chart: one value per minute of the view, drawn
+ * with the CSS class cls, named in each bar's tooltip. */
+typedef struct http_svg_series {
+    const char *name;
+    const char *cls;
+    uint64_t v[HTTP_HISTORY_MINUTES + 1];
+} http_svg_series_t;
+/* Stacked bars, one per valid minute of minutes[], series stacked in order from the axis up. */
+void http_svg_bars(http_page_t *p, const char *id, const char *label, const http_svg_series_t *series, size_t n,
+                   const http_history_point_t *minutes);
+/* The store's disk minute by minute, and its budget as a dashed line. */
+void http_svg_usage(http_page_t *p, const char *id, const char *label, const http_history_point_t *minutes);
+/* A horizontal bar: used and live bytes against max, with the eviction target marked. */
+void http_svg_gauge(http_page_t *p, const char *id, uint64_t used, uint64_t live, uint64_t max);
+/* The page: HTML with inline CSS and SVG, nothing fetched from elsewhere. 0 or -ENOMEM. */
+int http_status_page_render(const http_status_view_t *v, buf_t *out);
+/* What failed, in words that name no upstream host (errors.c), for a page or a body. */
+const char *http_failure_reason(int rc, const cache_err_t *err, char *buf, size_t cap);
 
 /* ---- metrics.c ---- */
 

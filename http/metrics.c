@@ -22,6 +22,10 @@ static const int status_codes[HTTP_STATUS_SLOTS - 1] = {200, 206, 304, 400, 401,
 static const uint64_t duration_bounds_us[HTTP_DURATION_BUCKETS] = {
     100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000, 1000000, 2500000, 5000000, 10000000};
 
+/* Upper bounds of the response size histogram, in bytes: from a .info to go's largest zip. */
+static const uint64_t size_bounds[HTTP_SIZE_BUCKETS] = {
+    256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864, 268435456, 536870912};
+
 uint64_t http_now_us(void)
 {
     struct timespec ts;
@@ -46,6 +50,10 @@ void http_metrics_observe(http_metrics_t *m, http_route_t route, int status, uin
     while (b < HTTP_DURATION_BUCKETS && duration_us > duration_bounds_us[b])
         b++;
     HTTP_COUNT(m->duration_bucket[b], 1);
+    b = 0;
+    while (b < HTTP_SIZE_BUCKETS && bytes > size_bounds[b])
+        b++;
+    HTTP_COUNT(m->size_bucket[b], 1);
 }
 
 #define LOAD(x) atomic_load_explicit(&(x), memory_order_relaxed)
@@ -86,24 +94,78 @@ static int render_requests(http_server_t *s, buf_t *out)
     return rc;
 }
 
-static int render_duration(http_server_t *s, buf_t *out)
+static int family(buf_t *out, const char *name, const char *help, const char *type)
 {
-    int rc = buf_appendf(out, "# HELP modfs_http_request_duration_seconds Time from request to the end of the "
-                              "response.\n# TYPE modfs_http_request_duration_seconds histogram\n");
+    return buf_appendf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/*
+ * One series of a histogram: counts[0..n] are per bucket (not cumulative; counts[n] is over the
+ * largest bound), bounds and sum in the unit counted, shown divided by scale (microseconds as
+ * seconds: 1e6; bytes: 1). labels is "" or `key="value"`, added to every line.
+ */
+static int histogram_series(buf_t *out, const char *name, const char *labels, const uint64_t *bounds, size_t n,
+                            double scale, const uint64_t *counts, uint64_t sum)
+{
+    const char *sep = labels[0] != '\0' ? "," : "";
     uint64_t cumulative = 0;
-    for (size_t b = 0; b < HTTP_DURATION_BUCKETS && rc == 0; b++) {
-        cumulative += SUM(s, duration_bucket[b]);
-        rc = buf_appendf(out, "modfs_http_request_duration_seconds_bucket{le=\"%g\"} %llu\n",
-                         (double)duration_bounds_us[b] / 1e6, (unsigned long long)cumulative);
-    }
-    cumulative += SUM(s, duration_bucket[HTTP_DURATION_BUCKETS]);
-    if (rc == 0)
-        rc = buf_appendf(out,
-                         "modfs_http_request_duration_seconds_bucket{le=\"+Inf\"} %llu\n"
-                         "modfs_http_request_duration_seconds_sum %.6f\n"
-                         "modfs_http_request_duration_seconds_count %llu\n",
-                         (unsigned long long)cumulative, (double)SUM(s, duration_sum_us) / 1e6,
+    int rc = 0;
+    for (size_t b = 0; b < n && rc == 0; b++) {
+        cumulative += counts[b];
+        rc = buf_appendf(out, "%s_bucket{%s%sle=\"%.9g\"} %llu\n", name, labels, sep, (double)bounds[b] / scale,
                          (unsigned long long)cumulative);
+    }
+    cumulative += counts[n];
+    if (rc == 0)
+        rc = buf_appendf(out, "%s_bucket{%s%sle=\"+Inf\"} %llu\n%s_sum%s%s%s %.9g\n%s_count%s%s%s %llu\n", name,
+                         labels, sep, (unsigned long long)cumulative, name, labels[0] ? "{" : "", labels,
+                         labels[0] ? "}" : "", (double)sum / scale, name, labels[0] ? "{" : "", labels,
+                         labels[0] ? "}" : "", (unsigned long long)cumulative);
+    return rc;
+}
+
+static int render_histograms(http_server_t *s, buf_t *out)
+{
+    uint64_t counts[HTTP_DURATION_BUCKETS + 1];
+    for (size_t b = 0; b <= HTTP_DURATION_BUCKETS; b++)
+        counts[b] = SUM(s, duration_bucket[b]);
+    int rc = family(out, "modfs_http_request_duration_seconds", "Time from request to the end of the response.",
+                    "histogram");
+    if (rc == 0)
+        rc = histogram_series(out, "modfs_http_request_duration_seconds", "", duration_bounds_us,
+                              HTTP_DURATION_BUCKETS, 1e6, counts, SUM(s, duration_sum_us));
+    uint64_t sizes[HTTP_SIZE_BUCKETS + 1];
+    for (size_t b = 0; b <= HTTP_SIZE_BUCKETS; b++)
+        sizes[b] = SUM(s, size_bucket[b]);
+    if (rc == 0)
+        rc = family(out, "modfs_http_response_size_bytes", "Body bytes sent per response.", "histogram");
+    if (rc == 0)
+        rc = histogram_series(out, "modfs_http_response_size_bytes", "", size_bounds, HTTP_SIZE_BUCKETS, 1, sizes,
+                              SUM(s, bytes_sent));
+    return rc;
+}
+
+/* The store's upstream fetches (both fronts' misses): how long they took, by result, and how
+ * large the bodies were. */
+static int render_upstream(http_server_t *s, buf_t *out)
+{
+    static const char *const results[CACHE_FETCH_RESULTS] = {"result=\"ok\"", "result=\"not_found\"",
+                                                             "result=\"error\""};
+    cache_fetch_figures_t f;
+    cache_fetch_figures_get(s->cache, &f);
+    int rc = family(out, "modfs_upstream_fetch_duration_seconds",
+                    "Time a miss took to fetch, check and store an object, by result (waiters of the same fetch "
+                    "count once).",
+                    "histogram");
+    for (int r = 0; r < CACHE_FETCH_RESULTS && rc == 0; r++)
+        rc = histogram_series(out, "modfs_upstream_fetch_duration_seconds", results[r], cache_fetch_duration_bounds_us,
+                              CACHE_FETCH_DURATION_BUCKETS, 1e6, f.duration_bucket[r], f.duration_sum_us[r]);
+    if (rc == 0)
+        rc = family(out, "modfs_upstream_response_size_bytes", "Body bytes of the upstream answers that were stored.",
+                    "histogram");
+    if (rc == 0)
+        rc = histogram_series(out, "modfs_upstream_response_size_bytes", "", cache_fetch_size_bounds,
+                              CACHE_FETCH_SIZE_BUCKETS, 1, f.size_bucket, f.size_sum);
     return rc;
 }
 
@@ -111,7 +173,9 @@ int http_metrics_render(http_server_t *s, buf_t *out)
 {
     int rc = render_requests(s, out);
     if (rc == 0)
-        rc = render_duration(s, out);
+        rc = render_histograms(s, out);
+    if (rc == 0)
+        rc = render_upstream(s, out);
     if (rc == 0)
         rc = counter(out, "modfs_http_response_bytes_total", "Body bytes sent.", "counter", SUM(s, bytes_sent));
     if (rc == 0)
@@ -207,15 +271,13 @@ int http_metrics_render(http_server_t *s, buf_t *out)
             (unsigned long long)st.pack_bytes, (unsigned long long)st.evictions, (unsigned long long)st.evicted_bytes,
             (unsigned long long)st.reclaimed_bytes, (unsigned long long)st.compactions);
     }
-    if (rc == 0) {
-        struct timespec now;
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        double up = (double)(now.tv_sec - s->started_at.tv_sec) + (double)(now.tv_nsec - s->started_at.tv_nsec) / 1e9;
+    /* the start as a timestamp, not an uptime: Prometheus derives the age (time() - start) and a
+     * restart shows as a step, as with process_start_time_seconds */
+    if (rc == 0)
         rc = buf_appendf(out,
-                         "# HELP modfs_uptime_seconds Seconds since the server started.\n"
-                         "# TYPE modfs_uptime_seconds gauge\nmodfs_uptime_seconds %.3f\n",
-                         up);
-    }
+                         "# HELP modfs_start_time_seconds When the server started, in seconds since the epoch.\n"
+                         "# TYPE modfs_start_time_seconds gauge\nmodfs_start_time_seconds %.3f\n",
+                         (double)s->started_wall.tv_sec + (double)s->started_wall.tv_nsec / 1e9);
     if (rc == 0 && s->metrics_extra != NULL)
         rc = s->metrics_extra(s->metrics_extra_arg, out);
     return rc;

@@ -92,10 +92,8 @@ http_target_t http_route_resolve(const char *path, size_t len, modkey_t *key, ca
         cache_err_set(err, -ENOENT, "checksum database not proxied");
         return HTTP_TARGET_NOT_FOUND;
     }
-    if (dlen == 1) {
-        cache_err_set(err, -ENOENT, "not a module path");
-        return HTTP_TARGET_NOT_FOUND;
-    }
+    if (dlen == 1)
+        return HTTP_TARGET_STATUS; /* the handler answers 404 when the page is off */
     int rc = modkey_parse(decoded + 1, dlen - 1, key, err);
     if (rc != 0) {
         if (err != NULL && err->msg[0] == '\0')

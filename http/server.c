@@ -135,6 +135,7 @@ static http_thread_t *thread_new(http_server_t *s, size_t index)
     h2o_multithread_register_receiver(t->ctx.queue, &t->fetch_done, http_fetch_on_done);
     h2o_multithread_register_receiver(t->ctx.queue, &t->control, on_control);
     h2o_multithread_register_receiver(t->ctx.queue, &t->reload, http_reload_on_message);
+    http_status_thread_init(t);
     t->accept_plain.ctx = &t->ctx;
     t->accept_plain.hosts = s->hosts_main;
     t->accept_tls = t->accept_plain;
@@ -164,6 +165,7 @@ static void thread_free(http_thread_t *t)
     h2o_multithread_unregister_receiver(t->ctx.queue, &t->fetch_done);
     h2o_multithread_unregister_receiver(t->ctx.queue, &t->control);
     h2o_multithread_unregister_receiver(t->ctx.queue, &t->reload);
+    http_status_thread_dispose(t);
     if (t->accept_tls.ssl_ctx != NULL)
         SSL_CTX_free(t->accept_tls.ssl_ctx);
     free(t->cc_mutable.base);
@@ -218,6 +220,7 @@ static void server_free(http_server_t *s)
             SSL_CTX_free(s->ssl_ctx);
         http_auth_unref(s->auth);
         http_ratelimit_dispose(&s->limit);
+        http_history_dispose(&s->history);
         pthread_cond_destroy(&s->reload_cv);
         pthread_mutex_destroy(&s->reload_mu);
         free(s->listen);
@@ -277,6 +280,7 @@ int http_server_start(cache_t *cache, const http_config_t *cfg, http_server_t **
     if (s == NULL)
         return cache_err_set(err, -ENOMEM, "out of memory");
     clock_gettime(CLOCK_MONOTONIC, &s->started_at);
+    clock_gettime(CLOCK_REALTIME, &s->started_wall);
     s->cache = cache;
     s->fd_plain = s->fd_tls = s->fd_metrics = -1;
     s->listen = dup_or_null(cfg->listen);
@@ -285,6 +289,14 @@ int http_server_start(cache_t *cache, const http_config_t *cfg, http_server_t **
     s->metrics_extra = cfg->metrics_extra;
     s->metrics_extra_arg = cfg->metrics_extra_arg;
     s->list_ttl_s = cfg->list_ttl_s;
+    atomic_init(&s->status_page, cfg->status_page);
+    http_history_point_t start = {0};
+    cache_fetch_figures_t fetches;
+    cache_fetch_figures_get(cache, &fetches); /* the mount may have fetched already */
+    start.fetch_ok = fetches.count[CACHE_FETCH_OK];
+    start.fetch_not_found = fetches.count[CACHE_FETCH_NOT_FOUND];
+    start.fetch_failed = fetches.count[CACHE_FETCH_FAILED];
+    http_history_init(&s->history, &start);
     http_ratelimit_init(&s->limit, HTTP_RATELIMIT_FAILURES, HTTP_RATELIMIT_WINDOW_MS, HTTP_RATELIMIT_BLOCK_MS);
     pthread_mutex_init(&s->reload_mu, NULL);
     pthread_cond_init(&s->reload_cv, NULL);

@@ -127,10 +127,19 @@ const option_spec_t option_table[] = {
      .max = 256, .def = "0", .cmds = CMD_SERVE, .help = "HTTP event loops; 0: one per core"},
     {.name = "metrics-listen", .env = "MODFS_METRICS_LISTEN", .arg = "ADDR:PORT", .type = &opt_address,
      .offset = F(http.metrics_listen), .cmds = CMD_SERVE,
-     .help = "serve /metrics and /healthz only (no GOPROXY) on this address, e.g. for a mount",
+     .help = "serve /metrics, the status page and /healthz only (no GOPROXY) on this address, e.g. for a mount",
      .doc = "Over HTTP/1.1 and h2c. With --mount, /metrics (here and on --listen) also has the mount's "
             "figures: lookups, lazy fetches and their latency, reads and bytes, writes, errors by errno. "
             "--metrics-auth applies here too."},
+    {.name = "status-page", .env = "MODFS_STATUS_PAGE", .type = &opt_bool, .offset = F(http.status_page),
+     .def = "true", .cmds = CMD_SERVE, .flags = OPTF_RELOAD,
+     .help = "answer / with an HTML status page (store against its budget, the last hour, slow and failing "
+             "fetches, most requested modules)",
+     .doc = "On --listen, --tls-listen and --metrics-listen, under the same rules as /metrics: open, or "
+            "behind credentials with --metrics-auth or --auth-required. It shows nothing /metrics does not "
+            "already tell, bar the names of public modules and keys; private module names are shown only to "
+            "a reader who showed credentials. Plain HTML with inline SVG, nothing loaded from elsewhere; it "
+            "refreshes itself every 10 s. --status-page=false answers / with 404."},
     {.name = "auth-file", .env = "MODFS_AUTH_FILE", .arg = "FILE", .type = &opt_path, .offset = F(http.auth_file),
      .cmds = CMD_SERVE, .flags = OPTF_RELOAD,
      .help = "users and tokens of the HTTP front: user:NAME:CRYPT-HASH and token:NAME:SHA256-HEX lines",
@@ -143,7 +152,7 @@ const option_spec_t option_table[] = {
      .help = "every HTTP request but /healthz and /readyz needs credentials (needs --auth-file)"},
     {.name = "metrics-auth", .env = "MODFS_METRICS_AUTH", .type = &opt_bool, .offset = F(http.metrics_auth),
      .def = "false", .cmds = CMD_SERVE, .flags = OPTF_RELOAD,
-     .help = "/metrics needs credentials (needs --auth-file; implied by --auth-required)"},
+     .help = "/metrics and the status page need credentials (needs --auth-file; implied by --auth-required)"},
     {.name = "mount", .env = "MODFS_MOUNT", .arg = "DIR", .type = &opt_path, .offset = F(fs.mountpoint),
      .cmds = CMD_SERVE, .help = "mount the store there in GOMODCACHE layout (use it as GOMODCACHE)"},
     {.name = "allow-other", .env = "MODFS_ALLOW_OTHER", .type = &opt_bool, .offset = F(fs.allow_other),
