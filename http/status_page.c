@@ -350,6 +350,15 @@ static void put_key(http_page_t *p, const http_status_view_t *v, const cache_fet
     http_page_put(p, "</code>");
 }
 
+/* What failed: the go command's own words name the module, so not for a private one unless the
+ * reader showed credentials. */
+static const char *reason(const http_status_view_t *v, const cache_fetch_note_t *n, char *buf, size_t cap)
+{
+    if (n->private_module && !v->show_private)
+        return "failed (the log has why)";
+    return http_failure_reason(n->rc, &n->err, buf, cap);
+}
+
 static void put_slowest(http_page_t *p, const http_status_view_t *v)
 {
     const cache_fetch_notes_t *notes = v->notes;
@@ -368,7 +377,7 @@ static void put_slowest(http_page_t *p, const http_status_view_t *v)
         http_page_put(p, "</td><td class=\"n\">%s</td><td class=\"n\">%s</td><td>",
                       format_duration(n->duration_us, took, sizeof took),
                       n->rc == 0 ? http_format_bytes(n->bytes, size, sizeof size) : "–");
-        http_page_escaped(p, n->rc == 0 ? "stored" : http_failure_reason(n->rc, &n->err, why, sizeof why));
+        http_page_escaped(p, n->rc == 0 ? "stored" : reason(v, n, why, sizeof why));
         http_page_put(p, "</td><td class=\"n\">%s</td></tr>", format_age(v->now - n->ended_at, ago, sizeof ago));
     }
     http_page_put(p, "</table></section>");
@@ -389,7 +398,7 @@ static void put_failing(http_page_t *p, const http_status_view_t *v)
         http_page_put(p, "<tr><td>");
         put_key(p, v, n);
         http_page_put(p, "</td><td>");
-        http_page_escaped(p, http_failure_reason(n->rc, &n->err, why, sizeof why));
+        http_page_escaped(p, reason(v, n, why, sizeof why));
         http_page_put(p, "</td><td class=\"n\">%s</td></tr>", format_age(v->now - n->ended_at, ago, sizeof ago));
     }
     http_page_put(p, "</table><p class=\"sub\">The log has each failure in full, with upstream's address.</p>"

@@ -62,8 +62,17 @@ h_stop "$H_PID" "$H_LOG"
 # behind --metrics-auth, as /metrics; private names only for a reader with credentials
 authfile="$T_TMP/auth"
 echo "user:ops:$(mkpasswd -m yescrypt 'ops pass')" >"$authfile"
-h_start_modfs auth "$UPSTREAM_URL" --auth-file "$authfile" --metrics-auth --private 'golang.org/x/*' \
-	--upstream "$UPSTREAM_URL"
+# (the go command that fetches private modules fails at once here: no network is tried)
+h_start_modfs open "$UPSTREAM_URL" --auth-file "$authfile" --private 'golang.org/x/*' --go-command "$(command -v false)"
+for ((i = 0; i < 24; i++)); do
+	echo "url = \"$H_URL/golang.org/x/text/@v/v0.8.0.info\""
+	echo "output = /dev/null"
+done | curl -sS -u 'ops:ops pass' --config - || true # counted whatever its fate (the go command cannot fetch it here)
+s_wait_page "$H_URL/" 'id="popular">.*<code>\(a private module\)</code>'
+T_CHECKS=$((T_CHECKS + 1))
+! curl -fsS "$H_URL/" | grep -q 'golang.org/x/text' || t_fail "the open page names a private module"
+h_stop "$H_PID" "$H_LOG"
+h_start_modfs auth "$UPSTREAM_URL" --auth-file "$authfile" --metrics-auth
 t_assert_eq "$(curl -s -o /dev/null -w '%{http_code}' "$H_URL/")" 401 "/ without credentials under --metrics-auth"
 t_assert_eq "$(curl -s -o /dev/null -w '%{http_code}' "$H_URL/metrics")" 401 "/metrics without credentials"
 t_assert_eq "$(curl -s -o /dev/null -w '%{http_code}' -u 'ops:ops pass' "$H_URL/")" 200 "/ with credentials"
