@@ -50,7 +50,8 @@ static void resolve_names_targets(void **state)
     assert_int_equal(resolve("/metrics", key, &err), HTTP_TARGET_METRICS);
     assert_int_equal(resolve("/sumdb/sum.golang.org/supported", key, &err), HTTP_TARGET_NOT_FOUND);
     assert_int_equal(resolve("/sumdb", key, &err), HTTP_TARGET_NOT_FOUND);
-    assert_int_equal(resolve("/", key, &err), HTTP_TARGET_NOT_FOUND);
+    assert_int_equal(resolve("/", key, &err), HTTP_TARGET_STATUS);
+    assert_int_equal(resolve("//", key, &err), HTTP_TARGET_NOT_FOUND);
     assert_int_equal(resolve("/%zz", key, &err), HTTP_TARGET_BAD_REQUEST);
     assert_int_equal(resolve("no-slash", key, &err), HTTP_TARGET_BAD_REQUEST);
 
