@@ -5,9 +5,14 @@
  * Every loop thread counts into its own http_metrics_t, so the hot path never contends on a
  * shared cache line: a count is a relaxed load and store by the single writer. A scrape sums the
  * threads with relaxed loads (a value may be a request behind, never torn) and appends the
- * store's own figures from cache_stats_get, then whatever figures the command line wired in
- * (metrics_extra: the FUSE mount's), all from memory: a scrape renders on its loop and never
- * waits on the store.
+ * store's own figures from cache_stats_get and its upstream fetches from cache_fetch_figures_get,
+ * then whatever figures the command line wired in (metrics_extra: the FUSE mount's), all from
+ * memory: a scrape renders on its loop and never waits on the store.
+ *
+ * Names follow Prometheus's conventions, which `promtool check metrics` checks in the tests:
+ * the unit in the name and in base units (seconds, bytes), _total on counters, HELP and TYPE on
+ * every family, durations and sizes as histograms, and times as timestamps
+ * (modfs_start_time_seconds) rather than ages.
  */
 #include "http_i.h"
 

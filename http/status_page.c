@@ -234,13 +234,13 @@ static void put_hits(http_page_t *p, const http_status_view_t *v)
         misses += v->minutes[i].misses;
         requests += v->minutes[i].requests;
     }
-    char a[32], b[32];
+    char a[32], b[32], c[32];
     http_page_put(p, "<section id=\"hits\"><h2>Hit ratio</h2><div><span class=\"big\" id=\"hit-ratio\">");
     put_ratio(p, hits, hits + misses);
     http_page_put(p, "</span><span class=\"sub\">of the last hour's lookups answered from the store</span></div>");
     http_page_put(p, "<dl><dt>last hour</dt><dd>%s requests, %s from the store, %s upstream</dd>",
                   format_count(requests, a, sizeof a), format_count(hits, b, sizeof b),
-                  format_count(misses, a, sizeof a));
+                  format_count(misses, c, sizeof c));
     http_page_put(p, "<dt>since the start</dt><dd>");
     put_ratio(p, v->hits, v->hits + v->misses);
     http_page_put(p, " (%s from the store, %s upstream)</dd>", format_count(v->hits, a, sizeof a),
@@ -273,7 +273,7 @@ static int put_charts(http_page_t *p, const http_status_view_t *v)
     s[0].cls = "hit";
     s[1].name = "upstream";
     s[1].cls = "miss";
-    s[2].name = "other (not found, refused, errors)";
+    s[2].name = "other (refused, remembered as absent)";
     s[2].cls = "other";
     for (size_t i = 0; i <= HTTP_HISTORY_MINUTES; i++) {
         const http_history_point_t *m = &v->minutes[i];

@@ -2,12 +2,13 @@
 #
 # A busy server for the tests of /metrics and the status page (and tools/docs-screenshot),
 # sourced after tests/integration/lib.sh and ../http/http_lib.sh:
-#   s_upstream         the fixture proxy tree served by broken_upstream.py, with two modules
-#                      that fail: example.com/flaky answers 500, example.com/broken/@v/v1.0.0.zip
-#                      is not a zip (it fails validation); sets S_UP and the UPSTREAM_* variables
+#   s_upstream         the fixture proxy tree (and the big fixture) served by broken_upstream.py,
+#                      with two modules that fail: example.com/flaky answers 500 and 503,
+#                      example.com/broken/@v/v1.0.0.zip is not a zip (it fails validation); sets
+#                      S_UP and the UPSTREAM_* variables
 #   s_workload URL     what a small build farm does to the GOPROXY at URL: the fixture app's
 #                      modules downloaded by the go command into three fresh module caches (the
-#                      first misses, the others hit), golang.org/x/text/@v/v0.8.0.info asked 96
+#                      first of the first call misses, the others hit; each call uses new ones), golang.org/x/text/@v/v0.8.0.info asked 96
 #                      times more (the most requested module), lookups of modules that do not
 #                      exist (404) and of the two failing ones (502)
 #   s_wait_page URL PATTERN   wait (30 s at most) until the page at URL matches PATTERN (grep -E):
@@ -16,6 +17,7 @@
 s_upstream() {
 	S_UP=$(t_tmpdir status-up)
 	cp -r "$FIX/proxy/." "$S_UP/"
+	[ ! -d "$FIX/big" ] || cp -r "$FIX/big/example.com/." "$S_UP/example.com/"
 	mkdir -p "$S_UP/example.com/broken/@v" "$S_UP/example.com/flaky/@v"
 	echo "not a zip" >"$S_UP/example.com/broken/@v/v1.0.0.zip"
 	cat >"$T_TMP/status-rules.json" <<-'EOF'
@@ -29,8 +31,9 @@ s_workload() {
 	local url=$1 i
 	t_go_env
 	[ -d "$T_TMP/app" ] || cp -r "$FIX/app" "$T_TMP/app"
+	S_ROUND=$((${S_ROUND:-0} + 1))
 	for i in 1 2 3; do
-		(cd "$T_TMP/app" && GOMODCACHE="$T_TMP/gomodcache-$i" GOPROXY="$url" GOFLAGS=-modcacherw \
+		(cd "$T_TMP/app" && GOMODCACHE="$T_TMP/gomodcache-$S_ROUND-$i" GOPROXY="$url" GOFLAGS=-modcacherw \
 			go mod download) || t_fail "go mod download through $url failed"
 	done
 	for ((i = 0; i < 96; i++)); do

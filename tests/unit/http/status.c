@@ -184,6 +184,8 @@ static void page_escapes_and_masks(void **state)
     assert_null(strstr(page, "internal.example"));
     assert_non_null(strstr(page, "of 64.0 MiB budget (75.0 %)"));
     assert_non_null(strstr(page, "<svg id=\"chart-requests\""));
+    /* each figure in its own words: 1830 requests in the hour, 900 of them hits */
+    assert_non_null(strstr(page, "<dd>1\u2009830 requests, 900 from the store, 0 upstream</dd>"));
     /* with credentials shown, private names are there */
     buf_dispose(&out);
     v->show_private = true;
