@@ -180,8 +180,7 @@ void http_fetch_on_done(h2o_multithread_receiver_t *receiver, h2o_linklist_t *me
         http_fetch_job_t *job = H2O_STRUCT_FROM_MEMBER(http_fetch_job_t, msg, msg);
         t->jobs_pending--;
         job->answered = true;
-        /* After the loop has exited (teardown), requests are abandoned, not answered. */
-        if (job->req != NULL && !t->exited) {
+        if (job->req != NULL) {
             if (job->rc == 0) {
                 cache_object_t *obj = job->obj;
                 job->obj = NULL;

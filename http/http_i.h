@@ -112,7 +112,9 @@ typedef struct http_thread {
     http_server_t *server;
     size_t index;
     pthread_t tid;
-    bool started;
+    bool started;                            /* the thread was created (main thread's field) */
+    bool setup_done;                         /* under server.start_mu: thread_setup has returned */
+    int setup_rc;                            /* its result, readable once setup_done */
     h2o_evloop_t *loop;
     h2o_accept_ctx_t accept_plain;
     h2o_accept_ctx_t accept_tls;
@@ -123,8 +125,8 @@ typedef struct http_thread {
     h2o_multithread_message_t stop_msg;
     size_t jobs_pending;                     /* hand-offs not yet back on this loop */
     bool draining;                           /* stop asked: no more accepts, finishing in-flight work */
-    bool exited;                             /* the loop thread has returned */
-    bool drained;                            /* every connection and job finished before the deadline */
+    bool drained;                            /* every connection and job finished before the deadline,
+                                                and the loop disposed itself */
     uint64_t drain_deadline_ms;
     http_abuse_slot_t abuse[HTTP_ABUSE_SLOTS];
     http_metrics_t metrics;
@@ -144,6 +146,8 @@ struct http_server {
     http_thread_t **threads;
     http_fetch_pool_t *fetch;
     struct timespec started_at;
+    pthread_mutex_t start_mu; /* with start_cv: a loop thread reports its setup */
+    pthread_cond_t start_cv;
 };
 
 static inline http_thread_t *http_thread_of(h2o_req_t *req)

@@ -30,7 +30,7 @@
 #                            like t_start_upstream, served by broken_upstream.py,
 #                            which misbehaves on the paths RULES_JSON names
 #   t_upstream_count SUBSTR [LOG]   requests whose log line contains SUBSTR
-#   t_stop_modfs PID LOG     stop a `modfs serve` with SIGTERM; fail on a sanitizer
+#   t_stop_modfs PID LOG     stop a `modfs serve` with SIGTERM; fail on a sanitizer (ASan, LSan, TSan, UBSan)
 #                            report in LOG, a non-zero exit, or a stop over 15 s
 #   t_go_env                 export a hermetic go environment in $T_TMP
 #                            (GOPROXY=off until the test sets it)
@@ -239,8 +239,8 @@ t_stop_modfs() {
 	wait "$pid" || rc=$?
 	end=$(date +%s)
 	T_CHECKS=$((T_CHECKS + 1))
-	if grep -qE "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" "$log"; then
-		grep -E -A40 "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" "$log" | head -80 >&2
+	if grep -qE "ERROR: (AddressSanitizer|LeakSanitizer)|WARNING: ThreadSanitizer|runtime error:" "$log"; then
+		grep -E -A40 "ERROR: (AddressSanitizer|LeakSanitizer)|WARNING: ThreadSanitizer|runtime error:" "$log" | head -80 >&2
 		t_fail "sanitizer report in $log"
 	fi
 	[ "$rc" -eq 0 ] || t_fail "modfs serve exited with status $rc: $(tail -5 "$log")"

@@ -9,7 +9,9 @@ are written by hand (requests use only literal header fields, which every decode
                                   "ok" when that answers 200 "ok\\n"
   h2_reset.py PORT rapid PATH N   open and at once reset N streams for PATH (the "rapid reset"
                                   pattern), then wait; prints "closed" when the server closes
-                                  the connection (EOF or GOAWAY), "open" otherwise
+                                  the connection (EOF or GOAWAY), "open" otherwise. "{n}" in
+                                  PATH is replaced by a number unique to each stream, so that
+                                  every stream asks for another key (distinct misses)
 """
 
 import socket
@@ -106,9 +108,11 @@ def abort(port, path):
 def rapid(port, path, n):
     c = Conn(port)
     stream = 1
+    base = int(time.time() * 1000) % 10**9 * 1000
     try:
-        for _ in range(n):
-            c.sock.sendall(get(stream, path, port) + frame(RST_STREAM, 0, stream, struct.pack(">I", CANCEL)))
+        for i in range(n):
+            p = path.replace("{n}", str(base + i))
+            c.sock.sendall(get(stream, p, port) + frame(RST_STREAM, 0, stream, struct.pack(">I", CANCEL)))
             stream += 2
     except ConnectionError:
         # the server may cut the connection while the burst is still being sent
