@@ -67,7 +67,11 @@ void http_send_error(h2o_req_t *req, int rc, const cache_err_t *err)
         len = snprintf(body, sizeof body, "unavailable: %s\n", line);
         break;
     default:
-        len = snprintf(body, sizeof body, "upstream: %s\n", line);
+        /* the store's upstream errors already start with "upstream <url>:" */
+        if (strncmp(line, "upstream ", 9) == 0)
+            len = snprintf(body, sizeof body, "%s\n", line);
+        else
+            len = snprintf(body, sizeof body, "upstream: %s\n", line);
         break;
     }
     if (len < 0)

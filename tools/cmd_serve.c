@@ -5,7 +5,9 @@
  *
  * SIGINT/SIGTERM/SIGHUP are blocked before any thread starts, so every thread inherits the mask
  * and the main thread alone receives them, in sigwait. Shutdown then runs in order on a normal
- * stack: the fronts first (in-flight requests finish, the mount goes away), the store last.
+ * stack: upstream transfers are cancelled first, so that no front waits on upstream (every miss
+ * in progress is answered with an error at once), then the fronts stop (in-flight responses
+ * finish, the mount goes away), the store last.
  */
 #include <errno.h>
 #include <signal.h>
@@ -85,6 +87,7 @@ static int run_serve(options_t *o, int argc, char **argv)
     while (sigwait(&stop, &sig) != 0)
         ;
     LOG_W("signal %d: shutting down", sig);
+    cache_shutdown_begin(c);
 out:
     if (fs)
         fs_mount_stop(fs);

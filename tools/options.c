@@ -20,6 +20,8 @@ enum {
     O_LIST_TTL,
     O_NOTFOUND_TTL,
     O_TIMEOUT,
+    O_CONNECT_TIMEOUT,
+    O_STALL_TIMEOUT,
     O_RETRIES,
     O_LISTEN,
     O_TLS_LISTEN,
@@ -54,9 +56,16 @@ static const option_doc_t docs[] = {
     {{"notfound-ttl", required_argument, NULL, O_NOTFOUND_TTL}, OPT_UPSTREAM, "SECONDS",
      "how long a 404/410 from upstream is remembered (default 60)"},
     {{"timeout", required_argument, NULL, O_TIMEOUT}, OPT_UPSTREAM, "SECONDS",
-     "upper bound of one upstream request (default 300)"},
+     "upper bound of one upstream request, even while its body still arrives (default 300: a "
+     "500 MiB zip at 2 MB/s)"},
+    {{"connect-timeout", required_argument, NULL, O_CONNECT_TIMEOUT}, OPT_UPSTREAM, "SECONDS",
+     "upper bound of connecting to the upstream, TLS included (default 5)"},
+    {{"stall-timeout", required_argument, NULL, O_STALL_TIMEOUT}, OPT_UPSTREAM, "SECONDS",
+     "an upstream request fails when no answer comes, or its body moves under 1 KiB/s, for this "
+     "long (default 15)"},
     {{"retries", required_argument, NULL, O_RETRIES}, OPT_UPSTREAM, "N",
-     "extra attempts after a transient upstream error (default 2)"},
+     "extra attempts after a transient upstream error (refused, reset, timeout, 429, 5xx), started "
+     "within 8 s of the first, so a hung upstream errors within 30 s (default 2)"},
     {{"listen", required_argument, NULL, O_LISTEN}, OPT_HTTP, "ADDR:PORT",
      "serve GOPROXY over HTTP/1.1 and h2c, e.g. 127.0.0.1:3000 or [::1]:3000"},
     {{"tls-listen", required_argument, NULL, O_TLS_LISTEN}, OPT_HTTP, "ADDR:PORT",
@@ -169,6 +178,16 @@ int options_parse(const command_t *cmd, int argc, char **argv, options_t *o)
             if (parse_uint("timeout", optarg, 86400, &v))
                 return 1002;
             o->cache.total_timeout_ms = (long)v * 1000;
+            break;
+        case O_CONNECT_TIMEOUT:
+            if (parse_uint("connect-timeout", optarg, 3600, &v))
+                return 1002;
+            o->cache.connect_timeout_ms = (long)v * 1000;
+            break;
+        case O_STALL_TIMEOUT:
+            if (parse_uint("stall-timeout", optarg, 3600, &v))
+                return 1002;
+            o->cache.stall_timeout_ms = (long)v * 1000;
             break;
         case O_RETRIES:
             if (parse_uint("retries", optarg, 100, &v))
