@@ -7,6 +7,8 @@
  *   -ENOENT            404, or 410 when upstream said 410
  *   -EINVAL            404: a well-formed name that cannot be a module (what proxy.golang.org does)
  *   -EAGAIN, shutdown  503: the fetch queue is full or the server is stopping
+ *   -EDQUOT, -EUSERS   429: the client's miss budget is spent, or its share of the fetch queue is
+ *                      full (the caller adds Retry-After)
  *   anything else      502: upstream failed, or a chunk on disk failed its check
  * A malformed request (bad percent-encoding) is a 400 decided by the router, never here; no bad
  * input ever becomes a 500.
@@ -31,6 +33,9 @@ int http_status_of_error(int rc, const cache_err_t *err)
     case -ECANCELED:
     case -ESHUTDOWN:
         return 503;
+    case -EDQUOT:
+    case -EUSERS:
+        return 429;
     default:
         return 502;
     }
@@ -65,6 +70,9 @@ void http_send_error(h2o_req_t *req, int rc, const cache_err_t *err)
         break;
     case 503:
         len = snprintf(body, sizeof body, "unavailable: %s\n", line);
+        break;
+    case 429:
+        len = snprintf(body, sizeof body, "too many requests: %s\n", line);
         break;
     default:
         /* the store's upstream errors already start with "upstream <url>:" */

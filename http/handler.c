@@ -14,6 +14,7 @@
 #include "http_i.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/time.h>
 
@@ -49,6 +50,50 @@ static void send_metrics(h2o_req_t *req, http_server_t *s)
     memcpy(body, text.base, text.len);
     http_send_body(req, 200, "text/plain; version=0.0.4; charset=utf-8", body, text.len);
     buf_dispose(&text);
+}
+
+/* 429 with Retry-After (rc is -EDQUOT or -EUSERS). */
+static void send_too_many(h2o_req_t *req, int rc, unsigned retry_after_s, const cache_err_t *err)
+{
+    char *v = h2o_mem_alloc_pool(&req->pool, 16);
+    int n = snprintf(v, 16, "%u", retry_after_s);
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_RETRY_AFTER, NULL, v, (size_t)n);
+    http_send_error(req, rc, err);
+}
+
+/* A miss: within its client's budget, to a fetch worker; past it, 429 (503 when the whole queue
+ * is full). Nothing here waits. */
+static void miss_submit(http_thread_t *t, h2o_req_t *req, const modkey_t *key)
+{
+    http_clients_t *cs = t->server->clients;
+    http_client_id_t id;
+    http_client_id_of(req, &id);
+    uint64_t now = http_now_us() / 1000;
+    http_client_t *c = http_clients_acquire(cs, &id, now);
+    cache_err_t err = {0};
+    unsigned retry_after_s = 0;
+    if (!http_clients_take_miss(cs, c, now, &retry_after_s)) {
+        http_clients_release(cs, c);
+        HTTP_COUNT(t->metrics.over_budget, 1);
+        cache_err_set(&err, -EDQUOT,
+                      "this client's budget of misses (requests that must go upstream) is spent; retry after %u s",
+                      retry_after_s);
+        send_too_many(req, -EDQUOT, retry_after_s, &err);
+        return;
+    }
+    int rc = http_fetch_submit(t, req, key, c);
+    if (rc == 0)
+        return; /* the job holds the pin now */
+    http_clients_release(cs, c);
+    if (rc == -EUSERS) {
+        HTTP_COUNT(t->metrics.over_share, 1);
+        cache_err_set(&err, -EUSERS, "too many of this client's misses are waiting for upstream; retry after 1 s");
+        send_too_many(req, -EUSERS, 1, &err);
+        return;
+    }
+    HTTP_COUNT(t->metrics.fetch_rejected, 1);
+    rc = cache_err_set(&err, rc == -ENOMEM ? -ENOMEM : -EAGAIN, "too many upstream fetches in progress");
+    http_send_error(req, rc, &err);
 }
 
 static int on_req(h2o_handler_t *self, h2o_req_t *req)
@@ -97,11 +142,8 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     }
     if (rc == -EAGAIN) {
         HTTP_COUNT(t->metrics.misses, 1);
-        rc = http_fetch_submit(t, req, key);
-        if (rc == 0)
-            return 0;
-        HTTP_COUNT(t->metrics.fetch_rejected, 1);
-        rc = cache_err_set(&err, -EAGAIN, "too many upstream fetches in progress");
+        miss_submit(t, req, key);
+        return 0;
     }
     http_send_error(req, rc, &err);
     return 0;

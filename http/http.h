@@ -5,7 +5,13 @@
  *
  * Cache hits are answered on the loop threads; misses are handed to a small pool of fetch
  * threads that may block on upstream, and finished back on the loop that owns the request.
- * Besides GOPROXY keys the server answers /healthz ("ok") and /metrics (Prometheus text).
+ * Besides GOPROXY keys the server answers /healthz ("ok") and /metrics (Prometheus text), both
+ * on the loop from memory: they never wait on upstream or on a fetch worker.
+ *
+ * Misses have a budget per client (its address; see http/clients.c): a token bucket of
+ * miss_rate per second up to miss_burst, a share of the fetch queue, and at most three quarters
+ * of the fetch workers at once; past them the client gets 429 with Retry-After while the misses
+ * of other clients still go through. Cache hits are never limited.
  */
 #ifndef MODFS_HTTP_H
 #define MODFS_HTTP_H
@@ -26,6 +32,8 @@ typedef struct http_config {
     int threads;             /* event loops; 0 = one per core */
     unsigned list_ttl_s;     /* max-age of list, @latest and query .info: the store's list TTL (0: max-age=0) */
     int fetch_workers;       /* threads waiting on upstream for misses; 0 = 8 */
+    int miss_rate;           /* misses (requests that need upstream) per second per client; 0 = 50, < 0: no limit */
+    int miss_burst;          /* misses a client may make at once before the rate applies; 0 = 500 */
 } http_config_t;
 
 /* Binds, starts the loop threads and returns. Returns 0 or -errno with err (e.g. address in use).

@@ -65,7 +65,7 @@ enum {
 
 /* Status codes kept apart in /metrics; anything else counts as "other". */
 enum {
-    HTTP_STATUS_SLOTS = 15,
+    HTTP_STATUS_SLOTS = 17,
 };
 
 /*
@@ -81,6 +81,8 @@ typedef struct http_metrics {
     _Atomic uint64_t misses;          /* the store needed upstream (-EAGAIN with NOFETCH) */
     _Atomic uint64_t fetches;         /* misses handed to a fetch worker */
     _Atomic uint64_t fetch_rejected;  /* misses refused because the fetch queue was full (503) */
+    _Atomic uint64_t over_budget;     /* misses refused: the client's miss budget was spent (429) */
+    _Atomic uint64_t over_share;      /* misses refused: the client's share of the queue was full (429) */
     _Atomic uint64_t upstream_errors; /* responses 502 */
     _Atomic uint64_t read_errors;     /* a body read from the store failed mid-response */
     _Atomic uint64_t aborted;         /* responses the client abandoned before the end */
@@ -99,13 +101,68 @@ void http_metrics_observe(http_metrics_t *m, http_route_t route, int status, uin
 typedef struct http_fetch_pool http_fetch_pool_t;
 typedef struct http_server http_server_t;
 
-/* Aborted streams counted per connection (abuse.c). */
-#define HTTP_ABUSE_SLOTS 64
-typedef struct http_abuse_slot {
-    uint64_t conn_id;
-    uint64_t window_start_ms;
-    uint32_t count;
-} http_abuse_slot_t;
+/* ---- clients (clients.c) ----
+ * Who a request comes from, and what the server remembers about each client: its miss budget,
+ * its aborted streams, its share of the fetch queue. See clients.c for the identity (address
+ * today, user name once authentication exists) and the bounded table. */
+
+/* Aborted streams (HTTP/2 rapid reset, see abuse.c): more than HTTP_ABUSE_LIMIT within
+ * HTTP_ABUSE_WINDOW_MS from one client, over however many connections, cut the connection. */
+#define HTTP_ABUSE_WINDOW_MS 10000
+#define HTTP_ABUSE_LIMIT 200
+
+enum {
+    HTTP_CLIENT_UNKNOWN = 0,
+    HTTP_CLIENT_IPV4 = 4,     /* the 4 address bytes follow */
+    HTTP_CLIENT_IPV6_64 = 6,  /* the first 8 bytes of the address (its /64) follow */
+    HTTP_CLIENT_USER = 'u',   /* reserved: a 128-bit hash of an authenticated user name follows */
+    HTTP_CLIENT_OVERFLOW = 'o',
+};
+#define HTTP_CLIENT_ID_LEN 17
+typedef struct http_client_id {
+    uint8_t b[HTTP_CLIENT_ID_LEN]; /* kind byte, then up to 16 bytes, zero-padded */
+} http_client_id_t;
+
+typedef struct http_clients http_clients_t;
+typedef struct http_fetch_job http_fetch_job_t;
+
+typedef struct http_client {
+    /* Protected by http_clients.mu. */
+    htab_link_t link;
+    struct http_client *lru_prev, *lru_next; /* newest first; lru_next also links the free list */
+    http_client_id_t id;
+    unsigned pins;              /* references held (a request's miss, its fetch job): no eviction */
+    uint64_t tokens_milli;      /* the miss bucket, in thousandths of a miss */
+    uint64_t refill_ms;
+    uint64_t abort_window_ms;   /* start of the current window of aborted streams */
+    uint32_t aborts;
+    uint64_t cut_conn_id;       /* the last connection cut for aborts (each is cut once) */
+    /* Owned by fetch_worker.c and protected by its pool's mutex; meaningful while pinned. */
+    http_fetch_job_t *q_head, *q_tail; /* this client's queued jobs, oldest first */
+    unsigned queued, running;
+    struct http_client *ring_next;     /* the round robin of clients with queued jobs */
+    bool in_ring;
+} http_client_t;
+
+/* The identity of req's client (loop thread). The hook for authentication: see clients.c. */
+void http_client_id_of(h2o_req_t *req, http_client_id_t *id);
+
+/* A table of at most a fixed number of clients, each with a bucket of miss_rate misses per
+ * second up to miss_burst (miss_rate 0: no limit). NULL when out of memory. */
+http_clients_t *http_clients_new(unsigned miss_rate, unsigned miss_burst);
+void http_clients_free(http_clients_t *cs);
+/* The entry of id, pinned (never NULL: past the table's size, a shared overflow entry).
+ * Release it with http_clients_release. Any thread. */
+http_client_t *http_clients_acquire(http_clients_t *cs, const http_client_id_t *id, uint64_t now_ms);
+void http_clients_release(http_clients_t *cs, http_client_t *c);
+/* Takes one miss from c's bucket: true when there was one; else *retry_after_s says when the
+ * next will be. */
+bool http_clients_take_miss(http_clients_t *cs, http_client_t *c, uint64_t now_ms, unsigned *retry_after_s);
+/* Counts an aborted stream of c on connection conn_id: true when that connection must be cut
+ * now (the client is past the limit, and this connection was not cut before). */
+bool http_clients_note_abort(http_clients_t *cs, http_client_t *c, uint64_t conn_id, uint64_t now_ms);
+/* Entries in use (the overflow entry aside), for /metrics. */
+size_t http_clients_count(http_clients_t *cs);
 
 typedef struct http_thread {
     h2o_context_t ctx; /* first: a request reaches its thread through req->conn->ctx */
@@ -128,7 +185,6 @@ typedef struct http_thread {
     bool drained;                            /* every connection and job finished before the deadline,
                                                 and the loop disposed itself */
     uint64_t drain_deadline_ms;
-    http_abuse_slot_t abuse[HTTP_ABUSE_SLOTS];
     http_metrics_t metrics;
 } http_thread_t;
 
@@ -145,6 +201,7 @@ struct http_server {
     size_t nthreads;
     http_thread_t **threads;
     http_fetch_pool_t *fetch;
+    http_clients_t *clients;
     struct timespec started_at;
     pthread_mutex_t start_mu; /* with start_cv: a loop thread reports its setup */
     pthread_cond_t start_cv;
@@ -225,13 +282,18 @@ bool http_if_range_matches(const char *v, size_t len, const char *etag, int64_t 
 
 /* ---- fetch workers (fetch_worker.c) ---- */
 
-/* Starts nworkers threads; at most max_queued jobs wait for a worker. NULL on failure. */
-http_fetch_pool_t *http_fetch_pool_new(cache_t *cache, size_t nworkers, size_t max_queued);
+/* Starts nworkers threads; at most max_queued jobs wait for a worker, at most client_queued of
+ * them from one client. NULL on failure. */
+http_fetch_pool_t *http_fetch_pool_new(cache_t *cache, size_t nworkers, size_t max_queued, size_t client_queued);
 /*
- * Hands req (a miss on key) to a worker; the answer is sent later on t's loop. Returns 0, or
- * -EAGAIN when the queue is full, -ENOMEM (nothing sent then: the caller answers).
+ * Hands req (a miss on key, from client, whose pin the job takes over on success) to a worker;
+ * the answer is sent later on t's loop. Workers serve clients in turn (round robin), and one
+ * client never has more than three quarters of the workers (at least one) at once, so a client
+ * whose fetches hang leaves workers to the others. Returns 0, or -EAGAIN when the queue is full
+ * or stopping, -EUSERS when the client's share of the queue is full, -ENOMEM (nothing sent then,
+ * and the caller still holds the pin: the caller answers).
  */
-int http_fetch_submit(http_thread_t *t, h2o_req_t *req, const modkey_t *key);
+int http_fetch_submit(http_thread_t *t, h2o_req_t *req, const modkey_t *key, http_client_t *client);
 /* The receiver callback of http_thread_t.fetch_done. */
 void http_fetch_on_done(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages);
 /* Lets running fetches finish, cancels queued ones (they still come back to their loop with
@@ -241,7 +303,7 @@ void http_fetch_pool_free(http_fetch_pool_t *p);
 /* ---- abuse.c ---- */
 
 /* Notes that a response on req's connection was abandoned by the client; closes connections
- * that abandon too many (HTTP/2 rapid reset). */
+ * of a client that abandons too many (HTTP/2 rapid reset), whichever connection it uses. */
 void http_abuse_note_abort(http_thread_t *t, h2o_req_t *req);
 
 /* ---- metrics.c ---- */

@@ -5,8 +5,9 @@
  * Every loop thread counts into its own http_metrics_t, so the hot path never contends on a
  * shared cache line: a count is a relaxed load and store by the single writer. A scrape sums the
  * threads with relaxed loads (a value may be a request behind, never torn) and appends the
- * store's own figures from cache_stats_get. Rendering may touch the store, so it runs on a fetch
- * worker, not on a loop.
+ * store's own figures from cache_stats_get. Everything comes from memory, so a scrape is
+ * rendered on the loop that received it: /metrics never waits on upstream, on a fetch worker or
+ * on the disk.
  */
 #include "http_i.h"
 
@@ -14,8 +15,8 @@
 
 /* Status codes with their own series; the rest are summed under code="other". 0 is a request
  * that ended with no response (the client left first). */
-static const int status_codes[HTTP_STATUS_SLOTS - 1] = {200, 206, 304, 400, 404, 405, 410,
-                                                         413, 416, 0,   500, 502, 503, 504};
+static const int status_codes[HTTP_STATUS_SLOTS - 1] = {200, 206, 304, 400, 404, 405, 410, 412,
+                                                         413, 416, 429, 0,   500, 502, 503, 504};
 
 /* Upper bounds of the duration histogram, in microseconds. */
 static const uint64_t duration_bounds_us[HTTP_DURATION_BUCKETS] = {
@@ -138,6 +139,17 @@ int http_metrics_render(http_server_t *s, buf_t *out)
     if (rc == 0)
         rc = counter(out, "modfs_http_connections_cut_total",
                      "HTTP/2 connections closed for abandoning too many streams.", "counter", SUM(s, conns_cut));
+    if (rc == 0)
+        rc = buf_appendf(out,
+                         "# HELP modfs_http_misses_refused_total Misses answered 429: the client's miss budget "
+                         "was spent (budget) or its share of the fetch queue was full (share).\n"
+                         "# TYPE modfs_http_misses_refused_total counter\n"
+                         "modfs_http_misses_refused_total{reason=\"budget\"} %llu\n"
+                         "modfs_http_misses_refused_total{reason=\"share\"} %llu\n",
+                         (unsigned long long)SUM(s, over_budget), (unsigned long long)SUM(s, over_share));
+    if (rc == 0)
+        rc = counter(out, "modfs_http_clients", "Clients remembered (miss budgets, aborted streams), at most 4096.",
+                     "gauge", http_clients_count(s->clients));
     if (rc == 0)
         rc = counter(out, "modfs_http_threads", "Event loop threads.", "gauge", s->nthreads);
 

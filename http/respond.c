@@ -44,8 +44,12 @@ const char *http_reason(int status)
         return "Method Not Allowed";
     case 410:
         return "Gone";
+    case 412:
+        return "Precondition Failed";
     case 416:
         return "Range Not Satisfiable";
+    case 429:
+        return "Too Many Requests";
     case 500:
         return "Internal Server Error";
     case 502:

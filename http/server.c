@@ -32,6 +32,15 @@
 #define HTTP_DRAIN_MS 10000
 #define HTTP_FETCH_WORKERS_DEFAULT 8
 #define HTTP_FETCH_QUEUE_MAX 4096
+/* One client's share of the queue: a sixteenth, so a flood from one client leaves the rest. */
+#define HTTP_FETCH_CLIENT_QUEUE_MAX (HTTP_FETCH_QUEUE_MAX / 16)
+/* The miss budget of a client. A cold `go mod download` of a large project (a few hundred
+ * modules: .info, .mod, .zip each, plus go's probes of import-path prefixes) asks for about a
+ * thousand misses, most of them in its first seconds: the burst takes that first wave and the
+ * rate the rest within half a minute, so builds never see a 429, while one client alone can make
+ * at most 50 upstream requests a second (rapid resets once made 1,100). */
+#define HTTP_MISS_RATE_DEFAULT 50
+#define HTTP_MISS_BURST_DEFAULT 500
 /* POST bodies are never read; h2o buffers a request body before the handler sees it, so keep
  * what a client can make it buffer small (larger gets 413 from h2o). */
 #define HTTP_MAX_REQUEST_BODY (64 * 1024)
@@ -227,6 +236,7 @@ static void server_free(http_server_t *s)
         h2o_config_dispose(&s->globalconf);
         if (s->ssl_ctx != NULL)
             SSL_CTX_free(s->ssl_ctx);
+        http_clients_free(s->clients);
         free(s->cc_mutable.base);
         free(s->listen);
         free(s->tls_listen);
@@ -313,7 +323,14 @@ int http_server_start(cache_t *cache, const http_config_t *cfg, http_server_t **
         if ((rc = http_tls_ctx_new(cfg->tls_cert, cfg->tls_key, &s->ssl_ctx, err)) != 0)
             goto fail;
     }
-    s->fetch = http_fetch_pool_new(cache, workers, HTTP_FETCH_QUEUE_MAX);
+    int rate = cfg->miss_rate == 0 ? HTTP_MISS_RATE_DEFAULT : cfg->miss_rate < 0 ? 0 : cfg->miss_rate;
+    int burst = cfg->miss_burst > 0 ? cfg->miss_burst : HTTP_MISS_BURST_DEFAULT;
+    s->clients = http_clients_new((unsigned)rate, (unsigned)burst);
+    if (s->clients == NULL) {
+        rc = cache_err_set(err, -ENOMEM, "out of memory");
+        goto fail;
+    }
+    s->fetch = http_fetch_pool_new(cache, workers, HTTP_FETCH_QUEUE_MAX, HTTP_FETCH_CLIENT_QUEUE_MAX);
     if (s->fetch == NULL) {
         rc = cache_err_set(err, -ENOMEM, "starting fetch workers");
         goto fail;

@@ -28,6 +28,8 @@ enum {
     O_TLS_CERT,
     O_TLS_KEY,
     O_THREADS,
+    O_MISS_RATE,
+    O_MISS_BURST,
     O_MOUNT,
     O_ALLOW_OTHER,
     O_FUSE_THREADS,
@@ -73,6 +75,11 @@ static const option_doc_t docs[] = {
     {{"tls-cert", required_argument, NULL, O_TLS_CERT}, OPT_HTTP, "FILE", "PEM certificate chain for --tls-listen"},
     {{"tls-key", required_argument, NULL, O_TLS_KEY}, OPT_HTTP, "FILE", "PEM private key for --tls-listen"},
     {{"threads", required_argument, NULL, O_THREADS}, OPT_HTTP, "N", "HTTP event loops (default: one per core)"},
+    {{"miss-rate", required_argument, NULL, O_MISS_RATE}, OPT_HTTP, "N",
+     "misses (requests that must go upstream) per second per client address, beyond the burst; "
+     "more get 429 (default 50, 0: no limit; hits are never limited)"},
+    {{"miss-burst", required_argument, NULL, O_MISS_BURST}, OPT_HTTP, "N",
+     "misses a client may make at once before --miss-rate applies (default 500)"},
     {{"mount", required_argument, NULL, O_MOUNT}, OPT_FS, "DIR",
      "mount the store there in GOMODCACHE layout (use it as GOMODCACHE)"},
     {{"allow-other", no_argument, NULL, O_ALLOW_OTHER}, OPT_FS, NULL,
@@ -210,6 +217,16 @@ int options_parse(const command_t *cmd, int argc, char **argv, options_t *o)
             if (parse_uint("threads", optarg, 256, &v))
                 return 1002;
             o->http.threads = (int)v;
+            break;
+        case O_MISS_RATE:
+            if (parse_uint("miss-rate", optarg, 1000000, &v))
+                return 1002;
+            o->http.miss_rate = v == 0 ? -1 : (int)v;
+            break;
+        case O_MISS_BURST:
+            if (parse_uint("miss-burst", optarg, 1000000, &v))
+                return 1002;
+            o->http.miss_burst = (int)v;
             break;
         case O_MOUNT:
             o->fs.mountpoint = optarg;

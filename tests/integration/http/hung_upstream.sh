@@ -8,8 +8,8 @@
 #     one takes 15 s), and both are in flight upstream at the same time, on two connections;
 #   - the hung fetch errors within 30 s, with a 502 that names the cause (no "resolve host");
 #   - meanwhile the slow zip arrives whole (it keeps moving, so no stall limit cuts it);
-#   - with ten misses hung (more than the fetch workers), /healthz and /metrics still answer at
-#     once over HTTP/1.1 and h2c.
+#   - with every fetch worker waiting on a hung upstream and more misses queued, /healthz and
+#     /metrics still answer at once over HTTP/1.1 and h2c.
 set -euo pipefail
 . "$MODFS_TEST_LIB"
 . "$(dirname "$0")/http_lib.sh"
@@ -64,19 +64,25 @@ grep -q "^GET $hung gone" "$UPSTREAM_LOG" && t_fail "the hung upstream request w
 grep -q "^GET $other 200" "$UPSTREAM_LOG" || t_fail "upstream did not serve $other"
 T_CHECKS=$((T_CHECKS + 1))
 
-# Ten more hung misses, more than the fetch workers: the server itself still answers at once.
+# Ten more hung misses, six from this client and four from another address (a client may hold
+# only three quarters of the fetch workers): every worker is then busy waiting on upstream, and
+# the server itself still answers at once.
 hang_pids=()
 for i in 0 1 2 3 4 5 6 7 8 9; do
-	curl -sS -o /dev/null --max-time 60 "$H_URL/example.com/hang$i/@v/v1.0.0.info" 2>/dev/null &
+	from=()
+	[ "$i" -lt 6 ] || from=(--interface 127.0.0.2)
+	curl -sS -o /dev/null --max-time 60 "${from[@]}" "$H_URL/example.com/hang$i/@v/v1.0.0.info" 2>/dev/null &
 	hang_pids+=($!)
 done
-# every fetch worker busy: two with the first hung key and the slow zip, the rest with these
+# eight workers: two with the first hung key and the slow zip, six with these
 for ((i = 0; i < 100; i++)); do
 	n=$(grep -c "^GET /example.com/hang[0-9]/@v/v1.0.0.info hang" "$UPSTREAM_LOG" || true)
 	[ "$n" -lt 6 ] || break
 	sleep 0.1
 done
 [ "$n" -ge 6 ] || t_fail "only $n of the ten misses reached the upstream"
+m=$(curl -sS --max-time 20 "$H_URL/metrics")
+t_assert_eq "$(h_metric "$m" modfs_http_upstream_fetches_total)" 13 "misses handed to fetch workers"
 for proto in --http1.1 --http2-prior-knowledge; do
 	for path in /healthz /metrics; do
 		t0=$(now)

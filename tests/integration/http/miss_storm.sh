@@ -19,7 +19,7 @@ t_require_cmd h2load python3
 SECS=${STORM_SECONDS:-20}
 h_upstream_tree
 t_start_upstream "$H_UP"
-h_start_modfs main "$UPSTREAM_URL" --threads 6
+h_start_modfs main "$UPSTREAM_URL" --threads 6 --miss-rate 0
 W=$(t_tmpdir w)
 RESET="$(dirname "$0")/h2_reset.py"
 PORT=${H_URL##*:}
