@@ -43,8 +43,9 @@ typedef enum http_target {
 
 /*
  * Percent-decodes path[0..len) (the request-target without the query) into out. '+' stays '+'.
- * Returns the decoded length, -EINVAL for a malformed escape or a decoded NUL, -ENAMETOOLONG
- * when out (cap bytes, NUL included) is too small.
+ * Returns the decoded length, -EINVAL for a malformed escape or a decoded NUL, -ENOENT for an
+ * escaped '/' (%2F, which no key has), -ENAMETOOLONG when out (cap bytes, NUL included) is too
+ * small.
  */
 int http_path_decode(const char *path, size_t len, char *out, size_t cap);
 
@@ -263,9 +264,15 @@ void http_etag_format(const uint8_t sha256[32], char out[HTTP_ETAG_LEN + 1]);
 #define HTTP_DATE_LEN 29
 void http_date_format(int64_t t, char out[HTTP_DATE_LEN + 1]);
 
-/* True when If-None-Match (weak comparison, "*" matches) or, absent that, If-Modified-Since says
- * the client's copy is current. */
-bool http_precond_not_modified(const h2o_headers_t *headers, const char *etag, int64_t mtime);
+typedef enum http_precond {
+    HTTP_PRECOND_OK,           /* answer as usual */
+    HTTP_PRECOND_NOT_MODIFIED, /* 304: If-None-Match (weak comparison) or If-Modified-Since */
+    HTTP_PRECOND_FAILED,       /* 412: If-Match (strong comparison) or If-Unmodified-Since; *why says which */
+} http_precond_t;
+
+/* The preconditions of a GET or HEAD of an existing object with the given strong etag and
+ * Last-Modified, in RFC 9110 13.2.2's order. *why is set (a static string) for FAILED only. */
+http_precond_t http_precond_eval(const h2o_headers_t *headers, const char *etag, int64_t mtime, const char **why);
 
 typedef enum http_range_result {
     HTTP_RANGE_NONE,          /* serve the whole object: no Range, a malformed one, or several ranges */
