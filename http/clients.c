@@ -32,12 +32,12 @@
 
 struct http_clients {
     pthread_mutex_t mu;
-    htab_t table;                  /* entries in use, overflow excepted */
-    http_client_t *entries;        /* HTTP_CLIENTS_MAX of them */
-    http_client_t *free_list;      /* linked through lru_next */
+    htab_t table;             /* entries in use, overflow excepted */
+    http_client_t *entries;   /* HTTP_CLIENTS_MAX of them */
+    http_client_t *free_list; /* linked through lru_next */
     http_client_t *lru_newest, *lru_oldest;
-    http_client_t overflow;        /* never in the table, never evicted */
-    uint64_t rate;                 /* misses per second per client; 0: no limit */
+    http_client_t overflow; /* never in the table, never evicted */
+    uint64_t rate;          /* misses per second per client; 0: no limit */
     uint64_t burst;
     size_t in_use;
 };
@@ -75,7 +75,8 @@ static uint64_t id_hash(const http_client_id_t *id)
 
 static bool id_eq(const htab_link_t *l, const void *key)
 {
-    return memcmp(((const http_client_t *)l)->id.b, ((const http_client_id_t *)key)->b, HTTP_CLIENT_ID_LEN) == 0;
+    return memcmp(((const http_client_t *)l)->id.b, ((const http_client_id_t *)key)->b, HTTP_CLIENT_ID_LEN) ==
+           0;
 }
 
 http_clients_t *http_clients_new(unsigned miss_rate, unsigned miss_burst)

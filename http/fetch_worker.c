@@ -11,10 +11,11 @@
  * The request may die while its job waits (client reset, connection closed). A guard allocated
  * in the request's pool clears job->req when the pool is disposed, and the job is shared by two
  * references — the guard's and the one travelling through the worker — both released on the loop
- * thread, so the count needs no atomics. The guard also marks the job abandoned, so that a job
- * still queued costs no upstream request: streams reset as soon as they are opened (the rapid
- * reset pattern) no longer turn into upstream fetches, except those a worker had already begun. A job always comes back to its loop, even when cancelled
- * at shutdown, so every reference is released exactly once.
+ * thread, so the count needs no atomics. A job always comes back to its loop, even when
+ * cancelled at shutdown, so every reference is released exactly once. The guard also marks the
+ * job abandoned, so that a job still queued costs no upstream request: streams reset as soon as
+ * they are opened (the rapid reset pattern) no longer turn into upstream fetches, except those a
+ * worker had already begun.
  *
  * The queue is bounded: past max_queued waiting jobs a miss is answered 503 at once, which keeps
  * a flood of distinct misses from piling up memory. It is also fair between clients (clients.c):

@@ -106,16 +106,17 @@ static int transfer_timeout_error(const upstream_t *u, const upstream_transfer_t
     }
     if (t->elapsed_us / 1000 + 100 >= u->total_timeout_ms) {
         duration_text(u->total_timeout_ms, d, sizeof d);
-        return cache_err_set(err, -ETIMEDOUT, "upstream %s: timed out: not finished within %s (%llu bytes received)",
-                             shown, d, (unsigned long long)t->bytes);
+        return cache_err_set(err, -ETIMEDOUT,
+                             "upstream %s: timed out: not finished within %s (%llu bytes received)", shown, d,
+                             (unsigned long long)t->bytes);
     }
     duration_text(u->stall_ms, d, sizeof d);
     if (!t->got_head)
-        return cache_err_set(err, -ETIMEDOUT, "upstream %s: timed out: no response within %s of the request", shown,
-                             d);
+        return cache_err_set(err, -ETIMEDOUT, "upstream %s: timed out: no response within %s of the request",
+                             shown, d);
     return cache_err_set(err, -ETIMEDOUT,
-                         "upstream %s: timed out: body stalled after %llu bytes (under %ld bytes/s for %s)", shown,
-                         (unsigned long long)t->bytes, UPSTREAM_STALL_BYTES_PER_S, d);
+                         "upstream %s: timed out: body stalled after %llu bytes (under %ld bytes/s for %s)",
+                         shown, (unsigned long long)t->bytes, UPSTREAM_STALL_BYTES_PER_S, d);
 }
 
 /* A transport failure: which errno, which words, and whether trying again may help. */
