@@ -76,6 +76,7 @@ int cache_open(const cache_config_t *cfg, cache_t **out, cache_err_t *err)
         .proxy_list = cfg->upstream ? cfg->upstream : CACHE_DEFAULT_UPSTREAM,
         .ca_file = cfg->ca_file,
         .connect_timeout_ms = cfg->connect_timeout_ms,
+        .stall_timeout_ms = cfg->stall_timeout_ms,
         .total_timeout_ms = cfg->total_timeout_ms,
         .max_retries = cfg->retries,
         .go_command = cfg->go_command,
@@ -116,6 +117,12 @@ out:
     }
     *out = c;
     return 0;
+}
+
+void cache_shutdown_begin(cache_t *c)
+{
+    atomic_store(&c->shutting_down, true);
+    upstream_cancel_all(c->upstream);
 }
 
 void cache_close(cache_t *c)
@@ -185,7 +192,9 @@ static void hit(cache_t *c, cache_object_t *o)
 static int lead_fetch(cache_t *c, const modkey_t *key, int64_t now, cache_object_t **out, cache_err_t *err)
 {
     bool waited = false;
-    int token = cache_flight_lock(c->flight, key->escaped, &waited);
+    int token = cache_flight_lock(c->flight, key->escaped, &c->shutting_down, &waited);
+    if (token == -ECANCELED)
+        return cache_err_set(err, token, "%s: not fetched: shutting down", key->escaped);
     if (token < 0)
         return cache_err_set(err, token, "fetch lock for %s: %s", key->escaped, strerror(-token));
     int rc = -ENOENT;
@@ -248,6 +257,13 @@ int cache_get(cache_t *c, const modkey_t *key, int flags, cache_object_t **out, 
         cache_object_unref(stale);
         return -EAGAIN;
     }
+    if (atomic_load(&c->shutting_down)) {
+        if (stale != NULL) {
+            *out = stale;
+            return 0;
+        }
+        return cache_err_set(err, -ECANCELED, "%s: not fetched: shutting down", key->escaped);
+    }
 
     cache_flight_entry_t *flight;
     cache_object_t *got = NULL;
@@ -279,7 +295,7 @@ int cache_get(cache_t *c, const modkey_t *key, int flags, cache_object_t **out, 
         cache_notfound_forget(c->refresh_failed, key->escaped);
     } else if (rc == -ENOENT) {
         cache_notfound_put(c->notfound, key->escaped, err->upstream_status ? err->upstream_status : 404, err->msg);
-    } else {
+    } else if (rc != -ECANCELED) {
         count(&c->upstream_errors);
     }
     cache_flight_finish(c->flight, flight, rc, got, err);

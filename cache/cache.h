@@ -32,6 +32,7 @@
  *   -EAGAIN   CACHE_GET_NOFETCH and the answer needs upstream
  *   -EACCES   the allow/deny rules refuse the key (err names the rule); nothing below the rules
  *             (memory, store, upstream) was touched
+ *   -ECANCELED  the answer needs upstream and cache_shutdown_begin was called
  */
 #ifndef MODFS_CACHE_H
 #define MODFS_CACHE_H
@@ -56,9 +57,10 @@ typedef struct cache_config {
     const char *ca_file;         /* optional CA bundle for the upstream */
     unsigned list_ttl_s;         /* freshness of list and @latest */
     unsigned notfound_ttl_s;     /* how long a 404/410 is remembered */
-    long connect_timeout_ms;
-    long total_timeout_ms;
-    int retries;                 /* extra attempts on transient upstream errors */
+    long connect_timeout_ms;     /* upstream handshake; 0: 5 s */
+    long stall_timeout_ms;       /* an upstream silent (or under 1 KiB/s) this long fails the attempt; 0: 15 s */
+    long total_timeout_ms;       /* one upstream attempt, even while its body moves; 0: 300 s */
+    int retries;                 /* extra attempts on transient upstream errors (within 8 s of the first) */
     uint64_t max_size;           /* budget of the store's bytes on disk (0: none), see cache_gc */
     const char *private_patterns; /* GOPRIVATE-style globs: fetched only by the go command, never
                                      from a proxy; served over HTTP to authenticated clients only */
@@ -105,6 +107,16 @@ typedef struct cache_upstream_health {
 } cache_upstream_health_t;
 
 void cache_upstream_health(cache_t *c, cache_upstream_health_t *h);
+
+/*
+ * The start of shutdown, called before the fronts are stopped: upstream transfers in flight are
+ * aborted, and from now on every cache_get that would need upstream fails at once with
+ * -ECANCELED ("shutting down"), the fetches in progress included, so that every waiter (HTTP
+ * fetch workers, FUSE lookups, single-flight waiters, a leader waiting for another process's
+ * fetch lock) is answered within milliseconds whatever upstream does. Answers from the store are
+ * still served while the fronts drain. Any thread; cannot be undone.
+ */
+void cache_shutdown_begin(cache_t *c);
 
 /* Fetch policy for cache_get. */
 #define CACHE_GET_NOFETCH 0x1 /* never contact upstream: -EAGAIN when the store cannot answer alone */

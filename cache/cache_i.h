@@ -65,8 +65,9 @@ bool cache_flight_join(cache_flight_t *f, const char *key, cache_flight_entry_t 
 void cache_flight_finish(cache_flight_t *f, cache_flight_entry_t *entry, int rc, cache_object_t *obj,
                          const cache_err_t *err);
 /* The cross-process lock of key: an fd >= 0, or -errno; *waited tells whether another process
- * held it. */
-int cache_flight_lock(cache_flight_t *f, const char *key, bool *waited);
+ * held it. While another process holds it, waits until it is released or *cancel becomes true
+ * (then -ECANCELED). */
+int cache_flight_lock(cache_flight_t *f, const char *key, const atomic_bool *cancel, bool *waited);
 void cache_flight_unlock(int token);
 
 /* ---- the cache ------------------------------------------------------------------------------ */
@@ -83,6 +84,7 @@ struct cache {
     cache_notfound_t *notfound;
     cache_notfound_t *refresh_failed; /* stale objects whose refresh just failed: served as they are for a while */
     cache_flight_t *flight;
+    atomic_bool shutting_down;           /* cache_shutdown_begin was called */
 
     /* Counters since the last flush: incremented by any thread, taken by the flush. */
     atomic_uint_fast64_t hits, misses, upstream_errors;

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cache_i.h"
@@ -146,7 +147,13 @@ void cache_flight_finish(cache_flight_t *f, cache_flight_entry_t *e, int rc, cac
     cache_object_unref(unref);
 }
 
-int cache_flight_lock(cache_flight_t *f, const char *key, bool *waited)
+/* While another process holds a lock, it is tried again every few milliseconds, up to
+ * FLIGHT_POLL_MAX_MS apart: a blocking flock could not be interrupted at shutdown, and the wait
+ * it replaces is an upstream fetch, next to which the polling delay is noise. */
+#define FLIGHT_POLL_FIRST_MS 2
+#define FLIGHT_POLL_MAX_MS 50
+
+int cache_flight_lock(cache_flight_t *f, const char *key, const atomic_bool *cancel, bool *waited)
 {
     char name[16];
     snprintf(name, sizeof name, "%03x.lock", (unsigned)(hash_bytes(key, strlen(key), 0) % FLIGHT_BUCKETS));
@@ -154,17 +161,24 @@ int cache_flight_lock(cache_flight_t *f, const char *key, bool *waited)
     if (fd < 0)
         return -errno;
     *waited = false;
-    if (flock(fd, LOCK_EX | LOCK_NB) == 0)
-        return fd;
-    *waited = true;
-    while (flock(fd, LOCK_EX) != 0) {
-        if (errno != EINTR) {
+    long delay_ms = FLIGHT_POLL_FIRST_MS;
+    for (;;) {
+        if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+            return fd;
+        if (errno != EWOULDBLOCK && errno != EINTR) {
             int e = errno;
             close(fd);
             return -e;
         }
+        *waited = true;
+        if (cancel != NULL && atomic_load(cancel)) {
+            close(fd);
+            return -ECANCELED;
+        }
+        struct timespec ts = {.tv_sec = 0, .tv_nsec = delay_ms * 1000000L};
+        nanosleep(&ts, NULL);
+        delay_ms = delay_ms * 2 > FLIGHT_POLL_MAX_MS ? FLIGHT_POLL_MAX_MS : delay_ms * 2;
     }
-    return fd;
 }
 
 void cache_flight_unlock(int token)

@@ -15,6 +15,7 @@
 #include "http_i.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 /* Bodies up to this size are copied into the pool (cheaper than pinning the object). */
@@ -48,6 +49,8 @@ const char *http_reason(int status)
         return "Method Not Allowed";
     case 410:
         return "Gone";
+    case 412:
+        return "Precondition Failed";
     case 416:
         return "Range Not Satisfiable";
     case 429:
@@ -200,7 +203,16 @@ void http_respond_object(h2o_req_t *req, const modkey_t *key, cache_object_t *ob
     else
         add_header(req, H2O_TOKEN_CACHE_CONTROL, t->cc_mutable.base, t->cc_mutable.len);
 
-    if (http_precond_not_modified(&req->headers, etag, st.mtime)) {
+    const char *why = NULL;
+    http_precond_t pre = http_precond_eval(&req->headers, etag, st.mtime, &why);
+    if (pre == HTTP_PRECOND_FAILED) {
+        cache_object_unref(obj);
+        char body[128];
+        int n = snprintf(body, sizeof body, "precondition failed: %s\n", why);
+        http_send_text(req, 412, body, (size_t)n);
+        return;
+    }
+    if (pre == HTTP_PRECOND_NOT_MODIFIED) {
         cache_object_unref(obj);
         req->res.status = 304;
         req->res.reason = http_reason(304);

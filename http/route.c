@@ -4,7 +4,9 @@
  *
  * The go command escapes proxy paths with url.PathEscape (so '!' arrives as %21) while keeping
  * '+' and '@' literal, so the path is percent-decoded first — '+' is never a space here — and
- * then handed to modkey_parse, which applies Go's own rules. Only a path that is not even
+ * then handed to modkey_parse, which applies Go's own rules. An encoded '/' (%2F) is refused with
+ * a 404: go never sends one (its proxy client puts '/' back), and decoding it would give one
+ * object a second URL. Only a path that is not even
  * well-formed (a broken %-escape, a NUL) is a 400; a well-formed name that cannot be a module is
  * a 404 with the reason, as proxy.golang.org answers, because go reads 404 as "not found" and
  * moves on while it treats 400 as a hard failure. The checksum database is not mirrored: /sumdb/
@@ -39,6 +41,10 @@ int http_path_decode(const char *path, size_t len, char *out, size_t cap)
                 return -EINVAL;
             c = (char)(hi << 4 | lo);
             i += 2;
+            /* A '/' inside an element is no key's: decoded, it would make a second URL of an
+             * object (and split an element where the client did not). */
+            if (c == '/')
+                return -ENOENT;
         }
         if (c == '\0')
             return -EINVAL;
@@ -75,6 +81,10 @@ http_target_t http_route_resolve(const char *path, size_t len, modkey_t *key, ca
     }
     if (n == -ENAMETOOLONG) {
         cache_err_set(err, -ENAMETOOLONG, "path too long");
+        return HTTP_TARGET_NOT_FOUND;
+    }
+    if (n == -ENOENT) {
+        cache_err_set(err, -EINVAL, "an encoded \"/\" (%%2F) in the path: not a module key");
         return HTTP_TARGET_NOT_FOUND;
     }
     size_t dlen = (size_t)n;

@@ -69,9 +69,22 @@ const option_spec_t option_table[] = {
      .help = "how long a 404/410 from upstream is remembered"},
     {.name = "timeout", .env = "MODFS_TIMEOUT", .arg = "SECONDS", .type = &opt_seconds_ms,
      .offset = F(cache.total_timeout_ms), .max = 86400, .def = "300", .cmds = FETCH_CMDS,
-     .help = "upper bound of one upstream request; 0: the default"},
+     .help = "upper bound of one upstream request, even while its body still arrives; 0: the default",
+     .doc = "The default lets the largest zip go allows (500 MiB) arrive at under 2 MB/s. A request "
+            "that stalls fails much sooner: see --stall-timeout."},
+    {.name = "connect-timeout", .env = "MODFS_CONNECT_TIMEOUT", .arg = "SECONDS", .type = &opt_seconds_ms,
+     .offset = F(cache.connect_timeout_ms), .max = 3600, .def = "5", .cmds = FETCH_CMDS,
+     .help = "upper bound of connecting to the upstream, TLS included; 0: the default"},
+    {.name = "stall-timeout", .env = "MODFS_STALL_TIMEOUT", .arg = "SECONDS", .type = &opt_seconds_ms,
+     .offset = F(cache.stall_timeout_ms), .max = 3600, .def = "15", .cmds = FETCH_CMDS,
+     .help = "an upstream request fails when no answer comes, or its body moves under 1 KiB/s, this long; 0: the default",
+     .doc = "A hung upstream then errors within seconds instead of after --timeout, while a slow body that "
+            "keeps moving still completes."},
     {.name = "retries", .env = "MODFS_RETRIES", .arg = "N", .type = &opt_int, .offset = F(cache.retries),
-     .max = 100, .def = "2", .cmds = FETCH_CMDS, .help = "extra attempts after a transient upstream error"},
+     .max = 100, .def = "2", .cmds = FETCH_CMDS,
+     .help = "extra attempts after a transient upstream error (refused, reset, timeout, 429, 5xx)",
+     .doc = "A retry starts only within 8 s of the first attempt (a Retry-After from upstream is honoured "
+            "when it fits), so with the default timeouts a hung upstream errors within 30 s."},
     {.name = "private", .env = "MODFS_PRIVATE", .arg = "GLOBS", .type = &opt_globs,
      .offset = F(cache.private_patterns), .cmds = FETCH_CMDS, .flags = OPTF_RELOAD,
      .help = "private modules: fetched only by the go command, served over HTTP only to authenticated clients",
@@ -125,6 +138,17 @@ const option_spec_t option_table[] = {
      .cmds = CMD_SERVE, .flags = OPTF_RELOAD, .help = "PEM private key for --tls-listen"},
     {.name = "threads", .env = "MODFS_THREADS", .arg = "N", .type = &opt_int, .offset = F(http.threads),
      .max = 256, .def = "0", .cmds = CMD_SERVE, .help = "HTTP event loops; 0: one per core"},
+    {.name = "miss-rate", .env = "MODFS_MISS_RATE", .arg = "N", .type = &opt_int, .offset = F(http.miss_rate),
+     .max = 1000000, .def = "50", .cmds = CMD_SERVE, .flags = OPTF_RELOAD,
+     .help = "misses (requests that must go upstream) per second per client beyond the burst; 0: no limit",
+     .doc = "More get 429 with Retry-After, while other clients' misses still go through; hits are never "
+            "limited. A client is its authenticated user (--auth-file), else its address (an IPv6 client "
+            "by its /64). Each client may also have at most 256 misses waiting for upstream, and three "
+            "quarters of the fetch workers at once."},
+    {.name = "miss-burst", .env = "MODFS_MISS_BURST", .arg = "N", .type = &opt_int, .offset = F(http.miss_burst),
+     .min = 1, .max = 1000000, .def = "500", .cmds = CMD_SERVE, .flags = OPTF_RELOAD,
+     .help = "misses a client may make at once before --miss-rate applies",
+     .doc = "The default takes the first wave of a cold go mod download of a large project."},
     {.name = "metrics-listen", .env = "MODFS_METRICS_LISTEN", .arg = "ADDR:PORT", .type = &opt_address,
      .offset = F(http.metrics_listen), .cmds = CMD_SERVE,
      .help = "serve /metrics and /healthz only (no GOPROXY) on this address, e.g. for a mount",

@@ -78,7 +78,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         h2o_add_header(&pool, &headers, H2O_TOKEN_IF_NONE_MATCH, NULL, f[3], flen[3]);
     if (flen[4] > 0)
         h2o_add_header(&pool, &headers, H2O_TOKEN_IF_MODIFIED_SINCE, NULL, f[4], flen[4]);
-    (void)http_precond_not_modified(&headers, etag, 784111777);
+    const char *why;
+    (void)http_precond_eval(&headers, etag, 784111777, &why);
+    /* the same values as If-Match and If-Unmodified-Since */
+    h2o_headers_t strong = {NULL, 0, 0};
+    if (flen[3] > 0)
+        h2o_add_header(&pool, &strong, H2O_TOKEN_IF_MATCH, NULL, f[3], flen[3]);
+    if (flen[4] > 0)
+        h2o_add_header(&pool, &strong, H2O_TOKEN_IF_UNMODIFIED_SINCE, NULL, f[4], flen[4]);
+    (void)http_precond_eval(&strong, etag, 784111777, &why);
     h2o_mem_clear_pool(&pool);
     return 0;
 }

@@ -33,7 +33,7 @@
 #   t_make_ca DIR [NAME...]  a throwaway CA and a server certificate for 127.0.0.1 and the
 #                            host NAMEs (default localhost) in $T_TMP/DIR (again: a renewal,
 #                            same files); sets T_CA, T_CERT, T_KEY
-#   t_stop_modfs PID LOG     stop a `modfs serve` with SIGTERM; fail on a sanitizer
+#   t_stop_modfs PID LOG     stop a `modfs serve` with SIGTERM; fail on a sanitizer (ASan, LSan, TSan, UBSan)
 #                            report in LOG, a non-zero exit, or a stop over 15 s
 #   t_go_env                 export a hermetic go environment in $T_TMP
 #                            (GOPROXY=off until the test sets it)
@@ -260,8 +260,8 @@ t_stop_modfs() {
 	wait "$pid" || rc=$?
 	end=$(date +%s)
 	T_CHECKS=$((T_CHECKS + 1))
-	if grep -qE "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" "$log"; then
-		grep -E -A40 "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" "$log" | head -80 >&2
+	if grep -qE "ERROR: (AddressSanitizer|LeakSanitizer)|WARNING: ThreadSanitizer|runtime error:" "$log"; then
+		grep -E -A40 "ERROR: (AddressSanitizer|LeakSanitizer)|WARNING: ThreadSanitizer|runtime error:" "$log" | head -80 >&2
 		t_fail "sanitizer report in $log"
 	fi
 	[ "$rc" -eq 0 ] || t_fail "modfs serve exited with status $rc: $(tail -5 "$log")"

@@ -21,8 +21,11 @@ static void decode_keeps_plus_and_rejects_bad_escapes(void **state)
     char out[64];
     assert_int_equal(decode("/a/%21b/v1.0.0+incompatible.zip", out, sizeof out), 29);
     assert_string_equal(out, "/a/!b/v1.0.0+incompatible.zip");
-    assert_int_equal(decode("%2f%2F%7e", out, sizeof out), 3);
-    assert_string_equal(out, "//~");
+    assert_int_equal(decode("%7e%7E", out, sizeof out), 2);
+    assert_string_equal(out, "~~");
+    /* an escaped '/' is no key's: refused, whatever its case */
+    assert_int_equal(decode("/golang.org%2fx/text/@v/list", out, sizeof out), -ENOENT);
+    assert_int_equal(decode("/golang.org%2Fx/text/@v/list", out, sizeof out), -ENOENT);
     assert_int_equal(decode("", out, sizeof out), 0);
     assert_string_equal(out, "");
     assert_int_equal(decode("/%zz", out, sizeof out), -EINVAL);
@@ -52,6 +55,10 @@ static void resolve_names_targets(void **state)
     assert_int_equal(resolve("/sumdb", key, &err), HTTP_TARGET_NOT_FOUND);
     assert_int_equal(resolve("/", key, &err), HTTP_TARGET_NOT_FOUND);
     assert_int_equal(resolve("/%zz", key, &err), HTTP_TARGET_BAD_REQUEST);
+    /* one object, one URL: /golang.org%2Fx/text/... is not /golang.org/x/text/... */
+    assert_int_equal(resolve("/golang.org%2Fx/text/@v/v0.8.0.zip", key, &err), HTTP_TARGET_NOT_FOUND);
+    assert_non_null(strstr(err.msg, "%2F"));
+    assert_int_equal(resolve("/golang.org/x/text%2f@v/v0.8.0.zip", key, &err), HTTP_TARGET_NOT_FOUND);
     assert_int_equal(resolve("no-slash", key, &err), HTTP_TARGET_BAD_REQUEST);
 
     assert_int_equal(resolve("/golang.org/x/text/@v/v0.8.0.zip", key, &err), HTTP_TARGET_KEY);
