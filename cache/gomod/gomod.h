@@ -49,6 +49,18 @@ int modversion_check(const char *path, const char *version, cache_err_t *err);
  * rules on the unescaped form); first: the leading element, a lower-case domain with a dot. */
 bool modpath_escaped_elem_ok(const char *name, size_t len, bool first);
 
+/*
+ * module.MatchPrefixPatterns (modpattern.c): whether target, a module path, matches a glob of the
+ * comma-separated list globs (GOPRIVATE, GONOSUMDB, GONOPROXY syntax): a glob of N+1 elements is
+ * matched with path.Match against the first N+1 elements of target, so "corp.example.com" and
+ * "*.corp.example.com" cover every module below those hosts. Empty globs and one trailing '/' are
+ * ignored; a malformed glob matches nothing, as in go.
+ */
+bool modpath_match_prefix_patterns(const char *globs, const char *target);
+/* Whether every glob of the list is well formed (go would ignore one that is not). 0, or -EINVAL
+ * with err quoting the first bad glob. */
+int modpath_prefix_patterns_check(const char *globs, cache_err_t *err);
+
 /* ---- GOPROXY keys (modkey.c) --------------------------------------------------------------- */
 
 /* Longest escaped key accepted (module path + "/@v/" + version + ".info"). Go sets no hard

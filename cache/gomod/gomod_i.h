@@ -46,6 +46,12 @@ int gomod_escape_string(const char *s, size_t len, char *out, size_t cap);
 /* module.EscapeVersion's check: valid UTF-8, a valid file name, no '!'. */
 bool gomod_version_name_ok(const char *v, size_t len);
 
+/* ---- modpattern.c ------------------------------------------------------------------------- */
+
+/* path.Match (Go 1.19) on (pointer, length) strings: 1 when name matches pattern, 0 when not,
+ * -EINVAL when the pattern is malformed (path.ErrBadPattern). */
+int gomod_path_match(const char *pattern, size_t plen, const char *name, size_t nlen);
+
 /* ---- unicode_letter.c and casefold.c (Unicode 13.0.0, as in Go 1.19) ------------------------ */
 
 /* unicode.IsLetter for r >= 0x80 (callers test ASCII letters themselves). */
