@@ -28,6 +28,7 @@ typedef enum http_route {
     HTTP_ROUTE_INFO,
     HTTP_ROUTE_MOD,
     HTTP_ROUTE_ZIP,
+    HTTP_ROUTE_SUMDB,
     HTTP_ROUTE_OTHER,
     HTTP_ROUTE_COUNT
 } http_route_t;

@@ -102,6 +102,7 @@ static const char *content_type_of(modkey_kind_t kind)
         return ct_zip;
     case MODKEY_LIST:
     case MODKEY_MOD:
+    case MODKEY_SUMDB:
         break;
     }
     return ct_text;

@@ -106,7 +106,9 @@ http_target_t http_route_resolve(const char *path, size_t len, modkey_t *key, ca
 http_route_t http_route_of_path(const char *path, size_t len)
 {
     modkey_kind_t kind;
-    if (has_prefix(path, len, "/sumdb/") || !modkey_kind_of_path(path, len, &kind))
+    if (has_prefix(path, len, "/sumdb/"))
+        return HTTP_ROUTE_SUMDB;
+    if (!modkey_kind_of_path(path, len, &kind))
         return HTTP_ROUTE_OTHER;
     return http_route_of_kind(kind);
 }
@@ -124,12 +126,14 @@ http_route_t http_route_of_kind(modkey_kind_t kind)
         return HTTP_ROUTE_MOD;
     case MODKEY_ZIP:
         return HTTP_ROUTE_ZIP;
+    case MODKEY_SUMDB:
+        return HTTP_ROUTE_SUMDB;
     }
     return HTTP_ROUTE_OTHER;
 }
 
 const char *http_route_name(http_route_t r)
 {
-    static const char *const names[HTTP_ROUTE_COUNT] = {"list", "latest", "info", "mod", "zip", "other"};
+    static const char *const names[HTTP_ROUTE_COUNT] = {"list", "latest", "info", "mod", "zip", "sumdb", "other"};
     return (unsigned)r < HTTP_ROUTE_COUNT ? names[r] : "other";
 }

@@ -52,6 +52,13 @@ bool gomod_version_name_ok(const char *v, size_t len);
  * -EINVAL when the pattern is malformed (path.ErrBadPattern). */
 int gomod_path_match(const char *pattern, size_t plen, const char *name, size_t nlen);
 
+/* ---- sumdbpath.c ------------------------------------------------------------------------- */
+
+/* Splits p[0..len), what follows "sumdb/" in a key, into the database name (the first *name_len
+ * bytes, a valid name) and the answer's path (after the '/' that follows), whose first element
+ * gives *kind. The path itself is the caller's to check. 0 or -EINVAL with err. */
+int gomod_sumdb_split(const char *p, size_t len, size_t *name_len, sumdb_path_kind_t *kind, cache_err_t *err);
+
 /* ---- unicode_letter.c and casefold.c (Unicode 13.0.0, as in Go 1.19) ------------------------ */
 
 /* unicode.IsLetter for r >= 0x80 (callers test ASCII letters themselves). */

@@ -90,7 +90,7 @@ static void route_labels_follow_the_suffix(void **state)
         {"/a.com/x/@v/list", HTTP_ROUTE_LIST},     {"/a.com/x/@latest", HTTP_ROUTE_LATEST},
         {"/a.com/x/@v/v1.0.0.info", HTTP_ROUTE_INFO}, {"/a.com/x/@v/v1.0.0.mod", HTTP_ROUTE_MOD},
         {"/a.com/x/@v/v1.0.0.zip", HTTP_ROUTE_ZIP},   {"/metrics", HTTP_ROUTE_OTHER},
-        {"/sumdb/x/lookup/a.com/x@v1.0.0.zip", HTTP_ROUTE_OTHER},
+        {"/sumdb/x/lookup/a.com/x@v1.0.0.zip", HTTP_ROUTE_SUMDB},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         assert_int_equal(http_route_of_path(cases[i].path, strlen(cases[i].path)), cases[i].want);
