@@ -124,6 +124,22 @@ typedef struct store_stats {
  * for a large store, never blocking a write or a read). */
 int store_stats_get(store_t *s, store_stats_t *st);
 
+/* ---- state files ---- */
+
+/*
+ * Small files of state kept beside the store under a relative name ("sumdb/<db>/latest": the tree
+ * head of a checksum database), each read whole and replaced whole. Any thread or process may
+ * call these at once.
+ */
+#define STORE_STATE_MAX (1u << 20)
+/* Reads the state file name into out (reset first): 0 with out empty when there is none. -EINVAL
+ * for a name that is not a clean relative path, -EFBIG past STORE_STATE_MAX, -errno, with err. */
+int store_state_read(store_t *s, const char *name, buf_t *out, cache_err_t *err);
+/* Compare-and-swap: replaces the file name with new_bytes, durably (synced, renamed into place,
+ * the directory synced), if and only if it still holds old (old empty: absent or empty). Returns
+ * 0, -EAGAIN (without words) when it holds something else, or -errno with err. */
+int store_state_swap(store_t *s, const char *name, slice_t old, slice_t new_bytes, cache_err_t *err);
+
 /* Counters that outlive the process (hits, misses, upstream requests and errors): added in one
  * transaction, read back summed. */
 typedef struct store_counters {
