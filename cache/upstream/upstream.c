@@ -87,6 +87,7 @@ struct upstream {
     long total_timeout_ms;
     int max_retries;
     _Atomic uint64_t requests;
+    upstream_sumdb_routes_t *sumdb_routes; /* sumdbroute.c */
 
     pthread_mutex_t mu; /* protects queue_head, queue_tail, stopping, transfer.done */
     transfer_t *queue_head;
@@ -113,17 +114,20 @@ static void global_init(void)
 /* ---- keys ---- */
 
 /* What go's url.PathEscape leaves alone in a path segment, plus '/' which go's proxy client puts
- * back ("%2F" -> "/"). Everything else, '!' included, becomes %XX. */
-static bool key_char_plain(unsigned char c)
+ * back ("%2F" -> "/"). Everything else, '!' included, becomes %XX, except in the paths of a
+ * checksum database, which go joins with web.Join and sends with '!' as it is. */
+static bool key_char_plain(unsigned char c, bool bang_plain)
 {
     if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
         return true;
+    if (c == '!')
+        return bang_plain;
     return c != '\0' && strchr("-_.~$&+:=@/", c) != NULL;
 }
 
 /* Checks the key's shape (relative, no empty, "." or ".." segment: go cleans such paths, a proxy
  * URL must not climb out of its base) and writes its escaped form into out. */
-static int key_escape(const char *key, char *out, size_t cap, cache_err_t *err)
+int upstream_path_escape(const char *key, bool bang_plain, char *out, size_t cap, cache_err_t *err)
 {
     if (key[0] == '\0' || key[0] == '/')
         return cache_err_set(err, -EINVAL, "upstream key \"%s\": must be a non-empty relative path", key);
@@ -144,7 +148,7 @@ static int key_escape(const char *key, char *out, size_t cap, cache_err_t *err)
             return cache_err_set(err, -EINVAL, "upstream key: contains a control character");
         if (o + 4 > cap)
             return cache_err_set(err, -ENAMETOOLONG, "upstream key \"%.64s...\": too long", key);
-        if (key_char_plain(*c)) {
+        if (key_char_plain(*c, bang_plain)) {
             out[o++] = (char)*c;
         } else {
             out[o++] = '%';
@@ -597,8 +601,7 @@ static void sleep_ms(long ms)
         ;
 }
 
-/* GET one URL, retrying transient failures. */
-static int fetch_url(upstream_t *u, const upstream_proxy_t *p, const char *key, const char *url,
+int upstream_fetch_url(upstream_t *u, const upstream_proxy_t *p, const char *key, const char *url,
                      const char *shown, int fd, uint64_t max_bytes, upstream_result_t *res, cache_err_t *err)
 {
     assert(err != NULL);
@@ -694,6 +697,10 @@ int upstream_new(const upstream_config_t *cfg, upstream_t **out, cache_err_t *er
     u->connect_timeout_ms = cfg->connect_timeout_ms > 0 ? cfg->connect_timeout_ms : 10000;
     u->total_timeout_ms = cfg->total_timeout_ms > 0 ? cfg->total_timeout_ms : 300000;
     u->max_retries = cfg->max_retries < 0 ? UPSTREAM_DEFAULT_RETRIES : cfg->max_retries;
+    if ((u->sumdb_routes = upstream_sumdb_routes_new()) == NULL) {
+        rc = cache_err_set(err, -ENOMEM, "out of memory");
+        goto fail;
+    }
 
     u->share = curl_share_init();
     u->multi = curl_multi_init();
@@ -748,6 +755,7 @@ void upstream_free(upstream_t *u)
     for (size_t i = 0; i < u->nproxies; i++)
         upstream_proxy_dispose(&u->proxies[i]);
     free(u->proxies);
+    upstream_sumdb_routes_free(u->sumdb_routes);
     free(u->ca_file);
     free(u->no_proxy);
     for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
@@ -769,7 +777,7 @@ int upstream_fetch(upstream_t *u, const char *escaped_key, int fd, uint64_t max_
     if (err != NULL)
         err->upstream_status = 0;
     char path[UPSTREAM_MAX_PATH];
-    int rc = key_escape(escaped_key, path, sizeof path, err);
+    int rc = upstream_path_escape(escaped_key, false, path, sizeof path, err);
     if (rc != 0)
         return rc;
 
@@ -805,7 +813,7 @@ int upstream_fetch(upstream_t *u, const char *escaped_key, int fd, uint64_t max_
                 free(url);
                 return cache_err_set(err, -ENOMEM, "out of memory");
             }
-            rc = fetch_url(u, p, escaped_key, url, shown, fd, max_bytes, &r, &e);
+            rc = upstream_fetch_url(u, p, escaped_key, url, shown, fd, max_bytes, &r, &e);
             free(url);
             free(shown);
             if (rc == 0) {
@@ -828,6 +836,17 @@ int upstream_fetch(upstream_t *u, const char *escaped_key, int fd, uint64_t max_
         err->upstream_status = (int)best_res.status;
     }
     return best_rc;
+}
+
+const upstream_proxy_t *upstream_proxies(const upstream_t *u, size_t *n)
+{
+    *n = u->nproxies;
+    return u->proxies;
+}
+
+upstream_sumdb_routes_t *upstream_sumdb_routes(upstream_t *u)
+{
+    return u->sumdb_routes;
 }
 
 uint64_t upstream_request_count(const upstream_t *u)

@@ -12,6 +12,7 @@
 #ifndef MODFS_UPSTREAM_H
 #define MODFS_UPSTREAM_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "common.h"
@@ -49,6 +50,18 @@ void upstream_free(upstream_t *u);
  */
 int upstream_fetch(upstream_t *u, const char *escaped_key, int fd, uint64_t max_bytes, upstream_result_t *res,
                    cache_err_t *err);
+
+/*
+ * GET <base>/<path> of the checksum database name, path being "lookup/...", "tile/..." or "latest"
+ * (relative; '!' is sent as it is, as go sends it). The base is found as go's dbClient finds it:
+ * url itself when url_given (the GOSUMDB value named it: go then bypasses every proxy); else the
+ * first proxy of the list whose <proxy>/sumdb/<name>/supported answers 200 (asked in list order,
+ * moving on after 404/410, or after any failure past a '|'); else, after "off", "direct" or the
+ * end of the list, url (https://<name>). Another answer to that question is a failure of this
+ * fetch and is not remembered; a base found is kept for ten minutes. Otherwise as upstream_fetch.
+ */
+int upstream_sumdb_fetch(upstream_t *u, const char *name, const char *url, bool url_given, const char *path, int fd,
+                         uint64_t max_bytes, upstream_result_t *res, cache_err_t *err);
 
 /* Number of HTTP requests sent so far (every attempt counts). */
 uint64_t upstream_request_count(const upstream_t *u);

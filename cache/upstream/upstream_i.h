@@ -41,4 +41,25 @@ int upstream_proxylist_parse(const char *list, upstream_proxy_t **out, size_t *n
 /* Frees what one entry owns (not the entry itself). */
 void upstream_proxy_dispose(upstream_proxy_t *p);
 
+/* ---- upstream.c, for sumdbroute.c ---- */
+
+/* The parsed proxy list (fixed once made). */
+const upstream_proxy_t *upstream_proxies(const upstream_t *u, size_t *n);
+/* Checks that path is relative without empty, "." or ".." elements, and writes it into out
+ * %-escaped as go's proxy client does ('!' too, unless bang_plain: a checksum database's paths
+ * keep it). 0, -EINVAL or -ENAMETOOLONG with err. */
+int upstream_path_escape(const char *path, bool bang_plain, char *out, size_t cap, cache_err_t *err);
+/* GET url (shown in messages as shown) through proxy entry p, retrying transient failures; key is
+ * the path below p, read directly for a file:// entry. Results as upstream_fetch. */
+int upstream_fetch_url(upstream_t *u, const upstream_proxy_t *p, const char *key, const char *url, const char *shown,
+                       int fd, uint64_t max_bytes, upstream_result_t *res, cache_err_t *err);
+
+/* ---- sumdbroute.c: how each checksum database is reached ---- */
+
+typedef struct upstream_sumdb_routes upstream_sumdb_routes_t;
+upstream_sumdb_routes_t *upstream_sumdb_routes_new(void);
+void upstream_sumdb_routes_free(upstream_sumdb_routes_t *r);
+/* The upstream's table (made with it). */
+upstream_sumdb_routes_t *upstream_sumdb_routes(upstream_t *u);
+
 #endif
