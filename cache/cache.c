@@ -8,6 +8,10 @@
  * @latest and query .info are fresh for list_ttl_s and served stale when upstream fails (not when
  * it says 404/410: then the module is gone). A body becomes visible only after it passed Go's
  * checks and the store committed it (fetch.c).
+ *
+ * A checksum database's answers follow the same road with their own freshness: a full tile never
+ * changes, a lookup or a partial tile is superseded as the log grows (list_ttl_s), and "latest"
+ * is the newest head, fresh for SUMDB_LATEST_TTL_S at most.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -23,6 +27,9 @@
  * per request. */
 #define REFRESH_BACKOFF_S 10
 
+/* A tree head moves every few seconds on a busy database; a proxy may lag a little, not a minute. */
+#define SUMDB_LATEST_TTL_S 10
+
 #define HOT_MAX_OBJECTS 16384
 #define HOT_MAX_BYTES (32ull << 20)
 #define NOTFOUND_MAX_ENTRIES 8192
@@ -34,6 +41,11 @@ void cache_config_init(cache_config_t *cfg)
     cfg->list_ttl_s = CACHE_DEFAULT_LIST_TTL_S;
     cfg->notfound_ttl_s = CACHE_DEFAULT_NOTFOUND_TTL_S;
     cfg->retries = -1;
+}
+
+int cache_config_check(const cache_config_t *cfg, cache_err_t *err)
+{
+    return cache_sumdb_config_check(cfg, err);
 }
 
 /* The store dropped an object (a corrupt chunk): it must not be served from memory either. */
@@ -83,6 +95,8 @@ int cache_open(const cache_config_t *cfg, cache_t **out, cache_err_t *err)
         rc = cache_err_set(err, -ENOMEM, "out of memory");
         goto out;
     }
+    if ((rc = cache_sumdb_open(c, cfg, err)) != 0)
+        goto out;
     store_set_drop_hook(c->store, on_store_drop, c);
     if ((rc = store_counters_get(c->store, &c->flushed)) != 0) {
         cache_err_set(err, rc, "store %s: reading the counters: %s", cfg->dir, strerror(-rc));
@@ -110,6 +124,7 @@ void cache_close(cache_t *c)
     cache_hot_free(c->hot);
     cache_notfound_free(c->notfound);
     cache_notfound_free(c->refresh_failed);
+    cache_sumdb_close(c);
     upstream_free(c->upstream);
     cache_flight_close(c->flight);
     store_close(c->store);
@@ -120,10 +135,35 @@ void cache_close(cache_t *c)
     free(c);
 }
 
-static bool is_fresh(const cache_t *c, const cache_object_t *o, int64_t now)
+static bool is_fresh(const cache_t *c, const modkey_t *key, const cache_object_t *o, int64_t now)
 {
     const store_object_info_t *in = store_object_info(o);
-    return in->immutable || now - in->fetched_at < (int64_t)c->list_ttl_s;
+    int64_t ttl = c->list_ttl_s;
+    if (key->kind == MODKEY_SUMDB && key->db_kind == SUMDB_PATH_LATEST && ttl > SUMDB_LATEST_TTL_S)
+        ttl = SUMDB_LATEST_TTL_S;
+    return in->immutable || now - in->fetched_at < ttl;
+}
+
+int cache_local_get(cache_t *c, const modkey_t *key, cache_object_t **out)
+{
+    cache_object_t *o = cache_hot_get(c->hot, key->escaped, key->escaped_len);
+    if (o == NULL && store_object_open(c->store, key, &o) == 0)
+        cache_hot_put(c->hot, key->escaped, o);
+    *out = o;
+    return o != NULL ? 0 : -ENOENT;
+}
+
+int cache_store_put(cache_t *c, const modkey_t *key, const uint8_t *body, size_t len, int64_t now, cache_err_t *err)
+{
+    cache_object_t *o = NULL;
+    int rc = store_put(c->store, key, body, len, NULL, now, &o, err);
+    if (rc != 0)
+        return rc;
+    atomic_store(&c->counts_stale, true);
+    cache_hot_put(c->hot, key->escaped, o);
+    cache_notfound_forget(c->notfound, key->escaped);
+    cache_object_unref(o);
+    return 0;
 }
 
 static void count(atomic_uint_fast64_t *counter)
@@ -142,7 +182,7 @@ static int lead_fetch(cache_t *c, const modkey_t *key, int64_t now, cache_object
     int rc = -ENOENT;
     if (waited) {
         cache_object_t *o = NULL;
-        if (store_object_open(c->store, key, &o) == 0 && is_fresh(c, o, now)) {
+        if (store_object_open(c->store, key, &o) == 0 && is_fresh(c, key, o, now)) {
             *out = o;
             rc = 0;
         } else {
@@ -168,11 +208,17 @@ int cache_get(cache_t *c, const modkey_t *key, int flags, cache_object_t **out, 
         err = &local;
     err->upstream_status = 0;
     err->msg[0] = '\0';
+    if (key->kind == MODKEY_SUMDB) {
+        /* Only the databases configured are served; "supported" is the front's own answer. */
+        if (cache_sumdb_find(c, key->db_name) == NULL)
+            return cache_err_set(err, -ENOENT, "checksum database %s is not served here", key->db_name);
+        if (key->db_kind == SUMDB_PATH_SUPPORTED)
+            return cache_err_set(err, -EINVAL, "%s is not an object", key->escaped);
+    }
     int64_t now = (int64_t)time(NULL);
-    cache_object_t *o = cache_hot_get(c->hot, key->escaped, key->escaped_len);
-    if (o == NULL && store_object_open(c->store, key, &o) == 0)
-        cache_hot_put(c->hot, key->escaped, o);
-    if (o != NULL && is_fresh(c, o, now)) {
+    cache_object_t *o = NULL;
+    cache_local_get(c, key, &o);
+    if (o != NULL && is_fresh(c, key, o, now)) {
         count(&c->hits);
         *out = o;
         return 0;
@@ -209,7 +255,7 @@ int cache_get(cache_t *c, const modkey_t *key, int flags, cache_object_t **out, 
     }
     /* A flight that ended between our looks and our join has put its object in the hot map. */
     got = cache_hot_get(c->hot, key->escaped, key->escaped_len);
-    if (got != NULL && is_fresh(c, got, now)) {
+    if (got != NULL && is_fresh(c, key, got, now)) {
         rc = 0;
         count(&c->hits);
     } else {
@@ -282,6 +328,7 @@ static void stats_fill(cache_t *c, const store_stats_t *counts, cache_stats_t *s
     st->upstream_errors = c->flushed.upstream_errors + c->pending.upstream_errors + atomic_load(&c->upstream_errors);
     st->upstream_requests =
         c->flushed.upstream_requests + (upstream_request_count(c->upstream) - c->upstream_requests_flushed);
+    cache_sumdb_stats(c, st);
 }
 
 void cache_stats_get(cache_t *c, cache_stats_t *st)

@@ -12,6 +12,14 @@
  * the in-memory map of recent objects, the local store, upstream. How bytes are stored (chunks,
  * packs, SQLite) is invisible from here.
  *
+ * Checksum databases: every .mod and .zip from upstream is proven to be what the checksum database
+ * (cache_config_t.sumdb, the first one) says of that module version, as the go command proves it,
+ * before it is stored; modules matching cache_config_t.nosumdb are not checked, as go does not
+ * check them. The databases' own answers are objects too (MODKEY_SUMDB keys, "sumdb/<name>/..."),
+ * fetched through the same single-flight and kept in the same store, so that a proxy can serve
+ * them: full tiles forever, lookups and partial tiles for the list TTL, "latest" for at most ten
+ * seconds, and a stale copy when upstream fails.
+ *
  * Threads: every function is safe to call from any thread, and a handle may be read from several
  * threads at once. cache_get may block on upstream unless CACHE_GET_NOFETCH is given; callers on
  * an event loop pass it and hand -EAGAIN off to a thread that may block.
@@ -27,7 +35,11 @@
  *   -ENOENT   not found (upstream said 404/410, err->upstream_status tells which; or the
  *             negative cache remembers it)
  *   -EINVAL   the key is not a valid Go module key (modkey_parse does this check)
- *   -EBADMSG  upstream answered 200 with a body that failed validation (nothing stored)
+ *   -EBADMSG  upstream answered 200 with a body that failed validation, or a .mod or .zip whose
+ *             hash is not the checksum database's ("checksum mismatch", both hashes named);
+ *             nothing stored
+ *   -ENOTRECOVERABLE  the checksum database served a tree head inconsistent with the one kept
+ *             (SECURITY ERROR); -EPROTO: its answer did not verify. Nothing stored.
  *   -EIO, -ETIMEDOUT, -ECONNREFUSED, ...  upstream failure, or a corrupt chunk on disk
  *   -EAGAIN   CACHE_GET_NOFETCH and the answer needs upstream
  */
@@ -57,14 +69,26 @@ typedef struct cache_config {
     long connect_timeout_ms;
     long total_timeout_ms;
     int retries;                 /* extra attempts on transient upstream errors */
+    /* Checksum databases, as GOSUMDB values ("NAME+KEY [URL]", a known name such as
+     * sum.golang.org, or "off"): each is served under /sumdb/<name>/, and the first one is the one
+     * modules are checked against. NULL or none: CACHE_DEFAULT_SUMDB. "off" (alone): none. */
+    const char *const *sumdb;
+    size_t nsumdb;
+    const char *nosumdb;         /* GONOSUMDB globs (module.MatchPrefixPatterns): modules never checked */
 } cache_config_t;
 
 #define CACHE_DEFAULT_UPSTREAM "https://proxy.golang.org"
 #define CACHE_DEFAULT_LIST_TTL_S 60
 #define CACHE_DEFAULT_NOTFOUND_TTL_S 60
+#define CACHE_DEFAULT_SUMDB "sum.golang.org"
 
 /* Fills cfg with the defaults above (dir and ca_file NULL). */
 void cache_config_init(cache_config_t *cfg);
+
+/* Checks the values of cfg that a person writes (the checksum databases and the nosumdb globs)
+ * without opening anything, so that a command line can refuse them at once. 0 or -EINVAL with a
+ * one-line err. cache_open checks the same. */
+int cache_config_check(const cache_config_t *cfg, cache_err_t *err);
 
 /* Opens (creating if needed and allowed) the store in cfg->dir and reclaims what a crash left.
  * Starts the background thread that flushes counters and refreshes the figures. Returns 0 or
@@ -78,9 +102,23 @@ void cache_close(cache_t *c);
 
 /*
  * Returns in *out a new reference to the object named by key, fetching it when the store lacks it
- * (or, for list/@latest, when the stored copy is older than the TTL).
+ * (or, for list/@latest, when the stored copy is older than the TTL). A MODKEY_SUMDB key of a
+ * database this cache does not serve is -ENOENT; its "supported" is no object (-EINVAL: see
+ * cache_sumdb_supported).
  */
 int cache_get(cache_t *c, const modkey_t *key, int flags, cache_object_t **out, cache_err_t *err);
+
+/* What $GOPROXY/sumdb/<name>/supported answers: 0 (200) when key (any MODKEY_SUMDB key) names a
+ * database this cache serves, else -ENOENT (404) with err. Memory only. */
+int cache_sumdb_supported(cache_t *c, const modkey_t *key, cache_err_t *err);
+
+/*
+ * Checks a stored .mod or .zip (key) against the checksum database again, as at its ingest (for
+ * `modfs verify`): 0 when the database agrees or the module is exempt (nosumdb, no database);
+ * -ENOENT when it is not stored; else the verification's error (-EBADMSG for a checksum mismatch,
+ * both hashes in err). Never fetches the object; may ask the database.
+ */
+int cache_verify_stored(cache_t *c, const modkey_t *key, cache_err_t *err);
 
 typedef struct cache_stat {
     uint64_t size;          /* bytes of the object as upstream served it */
@@ -141,6 +179,13 @@ void cache_member_reader_free(cache_member_reader_t *r);
 typedef int (*cache_key_visit_fn)(void *arg, const modkey_t *key);
 int cache_keys_visit(cache_t *c, const char *prefix, cache_key_visit_fn visit, void *arg);
 
+/* The reasons a module is refused, indexes of cache_stats_t.sumdb_failures: "mismatch" (its hash
+ * is not the database's), "security" (the database contradicts its kept tree head), "invalid"
+ * (the database's answer does not verify), "missing" (the database has no record of it),
+ * "unavailable" (the database could not be asked). NULL past the last. */
+#define CACHE_SUMDB_REASONS 5
+const char *cache_sumdb_reason_name(int reason);
+
 typedef struct cache_stats {
     uint64_t objects;         /* stored objects */
     uint64_t logical_bytes;   /* sum of object sizes */
@@ -152,7 +197,12 @@ typedef struct cache_stats {
     uint64_t misses;          /* cache_get that went upstream (all time) */
     uint64_t upstream_requests;
     uint64_t upstream_errors;
+    /* Checksum-database checks of .mod and .zip at ingest, since the cache was opened. */
+    uint64_t sumdb_verified;  /* proven to be the database's */
+    uint64_t sumdb_skipped;   /* exempt: nosumdb, or no database */
+    uint64_t sumdb_failures[CACHE_SUMDB_REASONS]; /* refused, by reason (cache_sumdb_reason_name) */
 } cache_stats_t;
+
 
 /* The store's figures from memory: the counts as the background thread last took them (every
  * few seconds, and after the open), the counters as they are now. Never touches the disk. */

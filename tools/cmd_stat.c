@@ -14,8 +14,11 @@ static int run_stat(options_t *opt, int argc, char **argv)
     }
     cache_err_t err = {0};
     cache_t *c = NULL;
-    /* stat never fetches: any syntactically valid upstream will do */
+    /* stat never fetches: any syntactically valid upstream will do, and no checksum database */
     opt->cache.upstream = "off";
+    static const char *const no_sumdb[] = {"off"};
+    opt->cache.sumdb = no_sumdb;
+    opt->cache.nsumdb = 1;
     opt->cache.must_exist = true; /* reading a mistyped directory must not create a store there */
     if (cache_open(&opt->cache, &c, &err) != 0) {
         die_msg("cannot open store %s: %s", opt->cache.dir, err.msg);

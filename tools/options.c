@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * options.c — flags to configuration. Defaults: cache dir $XDG_CACHE_HOME/modfs (else
- * ~/.cache/modfs), upstream https://proxy.golang.org, list TTL 60 s, not-found TTL 60 s.
+ * ~/.cache/modfs), upstream https://proxy.golang.org, list TTL 60 s, not-found TTL 60 s,
+ * checksum database sum.golang.org.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -21,6 +22,8 @@ enum {
     O_NOTFOUND_TTL,
     O_TIMEOUT,
     O_RETRIES,
+    O_SUMDB,
+    O_NOSUMDB,
     O_LISTEN,
     O_TLS_LISTEN,
     O_TLS_CERT,
@@ -57,6 +60,11 @@ static const option_doc_t docs[] = {
      "upper bound of one upstream request (default 300)"},
     {{"retries", required_argument, NULL, O_RETRIES}, OPT_UPSTREAM, "N",
      "extra attempts after a transient upstream error (default 2)"},
+    {{"sumdb", required_argument, NULL, O_SUMDB}, OPT_UPSTREAM, "'NAME+KEY [URL]'",
+     "checksum database, GOSUMDB syntax; repeatable: each is served under /sumdb/NAME/, the first "
+     "proves every .mod and .zip before it is stored (default " CACHE_DEFAULT_SUMDB "; off: none)"},
+    {{"nosumdb", required_argument, NULL, O_NOSUMDB}, OPT_UPSTREAM, "PATTERNS",
+     "modules not checked against the checksum database, GONOSUMDB/GOPRIVATE globs (a,b/*,*.c)"},
     {{"listen", required_argument, NULL, O_LISTEN}, OPT_HTTP, "ADDR:PORT",
      "serve GOPROXY over HTTP/1.1 and h2c, e.g. 127.0.0.1:3000 or [::1]:3000"},
     {{"tls-listen", required_argument, NULL, O_TLS_LISTEN}, OPT_HTTP, "ADDR:PORT",
@@ -175,6 +183,16 @@ int options_parse(const command_t *cmd, int argc, char **argv, options_t *o)
                 return 1002;
             o->cache.retries = (int)v;
             break;
+        case O_SUMDB:
+            if (o->nsumdb == OPTIONS_SUMDB_MAX) {
+                die_msg("--sumdb: at most %d checksum databases", OPTIONS_SUMDB_MAX);
+                return 1002;
+            }
+            o->sumdb[o->nsumdb++] = optarg;
+            break;
+        case O_NOSUMDB:
+            o->cache.nosumdb = optarg;
+            break;
         case O_LISTEN:
             o->http.listen = optarg;
             break;
@@ -228,6 +246,13 @@ int options_parse(const command_t *cmd, int argc, char **argv, options_t *o)
         }
     }
     o->first_arg = optind;
+    o->cache.sumdb = o->sumdb;
+    o->cache.nsumdb = o->nsumdb;
+    cache_err_t err = {0};
+    if (cache_config_check(&o->cache, &err) != 0) {
+        die_msg("%s", err.msg);
+        return 1002;
+    }
     if (o->cache.dir == NULL) {
         o->cache_dir_owned = default_cache_dir();
         if (o->cache_dir_owned == NULL) {

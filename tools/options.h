@@ -16,13 +16,17 @@
 /* Which options a command accepts (a bit set). */
 enum {
     OPT_STORE = 1 << 0,    /* --cache-dir */
-    OPT_UPSTREAM = 1 << 1, /* --upstream --ca-file --list-ttl --notfound-ttl --timeout --retries */
+    OPT_UPSTREAM = 1 << 1, /* --upstream --ca-file --list-ttl --notfound-ttl --timeout --retries --sumdb --nosumdb */
     OPT_HTTP = 1 << 2,     /* --listen --tls-listen --tls-cert --tls-key --threads */
     OPT_FS = 1 << 3,       /* --mount --allow-other --fuse-threads --fuse-debug */
 };
 
+#define OPTIONS_SUMDB_MAX 16
+
 typedef struct options {
     char *cache_dir_owned;
+    const char *sumdb[OPTIONS_SUMDB_MAX]; /* --sumdb values, in order (cache.sumdb points here) */
+    size_t nsumdb;
     cache_config_t cache;
     http_config_t http;
     fs_config_t fs;

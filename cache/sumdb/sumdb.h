@@ -152,15 +152,16 @@ int sumdb_check(sumdb_client_t *c, const char *module, const char *version, cons
 int sumdb_client_refresh(sumdb_client_t *c, cache_err_t *err);
 
 /*
- * What can be checked of an answer of the database alone, before a proxy keeps or passes it on:
- * for "latest" and for a lookup (path as in sumdb_ops_t), that it is well formed and its tree head
- * is signed with the database's key. Nothing is fetched, nothing is merged into the timeline
- * (whether the head is consistent with the kept one, and whether the record is in the tree, need
- * tiles: sumdb_client_lookup proves those). Tiles pass (0): only a tree head vouches for them.
- * 0 or -EPROTO with err. Any thread.
+ * What can be checked of an answer of the database of spec alone, with no tile and no kept head:
+ * for "latest" and for a lookup (path as in sumdb_ops_t), that it is well formed and its tree
+ * head is signed with the database's key. For a proxy before it keeps or passes an answer on, and
+ * for a kept head before a client is made from it (sumdb_client_new checks this first, then reads
+ * tiles). Whether a head is consistent with the kept one, and a record in the tree, need tiles:
+ * sumdb_client_lookup proves those. Tiles pass (0): only a tree head vouches for them. 0, or
+ * -EPROTO (-EINVAL for spec "off") with err. Pure, any thread.
  */
-int sumdb_client_check_answer(sumdb_client_t *c, const char *path, const uint8_t *body, size_t len,
-                              cache_err_t *err);
+int sumdb_answer_check(const sumdb_spec_t *spec, const char *path, const uint8_t *body, size_t len,
+                       cache_err_t *err);
 
 /* The size and hash of the newest tree head the client has verified (0 for none yet). */
 void sumdb_client_latest(sumdb_client_t *c, int64_t *size, sumdb_hash_t *hash);

@@ -32,6 +32,9 @@
 #   t_upstream_count SUBSTR [LOG]   requests whose log line contains SUBSTR
 #   t_stop_modfs PID LOG     stop a `modfs serve` with SIGTERM; fail on a sanitizer
 #                            report in LOG, a non-zero exit, or a stop over 15 s
+#   t_sumdb_off ARGS...      print "--sumdb off" unless ARGS (a modfs command line) give a --sumdb:
+#                            modfs checks modules against sum.golang.org by default, which tests
+#                            cannot reach; use unquoted: modfs serve $(t_sumdb_off "$@") "$@"
 #   t_go_env                 export a hermetic go environment in $T_TMP
 #                            (GOPROXY=off until the test sets it)
 #   T_KEEP_TMP=1             (environment) keep $T_TMP for a post-mortem
@@ -245,6 +248,14 @@ t_stop_modfs() {
 	fi
 	[ "$rc" -eq 0 ] || t_fail "modfs serve exited with status $rc: $(tail -5 "$log")"
 	[ $((end - start)) -le 15 ] || t_fail "modfs serve took $((end - start)) s to stop"
+}
+
+t_sumdb_off() {
+	local a
+	for a in "$@"; do
+		case $a in --sumdb | --sumdb=*) return 0 ;; esac
+	done
+	echo "--sumdb off"
 }
 
 t_go_env() {

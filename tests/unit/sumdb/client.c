@@ -730,7 +730,7 @@ static int group_teardown(void **state)
 }
 
 /* What a proxy checks before it keeps an answer: the tree head's signature by the database's key,
- * the lookup's form; tiles pass; nothing is merged. */
+ * the lookup's form; tiles pass; nothing is fetched or merged into a client. */
 static void test_check_answer(void **state)
 {
     (void)state;
@@ -741,6 +741,8 @@ static void test_check_answer(void **state)
     caller_t c;
     caller_init(&c, &db, false);
     sumdb_client_t *client = client_new(&c, db.vkey);
+    sumdb_spec_t spec;
+    assert_int_equal(sumdb_spec_parse(db.vkey, &spec, NULL), 0);
     char url[1024], path[400];
     buf_t body = BUF_INIT, bad = BUF_INIT;
     const fixture_t *x = &fixtures[3];
@@ -750,20 +752,20 @@ static void test_check_answer(void **state)
     snprintf(url, sizeof url, "%s/%s", db.url, path);
     assert_int_equal(testdb_http(url, false, &body), 200);
     cache_err_t err = {0};
-    assert_int_equal(sumdb_client_check_answer(client, path, body.base, body.len, &err), 0);
+    assert_int_equal(sumdb_answer_check(&spec, path, body.base, body.len, &err), 0);
     snprintf(url, sizeof url, "%s/latest", db.url);
     assert_int_equal(testdb_http(url, false, &bad), 200);
-    assert_int_equal(sumdb_client_check_answer(client, "latest", bad.base, bad.len, &err), 0);
+    assert_int_equal(sumdb_answer_check(&spec, "latest", bad.base, bad.len, &err), 0);
     /* another key's signature, a cut note, a lookup without its record number */
     snprintf(url, sizeof url, "%s/%s", other.url, path);
     assert_int_equal(testdb_http(url, false, &bad), 200);
-    assert_int_equal(sumdb_client_check_answer(client, path, bad.base, bad.len, &err), -EPROTO);
+    assert_int_equal(sumdb_answer_check(&spec, path, bad.base, bad.len, &err), -EPROTO);
     assert_non_null(strstr(err.msg, "signature"));
-    assert_int_equal(sumdb_client_check_answer(client, path, body.base, body.len - 10, &err), -EPROTO);
+    assert_int_equal(sumdb_answer_check(&spec, path, body.base, body.len - 10, &err), -EPROTO);
     const char *nonum = "x\ngarbage\n\n";
-    assert_int_equal(sumdb_client_check_answer(client, path, (const uint8_t *)nonum, strlen(nonum), &err), -EPROTO);
-    assert_int_equal(sumdb_client_check_answer(client, "latest", body.base, body.len, &err), -EPROTO);
-    assert_int_equal(sumdb_client_check_answer(client, "tile/8/0/000.p/9", (const uint8_t *)"x", 1, &err), 0);
+    assert_int_equal(sumdb_answer_check(&spec, path, (const uint8_t *)nonum, strlen(nonum), &err), -EPROTO);
+    assert_int_equal(sumdb_answer_check(&spec, "latest", body.base, body.len, &err), -EPROTO);
+    assert_int_equal(sumdb_answer_check(&spec, "tile/8/0/000.p/9", (const uint8_t *)"x", 1, &err), 0);
     /* nothing was fetched or kept */
     assert_int_equal(c.remote_reads, 0);
     assert_int_equal(kept_size(&c), -1);
