@@ -185,7 +185,7 @@ void http_fetch_on_done(h2o_multithread_receiver_t *receiver, h2o_linklist_t *me
             if (job->rc == 0) {
                 cache_object_t *obj = job->obj;
                 job->obj = NULL;
-                http_respond_object(job->req, job->key->kind, obj);
+                http_respond_object(job->req, job->key, obj);
             } else {
                 http_send_error(job->req, job->rc, &job->err);
             }

@@ -88,11 +88,21 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
         return 0;
     }
 
+    if (key->kind == MODKEY_SUMDB && key->db_kind == SUMDB_PATH_SUPPORTED) {
+        /* go asks this before it uses a proxy for a database: any 200 says yes */
+        int rc = cache_sumdb_supported(h->server->cache, key, &err);
+        if (rc == 0)
+            http_send_body(req, 200, "text/plain; charset=utf-8", "", 0);
+        else
+            http_send_error(req, rc, &err);
+        return 0;
+    }
+
     cache_object_t *obj = NULL;
     int rc = cache_get(h->server->cache, key, CACHE_GET_NOFETCH, &obj, &err);
     if (rc == 0) {
         HTTP_COUNT(t->metrics.hits, 1);
-        http_respond_object(req, key->kind, obj);
+        http_respond_object(req, key, obj);
         return 0;
     }
     if (rc == -EAGAIN) {

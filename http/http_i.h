@@ -35,10 +35,10 @@ typedef enum http_route {
 
 /* What a request path resolves to. */
 typedef enum http_target {
-    HTTP_TARGET_KEY,         /* a valid GOPROXY key, in key */
+    HTTP_TARGET_KEY,         /* a valid GOPROXY key or checksum-database answer (MODKEY_SUMDB), in key */
     HTTP_TARGET_HEALTHZ,     /* /healthz */
     HTTP_TARGET_METRICS,     /* /metrics */
-    HTTP_TARGET_NOT_FOUND,   /* a name that cannot exist (bad module path, /sumdb/..., /): 404, reason in err */
+    HTTP_TARGET_NOT_FOUND,   /* a name that cannot exist (bad module path, bad /sumdb/ path, /): 404, reason in err */
     HTTP_TARGET_BAD_REQUEST, /* a path that is not even well-formed (bad percent-encoding, NUL): 400 */
 } http_target_t;
 
@@ -185,9 +185,9 @@ void http_send_text(h2o_req_t *req, int status, const char *body, size_t len);
 void http_send_error(h2o_req_t *req, int rc, const cache_err_t *err);
 int http_status_of_error(int rc, const cache_err_t *err);
 
-/* Answers req with the object (takes over the caller's reference): headers, conditionals,
- * Range, and the body from memory or streamed. Loop thread only. */
-void http_respond_object(h2o_req_t *req, modkey_kind_t kind, cache_object_t *obj);
+/* Answers req with the object named key (takes over the caller's reference): headers,
+ * conditionals, Range, and the body from memory or streamed. Loop thread only. */
+void http_respond_object(h2o_req_t *req, const modkey_t *key, cache_object_t *obj);
 
 /* Streams obj[off, off + len) as the body of req, whose status and headers are already set.
  * Takes over the reference. */

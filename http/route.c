@@ -7,8 +7,10 @@
  * then handed to modkey_parse, which applies Go's own rules. Only a path that is not even
  * well-formed (a broken %-escape, a NUL) is a 400; a well-formed name that cannot be a module is
  * a 404 with the reason, as proxy.golang.org answers, because go reads 404 as "not found" and
- * moves on while it treats 400 as a hard failure. The checksum database is not mirrored: /sumdb/
- * is 404, which makes go fall back to the next GOPROXY entry or to sum.golang.org directly.
+ * moves on while it treats 400 as a hard failure. /sumdb/<name>/... names an answer of a checksum
+ * database (modkey_parse_sumdb: go sends those with '!' as it is, and percent-decoding leaves them
+ * alone); whether this server serves that database is the cache's to say, and 404 then lets go
+ * fall back to the next GOPROXY entry or to the database directly, as it does for any proxy.
  */
 #include "http_i.h"
 
@@ -87,8 +89,9 @@ http_target_t http_route_resolve(const char *path, size_t len, modkey_t *key, ca
     if (is_exactly(decoded, dlen, "/metrics"))
         return HTTP_TARGET_METRICS;
     if (is_exactly(decoded, dlen, "/sumdb") || has_prefix(decoded, dlen, "/sumdb/")) {
-        cache_err_set(err, -ENOENT, "checksum database not proxied");
-        return HTTP_TARGET_NOT_FOUND;
+        if (modkey_parse_sumdb(decoded + 1, dlen - 1, key, err) != 0)
+            return HTTP_TARGET_NOT_FOUND;
+        return HTTP_TARGET_KEY;
     }
     if (dlen == 1) {
         cache_err_set(err, -ENOENT, "not a module path");

@@ -47,8 +47,26 @@ static void resolve_names_targets(void **state)
     cache_err_t err;
     assert_int_equal(resolve("/healthz", key, &err), HTTP_TARGET_HEALTHZ);
     assert_int_equal(resolve("/metrics", key, &err), HTTP_TARGET_METRICS);
-    assert_int_equal(resolve("/sumdb/sum.golang.org/supported", key, &err), HTTP_TARGET_NOT_FOUND);
+    assert_int_equal(resolve("/sumdb/sum.golang.org/supported", key, &err), HTTP_TARGET_KEY);
+    assert_int_equal(key->kind, MODKEY_SUMDB);
+    assert_int_equal(key->db_kind, SUMDB_PATH_SUPPORTED);
+    assert_string_equal(key->db_name, "sum.golang.org");
+    /* go sends '!' as it is in sumdb paths; %21 means the same */
+    assert_int_equal(resolve("/sumdb/sum.golang.org/lookup/example.com/!upper/!lib@v1.2.3", key, &err),
+                     HTTP_TARGET_KEY);
+    assert_string_equal(key->module, "example.com/Upper/Lib");
+    assert_int_equal(resolve("/sumdb/sum.golang.org/lookup/example.com/%21upper/%21lib@v1.2.3", key, &err),
+                     HTTP_TARGET_KEY);
+    assert_string_equal(key->escaped, "sumdb/sum.golang.org/lookup/example.com/!upper/!lib@v1.2.3");
+    assert_int_equal(resolve("/sumdb/sum.golang.org/tile/8/0/x001/002.p/5", key, &err), HTTP_TARGET_KEY);
+    assert_string_equal(key->db_path, "tile/8/0/x001/002.p/5");
+    assert_int_equal(resolve("/sumdb/sum.golang.org/tile/8/0/1002.p/5", key, &err), HTTP_TARGET_NOT_FOUND);
+    assert_int_equal(resolve("/sumdb/sum.golang.org/lookup/example.com/Upper@v1.0.0", key, &err),
+                     HTTP_TARGET_NOT_FOUND);
+    assert_int_equal(resolve("/sumdb/sum.golang.org", key, &err), HTTP_TARGET_NOT_FOUND);
+    assert_true(err.msg[0] != '\0');
     assert_int_equal(resolve("/sumdb", key, &err), HTTP_TARGET_NOT_FOUND);
+    assert_int_equal(resolve("/sumdb/", key, &err), HTTP_TARGET_NOT_FOUND);
     assert_int_equal(resolve("/", key, &err), HTTP_TARGET_NOT_FOUND);
     assert_int_equal(resolve("/%zz", key, &err), HTTP_TARGET_BAD_REQUEST);
     assert_int_equal(resolve("no-slash", key, &err), HTTP_TARGET_BAD_REQUEST);
