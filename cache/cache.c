@@ -350,3 +350,17 @@ int cache_stats_scan(cache_t *c, cache_stats_t *st)
     pthread_mutex_unlock(&c->figures_lock);
     return 0;
 }
+
+int cache_repair(const char *dir, cache_repair_report_t *report, cache_err_t *err)
+{
+    store_rebuild_report_t r;
+    int rc = store_repair(dir, &r, err);
+    memset(report, 0, sizeof *report);
+    report->packs = r.packs;
+    report->packs_without_log = r.packs_without_log;
+    report->objects = r.objects;
+    report->objects_skipped = r.objects_skipped;
+    report->chunks_bad = r.chunks_bad;
+    memcpy(report->moved_aside, r.moved_aside, sizeof report->moved_aside);
+    return rc;
+}

@@ -210,4 +210,22 @@ void cache_stats_get(cache_t *c, cache_stats_t *st);
 /* The same, counted from the store now (a scan; for `modfs stat`). 0 or -errno. */
 int cache_stats_scan(cache_t *c, cache_stats_t *st);
 
+/* What `modfs repair` did (see cache_repair). */
+typedef struct cache_repair_report {
+    unsigned packs;             /* packs read */
+    unsigned packs_without_log; /* packs from before pack logs existed: their objects cannot be restored */
+    uint64_t objects;           /* objects restored */
+    uint64_t objects_skipped;   /* objects with a chunk gone or damaged: fetched again when asked for */
+    uint64_t chunks_bad;        /* recorded chunks whose bytes are gone or fail their checksum */
+    char moved_aside[4096];     /* where the old index.db went ("" when there was none) */
+} cache_repair_report_t;
+
+/*
+ * Rebuilds the index of the store in dir from the logs beside its packs, checking every chunk it
+ * restores; the old index.db is moved aside, never deleted. Run it when cache_open refuses a
+ * store whose index is damaged or missing. No modfs process may be using the store (-EBUSY).
+ * 0 or -errno with err.
+ */
+int cache_repair(const char *dir, cache_repair_report_t *report, cache_err_t *err);
+
 #endif

@@ -25,21 +25,23 @@
  * and TLS records amortised and a hundred concurrent downloads within 25 MiB. */
 #define HTTP_BODY_CHUNK (256 * 1024)
 
-typedef struct http_body {
+struct http_body {
     h2o_generator_t super;
-    cache_object_t *obj;
+    cache_object_t *obj;   /* NULL until the first read succeeded */
     uint64_t off; /* next byte to read */
     uint64_t end; /* one past the last byte to send */
     uint8_t *buf;
     size_t cap;
+    size_t first_len; /* bytes of the first piece, read by http_body_prepare */
     bool finished; /* FINAL or ERROR was sent */
-} http_body_t;
+};
 
 static void body_dispose(void *p)
 {
     http_body_t *b = p;
     free(b->buf);
-    cache_object_unref(b->obj);
+    if (b->obj != NULL)
+        cache_object_unref(b->obj);
 }
 
 /* Reads the next chunk and hands it to h2o. */
@@ -90,27 +92,39 @@ static void body_stop(h2o_generator_t *g, h2o_req_t *req)
     }
 }
 
-void http_body_stream(h2o_req_t *req, cache_object_t *obj, uint64_t off, uint64_t len)
+int http_body_prepare(h2o_req_t *req, cache_object_t *obj, uint64_t off, uint64_t len, http_body_t **out)
 {
     http_body_t *b = h2o_mem_alloc_shared(&req->pool, sizeof *b, body_dispose);
+    memset(b, 0, sizeof *b);
     b->super.proceed = body_proceed;
     b->super.stop = body_stop;
-    b->obj = obj;
     b->off = off;
     b->end = off + len;
     b->cap = len < HTTP_BODY_CHUNK ? (size_t)len : HTTP_BODY_CHUNK;
-    b->finished = false;
     b->buf = malloc(b->cap);
-    if (b->buf == NULL) {
-        /* the object reference is released by body_dispose with the pool */
-        req->res.status = 503;
-        req->res.reason = http_reason(503);
-        req->res.content_length = 0;
-        b->finished = true;
-        h2o_start_response(req, &b->super);
-        h2o_send(req, NULL, 0, H2O_SEND_STATE_ERROR);
-        return;
-    }
+    if (b->buf == NULL)
+        return -ENOMEM;
+    /* The first piece is read, and its chunks checked, before a status line goes out: a lost or
+     * damaged object is then a retry (or an honest error status), never a 200 cut short. */
+    size_t want = cache_object_span(obj, off, b->cap);
+    if (want == 0 || want > b->cap)
+        want = b->cap;
+    ssize_t n = cache_object_read(obj, b->buf, want, off);
+    if (n != (ssize_t)want)
+        return n < 0 ? (int)n : -EIO;
+    b->first_len = (size_t)n;
+    b->obj = obj; /* from here on the body holds the reference: released with the pool */
+    *out = b;
+    return 0;
+}
+
+void http_body_start(h2o_req_t *req, http_body_t *b)
+{
     h2o_start_response(req, &b->super);
-    body_send_next(b, req);
+    b->off += b->first_len;
+    h2o_iovec_t iov = h2o_iovec_init(b->buf, b->first_len);
+    h2o_send_state_t state = b->off == b->end ? H2O_SEND_STATE_FINAL : H2O_SEND_STATE_IN_PROGRESS;
+    if (state == H2O_SEND_STATE_FINAL)
+        b->finished = true;
+    h2o_send(req, &iov, 1, state);
 }

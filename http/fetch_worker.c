@@ -31,6 +31,7 @@ typedef struct http_fetch_job {
     h2o_req_t *req;                /* NULL once the request is gone; loop thread only */
     unsigned refs;                 /* loop thread only */
     bool answered;                 /* came back and was handled; loop thread only */
+    bool retry;                    /* the object was found damaged once already */
     int rc;                        /* set by the worker */
     cache_object_t *obj;
     cache_err_t err;
@@ -154,13 +155,14 @@ static int submit(http_thread_t *t, h2o_req_t *req, http_fetch_job_t *job)
     return 0;
 }
 
-int http_fetch_submit(http_thread_t *t, h2o_req_t *req, const modkey_t *key)
+static int submit_key(http_thread_t *t, h2o_req_t *req, const modkey_t *key, bool retry)
 {
     http_fetch_job_t *job = calloc(1, sizeof *job);
     if (job == NULL || (job->key = modkey_dup(key)) == NULL) {
         free(job);
         return -ENOMEM;
     }
+    job->retry = retry;
     int rc = submit(t, req, job);
     if (rc == 0) {
         HTTP_COUNT(t->metrics.fetches, 1);
@@ -169,6 +171,16 @@ int http_fetch_submit(http_thread_t *t, h2o_req_t *req, const modkey_t *key)
         free(job);
     }
     return rc;
+}
+
+int http_fetch_submit(http_thread_t *t, h2o_req_t *req, const modkey_t *key)
+{
+    return submit_key(t, req, key, false);
+}
+
+int http_fetch_retry(http_thread_t *t, h2o_req_t *req, const modkey_t *key)
+{
+    return submit_key(t, req, key, true);
 }
 
 void http_fetch_on_done(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages)
@@ -185,7 +197,7 @@ void http_fetch_on_done(h2o_multithread_receiver_t *receiver, h2o_linklist_t *me
             if (job->rc == 0) {
                 cache_object_t *obj = job->obj;
                 job->obj = NULL;
-                http_respond_object(job->req, job->key, obj);
+                http_respond_object(job->req, job->key, obj, job->retry);
             } else {
                 http_send_error(job->req, job->rc, &job->err);
             }

@@ -102,7 +102,7 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     int rc = cache_get(h->server->cache, key, CACHE_GET_NOFETCH, &obj, &err);
     if (rc == 0) {
         HTTP_COUNT(t->metrics.hits, 1);
-        http_respond_object(req, key, obj);
+        http_respond_object(req, key, obj, false);
         return 0;
     }
     if (rc == -EAGAIN) {

@@ -185,13 +185,20 @@ void http_send_text(h2o_req_t *req, int status, const char *body, size_t len);
 void http_send_error(h2o_req_t *req, int rc, const cache_err_t *err);
 int http_status_of_error(int rc, const cache_err_t *err);
 
-/* Answers req with the object named key (takes over the caller's reference): headers,
- * conditionals, Range, and the body from memory or streamed. Loop thread only. */
-void http_respond_object(h2o_req_t *req, const modkey_t *key, cache_object_t *obj);
+/* Answers req with the object named by key (takes over the caller's reference to obj): headers,
+ * conditionals, Range, and the body from memory or streamed. When the object's bytes turn out
+ * lost or damaged before anything is sent, the store has dropped it and the request is handed
+ * to a fetch worker once more (retried = false), or answered 502 (retried = true). Loop thread
+ * only. */
+void http_respond_object(h2o_req_t *req, const modkey_t *key, cache_object_t *obj, bool retried);
 
-/* Streams obj[off, off + len) as the body of req, whose status and headers are already set.
- * Takes over the reference. */
-void http_body_stream(h2o_req_t *req, cache_object_t *obj, uint64_t off, uint64_t len);
+/* A streamed body: http_body_prepare reads (and checks) the first piece of obj[off, off + len)
+ * into a buffer in req's pool, taking over the reference to obj only on success; on -EIO nothing
+ * is sent and the caller still owns obj. http_body_start then sends the response whose status
+ * and headers are set, and streams the rest. */
+typedef struct http_body http_body_t;
+int http_body_prepare(h2o_req_t *req, cache_object_t *obj, uint64_t off, uint64_t len, http_body_t **out);
+void http_body_start(h2o_req_t *req, http_body_t *b);
 
 /* ---- conditionals and Range (precond.c); pure functions ---- */
 
@@ -229,6 +236,9 @@ http_fetch_pool_t *http_fetch_pool_new(cache_t *cache, size_t nworkers, size_t m
  * -EAGAIN when the queue is full, -ENOMEM (nothing sent then: the caller answers).
  */
 int http_fetch_submit(http_thread_t *t, h2o_req_t *req, const modkey_t *key);
+/* The same for an object found damaged while answering: its answer gives up with 502 if the
+ * fresh copy is damaged too. */
+int http_fetch_retry(http_thread_t *t, h2o_req_t *req, const modkey_t *key);
 /* The receiver callback of http_thread_t.fetch_done. */
 void http_fetch_on_done(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages);
 /* Lets running fetches finish, cancels queued ones (they still come back to their loop with

@@ -162,7 +162,24 @@ static bool apply_range(h2o_req_t *req, const char *etag, int64_t mtime, uint64_
     return true;
 }
 
-void http_respond_object(h2o_req_t *req, const modkey_t *key, cache_object_t *obj)
+/* The object's bytes were found lost or damaged before anything was sent (the store has dropped
+ * it): undo what was set, and fetch it again once. */
+static void respond_refetch(h2o_req_t *req, const modkey_t *key, bool retried, int rc)
+{
+    http_thread_t *t = http_thread_of(req);
+    HTTP_COUNT(t->metrics.read_errors, 1);
+    req->res.status = 0;
+    req->res.reason = NULL;
+    req->res.content_length = SIZE_MAX;
+    req->res.headers = (h2o_headers_t){NULL, 0, 0};
+    cache_err_t err = {0};
+    if (!retried && rc == -EIO && http_fetch_retry(t, req, key) == 0)
+        return;
+    cache_err_set(&err, -EIO, "%s: the stored copy is damaged and could not be fetched again", key->escaped);
+    http_send_error(req, -EIO, &err);
+}
+
+void http_respond_object(h2o_req_t *req, const modkey_t *key, cache_object_t *obj, bool retried)
 {
     http_thread_t *t = http_thread_of(req);
     cache_stat_t st;
@@ -230,5 +247,12 @@ void http_respond_object(h2o_req_t *req, const modkey_t *key, cache_object_t *ob
         send_final(req, body, (size_t)len);
         return;
     }
-    http_body_stream(req, obj, first, len);
+    http_body_t *body;
+    int rc = http_body_prepare(req, obj, first, len, &body);
+    if (rc != 0) {
+        cache_object_unref(obj);
+        respond_refetch(req, key, retried, rc);
+        return;
+    }
+    http_body_start(req, body);
 }

@@ -8,5 +8,6 @@
 extern const command_t cmd_get;
 extern const command_t cmd_stat;
 extern const command_t cmd_serve;
+extern const command_t cmd_repair;
 
 #endif

@@ -5,7 +5,7 @@
 
 #include "commands.h"
 
-static const command_t *const commands[] = {&cmd_serve, &cmd_get, &cmd_stat};
+static const command_t *const commands[] = {&cmd_serve, &cmd_get, &cmd_stat, &cmd_repair};
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
 static void usage(FILE *to)

@@ -145,7 +145,8 @@ htab_link_t *htab_find(const htab_t *t, uint64_t hash, htab_eq_fn eq, const void
 void htab_insert(htab_t *t, htab_link_t *link, uint64_t hash);
 /* Removes an entry that is in the table. */
 void htab_remove(htab_t *t, htab_link_t *link);
-/* Calls fn on every entry (fn may not change the table); stops at the first non-zero return. */
+/* Calls fn on every entry; stops at the first non-zero return. fn may free the entry it is given
+ * (a final sweep), but not change the table otherwise. */
 int htab_each(const htab_t *t, int (*fn)(htab_link_t *entry, void *arg), void *arg);
 
 /* The hash of bytes for tables (XXH3, seeded per purpose where two kinds of key share one). */

@@ -89,7 +89,8 @@ void htab_remove(htab_t *t, htab_link_t *link)
 int htab_each(const htab_t *t, int (*fn)(htab_link_t *entry, void *arg), void *arg)
 {
     for (size_t i = 0; i <= t->mask; i++) {
-        for (htab_link_t *l = t->buckets[i]; l != NULL; l = l->next) {
+        for (htab_link_t *l = t->buckets[i], *next; l != NULL; l = next) {
+            next = l->next; /* fn may free l */
             int rc = fn(l, arg);
             if (rc != 0)
                 return rc;

@@ -22,34 +22,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store_i.h"
-
-#define LAYOUT_RECORD 40
-/* Other modfs processes (a `modfs get` beside a server) commit in milliseconds. */
-#define BUSY_TIMEOUT_MS 30000
-
-enum stmt_id {
-    ST_OBJECT_GET,
-    ST_CHUNK_FIND,
-    ST_CHUNK_INSERT,
-    ST_OBJECT_PUT,
-    ST_MEMBERS_PUT,
-    ST_MEMBERS_DEL,
-    ST_MEMBERS_GET,
-    ST_PACK_END,
-    ST_KEYS,
-    ST_COUNTER_ADD,
-    ST_COUNTERS_GET,
-    ST_COUNT
-};
+#include "index_i.h"
 
 static const char *const stmt_sql[ST_COUNT] = {
     [ST_OBJECT_GET] = "SELECT kind, size, sha256, h1, stored_at, fetched_at, layout FROM objects WHERE key = ?1",
     [ST_CHUNK_FIND] = "SELECT id, pack, offset, stored_size, raw_size, codec, xxh3 FROM chunks WHERE hash = ?1",
     [ST_CHUNK_INSERT] = "INSERT OR IGNORE INTO chunks(hash, pack, offset, stored_size, raw_size, codec, xxh3) "
                         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    [ST_OBJECT_PUT] = "INSERT OR REPLACE INTO objects(key, kind, size, sha256, h1, stored_at, fetched_at, layout) "
-                      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    [ST_OBJECT_PUT] = "INSERT INTO objects(key, kind, size, sha256, h1, stored_at, fetched_at, layout, queue, freq, seq) "
+                      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     [ST_MEMBERS_PUT] = "INSERT OR REPLACE INTO zip_members(key, members) VALUES (?1, ?2)",
     [ST_MEMBERS_DEL] = "DELETE FROM zip_members WHERE key = ?1",
     [ST_MEMBERS_GET] = "SELECT members FROM zip_members WHERE key = ?1",
@@ -58,37 +39,97 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_COUNTER_ADD] = "INSERT INTO counters(name, value) VALUES (?1, ?2) "
                        "ON CONFLICT(name) DO UPDATE SET value = value + excluded.value",
     [ST_COUNTERS_GET] = "SELECT name, value FROM counters",
+    [ST_LAYOUT_GET] = "SELECT layout FROM objects WHERE key = ?1",
+    [ST_CHUNK_REF_ADD] = "UPDATE chunks SET refs = refs + ?2 WHERE id = ?1",
+    [ST_OBJECT_DEL] = "DELETE FROM objects WHERE key = ?1",
+    [ST_POLICY_GET] = "SELECT queue, freq FROM objects WHERE key = ?1",
+    [ST_SEQ_MAX] = "SELECT COALESCE(MAX(seq), 0) FROM objects",
 };
 
+/*
+ * The schema, version 2. chunks.refs counts the layouts naming a chunk (one per occurrence): a
+ * chunk at 0 is garbage for gc. objects.queue, freq and seq are the eviction policy's state
+ * (S3-FIFO, index_life.c): which queue, how often used since it entered it (0 to 3), and the
+ * order of entry.
+ */
+#define SCHEMA_VERSION 2
 static const char schema[] =
     "CREATE TABLE IF NOT EXISTS chunks("
     "  id INTEGER PRIMARY KEY, hash BLOB NOT NULL UNIQUE, pack INTEGER NOT NULL, offset INTEGER NOT NULL,"
-    "  stored_size INTEGER NOT NULL, raw_size INTEGER NOT NULL, codec INTEGER NOT NULL, xxh3 INTEGER NOT NULL);"
+    "  stored_size INTEGER NOT NULL, raw_size INTEGER NOT NULL, codec INTEGER NOT NULL, xxh3 INTEGER NOT NULL,"
+    "  refs INTEGER NOT NULL DEFAULT 0);"
     "CREATE INDEX IF NOT EXISTS chunks_by_pack ON chunks(pack, offset);"
     "CREATE TABLE IF NOT EXISTS objects("
     "  key TEXT PRIMARY KEY, kind INTEGER NOT NULL, size INTEGER NOT NULL, sha256 BLOB NOT NULL, h1 TEXT,"
-    "  stored_at INTEGER NOT NULL, fetched_at INTEGER NOT NULL, layout BLOB NOT NULL) WITHOUT ROWID;"
+    "  stored_at INTEGER NOT NULL, fetched_at INTEGER NOT NULL, layout BLOB NOT NULL,"
+    "  queue INTEGER NOT NULL DEFAULT 0, freq INTEGER NOT NULL DEFAULT 0, seq INTEGER NOT NULL DEFAULT 0)"
+    "  WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS zip_members(key TEXT PRIMARY KEY, members BLOB NOT NULL) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS counters(name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;";
 
-/* One SQLite connection and its statements; a thread's at a time. */
-typedef struct conn {
-    sqlite3 *db;
-    sqlite3_stmt *stmt[ST_COUNT];
-    struct conn *next_free; /* on the pool's free list; under pool_lock */
-    struct conn *next_all;  /* every reader, for close; under pool_lock */
-} conn_t;
+/* From version 1 (no references, no policy state): the columns, then the references counted from
+ * every layout, in one transaction. Objects enter the small queue in the order they were stored. */
+static int schema_upgrade(sqlite3 *db)
+{
+    int rc = sqlite3_exec(db,
+                          "ALTER TABLE chunks ADD COLUMN refs INTEGER NOT NULL DEFAULT 0;"
+                          "ALTER TABLE objects ADD COLUMN queue INTEGER NOT NULL DEFAULT 0;"
+                          "ALTER TABLE objects ADD COLUMN freq INTEGER NOT NULL DEFAULT 0;"
+                          "ALTER TABLE objects ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;"
+                          "UPDATE objects SET seq = stored_at;",
+                          NULL, NULL, NULL);
+    sqlite3_stmt *scan = NULL, *add = NULL;
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v2(db, "SELECT layout FROM objects", -1, &scan, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v2(db, "UPDATE chunks SET refs = refs + 1 WHERE id = ?1", -1, &add, NULL);
+    while (rc == SQLITE_OK && sqlite3_step(scan) == SQLITE_ROW) {
+        const uint8_t *p = sqlite3_column_blob(scan, 0);
+        size_t n = (size_t)sqlite3_column_bytes(scan, 0) / LAYOUT_RECORD;
+        for (size_t i = 0; rc == SQLITE_OK && i < n; i++) {
+            sqlite3_bind_int64(add, 1, (sqlite3_int64)le_get(p + i * LAYOUT_RECORD, 8));
+            rc = sqlite3_step(add) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
+            sqlite3_reset(add);
+        }
+    }
+    sqlite3_finalize(scan);
+    sqlite3_finalize(add);
+    return rc;
+}
 
-struct store_index {
-    char *path;
-    pthread_mutex_t write_lock; /* the writer connection and its statements */
-    conn_t writer;
-    pthread_mutex_t pool_lock;  /* free and all: held for list moves only */
-    conn_t *free;
-    conn_t *all;
-};
+/* The schema of a new index, or the upgrade of an old one, in one transaction: several processes
+ * may open a new store at once, and only one of them makes it. */
+static int schema_ensure(sqlite3 *db)
+{
+    int rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+    if (rc != SQLITE_OK)
+        return rc;
+    sqlite3_stmt *s = NULL;
+    int version = 0, tables = 0;
+    if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
+        version = sqlite3_column_int(s, 0);
+    sqlite3_finalize(s);
+    if (sqlite3_prepare_v2(db, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'objects'", -1, &s, NULL) ==
+            SQLITE_OK &&
+        sqlite3_step(s) == SQLITE_ROW)
+        tables = sqlite3_column_int(s, 0);
+    sqlite3_finalize(s);
+    if (tables > 0 && version < SCHEMA_VERSION)
+        rc = schema_upgrade(db);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(db, schema, NULL, NULL, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(db, "CREATE INDEX IF NOT EXISTS objects_by_seq ON objects(seq);", NULL, NULL, NULL);
+    if (rc == SQLITE_OK && version < SCHEMA_VERSION)
+        rc = sqlite3_exec(db, "PRAGMA user_version = 2;", NULL, NULL, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+    else
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
+}
 
-static int sqlite_errno(int rc)
+int ix_errno(int rc)
 {
     switch (rc & 0xff) {
     case SQLITE_NOMEM:
@@ -126,7 +167,7 @@ static int conn_open(const char *path, const char *pragmas, conn_t *c, cache_err
         rc = sqlite3_prepare_v3(c->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &c->stmt[i], NULL);
     if (rc == SQLITE_OK)
         return 0;
-    int e = sqlite_errno(rc);
+    int e = ix_errno(rc);
     cache_err_set(err, e, "index %s: %s", path, c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
     conn_close(c);
     memset(c, 0, sizeof *c);
@@ -152,9 +193,9 @@ int store_index_open(const char *path, store_index_t **out, cache_err_t *err)
         src = sqlite3_exec(db, "PRAGMA journal_mode=WAL;", NULL, NULL, NULL);
     }
     if (src == SQLITE_OK)
-        src = sqlite3_exec(db, schema, NULL, NULL, NULL);
+        src = schema_ensure(db);
     if (src != SQLITE_OK)
-        rc = cache_err_set(err, sqlite_errno(src), "index %s: %s", path, db ? sqlite3_errmsg(db) : sqlite3_errstr(src));
+        rc = cache_err_set(err, ix_errno(src), "index %s: %s", path, sqlite3_errstr(src));
     sqlite3_close(db);
     if (rc == 0)
         rc = conn_open(path, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=OFF;", &ix->writer, err);
@@ -185,7 +226,7 @@ void store_index_close(store_index_t *ix)
 
 /* A reader connection for this thread's query: from the free list, or a new one. NULL when none
  * can be opened (out of memory, file gone), logged. */
-static conn_t *reader_take(store_index_t *ix)
+conn_t *ix_reader_take(store_index_t *ix)
 {
     pthread_mutex_lock(&ix->pool_lock);
     conn_t *c = ix->free;
@@ -208,7 +249,7 @@ static conn_t *reader_take(store_index_t *ix)
     return c;
 }
 
-static void reader_give(store_index_t *ix, conn_t *c)
+void ix_reader_give(store_index_t *ix, conn_t *c)
 {
     pthread_mutex_lock(&ix->pool_lock);
     c->next_free = ix->free;
@@ -217,7 +258,7 @@ static void reader_give(store_index_t *ix, conn_t *c)
 }
 
 /* A statement of c ready to bind; reset it when done. */
-static sqlite3_stmt *stmt(conn_t *c, enum stmt_id id)
+sqlite3_stmt *ix_stmt(conn_t *c, enum stmt_id id)
 {
     sqlite3_stmt *s = c->stmt[id];
     sqlite3_reset(s);
@@ -225,7 +266,7 @@ static sqlite3_stmt *stmt(conn_t *c, enum stmt_id id)
     return s;
 }
 
-static int decode_layout(const uint8_t *p, size_t len, store_row_t *r)
+int ix_layout_decode(const uint8_t *p, size_t len, store_row_t *r)
 {
     if (len % LAYOUT_RECORD != 0)
         return -EIO;
@@ -249,10 +290,10 @@ static int decode_layout(const uint8_t *p, size_t len, store_row_t *r)
 int store_index_object_get(store_index_t *ix, const char *key, store_row_t *out)
 {
     memset(out, 0, sizeof *out);
-    conn_t *c = reader_take(ix);
+    conn_t *c = ix_reader_take(ix);
     if (c == NULL)
         return -EIO;
-    sqlite3_stmt *s = stmt(c, ST_OBJECT_GET);
+    sqlite3_stmt *s = ix_stmt(c, ST_OBJECT_GET);
     sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
     int rc = sqlite3_step(s);
     int ret;
@@ -267,12 +308,12 @@ int store_index_object_get(store_index_t *ix, const char *key, store_row_t *out)
             snprintf(in->h1, sizeof in->h1, "%s", (const char *)h1);
         in->stored_at = sqlite3_column_int64(s, 4);
         in->fetched_at = sqlite3_column_int64(s, 5);
-        ret = decode_layout(sqlite3_column_blob(s, 6), (size_t)sqlite3_column_bytes(s, 6), out);
+        ret = ix_layout_decode(sqlite3_column_blob(s, 6), (size_t)sqlite3_column_bytes(s, 6), out);
     } else {
-        ret = rc == SQLITE_DONE ? -ENOENT : sqlite_errno(rc);
+        ret = rc == SQLITE_DONE ? -ENOENT : ix_errno(rc);
     }
     sqlite3_reset(s);
-    reader_give(ix, c);
+    ix_reader_give(ix, c);
     if (ret != 0)
         store_row_dispose(out);
     return ret;
@@ -296,12 +337,12 @@ static void read_chunk_row(sqlite3_stmt *s, store_chunk_t *c)
     c->xxh3 = (uint64_t)sqlite3_column_int64(s, 6);
 }
 
-static int chunk_find(conn_t *c, const uint8_t hash[32], store_chunk_t *out)
+int ix_chunk_find(conn_t *c, const uint8_t hash[32], store_chunk_t *out)
 {
-    sqlite3_stmt *s = stmt(c, ST_CHUNK_FIND);
+    sqlite3_stmt *s = ix_stmt(c, ST_CHUNK_FIND);
     sqlite3_bind_blob(s, 1, hash, 32, SQLITE_STATIC);
     int rc = sqlite3_step(s);
-    int ret = rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : sqlite_errno(rc);
+    int ret = rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : ix_errno(rc);
     if (ret == 0) {
         read_chunk_row(s, out);
         memcpy(out->hash, hash, 32);
@@ -312,28 +353,28 @@ static int chunk_find(conn_t *c, const uint8_t hash[32], store_chunk_t *out)
 
 int store_index_chunk_find(store_index_t *ix, const uint8_t hash[32], store_chunk_t *out)
 {
-    conn_t *c = reader_take(ix);
+    conn_t *c = ix_reader_take(ix);
     if (c == NULL)
         return -EIO;
-    int ret = chunk_find(c, hash, out);
-    reader_give(ix, c);
+    int ret = ix_chunk_find(c, hash, out);
+    ix_reader_give(ix, c);
     return ret;
 }
 
-static int exec(conn_t *c, const char *sql)
+int ix_exec(conn_t *c, const char *sql)
 {
     int rc = sqlite3_exec(c->db, sql, NULL, NULL, NULL);
-    return rc == SQLITE_OK ? 0 : sqlite_errno(rc);
+    return rc == SQLITE_OK ? 0 : ix_errno(rc);
 }
 
-static int step_done(sqlite3_stmt *s)
+int ix_step_done(sqlite3_stmt *s)
 {
     int rc = sqlite3_step(s);
     sqlite3_reset(s);
-    return rc == SQLITE_DONE ? 0 : sqlite_errno(rc);
+    return rc == SQLITE_DONE ? 0 : ix_errno(rc);
 }
 
-static void encode_layout_record(uint8_t *p, const store_chunk_t *c)
+void ix_layout_record(uint8_t *p, const store_chunk_t *c)
 {
     memset(p, 0, LAYOUT_RECORD);
     le_put(p, (uint64_t)c->id, 8);
@@ -353,13 +394,25 @@ int store_index_object_put(store_index_t *ix, const char *key, store_row_t *row,
         return cache_err_set(err, -ENOMEM, "out of memory");
     pthread_mutex_lock(&ix->write_lock);
     conn_t *w = &ix->writer;
-    int ret = exec(w, "BEGIN IMMEDIATE");
+    int ret = ix_exec(w, "BEGIN IMMEDIATE");
     if (ret != 0)
         goto out;
+    /* A replaced object (a refreshed list) keeps its place in the eviction policy, and gives back
+     * the references of its old layout. */
+    int queue = row->queue, freq = 0;
+    sqlite3_stmt *p = ix_stmt(w, ST_POLICY_GET);
+    sqlite3_bind_text(p, 1, key, -1, SQLITE_STATIC);
+    if (sqlite3_step(p) == SQLITE_ROW) {
+        queue = sqlite3_column_int(p, 0);
+        freq = sqlite3_column_int(p, 1);
+    }
+    sqlite3_reset(p);
+    if ((ret = ix_object_delete(w, key)) != 0)
+        goto rollback;
     for (size_t i = 0; i < row->nchunks; i++) {
         store_chunk_t *c = &row->chunks[i];
         if (c->pack != 0) {
-            sqlite3_stmt *s = stmt(w, ST_CHUNK_INSERT);
+            sqlite3_stmt *s = ix_stmt(w, ST_CHUNK_INSERT);
             sqlite3_bind_blob(s, 1, c->hash, 32, SQLITE_STATIC);
             sqlite3_bind_int64(s, 2, c->pack);
             sqlite3_bind_int64(s, 3, (sqlite3_int64)c->offset);
@@ -367,7 +420,7 @@ int store_index_object_put(store_index_t *ix, const char *key, store_row_t *row,
             sqlite3_bind_int64(s, 5, c->raw_size);
             sqlite3_bind_int(s, 6, c->codec);
             sqlite3_bind_int64(s, 7, (sqlite3_int64)c->xxh3);
-            if ((ret = step_done(s)) != 0)
+            if ((ret = ix_step_done(s)) != 0)
                 goto rollback;
         }
         if (c->pack != 0 && sqlite3_changes(w->db) == 1) {
@@ -376,13 +429,24 @@ int store_index_object_put(store_index_t *ix, const char *key, store_row_t *row,
             /* Known already (maybe stored by another process first): that copy's location wins. */
             uint8_t hash[32];
             memcpy(hash, c->hash, 32);
-            if ((ret = chunk_find(w, hash, c)) != 0)
+            if ((ret = ix_chunk_find(w, hash, c)) != 0) {
+                /* gc removed it between the ingest's look and this commit: ingest again */
+                ret = ret == -ENOENT ? -EAGAIN : ret;
                 goto rollback;
+            }
         }
-        encode_layout_record(layout + i * LAYOUT_RECORD, c);
+        sqlite3_stmt *r = ix_stmt(w, ST_CHUNK_REF_ADD);
+        sqlite3_bind_int64(r, 1, c->id);
+        sqlite3_bind_int64(r, 2, 1);
+        if ((ret = ix_step_done(r)) != 0)
+            goto rollback;
+        ix_layout_record(layout + i * LAYOUT_RECORD, c);
     }
+    sqlite3_stmt *m = ix_stmt(w, ST_SEQ_MAX);
+    int64_t seq = sqlite3_step(m) == SQLITE_ROW ? sqlite3_column_int64(m, 0) + 1 : 1;
+    sqlite3_reset(m);
     const store_object_info_t *in = &row->info;
-    sqlite3_stmt *s = stmt(w, ST_OBJECT_PUT);
+    sqlite3_stmt *s = ix_stmt(w, ST_OBJECT_PUT);
     sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
     sqlite3_bind_int(s, 2, (int)in->kind);
     sqlite3_bind_int64(s, 3, (sqlite3_int64)in->size);
@@ -392,25 +456,28 @@ int store_index_object_put(store_index_t *ix, const char *key, store_row_t *row,
     sqlite3_bind_int64(s, 6, in->stored_at);
     sqlite3_bind_int64(s, 7, in->fetched_at);
     sqlite3_bind_blob(s, 8, layout, (int)(row->nchunks * LAYOUT_RECORD), SQLITE_STATIC);
-    if ((ret = step_done(s)) != 0)
+    sqlite3_bind_int(s, 9, queue);
+    sqlite3_bind_int(s, 10, freq);
+    sqlite3_bind_int64(s, 11, seq);
+    if ((ret = ix_step_done(s)) != 0)
         goto rollback;
     if (members != NULL) {
-        s = stmt(w, ST_MEMBERS_PUT);
+        s = ix_stmt(w, ST_MEMBERS_PUT);
         sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
         sqlite3_bind_blob(s, 2, members->base, (int)members->len, SQLITE_STATIC);
     } else {
-        s = stmt(w, ST_MEMBERS_DEL);
+        s = ix_stmt(w, ST_MEMBERS_DEL);
         sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
     }
-    if ((ret = step_done(s)) != 0)
+    if ((ret = ix_step_done(s)) != 0)
         goto rollback;
     STORE_FAULT("before-commit");
-    ret = exec(w, "COMMIT");
+    ret = ix_exec(w, "COMMIT");
     if (ret == 0)
         goto out;
 rollback:
     cache_err_set(err, ret, "index commit of %s: %s", key, sqlite3_errmsg(w->db));
-    exec(w, "ROLLBACK");
+    ix_exec(w, "ROLLBACK");
 out:
     pthread_mutex_unlock(&ix->write_lock);
     free(layout);
@@ -419,100 +486,96 @@ out:
 
 int store_index_members_get(store_index_t *ix, const char *key, buf_t *out)
 {
-    conn_t *c = reader_take(ix);
+    conn_t *c = ix_reader_take(ix);
     if (c == NULL)
         return -EIO;
-    sqlite3_stmt *s = stmt(c, ST_MEMBERS_GET);
+    sqlite3_stmt *s = ix_stmt(c, ST_MEMBERS_GET);
     sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
     int rc = sqlite3_step(s);
     int ret;
     if (rc == SQLITE_ROW)
         ret = buf_append(out, sqlite3_column_blob(s, 0), (size_t)sqlite3_column_bytes(s, 0));
     else
-        ret = rc == SQLITE_DONE ? -ENOENT : sqlite_errno(rc);
+        ret = rc == SQLITE_DONE ? -ENOENT : ix_errno(rc);
     sqlite3_reset(s);
-    reader_give(ix, c);
+    ix_reader_give(ix, c);
     return ret;
 }
 
-/* Appends to doomed (NUL-separated) the key of every object whose layout names chunk_id (a scan:
- * see the file comment). */
-static int objects_using_chunk(conn_t *w, int64_t chunk_id, buf_t *doomed)
+int store_index_packs_visit(store_index_t *ix, int (*visit)(void *arg, uint32_t pack, uint64_t end), void *arg)
 {
-    sqlite3_stmt *scan = NULL;
-    if (sqlite3_prepare_v2(w->db, "SELECT key, layout FROM objects", -1, &scan, NULL) != SQLITE_OK)
+    conn_t *c = ix_reader_take(ix);
+    if (c == NULL)
         return -EIO;
-    int ret = 0, rc;
-    while (ret == 0 && (rc = sqlite3_step(scan)) == SQLITE_ROW) {
-        const uint8_t *p = sqlite3_column_blob(scan, 1);
-        size_t n = (size_t)sqlite3_column_bytes(scan, 1) / LAYOUT_RECORD;
-        for (size_t i = 0; i < n; i++) {
-            if ((int64_t)le_get(p + i * LAYOUT_RECORD, 8) == chunk_id) {
-                const char *k = (const char *)sqlite3_column_text(scan, 0);
-                ret = buf_append(doomed, k, strlen(k) + 1);
-                break;
-            }
-        }
+    sqlite3_stmt *s = NULL;
+    buf_t rows = BUF_INIT; /* (pack u32, end u64) pairs, so visit may write to the index */
+    int ret = 0, rc = SQLITE_DONE;
+    if (sqlite3_prepare_v2(c->db, "SELECT pack, MAX(offset + stored_size) FROM chunks GROUP BY pack", -1, &s,
+                           NULL) != SQLITE_OK)
+        ret = -EIO;
+    while (ret == 0 && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+        uint8_t r[12];
+        le_put(r, (uint64_t)sqlite3_column_int64(s, 0), 4);
+        le_put(r + 4, (uint64_t)sqlite3_column_int64(s, 1), 8);
+        ret = buf_append(&rows, r, sizeof r);
     }
-    sqlite3_finalize(scan);
+    if (ret == 0 && rc != SQLITE_DONE)
+        ret = ix_errno(rc);
+    sqlite3_finalize(s);
+    ix_reader_give(ix, c);
+    for (size_t off = 0; ret == 0 && off < rows.len; off += 12)
+        ret = visit(arg, (uint32_t)le_get(rows.base + off, 4), le_get(rows.base + off + 4, 8));
+    buf_dispose(&rows);
     return ret;
 }
 
-int store_index_chunk_drop(store_index_t *ix, int64_t chunk_id, store_drop_fn dropped, void *arg)
+int store_index_set_durable(store_index_t *ix, bool durable)
 {
-    buf_t doomed = BUF_INIT; /* NUL-separated keys */
     pthread_mutex_lock(&ix->write_lock);
-    conn_t *w = &ix->writer;
-    int ret = exec(w, "BEGIN IMMEDIATE");
-    if (ret != 0)
-        goto out;
-    sqlite3_stmt *del = NULL, *delm = NULL, *delc = NULL;
-    if (sqlite3_prepare_v2(w->db, "DELETE FROM objects WHERE key = ?1", -1, &del, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(w->db, "DELETE FROM zip_members WHERE key = ?1", -1, &delm, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(w->db, "DELETE FROM chunks WHERE id = ?1", -1, &delc, NULL) != SQLITE_OK) {
-        ret = -EIO;
-        goto done;
-    }
-    ret = objects_using_chunk(w, chunk_id, &doomed);
-    for (size_t off = 0; ret == 0 && off < doomed.len; off += strlen((char *)doomed.base + off) + 1) {
-        const char *k = (const char *)doomed.base + off;
-        LOG_W("dropping %s: it uses a corrupt chunk", k);
-        sqlite3_bind_text(del, 1, k, -1, SQLITE_STATIC);
-        sqlite3_bind_text(delm, 1, k, -1, SQLITE_STATIC);
-        if (step_done(del) != 0 || step_done(delm) != 0)
-            ret = -EIO;
-    }
-    sqlite3_bind_int64(delc, 1, chunk_id);
-    if (ret == 0)
-        ret = step_done(delc);
-done:
-    sqlite3_finalize(del);
-    sqlite3_finalize(delm);
-    sqlite3_finalize(delc);
-    if (exec(w, ret == 0 ? "COMMIT" : "ROLLBACK") != 0 && ret == 0)
-        ret = -EIO;
-out:
+    int rc = ix_exec(&ix->writer, durable ? "PRAGMA synchronous=FULL; PRAGMA wal_checkpoint(TRUNCATE);"
+                                       : "PRAGMA synchronous=OFF;");
     pthread_mutex_unlock(&ix->write_lock);
-    for (size_t off = 0; ret == 0 && dropped != NULL && off < doomed.len;
-         off += strlen((char *)doomed.base + off) + 1)
-        dropped(arg, (const char *)doomed.base + off);
-    buf_dispose(&doomed);
+    return rc;
+}
+
+int store_index_check(store_index_t *ix, cache_err_t *err)
+{
+    conn_t *c = ix_reader_take(ix);
+    if (c == NULL)
+        return cache_err_set(err, -EIO, "index: cannot open a connection");
+    sqlite3_stmt *s = NULL;
+    int ret = 0;
+    /* quick_check: every page and every row readable and in order, without the cost of matching
+     * each index against its table (integrity_check): seconds for a large index, once at start. */
+    int rc = sqlite3_prepare_v2(c->db, "PRAGMA quick_check(1)", -1, &s, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(s);
+    if (rc != SQLITE_ROW)
+        ret = cache_err_set(err, -EUCLEAN, "index: quick_check failed: %s", sqlite3_errmsg(c->db));
+    else if (strcmp((const char *)sqlite3_column_text(s, 0), "ok") != 0) {
+        ret = cache_err_set(err, -EUCLEAN, "index: quick_check: %s", (const char *)sqlite3_column_text(s, 0));
+        for (char *p = err ? err->msg : NULL; p && *p; p++) /* one line */
+            if (*p == '\n')
+                *p = ' ';
+    }
+    sqlite3_finalize(s);
+    ix_reader_give(ix, c);
     return ret;
 }
 
 int store_index_pack_end(store_index_t *ix, uint32_t pack, uint64_t *end)
 {
-    conn_t *c = reader_take(ix);
+    conn_t *c = ix_reader_take(ix);
     if (c == NULL)
         return -EIO;
-    sqlite3_stmt *s = stmt(c, ST_PACK_END);
+    sqlite3_stmt *s = ix_stmt(c, ST_PACK_END);
     sqlite3_bind_int64(s, 1, pack);
     int rc = sqlite3_step(s);
-    int ret = rc == SQLITE_ROW ? 0 : sqlite_errno(rc);
+    int ret = rc == SQLITE_ROW ? 0 : ix_errno(rc);
     if (ret == 0)
         *end = (uint64_t)sqlite3_column_int64(s, 0);
     sqlite3_reset(s);
-    reader_give(ix, c);
+    ix_reader_give(ix, c);
     return ret;
 }
 
@@ -521,10 +584,10 @@ int store_index_keys_visit(store_index_t *ix, const char *prefix, store_key_visi
     /* Copy the keys out first: visit may call back into the store. */
     buf_t keys = BUF_INIT;
     size_t plen = strlen(prefix);
-    conn_t *c = reader_take(ix);
+    conn_t *c = ix_reader_take(ix);
     if (c == NULL)
         return -EIO;
-    sqlite3_stmt *s = stmt(c, ST_KEYS);
+    sqlite3_stmt *s = ix_stmt(c, ST_KEYS);
     sqlite3_bind_text(s, 1, prefix, -1, SQLITE_STATIC);
     int ret = 0, rc;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
@@ -535,9 +598,9 @@ int store_index_keys_visit(store_index_t *ix, const char *prefix, store_key_visi
             break;
     }
     if (ret == 0 && rc != SQLITE_ROW && rc != SQLITE_DONE)
-        ret = sqlite_errno(rc);
+        ret = ix_errno(rc);
     sqlite3_reset(s);
-    reader_give(ix, c);
+    ix_reader_give(ix, c);
     for (size_t off = 0; ret == 0 && off < keys.len; off += strlen((char *)keys.base + off) + 1)
         ret = visit(arg, (const char *)keys.base + off);
     buf_dispose(&keys);
@@ -556,18 +619,18 @@ static uint64_t query_u64(conn_t *c, const char *sql)
 
 int store_index_stats(store_index_t *ix, store_stats_t *st)
 {
-    conn_t *c = reader_take(ix);
+    conn_t *c = ix_reader_take(ix);
     if (c == NULL)
         return -EIO;
     /* One read transaction, so the figures describe one snapshot. */
-    exec(c, "BEGIN");
+    ix_exec(c, "BEGIN");
     st->objects = query_u64(c, "SELECT COUNT(*) FROM objects");
     st->logical_bytes = query_u64(c, "SELECT COALESCE(SUM(size), 0) FROM objects");
     st->chunks = query_u64(c, "SELECT COUNT(*) FROM chunks");
     st->unique_bytes = query_u64(c, "SELECT COALESCE(SUM(raw_size), 0) FROM chunks");
     st->stored_bytes = query_u64(c, "SELECT COALESCE(SUM(stored_size), 0) FROM chunks");
-    exec(c, "COMMIT");
-    reader_give(ix, c);
+    ix_exec(c, "COMMIT");
+    ix_reader_give(ix, c);
     return 0;
 }
 
@@ -582,19 +645,19 @@ int store_index_counters_add(store_index_t *ix, const store_counters_t *d)
                 {"upstream_errors", d->upstream_errors}};
     pthread_mutex_lock(&ix->write_lock);
     conn_t *w = &ix->writer;
-    int ret = exec(w, "BEGIN IMMEDIATE");
+    int ret = ix_exec(w, "BEGIN IMMEDIATE");
     for (size_t i = 0; i < sizeof rows / sizeof rows[0] && ret == 0; i++) {
         if (rows[i].v == 0)
             continue;
-        sqlite3_stmt *s = stmt(w, ST_COUNTER_ADD);
+        sqlite3_stmt *s = ix_stmt(w, ST_COUNTER_ADD);
         sqlite3_bind_text(s, 1, rows[i].name, -1, SQLITE_STATIC);
         sqlite3_bind_int64(s, 2, (sqlite3_int64)rows[i].v);
-        ret = step_done(s);
+        ret = ix_step_done(s);
     }
     if (ret == 0)
-        ret = exec(w, "COMMIT");
+        ret = ix_exec(w, "COMMIT");
     else
-        exec(w, "ROLLBACK");
+        ix_exec(w, "ROLLBACK");
     pthread_mutex_unlock(&ix->write_lock);
     return ret;
 }
@@ -602,10 +665,10 @@ int store_index_counters_add(store_index_t *ix, const store_counters_t *d)
 int store_index_counters_get(store_index_t *ix, store_counters_t *out)
 {
     memset(out, 0, sizeof *out);
-    conn_t *c = reader_take(ix);
+    conn_t *c = ix_reader_take(ix);
     if (c == NULL)
         return -EIO;
-    sqlite3_stmt *s = stmt(c, ST_COUNTERS_GET);
+    sqlite3_stmt *s = ix_stmt(c, ST_COUNTERS_GET);
     int rc;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
         const char *name = (const char *)sqlite3_column_text(s, 0);
@@ -622,6 +685,6 @@ int store_index_counters_get(store_index_t *ix, store_counters_t *out)
             out->upstream_errors = v;
     }
     sqlite3_reset(s);
-    reader_give(ix, c);
-    return rc == SQLITE_DONE ? 0 : sqlite_errno(rc);
+    ix_reader_give(ix, c);
+    return rc == SQLITE_DONE ? 0 : ix_errno(rc);
 }

@@ -3,8 +3,8 @@
  * ingest.c — bytes in (store.h: store_put): a checked body becomes content-addressed chunks in a
  * pack and one index transaction, and the stored object is built from what was written.
  *
- * Order matters for crash safety: chunk bytes are appended and synced first, the index rows are
- * committed last. A crash before the commit leaves only unreferenced pack bytes (cut off by the
+ * Order matters for crash safety: chunk bytes (with their records in the pack's log, and then the
+ * object's own record there) are appended and synced first, the index rows are committed last. A crash before the commit leaves only unreferenced pack bytes (cut off by the
  * next writer of that pack); a crash after it leaves a complete object. The fault points of test
  * builds sit at each of those steps.
  * Chunks already in the store (same SHA-256) are not written again. zstd is tried on each new
@@ -17,6 +17,7 @@
 #include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <zstd.h>
 
 #include "store_i.h"
@@ -87,7 +88,7 @@ static int chunk_store(ingest_t *in, const uint8_t *p, size_t len, bool compress
     }
     ch->stored_size = (uint32_t)out_len;
     ch->xxh3 = chunk_checksum(out, out_len);
-    int rc = store_pack_append(in->store->packs, out, out_len, &ch->pack, &ch->offset, err);
+    int rc = store_pack_append(in->store->packs, out, ch, err);
     if (rc == 0)
         in->written += out_len;
     return rc;
@@ -118,6 +119,14 @@ static int ingest_chunks(ingest_t *in, const uint8_t *body, const store_segment_
     return 0;
 }
 
+/* A wall-clock time in nanoseconds: orders the log records of one key (the later wins). */
+static int64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 /* The most chunks an object of len bytes in nseg segments can have: every cut but a segment's
  * last is at least CHUNKER_MIN long. */
 static size_t max_chunks(size_t len, long nseg)
@@ -125,16 +134,40 @@ static size_t max_chunks(size_t len, long nseg)
     return len / CHUNKER_MIN + (size_t)nseg + 1;
 }
 
+static int put_once(store_t *s, const modkey_t *key, const uint8_t *body, size_t len, const zipfile_t *z, int64_t now,
+                    store_object_t **out, cache_err_t *err);
+
 int store_put(store_t *s, const modkey_t *key, const uint8_t *body, size_t len, const zipfile_t *z, int64_t now,
               store_object_t **out, cache_err_t *err)
+{
+    if (s->max_bytes > 0 && len > s->max_bytes)
+        return cache_err_set(err, -EFBIG, "%s is %zu bytes, more than the store's whole budget (--max-size %llu)",
+                             key->escaped, len, (unsigned long long)s->max_bytes);
+    int rc = put_once(s, key, body, len, z, now, out, err);
+    if (rc == -EAGAIN) /* gc took a chunk this ingest counted on: once more, from what is stored now */
+        rc = put_once(s, key, body, len, z, now, out, err);
+    if (rc != 0)
+        return rc;
+    if (!key->immutable)
+        atomic_store(&s->garbage, true); /* a replaced list, @latest or query leaves its old copy */
+    /* Far over the budget (a burst of ingests faster than the background pass): evict now, in
+     * this miss's time, rather than let the disk fill. */
+    if (s->max_bytes > 0 && store_usage(s) > s->max_bytes + s->max_bytes / 8)
+        store_maintain(s, false, NULL);
+    return 0;
+}
+
+static int put_once(store_t *s, const modkey_t *key, const uint8_t *body, size_t len, const zipfile_t *z, int64_t now,
+                    store_object_t **out, cache_err_t *err)
 {
     store_row_t row = {0};
     ingest_t in = {.store = s, .row = &row, .zbuf = BUF_INIT};
     store_segment_t *segs = NULL;
-    buf_t members = BUF_INIT;
+    buf_t members = BUF_INIT, record = BUF_INIT;
     int rc = 0;
     row.info.kind = key->kind;
     row.info.immutable = key->immutable;
+    row.queue = store_admit_queue(s, key->escaped);
     row.info.size = len;
     row.info.stored_at = now;
     row.info.fetched_at = now;
@@ -165,8 +198,14 @@ int store_put(store_t *s, const modkey_t *key, const uint8_t *body, size_t len, 
     }
     if ((rc = ingest_chunks(&in, body, segs, nseg, err)) != 0)
         goto out;
+    /* The object's own record in the pack log, so the index can be rebuilt without it. */
+    if ((rc = store_packlog_object(&record, key->escaped, &row, z ? &members : NULL, now_ns())) != 0 ||
+        (rc = store_pack_log(s->packs, &record, err)) != 0) {
+        cache_err_set(err, rc, "pack log of %s: %s", key->escaped, strerror(-rc));
+        goto out;
+    }
     STORE_FAULT("pack-written");
-    if (in.written > 0 && (rc = store_pack_sync(s->packs, err)) != 0)
+    if ((rc = store_pack_sync(s->packs, err)) != 0)
         goto out;
     STORE_FAULT("pack-synced");
     if ((rc = store_index_object_put(s->index, key->escaped, &row, z ? &members : NULL, err)) != 0)
@@ -192,6 +231,7 @@ out:
     free(in.seen_entries);
     free(segs);
     buf_dispose(&members);
+    buf_dispose(&record);
     buf_dispose(&in.zbuf);
     ZSTD_freeCCtx(in.cctx);
     return rc;

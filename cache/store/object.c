@@ -64,8 +64,38 @@ static int chunk_corrupt(store_object_t *o, size_t i, const char *what)
     store_t *s = o->store;
     LOG_E("chunk %lld of %s (pack %08u offset %llu): %s; dropping it", (long long)ch->id, o->key, ch->pack,
           (unsigned long long)ch->offset, what);
+    atomic_store(&s->garbage, true);
     store_index_chunk_drop(s->index, ch->id, s->drop_hook, s->drop_arg);
     return -EIO;
+}
+
+/* A read found the chunk's pack gone or short: every object using the lost bytes goes at once. */
+static int pack_lost(store_object_t *o, size_t i, int why)
+{
+    const store_chunk_t *ch = &o->chunks[i];
+    if (store_heal_pack(o->store, ch->pack) == -ESTALE) {
+        /* compacted away since this handle was opened: whoever keeps it in memory reopens it */
+        if (o->store->drop_hook != NULL)
+            o->store->drop_hook(o->store->drop_arg, o->key);
+        return -EIO;
+    }
+    LOG_E("chunk %lld of %s: pack %08u %s", (long long)ch->id, o->key, ch->pack,
+          why == -ENOENT ? "is gone" : "ends before it");
+    return -EIO;
+}
+
+/* The chunk's stored bytes into dst; any failure is dealt with (healed) and is -EIO. */
+static int chunk_read_stored(store_object_t *o, size_t i, uint8_t *dst)
+{
+    const store_chunk_t *ch = &o->chunks[i];
+    int rc = store_pack_read(o->store->packs, ch->pack, ch->offset, dst, ch->stored_size);
+    if (rc == -ENOENT || rc == -ESPIPE)
+        return pack_lost(o, i, rc);
+    if (rc != 0)
+        return chunk_corrupt(o, i, "read error");
+    if (chunk_checksum(dst, ch->stored_size) != ch->xxh3)
+        return chunk_corrupt(o, i, "checksum mismatch");
+    return 0;
 }
 
 static int chunk_read(store_object_t *o, size_t i, uint8_t *dst)
@@ -74,20 +104,14 @@ static int chunk_read(store_object_t *o, size_t i, uint8_t *dst)
     if (ch->codec == CHUNK_CODEC_RAW) {
         if (ch->stored_size != ch->raw_size)
             return chunk_corrupt(o, i, "raw chunk with two sizes");
-        int rc = store_pack_read(o->store->packs, ch->pack, ch->offset, dst, ch->stored_size);
-        if (rc != 0)
-            return chunk_corrupt(o, i, "short read from pack");
-        if (chunk_checksum(dst, ch->stored_size) != ch->xxh3)
-            return chunk_corrupt(o, i, "checksum mismatch");
-        return 0;
+        return chunk_read_stored(o, i, dst);
     }
     thread_scratch_t *s = scratch_get();
     if (s == NULL || buf_reserve(&s->stored, ch->stored_size) != 0)
         return -ENOMEM;
-    if (store_pack_read(o->store->packs, ch->pack, ch->offset, s->stored.base, ch->stored_size) != 0)
-        return chunk_corrupt(o, i, "short read from pack");
-    if (chunk_checksum(s->stored.base, ch->stored_size) != ch->xxh3)
-        return chunk_corrupt(o, i, "checksum mismatch");
+    int rc = chunk_read_stored(o, i, s->stored.base);
+    if (rc != 0)
+        return rc;
     size_t n = ZSTD_decompressDCtx(s->dctx, dst, ch->raw_size, s->stored.base, ch->stored_size);
     if (ZSTD_isError(n) || n != ch->raw_size)
         return chunk_corrupt(o, i, "zstd frame does not decode to its size");
@@ -196,6 +220,25 @@ size_t store_object_span(const store_object_t *o, uint64_t off, size_t max)
     return (size_t)(end - off);
 }
 
+/* Pins (+1) or unpins (-1) the packs an object points into, once per run of chunks in one pack:
+ * a pack with pins is not deleted by compaction. */
+static void pins_change(store_object_t *o, int delta)
+{
+    if (o->store->pins == NULL)
+        return;
+    uint32_t last = 0;
+    for (size_t i = 0; i < o->nchunks; i++) {
+        uint32_t p = o->chunks[i].pack;
+        if (p == last || p == 0 || p >= PACK_MAX_COUNT)
+            continue;
+        last = p;
+        if (delta > 0)
+            atomic_fetch_add(&o->store->pins[p], 1);
+        else
+            atomic_fetch_sub(&o->store->pins[p], 1);
+    }
+}
+
 int store_object_build(store_t *s, const char *key, store_row_t *row, const uint8_t *bytes, store_object_t **out)
 {
     store_object_t *o = calloc(1, sizeof *o);
@@ -215,6 +258,9 @@ int store_object_build(store_t *s, const char *key, store_row_t *row, const uint
         store_object_unref(o);
         return -ENOMEM;
     }
+    pins_change(o, +1);
+    store_open_note(s, o->key, +1);
+    o->noted = true;
     uint64_t pos = 0;
     for (size_t i = 0; i < o->nchunks; i++) {
         o->chunk_start[i] = pos;
@@ -270,6 +316,10 @@ void store_object_unref(store_object_t *o)
 {
     if (o == NULL || atomic_fetch_sub_explicit(&o->refs, 1, memory_order_acq_rel) != 1)
         return;
+    if (o->noted) {
+        pins_change(o, -1);
+        store_open_note(o->store, o->key, -1);
+    }
     free(o->key);
     free(o->chunks);
     free(o->chunk_start);

@@ -1,7 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * pack.c — pack files: one writable pack per process (held by flock), read-only fds cached per
- * pack id so a read is a single pread with no lock taken.
+ * pack.c — pack files and their logs (store_i.h): one writable pack per process (held by flock),
+ * read-only fds cached per pack id so a read is a single pread with no lock taken.
+ *
+ * packs/NNNNNNNN.pack holds chunk bytes back to back; packs/NNNNNNNN.log says what they are
+ * (packlog.c), so the index can be rebuilt from the packs alone. Every chunk is appended to the
+ * pack and recorded in the log under one lock, in the same order; both files are synced together
+ * before any index commit that points into them. A crash leaves at most bytes past the last
+ * indexed chunk (and their log records), which the next open cuts off.
+ * Packs written before logs existed have none; they are read as ever but never written to again.
  */
 #include "store_i.h"
 
@@ -18,7 +25,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-
 struct store_packs {
     int dirfd;
     store_pack_end_fn referenced_end;
@@ -26,9 +32,14 @@ struct store_packs {
 
     pthread_mutex_t write_lock; /* protects the fields below */
     int write_fd;               /* -1 until the first append */
+    int write_log_fd;
     uint32_t write_id;
     uint64_t write_size;
+    uint64_t write_log_size;
+    uint64_t segment;           /* a pack is closed for writing past this size */
     int unsynced_fd;            /* a rotated-out pack not yet synced, or -1 */
+    int unsynced_log_fd;
+    buf_t record;               /* scratch for one chunk record */
 
     pthread_mutex_t open_lock;  /* serialises opening read fds */
     _Atomic int read_fds[PACK_MAX_COUNT]; /* 0 = not open yet; fd+1 otherwise */
@@ -39,8 +50,13 @@ static void pack_name(uint32_t id, char *out, size_t cap)
     snprintf(out, cap, "%08u.pack", id);
 }
 
+static void log_name(uint32_t id, char *out, size_t cap)
+{
+    snprintf(out, cap, "%08u.log", id);
+}
+
 int store_packs_open(const char *dir, store_pack_end_fn referenced_end, void *arg, store_packs_t **out,
-                  cache_err_t *err)
+                     cache_err_t *err)
 {
     if (mkdir(dir, 0755) != 0 && errno != EEXIST)
         return cache_err_set(err, -errno, "create %s: %s", dir, strerror(errno));
@@ -55,38 +71,169 @@ int store_packs_open(const char *dir, store_pack_end_fn referenced_end, void *ar
     ps->dirfd = dirfd;
     ps->referenced_end = referenced_end;
     ps->referenced_arg = arg;
-    ps->write_fd = -1;
-    ps->unsynced_fd = -1;
+    ps->write_fd = ps->write_log_fd = -1;
+    ps->unsynced_fd = ps->unsynced_log_fd = -1;
+    ps->segment = PACK_MAX_BYTES;
     pthread_mutex_init(&ps->write_lock, NULL);
     pthread_mutex_init(&ps->open_lock, NULL);
     *out = ps;
     return 0;
 }
 
+static void close_fd(int *fd)
+{
+    if (*fd >= 0)
+        close(*fd);
+    *fd = -1;
+}
+
 void store_packs_close(store_packs_t *ps)
 {
     if (ps == NULL)
         return;
-    if (ps->write_fd >= 0)
-        close(ps->write_fd); /* releases the flock */
-    if (ps->unsynced_fd >= 0)
-        close(ps->unsynced_fd);
+    close_fd(&ps->write_fd); /* releases the flock */
+    close_fd(&ps->write_log_fd);
+    close_fd(&ps->unsynced_fd);
+    close_fd(&ps->unsynced_log_fd);
     for (size_t i = 0; i < PACK_MAX_COUNT; i++) {
         int v = atomic_load(&ps->read_fds[i]);
         if (v > 0)
             close(v - 1);
     }
     close(ps->dirfd);
+    buf_dispose(&ps->record);
     pthread_mutex_destroy(&ps->write_lock);
     pthread_mutex_destroy(&ps->open_lock);
     free(ps);
 }
 
+int store_packs_each(store_packs_t *ps, int (*fn)(store_packs_t *ps, uint32_t id, void *arg), void *arg)
+{
+    int fd = openat(ps->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+    if (d == NULL) {
+        int e = errno;
+        if (fd >= 0)
+            close(fd);
+        return -e;
+    }
+    int rc = 0;
+    struct dirent *e;
+    while (rc == 0 && (e = readdir(d)) != NULL) {
+        unsigned id;
+        char tail[8];
+        if (sscanf(e->d_name, "%8u.%7s", &id, tail) == 2 && strcmp(tail, "pack") == 0 && strlen(e->d_name) == 13 &&
+            id > 0 && id < PACK_MAX_COUNT)
+            rc = fn(ps, id, arg);
+    }
+    closedir(d);
+    return rc;
+}
+
+static int write_all(int fd, const void *data, size_t len, uint64_t off)
+{
+    const uint8_t *p = data;
+    size_t done = 0;
+    while (done < len) {
+        ssize_t w = pwrite(fd, p + done, len - done, (off_t)(off + done));
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return -errno;
+        }
+        done += (size_t)w;
+    }
+    return 0;
+}
+
+int store_pack_log_read(store_packs_t *ps, uint32_t id, buf_t *out)
+{
+    char name[32];
+    log_name(id, name, sizeof name);
+    int fd = openat(ps->dirfd, name, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    int rc = 0;
+    for (;;) {
+        if ((rc = buf_reserve(out, 65536)) != 0)
+            break;
+        ssize_t r = read(fd, out->base + out->len, out->cap - out->len - 1);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            rc = -errno;
+            break;
+        }
+        if (r == 0)
+            break;
+        out->len += (size_t)r;
+    }
+    close(fd);
+    return rc;
+}
+
+/* Keeps the records of a log that do not point past the pack's end. */
+typedef struct log_cut {
+    uint64_t end;
+    const uint8_t *log;
+    buf_t kept;
+    int rc;
+} log_cut_t;
+
+static int log_cut_record(void *arg, int type, const uint8_t *payload, size_t len, uint64_t offset)
+{
+    log_cut_t *c = arg;
+    store_chunk_t ch;
+    if (type == PACKLOG_CHUNK &&
+        (store_packlog_decode_chunk(payload, len, &ch) != 0 || ch.offset + ch.stored_size > c->end))
+        return 0;
+    c->rc = buf_append(&c->kept, c->log + offset, len + PACKLOG_RECORD_OVERHEAD);
+    return c->rc;
+}
+
+/* Rewrites pack id's log without the records of chunks past end (written, never committed): a
+ * new file renamed into place, so a crash leaves the old log or the new one. */
+static int log_cut(store_packs_t *ps, uint32_t id, uint64_t end, cache_err_t *err)
+{
+    char name[32], tmp[40];
+    log_name(id, name, sizeof name);
+    snprintf(tmp, sizeof tmp, "%s.tmp", name);
+    buf_t log = BUF_INIT;
+    int rc = store_pack_log_read(ps, id, &log);
+    if (rc == -ENOENT)
+        return 0;
+    log_cut_t c = {.end = end, .log = log.base, .kept = BUF_INIT};
+    uint64_t good = rc == 0 ? store_packlog_scan(log.base, log.len, log_cut_record, &c) : 0;
+    if (rc == 0 && c.rc != 0)
+        rc = c.rc;
+    if (rc == 0 && (c.kept.len != log.len || good != log.len)) {
+        int fd = openat(ps->dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (fd < 0)
+            rc = -errno;
+        if (rc == 0)
+            rc = write_all(fd, c.kept.base, c.kept.len, 0);
+        if (rc == 0 && fdatasync(fd) != 0)
+            rc = -errno;
+        if (rc == 0 && renameat(ps->dirfd, tmp, ps->dirfd, name) != 0)
+            rc = -errno;
+        if (fd >= 0)
+            close(fd);
+        if (rc == 0)
+            LOG_I("pack log %s: dropped %zu bytes of records of unindexed chunks", name, log.len - c.kept.len);
+    }
+    buf_dispose(&log);
+    buf_dispose(&c.kept);
+    if (rc != 0)
+        return cache_err_set(err, rc, "rewrite pack log %s: %s", name, strerror(-rc));
+    return 0;
+}
+
 /*
  * Cuts the tail of pack id (open as fd and flock'd by the caller, so no live writer's bytes are
- * there) back to where its indexed bytes end: bytes past the last indexed chunk were written by a
- * process that died before its index commit, and nothing refers to them. Returns 0 with *end
- * set, 1 when the pack is shorter than its index says (not to be written to), or -errno.
+ * there) back to where its indexed bytes end, and its log with it: bytes past the last indexed
+ * chunk were written by a process that died before its index commit, and nothing refers to them.
+ * Returns 0 with *end set, 1 when the pack is shorter than its index says (not to be written
+ * to), or -errno.
  */
 static int pack_reclaim_tail(store_packs_t *ps, int fd, uint32_t id, uint64_t *end, cache_err_t *err)
 {
@@ -102,6 +249,8 @@ static int pack_reclaim_tail(store_packs_t *ps, int fd, uint32_t id, uint64_t *e
         if (ftruncate(fd, (off_t)*end) != 0)
             return cache_err_set(err, -errno, "truncate pack %s: %s", name, strerror(errno));
         LOG_I("pack %s: reclaimed %llu unindexed bytes", name, (unsigned long long)((uint64_t)st.st_size - *end));
+        if ((rc = log_cut(ps, id, *end, err)) != 0)
+            return rc;
     } else if ((uint64_t)st.st_size < *end) {
         LOG_W("pack %s is shorter than its index says (%llu < %llu); not writing to it", name,
               (unsigned long long)st.st_size, (unsigned long long)*end);
@@ -110,36 +259,43 @@ static int pack_reclaim_tail(store_packs_t *ps, int fd, uint32_t id, uint64_t *e
     return 0;
 }
 
-int store_packs_reclaim(store_packs_t *ps, cache_err_t *err)
+typedef struct reclaim_ctx {
+    cache_err_t *err;
+} reclaim_ctx_t;
+
+static int reclaim_one(store_packs_t *ps, uint32_t id, void *arg)
 {
+    reclaim_ctx_t *r = arg;
+    char name[32];
+    pack_name(id, name, sizeof name);
+    int fd = openat(ps->dirfd, name, O_RDWR | O_CLOEXEC);
+    if (fd < 0)
+        return errno == ENOENT ? 0 : cache_err_set(r->err, -errno, "open pack %s: %s", name, strerror(errno));
     int rc = 0;
-    for (uint32_t id = 1; id < PACK_MAX_COUNT && rc == 0; id++) {
-        char name[32];
-        pack_name(id, name, sizeof name);
-        int fd = openat(ps->dirfd, name, O_RDWR | O_CLOEXEC);
-        if (fd < 0) {
-            if (errno == ENOENT)
-                break; /* packs are numbered from 1 without gaps */
-            return cache_err_set(err, -errno, "open pack %s: %s", name, strerror(errno));
-        }
-        uint64_t end;
-        if (flock(fd, LOCK_EX | LOCK_NB) == 0) /* else another process writes here: its tail is live */
-            rc = pack_reclaim_tail(ps, fd, id, &end, err) < 0 ? -EIO : 0;
-        close(fd);
-    }
+    uint64_t end;
+    if (flock(fd, LOCK_EX | LOCK_NB) == 0) /* else another process writes here: its tail is live */
+        rc = pack_reclaim_tail(ps, fd, id, &end, r->err) < 0 ? -EIO : 0;
+    close(fd);
     return rc;
 }
 
+int store_packs_reclaim(store_packs_t *ps, cache_err_t *err)
+{
+    reclaim_ctx_t r = {err};
+    return store_packs_each(ps, reclaim_one, &r);
+}
+
 /*
- * Finds a pack this process may append to: the first existing pack below the size limit that no
- * other process holds, with any unindexed tail (a crash) cut off; else a new one. Called with
- * write_lock held.
+ * Finds a pack this process may append to: the first pack below the size limit that no other
+ * process holds and that has a log (or is new), with any unindexed tail (a crash) cut off; else a
+ * new one. Called with write_lock held.
  */
 static int writer_adopt(store_packs_t *ps, cache_err_t *err)
 {
     for (uint32_t id = 1; id < PACK_MAX_COUNT; id++) {
-        char name[32];
+        char name[32], lname[32];
         pack_name(id, name, sizeof name);
+        log_name(id, lname, sizeof lname);
         int fd = openat(ps->dirfd, name, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
         if (fd < 0)
             return cache_err_set(err, -errno, "open pack %s: %s", name, strerror(errno));
@@ -148,61 +304,88 @@ static int writer_adopt(store_packs_t *ps, cache_err_t *err)
             continue;
         }
         struct stat st;
-        if (fstat(fd, &st) != 0 || (uint64_t)st.st_size >= PACK_MAX_BYTES) {
+        if (fstat(fd, &st) != 0 || (uint64_t)st.st_size >= ps->segment) {
             close(fd);
+            continue;
+        }
+        int lfd = openat(ps->dirfd, lname, O_RDWR | O_CLOEXEC);
+        if (lfd < 0 && errno == ENOENT && st.st_size == 0)
+            lfd = openat(ps->dirfd, lname, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+        if (lfd < 0) {
+            close(fd); /* a pack from before logs: read, never written to again */
             continue;
         }
         uint64_t end = 0;
         int rc = pack_reclaim_tail(ps, fd, id, &end, err);
+        struct stat lst;
+        if (rc == 0 && fstat(lfd, &lst) != 0)
+            rc = cache_err_set(err, -errno, "stat pack log %s: %s", lname, strerror(errno));
         if (rc != 0) {
             close(fd);
+            close(lfd);
             if (rc < 0)
                 return rc;
             continue;
         }
         ps->write_fd = fd;
+        ps->write_log_fd = lfd;
         ps->write_id = id;
         ps->write_size = end;
+        ps->write_log_size = (uint64_t)lst.st_size;
         return 0;
     }
     return cache_err_set(err, -ENOSPC, "no pack slot left (%d packs)", PACK_MAX_COUNT);
 }
 
-int store_pack_append(store_packs_t *ps, const void *data, size_t len, uint32_t *pack_id, uint64_t *offset,
-                cache_err_t *err)
+/* A writable pack with room for len more bytes, rotating to a new one when the current is full.
+ * Called with write_lock held. */
+static int writer_ready(store_packs_t *ps, size_t len, cache_err_t *err)
 {
-    int rc = 0;
-    pthread_mutex_lock(&ps->write_lock);
-    if (ps->write_fd >= 0 && ps->write_size + len > PACK_MAX_BYTES && ps->write_size > 0) {
-        /* Rotate: keep the old fd until the next sync makes its bytes durable. */
+    if (ps->write_fd >= 0 && ps->write_size + len > ps->segment && ps->write_size > 0) {
+        /* Rotate: keep the old fds until the next sync makes their bytes durable. */
         if (ps->unsynced_fd >= 0) {
-            if (fdatasync(ps->unsynced_fd) != 0) {
-                rc = cache_err_set(err, -errno, "sync pack: %s", strerror(errno));
-                goto out;
-            }
-            close(ps->unsynced_fd);
+            if (fdatasync(ps->unsynced_fd) != 0 || fdatasync(ps->unsynced_log_fd) != 0)
+                return cache_err_set(err, -errno, "sync pack: %s", strerror(errno));
+            close_fd(&ps->unsynced_fd);
+            close_fd(&ps->unsynced_log_fd);
         }
         ps->unsynced_fd = ps->write_fd;
-        ps->write_fd = -1;
+        ps->unsynced_log_fd = ps->write_log_fd;
+        ps->write_fd = ps->write_log_fd = -1;
     }
-    if (ps->write_fd < 0 && (rc = writer_adopt(ps, err)) != 0)
-        goto out;
-    const uint8_t *p = data;
-    size_t done = 0;
-    while (done < len) {
-        ssize_t w = pwrite(ps->write_fd, p + done, len - done, (off_t)(ps->write_size + done));
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            rc = cache_err_set(err, -errno, "write pack %08u: %s", ps->write_id, strerror(errno));
-            goto out;
-        }
-        done += (size_t)w;
+    return ps->write_fd < 0 ? writer_adopt(ps, err) : 0;
+}
+
+int store_pack_append(store_packs_t *ps, const void *data, store_chunk_t *c, cache_err_t *err)
+{
+    pthread_mutex_lock(&ps->write_lock);
+    int rc = writer_ready(ps, c->stored_size, err);
+    if (rc == 0 && (rc = write_all(ps->write_fd, data, c->stored_size, ps->write_size)) != 0)
+        cache_err_set(err, rc, "write pack %08u: %s", ps->write_id, strerror(-rc));
+    if (rc == 0) {
+        c->pack = ps->write_id;
+        c->offset = ps->write_size;
+        buf_reset(&ps->record);
+        if ((rc = store_packlog_chunk(&ps->record, c)) != 0 ||
+            (rc = write_all(ps->write_log_fd, ps->record.base, ps->record.len, ps->write_log_size)) != 0)
+            cache_err_set(err, rc, "write pack log %08u: %s", ps->write_id, strerror(-rc));
     }
-    *pack_id = ps->write_id;
-    *offset = ps->write_size;
-    ps->write_size += len;
-out:
+    if (rc == 0) {
+        ps->write_size += c->stored_size;
+        ps->write_log_size += ps->record.len;
+    }
+    pthread_mutex_unlock(&ps->write_lock);
+    return rc;
+}
+
+int store_pack_log(store_packs_t *ps, const buf_t *records, cache_err_t *err)
+{
+    pthread_mutex_lock(&ps->write_lock);
+    int rc = writer_ready(ps, 0, err);
+    if (rc == 0 && (rc = write_all(ps->write_log_fd, records->base, records->len, ps->write_log_size)) != 0)
+        cache_err_set(err, rc, "write pack log %08u: %s", ps->write_id, strerror(-rc));
+    if (rc == 0)
+        ps->write_log_size += records->len;
     pthread_mutex_unlock(&ps->write_lock);
     return rc;
 }
@@ -212,12 +395,12 @@ int store_pack_sync(store_packs_t *ps, cache_err_t *err)
     int rc = 0;
     pthread_mutex_lock(&ps->write_lock);
     if (ps->unsynced_fd >= 0) {
-        if (fdatasync(ps->unsynced_fd) != 0)
+        if (fdatasync(ps->unsynced_fd) != 0 || fdatasync(ps->unsynced_log_fd) != 0)
             rc = cache_err_set(err, -errno, "sync pack: %s", strerror(errno));
-        close(ps->unsynced_fd);
-        ps->unsynced_fd = -1;
+        close_fd(&ps->unsynced_fd);
+        close_fd(&ps->unsynced_log_fd);
     }
-    if (rc == 0 && ps->write_fd >= 0 && fdatasync(ps->write_fd) != 0)
+    if (rc == 0 && ps->write_fd >= 0 && (fdatasync(ps->write_fd) != 0 || fdatasync(ps->write_log_fd) != 0))
         rc = cache_err_set(err, -errno, "sync pack %08u: %s", ps->write_id, strerror(errno));
     pthread_mutex_unlock(&ps->write_lock);
     return rc;
@@ -252,7 +435,7 @@ int store_pack_read(store_packs_t *ps, uint32_t pack_id, uint64_t off, void *buf
 {
     int fd = read_fd(ps, pack_id);
     if (fd < 0)
-        return fd == -ENOENT ? -EIO : fd;
+        return fd == -ENOENT ? -ENOENT : -EIO;
     uint8_t *p = buf;
     size_t done = 0;
     while (done < len) {
@@ -263,9 +446,78 @@ int store_pack_read(store_packs_t *ps, uint32_t pack_id, uint64_t off, void *buf
             return -EIO;
         }
         if (r == 0)
-            return -EIO; /* the index points past the end of the pack */
+            return -ESPIPE; /* the index points past the end of the pack */
         done += (size_t)r;
     }
+    return 0;
+}
+
+void store_pack_forget(store_packs_t *ps, uint32_t id)
+{
+    if (id == 0 || id >= PACK_MAX_COUNT)
+        return;
+    /* The fd is left open (a reader on another thread may be in pread on it); only the slot is
+     * cleared, so the next read opens the file again or finds it gone. Rare: a lost pack. */
+    pthread_mutex_lock(&ps->open_lock);
+    atomic_store(&ps->read_fds[id], 0);
+    pthread_mutex_unlock(&ps->open_lock);
+}
+
+void store_packs_set_segment(store_packs_t *ps, uint64_t bytes)
+{
+    pthread_mutex_lock(&ps->write_lock);
+    ps->segment = bytes;
+    pthread_mutex_unlock(&ps->write_lock);
+}
+
+bool store_pack_is_writing(store_packs_t *ps, uint32_t id)
+{
+    pthread_mutex_lock(&ps->write_lock);
+    bool w = (ps->write_fd >= 0 && ps->write_id == id) || ps->unsynced_fd >= 0;
+    pthread_mutex_unlock(&ps->write_lock);
+    return w;
+}
+
+int store_pack_remove(store_packs_t *ps, uint32_t id)
+{
+    char name[32], lname[32];
+    pack_name(id, name, sizeof name);
+    log_name(id, lname, sizeof lname);
+    int rc = unlinkat(ps->dirfd, lname, 0) != 0 && errno != ENOENT ? -errno : 0;
+    if (unlinkat(ps->dirfd, name, 0) != 0 && errno != ENOENT)
+        rc = -errno;
+    return rc;
+}
+
+bool store_pack_has_log(store_packs_t *ps, uint32_t id)
+{
+    char name[32];
+    log_name(id, name, sizeof name);
+    return faccessat(ps->dirfd, name, F_OK, 0) == 0;
+}
+
+int store_pack_trylock(store_packs_t *ps, uint32_t id)
+{
+    char name[32];
+    pack_name(id, name, sizeof name);
+    int fd = openat(ps->dirfd, name, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        close(fd);
+        return -EBUSY;
+    }
+    return fd;
+}
+
+int store_pack_size(store_packs_t *ps, uint32_t id, uint64_t *size)
+{
+    char name[32];
+    pack_name(id, name, sizeof name);
+    struct stat st;
+    if (fstatat(ps->dirfd, name, &st, 0) != 0)
+        return -errno;
+    *size = (uint64_t)st.st_size;
     return 0;
 }
 

@@ -32,6 +32,8 @@ int store_open(const char *dir, bool must_exist, store_t **out, cache_err_t *err
         rc = cache_err_set(err, -ENOMEM, "out of memory");
         goto out;
     }
+    if ((rc = store_check_index_file(dir, index_path, err)) != 0)
+        goto out;
     if (must_exist && access(index_path, F_OK) != 0) {
         rc = cache_err_set(err, -ENOENT, "%s: no store there (no index.db)", dir);
         goto out;
@@ -40,8 +42,16 @@ int store_open(const char *dir, bool must_exist, store_t **out, cache_err_t *err
         cache_err_set(err, rc, "create %s: %s", dir, strerror(-rc));
         goto out;
     }
+    if ((rc = store_life_init(s)) != 0) {
+        cache_err_set(err, rc, "out of memory");
+        goto out;
+    }
     if ((rc = store_index_open(index_path, &s->index, err)) != 0 ||
         (rc = store_packs_open(packs_dir, pack_end_from_index, s, &s->packs, err)) != 0)
+        goto out;
+    /* A damaged index is refused with the command that rebuilds it; lost packs are healed now
+     * (their objects dropped at once, to be fetched again), not one failed read at a time. */
+    if ((rc = store_check(s, !must_exist, err)) != 0)
         goto out;
     /* What a crash left is cut off now, not when some later write happens to adopt that pack;
      * a reading command leaves the store as it found it. */
@@ -62,8 +72,13 @@ void store_close(store_t *s)
 {
     if (s == NULL)
         return;
+    if (s->life_ready && s->index != NULL) {
+        store_flush_uses(s); /* the last uses, and the handles the list held */
+        store_release_dead_packs(s);
+    }
     store_packs_close(s->packs);
     store_index_close(s->index);
+    store_life_dispose(s);
     free(s->dir);
     free(s);
 }
@@ -121,4 +136,42 @@ int store_counters_add(store_t *s, const store_counters_t *delta)
 int store_counters_get(store_t *s, store_counters_t *out)
 {
     return store_index_counters_get(s->index, out);
+}
+
+int store_gc_dry_run(store_t *s, store_life_report_t *r)
+{
+    memset(r, 0, sizeof *r);
+    r->usage_before = r->usage_after = store_usage(s);
+    return store_collect(s, true, false, r);
+}
+
+typedef struct live_sum {
+    store_t *store;
+    uint64_t live, packs;
+} live_sum_t;
+
+static int add_live(void *arg, uint32_t pack, uint64_t live, uint64_t end)
+{
+    (void)end;
+    live_sum_t *l = arg;
+    uint64_t size = 0;
+    l->live += live;
+    if (store_pack_size(l->store->packs, pack, &size) == 0)
+        l->packs += size;
+    return 0;
+}
+
+void store_life_stats(store_t *s, store_life_stats_t *st)
+{
+    memset(st, 0, sizeof *st);
+    st->max_bytes = s->max_bytes;
+    st->usage = store_usage(s);
+    live_sum_t l = {.store = s};
+    store_index_packs_live(s->index, add_live, &l);
+    st->live_bytes = l.live;
+    st->pack_bytes = l.packs;
+    st->evictions = atomic_load(&s->evictions);
+    st->evicted_bytes = atomic_load(&s->evicted_bytes);
+    st->reclaimed_bytes = atomic_load(&s->reclaimed_bytes);
+    st->compactions = atomic_load(&s->compactions);
 }

@@ -38,6 +38,22 @@ int store_open(const char *dir, bool must_exist, store_t **out, cache_err_t *err
 /* Closes; every object reference must have been dropped. */
 void store_close(store_t *s);
 
+/* What `modfs repair` did. */
+typedef struct store_rebuild_report {
+    unsigned packs;            /* packs read */
+    unsigned packs_without_log;/* packs written before logs existed: their objects cannot be restored */
+    uint64_t chunk_records;
+    uint64_t chunks_bad;       /* recorded chunks whose bytes are gone or fail their checksum */
+    uint64_t objects;          /* objects restored */
+    uint64_t objects_skipped;  /* objects with a chunk that is gone or bad: fetched again when asked */
+    char moved_aside[4096];    /* where the old index went ("" when there was none) */
+} store_rebuild_report_t;
+
+/* Rebuilds dir's index from the logs beside its packs, checking every chunk it restores: the old
+ * index.db (if any) is moved aside, never deleted. No other process may use the store meanwhile
+ * (refused with -EBUSY when one holds a pack). 0 or -errno with err. */
+int store_repair(const char *dir, store_rebuild_report_t *report, cache_err_t *err);
+
 /* Called (from the thread that found it) with the escaped key of every object the store drops
  * because one of its chunks failed its check, so that whoever holds the key in memory forgets
  * it. Set once, before other threads use the store. */
@@ -139,6 +155,43 @@ int store_state_read(store_t *s, const char *name, buf_t *out, cache_err_t *err)
  * the directory synced), if and only if it still holds old (old empty: absent or empty). Returns
  * 0, -EAGAIN (without words) when it holds something else, or -errno with err. */
 int store_state_swap(store_t *s, const char *name, slice_t old, slice_t new_bytes, cache_err_t *err);
+
+/* ---- a store that lives for years ---- */
+
+/* What a maintenance pass, `modfs gc` or an eviction did. */
+typedef struct store_life_report {
+    uint64_t usage_before, usage_after; /* bytes on disk */
+    uint64_t evicted, evicted_bytes;    /* objects evicted, and their charge */
+    uint64_t gc_chunks, gc_bytes;       /* chunks no object names any more, and their stored bytes */
+    uint64_t compacted_packs, copied_bytes, reclaimed_bytes;
+} store_life_report_t;
+
+/* The budget of the store's bytes on disk (0: none) and the segment size that follows from it;
+ * call before other threads use the store. A pass evicts down to 90% of it. */
+void store_set_budget(store_t *s, uint64_t max_bytes);
+/* Notes a use of an object (a hit): an atomic add in memory, written by the next pass. */
+void store_object_note_use(store_object_t *o);
+/* One maintenance pass: uses written; when over budget, evict (S3-FIFO) and reclaim until under
+ * the low mark; otherwise gc and compaction when something was replaced or dropped (or
+ * force_gc). r may be NULL. One pass at a time; safe beside readers and writers. */
+int store_maintain(store_t *s, bool force_gc, store_life_report_t *r);
+/* Counts what gc would free (nothing changed). */
+int store_gc_dry_run(store_t *s, store_life_report_t *r);
+/* Bytes the store occupies on disk: packs, logs, index. */
+uint64_t store_usage(store_t *s);
+
+typedef struct store_life_stats {
+    uint64_t max_bytes, usage;
+    uint64_t live_bytes, pack_bytes;    /* live share of the packs: live / pack bytes */
+    uint64_t evictions, evicted_bytes, reclaimed_bytes, compactions;
+} store_life_stats_t;
+void store_life_stats(store_t *s, store_life_stats_t *st);
+
+/* Reads every chunk of the store and checks it (its checksum, and its address: SHA-256 of the
+ * raw bytes); progress(arg, done, total) now and then. With heal, a damaged chunk is dropped with
+ * the objects using it (fetched again on their next use). Returns 0 and *bad = damaged chunks. */
+int store_verify(store_t *s, bool heal, uint64_t *checked, uint64_t *bad,
+                 void (*progress)(void *arg, uint64_t done, uint64_t total), void *arg);
 
 /* Counters that outlive the process (hits, misses, upstream requests and errors): added in one
  * transaction, read back summed. */

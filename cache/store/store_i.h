@@ -41,6 +41,7 @@ typedef struct store_chunk {
 /* An object's row: its facts and its layout. */
 typedef struct store_row {
     store_object_info_t info;
+    int queue;             /* the eviction queue a new object enters (evict.c) */
     store_chunk_t *chunks; /* in object order; malloc'd */
     size_t nchunks;
 } store_row_t;
@@ -65,12 +66,67 @@ int store_index_members_get(store_index_t *ix, const char *key, buf_t *out);
 /* Forgets a chunk whose bytes failed their check and every object that uses it (the writer);
  * calls dropped(arg, key) for each object removed, after the commit. */
 int store_index_chunk_drop(store_index_t *ix, int64_t chunk_id, store_drop_fn dropped, void *arg);
+/* Forgets every chunk of pack whose bytes reach past from (0: the whole pack) and every object
+ * using one of them, in one transaction (the writer): the pack is gone or shorter than the index
+ * says. Calls dropped(arg, key) for each object removed, after the commit. */
+int store_index_pack_drop(store_index_t *ix, uint32_t pack, uint64_t from, store_drop_fn dropped, void *arg);
+/* Calls visit with every pack the index refers to and where its referenced bytes end. */
+int store_index_packs_visit(store_index_t *ix, int (*visit)(void *arg, uint32_t pack, uint64_t end), void *arg);
+/* PRAGMA quick_check: 0, or -EUCLEAN with what SQLite found. */
+/* Commits without waiting for the disk (durable = false, for a rebuild that is redone if it
+ * crashes) or with (true, the default; also checkpoints the write-ahead log into index.db). */
+int store_index_set_durable(store_index_t *ix, bool durable);
+int store_index_check(store_index_t *ix, cache_err_t *err);
 /* Where the indexed bytes of a pack end. */
 int store_index_pack_end(store_index_t *ix, uint32_t pack, uint64_t *end);
 int store_index_keys_visit(store_index_t *ix, const char *prefix, store_key_visit_fn visit, void *arg);
 int store_index_stats(store_index_t *ix, store_stats_t *st);
 int store_index_counters_add(store_index_t *ix, const store_counters_t *delta);
 int store_index_counters_get(store_index_t *ix, store_counters_t *out);
+
+/* ---- the lifecycle in the index (index_life.c) --------------------------------------------- */
+
+/* One object as the eviction policy sees it. */
+typedef struct store_candidate {
+    char *key;        /* owned */
+    int queue;        /* STORE_QUEUE_SMALL or STORE_QUEUE_MAIN */
+    int freq;         /* uses since it entered its queue, 0 to 3 */
+    int64_t seq;      /* order of entry */
+    uint64_t charge;  /* stored bytes of its chunks (shared ones counted in full) */
+    bool evict;       /* the pass removes it */
+    bool changed;     /* the pass moved it (queue, freq, seq) */
+} store_candidate_t;
+
+#define STORE_QUEUE_SMALL 0
+#define STORE_QUEUE_MAIN 1
+
+/* Every object, oldest entry first. */
+int store_index_candidates(store_index_t *ix, store_candidate_t **out, size_t *count);
+void store_candidates_free(store_candidate_t *v, size_t n);
+/* A policy pass in one transaction: evicted objects removed (references released), moved ones
+ * updated; then dropped(arg, key) for each evicted one. */
+int store_index_policy_apply(store_index_t *ix, const store_candidate_t *v, size_t n, store_drop_fn dropped,
+                             void *arg);
+/* Adds uses (capped at 3 in all) to objects, in one transaction. */
+int store_index_uses_add(store_index_t *ix, const char *const *keys, const unsigned *uses, size_t n);
+/* Removes chunks no layout names; *chunks and *bytes say how many and their stored bytes (with
+ * dry_run, only counted). */
+int store_index_gc(store_index_t *ix, bool dry_run, uint64_t *chunks, uint64_t *bytes);
+/* Calls visit with every pack the index refers to: its live stored bytes, where they end. */
+int store_index_packs_live(store_index_t *ix, int (*visit)(void *arg, uint32_t pack, uint64_t live, uint64_t end),
+                           void *arg);
+/* The chunks of a pack, by offset (hash filled). */
+int store_index_pack_chunks(store_index_t *ix, uint32_t pack, store_chunk_t **out, size_t *count);
+/* Switches every chunk of old_pack to its new location (moved: id and new pack/offset) and
+ * rewrites every layout naming one, in one transaction; then rewritten(arg, key) for each object
+ * whose layout changed. -ESTALE (nothing changed) when a chunk of old_pack is not among moved. */
+int store_index_move_chunks(store_index_t *ix, uint32_t old_pack, const store_chunk_t *moved, size_t n,
+                            store_drop_fn rewritten, void *arg);
+/* Calls visit with every chunk of the index, by pack and offset; *total gets their number first. */
+int store_index_chunks_visit(store_index_t *ix, int (*visit)(void *arg, const store_chunk_t *c), void *arg,
+                             uint64_t *total);
+/* 1 when an object is stored under key, 0 when not, or -errno. */
+int store_index_key_exists(store_index_t *ix, const char *key);
 
 /* ---- pack files (pack.c) -----------------------------------------------------------------
  * Each process writes to one pack at a time, which it holds with an exclusive flock, so several
@@ -92,15 +148,67 @@ void store_packs_close(store_packs_t *ps);
 /* Cuts every pack no other process is writing back to its indexed end: what a crash between a
  * pack write and its index commit left. Called at open by a store that may write. */
 int store_packs_reclaim(store_packs_t *ps, cache_err_t *err);
-/* Appends len bytes to this process's writable pack; returns where they went. */
-int store_pack_append(store_packs_t *ps, const void *data, size_t len, uint32_t *pack_id, uint64_t *offset,
-                      cache_err_t *err);
-/* Makes every append so far durable (fdatasync). */
+/* Appends the stored bytes of chunk c (stored_size of them at data; hash, raw_size, codec and
+ * xxh3 filled) to this process's writable pack and its record to the pack's log; sets c->pack
+ * and c->offset. */
+int store_pack_append(store_packs_t *ps, const void *data, store_chunk_t *c, cache_err_t *err);
+/* Appends records (made by store_packlog_object) to the log of this process's writable pack. */
+int store_pack_log(store_packs_t *ps, const buf_t *records, cache_err_t *err);
+/* Makes every append so far durable (fdatasync of the packs and their logs). */
 int store_pack_sync(store_packs_t *ps, cache_err_t *err);
 /* Reads exactly len bytes at off of pack_id. 0, -EIO (short or failed read). No lock. */
 int store_pack_read(store_packs_t *ps, uint32_t pack_id, uint64_t off, void *buf, size_t len);
-/* Bytes of all pack files on disk. */
+/* Bytes of all pack files and their logs on disk. */
 uint64_t store_packs_disk_bytes(store_packs_t *ps);
+/* The size past which a pack is closed for writing (PACK_MAX_BYTES unless a budget asks less). */
+void store_packs_set_segment(store_packs_t *ps, uint64_t bytes);
+/* Whether this process appends to pack id right now. */
+bool store_pack_is_writing(store_packs_t *ps, uint32_t id);
+/* Unlinks pack id and its log. */
+int store_pack_remove(store_packs_t *ps, uint32_t id);
+/* Calls fn with the id of every pack file (ids can have gaps once packs are compacted away). */
+int store_packs_each(store_packs_t *ps, int (*fn)(store_packs_t *ps, uint32_t id, void *arg), void *arg);
+/* Whether pack id has a log (packs written before logs existed have none). */
+bool store_pack_has_log(store_packs_t *ps, uint32_t id);
+/* The writer's lock of pack id, if no process holds it: an fd to close, or -EBUSY / -errno. */
+int store_pack_trylock(store_packs_t *ps, uint32_t id);
+/* The size of pack id's file: 0 and *size set, -ENOENT when it is gone. */
+int store_pack_size(store_packs_t *ps, uint32_t id, uint64_t *size);
+/* Reads pack id's whole log into out (-ENOENT when there is none). */
+int store_pack_log_read(store_packs_t *ps, uint32_t id, buf_t *out);
+/* Forgets the open read fd of a pack (it was found gone or damaged). */
+void store_pack_forget(store_packs_t *ps, uint32_t id);
+
+/* ---- pack logs (packlog.c) ----------------------------------------------------------------
+ * Beside each pack, a log of what it holds: a record per chunk appended and per object committed,
+ * so that the index can be rebuilt from the packs (rebuild.c). */
+
+#define PACKLOG_CHUNK 1
+#define PACKLOG_OBJECT 2
+#define PACKLOG_RECORD_OVERHEAD 16 /* bytes of a record besides its payload */
+
+/* Append a chunk's or an object's record to out. seq orders the records of one key (later
+ * wins): a wall-clock time in nanoseconds. */
+int store_packlog_chunk(buf_t *out, const store_chunk_t *c);
+int store_packlog_object(buf_t *out, const char *key, const store_row_t *row, const buf_t *members, int64_t seq);
+
+/* An object record, decoded: pointers into the log bytes. */
+typedef struct store_packlog_object {
+    int64_t seq;
+    char key[MODKEY_MAX + 1];
+    store_row_t row;        /* info only; chunks not filled */
+    size_t nchunks;
+    const uint8_t *hashes;  /* nchunks addresses of 32 bytes, in object order */
+    const uint8_t *members; /* the member table blob of a zip, or members_len 0 */
+    size_t members_len;
+} store_packlog_object_t;
+
+int store_packlog_decode_chunk(const uint8_t *p, size_t len, store_chunk_t *c);
+int store_packlog_decode_object(const uint8_t *p, size_t len, store_packlog_object_t *o);
+/* Calls fn for each whole, well-formed record of log bytes p[0..len) in order, until one is not
+ * (a torn tail) or fn returns non-zero; returns the offset where the good records end. */
+typedef int (*store_packlog_fn)(void *arg, int type, const uint8_t *payload, size_t len, uint64_t offset);
+uint64_t store_packlog_scan(const uint8_t *p, size_t len, store_packlog_fn fn, void *arg);
 
 /* ---- chunk boundaries (chunker.c) ---------------------------------------------------------
  * Boundaries follow content (FastCDC with a gear hash and normalised chunking), so an insertion
@@ -132,12 +240,33 @@ long store_chunker_segments(uint64_t size, const zipfile_t *z, store_segment_t *
 
 /* ---- the store and its objects ------------------------------------------------------------ */
 
+#define STORE_DEAD_MAX 256
+
 struct store {
     char *dir;
     store_index_t *index;
     store_packs_t *packs;
     store_drop_fn drop_hook;
     void *drop_arg;
+
+    /* The lifecycle (evict.c, compact.c). */
+    bool life_ready;
+    uint64_t max_bytes;           /* the budget (0: none); set before other threads use the store */
+    uint64_t low_bytes;           /* what a pass evicts down to */
+    pthread_mutex_t uses_lock;    /* used: objects with uses since the last flush (each holds a reference) */
+    struct store_object *used;
+    pthread_mutex_t ghost_lock;   /* ghost and its FIFO: keys recently evicted from the small queue */
+    htab_t ghost;
+    struct ghost_entry *ghost_oldest, *ghost_newest;
+    pthread_mutex_t open_lock;    /* open_keys: key -> handles open on the object */
+    htab_t open_keys;
+    _Atomic uint32_t *pins;       /* per pack id: open objects pointing into it (a pack with pins stays) */
+    pthread_mutex_t maint_lock;   /* one maintenance pass at a time */
+    pthread_mutex_t maint_dead_lock; /* dead, ndead: compacted packs waiting for their readers */
+    uint32_t dead[STORE_DEAD_MAX];
+    size_t ndead;
+    atomic_bool garbage;          /* objects were replaced or dropped since the last gc */
+    _Atomic uint64_t evictions, evicted_bytes, reclaimed_bytes, compactions;
 };
 
 /* Where a member's bytes are inside its zip, beside the public zipfile_entry_t. */
@@ -156,6 +285,10 @@ struct store_object {
     uint64_t *chunk_start;    /* chunk_start[i] = offset of chunks[i] in the object; [nchunks] = size */
     size_t nchunks;
     uint8_t *bytes;           /* whole object when size <= STORE_INLINE_MAX, else NULL */
+    bool noted;               /* counted in the store's open objects and pack pins */
+    atomic_uint uses;         /* hits since the last flush of uses */
+    atomic_bool use_queued;   /* on the store's used list */
+    struct store_object *used_next; /* under store.uses_lock */
 
     pthread_mutex_t members_lock; /* protects the member fields while they load */
     bool members_loaded;
@@ -173,6 +306,38 @@ int store_object_build(store_t *s, const char *key, store_row_t *row, const uint
 /* members.c: the member table of a zip, as stored in the index and as held by an object. */
 int store_members_encode(const zipfile_t *z, size_t prefix_len, buf_t *out);
 int store_members_decode(store_object_t *o, const uint8_t *p, size_t len);
+
+/* ---- the lifecycle (evict.c, compact.c) ----------------------------------------------------- */
+
+int store_life_init(store_t *s);
+void store_life_dispose(store_t *s);
+/* Writes the uses noted since the last flush, in one transaction. */
+int store_flush_uses(store_t *s);
+/* The queue a new object enters: main when its key was evicted from the small queue lately. */
+int store_admit_queue(store_t *s, const char *key);
+/* A handle on key was opened (+1) or closed (-1). */
+void store_open_note(store_t *s, const char *key, int delta);
+/* One eviction pass freeing (by charge) at least need bytes, if that many can go. */
+int store_evict(store_t *s, uint64_t need, store_life_report_t *r);
+/* gc, then compaction of sparse packs (pressed: of any pack with dead bytes while over the low
+ * mark), then deletion of packs with nothing live. dry_run only counts. */
+int store_collect(store_t *s, bool dry_run, bool pressed, store_life_report_t *r);
+/* Compacted packs an open object still points into: deleted once it closes. */
+void store_dead_pack_add(store_t *s, uint32_t id);
+void store_release_dead_packs(store_t *s);
+
+/* ---- soundness and healing (heal.c) ------------------------------------------------------- */
+
+/* Before the index is opened: refuses (-EUCLEAN, with the repair command) an index.db that is
+ * missing or empty while packs/ holds data. */
+int store_check_index_file(const char *dir, const char *index_path, cache_err_t *err);
+/* After: quick_check (a damaged index is -EUCLEAN with the repair command), then every pack the
+ * index refers to must be there and long enough; with heal, the objects using lost bytes are
+ * dropped (else only reported). */
+int store_check(store_t *s, bool heal, cache_err_t *err);
+/* A read found pack gone or shorter than the index says: drops every chunk of the lost bytes and
+ * every object using one, at once. */
+int store_heal_pack(store_t *s, uint32_t pack);
 
 /* ---- fault points (fault.c) ---------------------------------------------------------------
  * In builds with tests (-Dtests=true), MODFS_FAULT=<name> makes the process kill itself with

@@ -84,8 +84,8 @@ static void test_reads_beside_a_write(void **state)
     /* The writer, stopped half-way through a transaction. */
     pthread_mutex_lock(&ix->write_lock);
     conn_t *w = &ix->writer;
-    assert_int_equal(exec(w, "BEGIN IMMEDIATE"), 0);
-    assert_int_equal(exec(w, "INSERT INTO objects(key, kind, size, sha256, stored_at, fetched_at, layout) "
+    assert_int_equal(ix_exec(w, "BEGIN IMMEDIATE"), 0);
+    assert_int_equal(ix_exec(w, "INSERT INTO objects(key, kind, size, sha256, stored_at, fetched_at, layout) "
                              "VALUES ('a.b/m/@v/v2.0.0.mod', 3, 0, zeroblob(32), 1, 1, x'')"),
                      0);
 
@@ -103,7 +103,7 @@ static void test_reads_beside_a_write(void **state)
     assert_int_equal(r.visited, 1);
     assert_int_equal(r.stats.objects, 1);
 
-    assert_int_equal(exec(w, "ROLLBACK"), 0);
+    assert_int_equal(ix_exec(w, "ROLLBACK"), 0);
     pthread_mutex_unlock(&ix->write_lock);
     index_done(ix, dir);
 }
