@@ -92,6 +92,7 @@ static int object_bytes(cache_object_t *o, buf_t *out)
     if (n < 0 || (uint64_t)n != st.size)
         return n < 0 ? (int)n : -EIO;
     out->len = (size_t)n;
+    out->base[n] = 0; /* as buf_append leaves it */
     return 0;
 }
 
@@ -128,10 +129,12 @@ static int remote_read(cache_sumdb_db_t *db, const modkey_t *key, buf_t *out, ca
             cache_err_set(err, rc, "out of memory");
         if (rc == 0) {
             ssize_t n = pread(fd, out->base, (size_t)st.st_size, 0);
-            if (n != st.st_size)
+            if (n != st.st_size) {
                 rc = cache_err_set(err, -EIO, "temp file: short read");
-            else
+            } else {
                 out->len = (size_t)n;
+                out->base[n] = 0; /* as buf_append leaves it */
+            }
         }
         close(fd);
     }
