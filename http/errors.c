@@ -19,9 +19,10 @@
  * (an internal host, a path, a masked user name), which are the operator's business, so they go
  * to the log and the client reads a fixed phrase and the path it asked for. Reasons that come
  * from the request itself (an invalid module path) are the client's own and are shown, and so
- * are two more that name no upstream: the allow/deny rule that refused a module, and the go
+ * are three more that name no upstream: the allow/deny rule that refused a module, the go
  * command's own words when it fetched a module from its repository itself (`direct`): an unknown
- * tag or refused git credentials are what the client must read to fix its build.
+ * tag or refused git credentials are what the client must read to fix its build, and the checksum
+ * database's verdict on a module it refused (both hashes of a mismatch, a SECURITY ERROR).
  */
 #include "http_i.h"
 
@@ -72,6 +73,13 @@ static size_t first_line(const char *msg, char *out, size_t cap)
 static bool is_direct_reason(const char *msg)
 {
     return strncmp(msg, "direct go ", 10) == 0;
+}
+
+/* Whether msg is the checksum database's verdict on a module or an answer (cache.h): the module,
+ * both hashes, the database's name; no host. */
+static bool is_sumdb_verdict(const char *msg)
+{
+    return strncmp(msg, CACHE_SUMDB_REFUSED_WORDS ": ", sizeof CACHE_SUMDB_REFUSED_WORDS + 1) == 0;
 }
 
 /* What went wrong upstream, in words that name no host. */
@@ -143,7 +151,8 @@ size_t http_error_body(int status, int rc, const cache_err_t *err, const char *p
         break;
     default:
         len = snprintf(out, cap, "bad gateway: fetching %s failed: %s\n", path,
-                       is_direct_reason(line) ? line : upstream_failure(rc, err, line, word, sizeof word));
+                       is_direct_reason(line) || is_sumdb_verdict(line) ? line
+                                                                        : upstream_failure(rc, err, line, word, sizeof word));
         break;
     }
     if (len < 0)

@@ -234,6 +234,15 @@ static void dispatch(http_server_t *s, http_thread_t *t, h2o_req_t *req, http_au
         return; /* answered above */
     }
 
+    if (key->kind == MODKEY_SUMDB && key->db_kind == SUMDB_PATH_SUPPORTED) {
+        /* go asks this before it uses a proxy for a database: any 200 says yes */
+        int rc = cache_sumdb_supported(s->cache, key, &err);
+        if (rc == 0)
+            http_send_body(req, 200, "text/plain; charset=utf-8", "", 0);
+        else
+            http_send_error(req, rc, &err);
+        return;
+    }
     cache_object_t *obj = NULL;
     int rc = cache_get(s->cache, key, CACHE_GET_NOFETCH, &obj, &err);
     if (rc == 0) {

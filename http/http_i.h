@@ -29,17 +29,18 @@ typedef enum http_route {
     HTTP_ROUTE_INFO,
     HTTP_ROUTE_MOD,
     HTTP_ROUTE_ZIP,
+    HTTP_ROUTE_SUMDB,
     HTTP_ROUTE_OTHER,
     HTTP_ROUTE_COUNT
 } http_route_t;
 
 /* What a request path resolves to. */
 typedef enum http_target {
-    HTTP_TARGET_KEY,         /* a valid GOPROXY key, in key */
+    HTTP_TARGET_KEY,         /* a valid GOPROXY key or checksum-database answer (MODKEY_SUMDB), in key */
     HTTP_TARGET_HEALTHZ,     /* /healthz: liveness */
     HTTP_TARGET_READYZ,      /* /readyz: readiness (has upstream answered lately?) */
     HTTP_TARGET_METRICS,     /* /metrics */
-    HTTP_TARGET_NOT_FOUND,   /* a name that cannot exist (bad module path, /sumdb/..., /): 404, reason in err */
+    HTTP_TARGET_NOT_FOUND,   /* a name that cannot exist (bad module path, bad /sumdb/ path, /): 404, reason in err */
     HTTP_TARGET_BAD_REQUEST, /* a path that is not even well-formed (bad percent-encoding, NUL): 400 */
 } http_target_t;
 

@@ -195,6 +195,21 @@ int http_metrics_render(http_server_t *s, buf_t *out)
             (unsigned long long)st.hits, (unsigned long long)st.misses, (unsigned long long)st.upstream_requests,
             (unsigned long long)st.upstream_errors);
     }
+    if (rc == 0)
+        rc = counter(out, "modfs_sumdb_verified_total",
+                     ".mod and .zip from upstream proven to be the checksum database's before they were stored.",
+                     "counter", st.sumdb_verified);
+    if (rc == 0)
+        rc = counter(out, "modfs_sumdb_verify_skipped_total",
+                     ".mod and .zip stored unchecked: exempt by --nosumdb, or no database (--sumdb off).", "counter",
+                     st.sumdb_skipped);
+    if (rc == 0)
+        rc = buf_appendf(out, "# HELP modfs_sumdb_verify_failures_total .mod and .zip from upstream refused by the "
+                              "checksum database's proof, by reason.\n"
+                              "# TYPE modfs_sumdb_verify_failures_total counter\n");
+    for (int r = 0; rc == 0 && r < CACHE_SUMDB_REASONS; r++)
+        rc = buf_appendf(out, "modfs_sumdb_verify_failures_total{reason=\"%s\"} %llu\n", cache_sumdb_reason_name(r),
+                         (unsigned long long)st.sumdb_failures[r]);
     if (rc == 0) {
         rc = buf_appendf(
             out,

@@ -499,8 +499,10 @@ static int body_from_json(const modkey_t *key, json_t *root, const char *tmp, in
                                  key->kind == MODKEY_MOD ? "go.mod" : "zip");
         return copy_file(json_string_value(f), tmp, fd, max_bytes, bytes, err);
     }
+    case MODKEY_SUMDB: /* a checksum database's answer: never asked of the go command */
+        break;
     }
-    return cache_err_set(err, -EINVAL, "direct: unknown key kind");
+    return cache_err_set(err, -EINVAL, "direct: not a module key");
 }
 
 int upstream_direct_fetch(upstream_direct_t *d, const modkey_t *key, bool private_module, int fd, uint64_t max_bytes,
@@ -509,6 +511,8 @@ int upstream_direct_fetch(upstream_direct_t *d, const modkey_t *key, bool privat
     snprintf(res->url, sizeof res->url, "direct");
     res->status = 0;
     res->bytes = 0;
+    if (key->kind == MODKEY_SUMDB)
+        return cache_err_set(err, -EINVAL, "direct: %s is a checksum database's answer", key->escaped);
     char arg[MODKEY_MAX * 2];
     const char *argv[8];
     size_t argc = 0;

@@ -51,17 +51,20 @@ static void global_init(void)
 /* ---- keys ---- */
 
 /* What go's url.PathEscape leaves alone in a path segment, plus '/' which go's proxy client puts
- * back ("%2F" -> "/"). Everything else, '!' included, becomes %XX. */
-static bool key_char_plain(unsigned char c)
+ * back ("%2F" -> "/"). Everything else, '!' included, becomes %XX, except in the paths of a
+ * checksum database, which go joins with web.Join and sends with '!' as it is. */
+static bool key_char_plain(unsigned char c, bool bang_plain)
 {
     if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
         return true;
+    if (c == '!')
+        return bang_plain;
     return c != '\0' && strchr("-_.~$&+:=@/", c) != NULL;
 }
 
 /* Checks the key's shape (relative, no empty, "." or ".." segment: go cleans such paths, a proxy
  * URL must not climb out of its base) and writes its escaped form into out. */
-static int key_escape(const char *key, char *out, size_t cap, cache_err_t *err)
+int upstream_path_escape(const char *key, bool bang_plain, char *out, size_t cap, cache_err_t *err)
 {
     if (key[0] == '\0' || key[0] == '/')
         return cache_err_set(err, -EINVAL, "upstream key \"%s\": must be a non-empty relative path", key);
@@ -82,7 +85,7 @@ static int key_escape(const char *key, char *out, size_t cap, cache_err_t *err)
             return cache_err_set(err, -EINVAL, "upstream key: contains a control character");
         if (o + 4 > cap)
             return cache_err_set(err, -ENAMETOOLONG, "upstream key \"%.64s...\": too long", key);
-        if (key_char_plain(*c)) {
+        if (key_char_plain(*c, bang_plain)) {
             out[o++] = (char)*c;
         } else {
             out[o++] = '%';
@@ -178,8 +181,7 @@ static bool backoff_wait(upstream_t *u, long ms)
     return !cancelled;
 }
 
-/* GET one URL, retrying transient failures within the retry window. */
-static int fetch_url(upstream_t *u, const upstream_proxy_t *p, const char *key, const char *url,
+int upstream_fetch_url(upstream_t *u, const upstream_proxy_t *p, const char *key, const char *url,
                      const char *shown, int fd, uint64_t max_bytes, upstream_result_t *res, cache_err_t *err)
 {
     assert(err != NULL);
@@ -320,6 +322,10 @@ int upstream_new(const upstream_config_t *cfg, upstream_t **out, cache_err_t *er
     u->total_timeout_ms = cfg->total_timeout_ms > 0 ? cfg->total_timeout_ms : UPSTREAM_DEFAULT_TOTAL_TIMEOUT_MS;
     u->max_retries = cfg->max_retries < 0 ? UPSTREAM_DEFAULT_RETRIES : cfg->max_retries;
     u->retry_window_ms = cfg->retry_window_ms > 0 ? cfg->retry_window_ms : UPSTREAM_DEFAULT_RETRY_WINDOW_MS;
+    if ((u->sumdb_routes = upstream_sumdb_routes_new()) == NULL) {
+        rc = cache_err_set(err, -ENOMEM, "out of memory");
+        goto fail;
+    }
     if ((rc = upstream_transfers_start(u, err)) != 0)
         goto fail;
     *out = u;
@@ -352,6 +358,7 @@ void upstream_free(upstream_t *u)
     for (size_t i = 0; i < u->nproxies; i++)
         upstream_proxy_dispose(&u->proxies[i]);
     free(u->proxies);
+    upstream_sumdb_routes_free(u->sumdb_routes);
     free(u->ca_file);
     free(u->no_proxy);
     upstream_direct_free(u->direct);
@@ -376,7 +383,7 @@ int upstream_fetch(upstream_t *u, const char *escaped_key, bool private_module, 
     if (err != NULL)
         err->upstream_status = 0;
     char path[UPSTREAM_MAX_PATH];
-    int rc = key_escape(escaped_key, path, sizeof path, err);
+    int rc = upstream_path_escape(escaped_key, false, path, sizeof path, err);
     if (rc != 0)
         return rc;
 
@@ -428,7 +435,7 @@ int upstream_fetch(upstream_t *u, const char *escaped_key, bool private_module, 
                 free(url);
                 return cache_err_set(err, -ENOMEM, "out of memory");
             }
-            rc = fetch_url(u, p, escaped_key, url, shown, fd, max_bytes, &r, &e);
+            rc = upstream_fetch_url(u, p, escaped_key, url, shown, fd, max_bytes, &r, &e);
             free(url);
             free(shown);
             if (rc == 0) {

@@ -87,11 +87,22 @@ int upstream_fetch(upstream_t *u, const char *escaped_key, bool private_module, 
 /*
  * Aborts every transfer in flight (go commands fetching direct are killed) and makes every later
  * upstream_fetch return -ECANCELED at once; retries waiting for their backoff wake up and return
- * -ECANCELED too. For shutdown: it
- * cannot be undone. Any thread; returns at once (the transfers end on the transfer thread, and
- * their callers wake up within milliseconds).
+ * -ECANCELED too. For shutdown: it cannot be undone. Any thread; returns at once (the transfers
+ * end on the transfer thread, and their callers wake up within milliseconds).
  */
 void upstream_cancel_all(upstream_t *u);
+
+/*
+ * GET <base>/<path> of the checksum database name, path being "lookup/...", "tile/..." or "latest"
+ * (relative; '!' is sent as it is, as go sends it). The base is found as go's dbClient finds it:
+ * url itself when url_given (the GOSUMDB value named it: go then bypasses every proxy); else the
+ * first proxy of the list whose <proxy>/sumdb/<name>/supported answers 200 (asked in list order,
+ * moving on after 404/410, or after any failure past a '|'); else, after "off", "direct" or the
+ * end of the list, url (https://<name>). Another answer to that question is a failure of this
+ * fetch and is not remembered; a base found is kept for ten minutes. Otherwise as upstream_fetch.
+ */
+int upstream_sumdb_fetch(upstream_t *u, const char *name, const char *url, bool url_given, const char *path, int fd,
+                         uint64_t max_bytes, upstream_result_t *res, cache_err_t *err);
 
 /* Number of HTTP requests sent so far (every attempt counts). */
 uint64_t upstream_request_count(const upstream_t *u);

@@ -73,6 +73,15 @@ void upstream_direct_cancel(upstream_direct_t *d);
  */
 int upstream_direct_fetch(upstream_direct_t *d, const modkey_t *key, bool private_module, int fd, uint64_t max_bytes,
                           upstream_result_t *res, cache_err_t *err);
+
+/* ---- sumdbroute.c: how each checksum database is reached (made and freed with the upstream) ---- */
+
+typedef struct upstream_sumdb_routes upstream_sumdb_routes_t;
+upstream_sumdb_routes_t *upstream_sumdb_routes_new(void);
+void upstream_sumdb_routes_free(upstream_sumdb_routes_t *r);
+
+/* ---- the upstream, and one attempt of one GET (transfer.c, judge.c) ---- */
+
 /* A transfer that receives less than this many bytes per second for stall_ms has stalled. */
 #define UPSTREAM_STALL_BYTES_PER_S 1024L
 #define UPSTREAM_DETAIL_MAX 200 /* bytes of an error body's first line shown in messages */
@@ -125,6 +134,7 @@ struct upstream {
     int max_retries;
     long retry_window_ms;
     upstream_direct_t *direct;  /* the go command; NULL without a work directory and a "direct" entry */
+    upstream_sumdb_routes_t *sumdb_routes; /* sumdbroute.c */
     _Atomic uint64_t requests;
     _Atomic uint64_t last_answer_ms;  /* upstream_now_ms() of the last HTTP answer, 0: never */
     _Atomic uint64_t last_failure_ms; /* of the last attempt with no answer at all, 0: never */
@@ -160,5 +170,17 @@ void upstream_transfer_run(upstream_t *u, upstream_transfer_t *t);
  * cause; *transient tells whether another attempt may help. */
 int upstream_transfer_judge(const upstream_t *u, upstream_transfer_t *t, const char *shown, bool *transient,
                             cache_err_t *err);
+
+/* ---- upstream.c, for sumdbroute.c ---- */
+
+/* Checks that path is relative without empty, "." or ".." elements, and writes it into out
+ * %-escaped as go's proxy client does ('!' too, unless bang_plain: a checksum database's paths
+ * keep it). 0, -EINVAL or -ENAMETOOLONG with err. */
+int upstream_path_escape(const char *path, bool bang_plain, char *out, size_t cap, cache_err_t *err);
+/* GET url (shown in messages as shown) through proxy entry p, retrying transient failures within
+ * the retry window; key is the path below p, read directly for a file:// entry. Results as
+ * upstream_fetch. */
+int upstream_fetch_url(upstream_t *u, const upstream_proxy_t *p, const char *key, const char *url, const char *shown,
+                       int fd, uint64_t max_bytes, upstream_result_t *res, cache_err_t *err);
 
 #endif

@@ -44,6 +44,13 @@ static void bodies_name_no_upstream(void **state)
     assert_int_equal(http_status_of_error(-EUSERS, NULL), 429);
     assert_string_equal(body(-EUSERS, 0, "this client's budget of misses is spent; retry after 2 s"),
                         "too many requests: this client's budget of misses is spent; retry after 2 s\n");
+    /* the checksum database's verdict is shown, never where the refused body came from */
+    assert_string_equal(body(-EBADMSG, 0,
+                             "refused by the checksum database: example.com/a@v1.0.0: checksum mismatch: zip has "
+                             "h1:AAA=, checksum database sum.golang.org says h1:BBB="),
+                        "bad gateway: fetching /example.com/a/@v/v1.0.0.zip failed: refused by the checksum database: "
+                        "example.com/a@v1.0.0: checksum mismatch: zip has h1:AAA=, checksum database sum.golang.org "
+                        "says h1:BBB=\n");
     /* the store's budget is not the client's */
     assert_int_equal(http_status_of_error(-EDQUOT, NULL), 507);
     assert_string_equal(body(-EIO, 500, "upstream http://10.1.2.3/x: 500"),

@@ -1174,6 +1174,77 @@ static void test_http2_multiplexed(void **state)
     assert_int_equal(lines, N + N / 2);
 }
 
+/* A checksum database through the proxy list, as go's dbClient reaches it. */
+static void test_sumdb_routes(void **state)
+{
+    (void)state;
+    write_file("sumdb/db.test/supported", "", 0);
+    write_file("sumdb/db.test/lookup/example.com/!x@v1.0.0", "record\n", 7);
+    upstream_result_t res;
+    cache_err_t err = {0};
+    char direct[128];
+    snprintf(direct, sizeof direct, "http://127.0.0.1:%d/echo/direct", plain.port);
+    const char *lookup = "lookup/example.com/!x@v1.0.0";
+
+    /* 404 on supported moves on; the proxy that says 200 serves the database, '!' sent as it is */
+    upstream_t *u =
+        up_new(list_fmt("http://127.0.0.1:%d/status/404,http://127.0.0.1:%d/files", plain.port, plain.port), 0,
+               0, NULL);
+    int fd = tmpfd();
+    assert_int_equal(upstream_sumdb_fetch(u, "db.test", direct, false, lookup, fd, 1024, &res, &err), 0);
+    char body[64] = "";
+    assert_int_equal(pread(fd, body, sizeof body - 1, 0), 7);
+    assert_string_equal(body, "record\n");
+    assert_string_equal(res.url,
+                        list_fmt("http://127.0.0.1:%d/files/sumdb/db.test/lookup/example.com/!x@v1.0.0", plain.port));
+    assert_int_equal(upstream_request_count(u), 3);
+    /* the route is kept: no second probe */
+    assert_int_equal(upstream_sumdb_fetch(u, "db.test", direct, false, lookup, fd, 1024, &res, &err), 0);
+    assert_int_equal(upstream_request_count(u), 4);
+    /* what the database does not have is not found */
+    assert_int_equal(upstream_sumdb_fetch(u, "db.test", direct, false, "lookup/a.com/y@v1.0.0", fd, 1024, &res, &err),
+                     -ENOENT);
+    assert_int_equal(err.upstream_status, 404);
+    upstream_free(u);
+
+    /* a URL given with the database bypasses the proxies */
+    u = up_new(list_fmt("http://127.0.0.1:%d/files", plain.port), 0, 0, NULL);
+    memset(body, 0, sizeof body);
+    assert_int_equal(upstream_sumdb_fetch(u, "db.test", direct, true, lookup, fd, 1024, &res, &err), 0);
+    assert_true(pread(fd, body, sizeof body - 1, 0) > 0);
+    assert_string_equal(body, "/echo/direct/lookup/example.com/!x@v1.0.0");
+    assert_int_equal(upstream_request_count(u), 1);
+    upstream_free(u);
+
+    /* no proxy serves it, or off: the database's own URL */
+    const char *lists[] = {"http://127.0.0.1:%d/status/404", "http://127.0.0.1:%d/status/410,off", "off",
+                           "http://127.0.0.1:%d/status/500|direct"};
+    for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++) {
+        u = up_new(list_fmt(lists[i], plain.port), 0, 0, NULL);
+        memset(body, 0, sizeof body);
+        assert_int_equal(upstream_sumdb_fetch(u, "db.test", direct, false, "latest", fd, 1024, &res, &err), 0);
+        assert_true(pread(fd, body, sizeof body - 1, 0) > 0);
+        assert_string_equal(body, "/echo/direct/latest");
+        upstream_free(u);
+    }
+
+    /* any other answer: unavailable, and asked again next time */
+    u = up_new(list_fmt("http://127.0.0.1:%d/status/403,http://127.0.0.1:%d/files", plain.port, plain.port), 0, 0,
+               NULL);
+    assert_int_equal(upstream_sumdb_fetch(u, "db.test", direct, false, lookup, fd, 1024, &res, &err), -EIO);
+    assert_non_null(strstr(err.msg, "checksum database db.test unavailable"));
+    assert_non_null(strstr(err.msg, "403"));
+    assert_int_equal(upstream_sumdb_fetch(u, "db.test", direct, false, lookup, fd, 1024, &res, &err), -EIO);
+    assert_int_equal(upstream_request_count(u), 2);
+    upstream_free(u);
+    /* past a '|' a failure moves on too */
+    u = up_new(list_fmt("http://127.0.0.1:%d/status/403|http://127.0.0.1:%d/files", plain.port, plain.port), 0, 0,
+               NULL);
+    assert_int_equal(upstream_sumdb_fetch(u, "db.test", direct, false, lookup, fd, 1024, &res, &err), 0);
+    upstream_free(u);
+    close(fd);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1198,6 +1269,7 @@ int main(void)
         cmocka_unit_test(test_cancel_direct),
         cmocka_unit_test(test_threads),
         cmocka_unit_test(test_escaping),
+        cmocka_unit_test(test_sumdb_routes),
         cmocka_unit_test(test_gzip_decoded),
         cmocka_unit_test(test_redirects),
         cmocka_unit_test(test_file_scheme),
