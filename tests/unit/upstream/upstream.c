@@ -1220,7 +1220,9 @@ static void test_sumdb_routes(void **state)
     const char *lists[] = {"http://127.0.0.1:%d/status/404", "http://127.0.0.1:%d/status/410,off", "off",
                            "http://127.0.0.1:%d/status/500|direct"};
     for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++) {
-        u = up_new(list_fmt(lists[i], plain.port), 0, 0, NULL);
+        /* a list naming direct needs the work directory modfs always gives */
+        upstream_config_t cfg = {.proxy_list = list_fmt(lists[i], plain.port), .work_dir = tmp};
+        assert_int_equal(upstream_new(&cfg, &u, &err), 0);
         memset(body, 0, sizeof body);
         assert_int_equal(upstream_sumdb_fetch(u, "db.test", direct, false, "latest", fd, 1024, &res, &err), 0);
         assert_true(pread(fd, body, sizeof body - 1, 0) > 0);
