@@ -88,11 +88,14 @@ typedef struct fs_view {
     atomic_size_t nnotes;       /* how many: read without the lock */
 } fs_view_t;
 
-/* The files of one module zip, shared by the nodes of its extracted tree. */
+/* The files of one module zip, shared by the nodes of its extracted tree: a copy of the zip's
+ * member list, not a handle on the zip. The kernel keeps a tree's nodes for as long as it
+ * likes; a handle would keep the zip open that long, and an open object is never evicted. An
+ * open file takes the zip (cache_get by zip_key: fetched again if it was evicted meanwhile). */
 typedef struct fs_module {
     atomic_uint refs;
-    cache_object_t *zip;            /* reference held; keeps members valid */
-    const cache_member_t *members;  /* sorted bytewise by path */
+    modkey_t *zip_key;
+    cache_member_t *members;        /* sorted bytewise by path; paths point into the same block */
     size_t count;
     int64_t mtime;                  /* the zip's store time: every file and directory of the tree */
 } fs_module_t;
@@ -159,7 +162,7 @@ typedef struct fs_handle fs_handle_t;
 struct fs_handle {
     fs_handle_kind_t kind;
     fs_handle_t *prev, *next;       /* on the mount's list; protected by handles_lock */
-    cache_object_t *obj;            /* OBJECT */
+    cache_object_t *obj;            /* OBJECT, and the zip of a MEMBER */
     fs_module_t *mod;               /* MEMBER */
     size_t member;                  /* MEMBER */
     pthread_mutex_t lock;           /* MEMBER: a member reader belongs to one thread at a time */
@@ -326,7 +329,11 @@ int fs_node_path(fs_mount_t *m, const fs_node_t *node, const char *name, char *b
 
 /* ---- module.c: a module's tree from its zip members ---- */
 /* Takes over the reference to zip. Returns 0, -EINVAL (not a zip), -ENOMEM. */
-int fs_module_new(cache_object_t *zip, int64_t mtime, fs_module_t **out);
+/* The tree of zip (named key), whose handle is given up to it (unref'd, even on failure). */
+int fs_module_new(cache_object_t *zip, const modkey_t *key, int64_t mtime, fs_module_t **out);
+/* For an open member file: the zip, from the store (or upstream if it was evicted), checked to
+ * hold member i where the tree says. 0 and *zip (a handle to unref), or -errno. */
+int fs_module_zip_get(fs_mount_t *m, const fs_module_t *mod, size_t i, cache_object_t **zip);
 fs_module_t *fs_module_ref(fs_module_t *mod);
 void fs_module_unref(fs_module_t *mod);
 /* The index of the member whose path is exactly path[0..len), or -1. */

@@ -192,7 +192,7 @@ static int fs_layout_modroot(fs_mount_t *m, fs_view_t *v, const modkey_t *k, int
         cache_object_unref(zip);
         return -ENOMEM;
     }
-    rc = fs_module_new(zip, st.mtime, &node->mod);
+    rc = fs_module_new(zip, k, st.mtime, &node->mod);
     if (rc < 0) {
         LOG_E("fs: %s: cannot list the zip's files: %s", k->escaped, strerror(-rc));
         fs_node_discard(node);

@@ -139,13 +139,21 @@ static int fs_open_view(fs_mount_t *m, fs_node_t *node, struct fuse_file_info *f
             fi->keep_cache = 1;
         break;
     }
-    case FS_KIND_MEMBER:
-        if (!(h = fs_handle_new(m, FS_HANDLE_MEMBER)))
+    case FS_KIND_MEMBER: {
+        cache_object_t *zip; /* held while the file is open: a reader's zip is never evicted */
+        int rc = fs_module_zip_get(m, node->mod, node->member, &zip);
+        if (rc < 0)
+            return rc;
+        if (!(h = fs_handle_new(m, FS_HANDLE_MEMBER))) {
+            cache_object_unref(zip);
             return -ENOMEM;
+        }
+        h->obj = zip;
         h->mod = fs_module_ref(node->mod);
         h->member = node->member;
         fi->keep_cache = 1;
         break;
+    }
     default:
         return -EISDIR;
     }
@@ -228,7 +236,7 @@ void fs_op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct f
         pthread_mutex_lock(&h->lock);
         n = 0;
         if (!h->reader) {
-            int rc = cache_member_reader_new(h->mod->zip, h->member, &h->reader);
+            int rc = cache_member_reader_new(h->obj, h->member, &h->reader);
             if (rc < 0) {
                 h->reader = NULL;
                 n = rc;

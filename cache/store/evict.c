@@ -108,9 +108,13 @@ void store_set_budget(store_t *s, uint64_t max_bytes)
 
 void store_object_note_use(store_object_t *o)
 {
-    atomic_fetch_add_explicit(&o->uses, 1, memory_order_relaxed);
-    if (atomic_exchange(&o->use_queued, true))
-        return; /* on the list already: the count is all a hit costs */
+    /* The policy counts to 3 at most, so a hot object's hits, on every loop thread at once, stop
+     * at two plain loads of a cache line they share: no atomic write, no line bouncing between
+     * cores. */
+    if (atomic_load_explicit(&o->uses, memory_order_relaxed) < 3)
+        atomic_fetch_add_explicit(&o->uses, 1, memory_order_relaxed);
+    if (atomic_load_explicit(&o->use_queued, memory_order_relaxed) || atomic_exchange(&o->use_queued, true))
+        return; /* on the list already */
     store_t *s = o->store;
     store_object_ref(o);
     pthread_mutex_lock(&s->uses_lock);
