@@ -270,6 +270,11 @@ const char *cache_sumdb_reason_name(int reason);
 /* How the message of a module or answer refused by the checksum database's verdict starts (then
  * ": " and the verdict: the module, both hashes, the database's name; never a host). */
 #define CACHE_SUMDB_REFUSED_WORDS "refused by the checksum database"
+/* Whether msg (a cache_err_t's) is such a refusal. */
+static inline bool cache_sumdb_is_refusal(const char *msg)
+{
+    return strncmp(msg, CACHE_SUMDB_REFUSED_WORDS ": ", sizeof CACHE_SUMDB_REFUSED_WORDS + 1) == 0;
+}
 
 typedef struct cache_stats {
     uint64_t objects;         /* stored objects */

@@ -80,9 +80,7 @@ int cache_fetch(cache_t *c, const modkey_t *key, int64_t now, cache_object_t **o
          * refused body came from is the log's */
         LOG_W("upstream %s: %s refused by the checksum database (%s): %s", res.url, key->escaped,
               cache_sumdb_reason_name(reason), err->msg);
-        /* EIO, not the proof's EBADMSG: the body is upstream's, well formed, and refused; the
-         * mount says "input/output error" for it as go says for a checksum mismatch */
-        rc = cache_err_prefix(err, -EIO, CACHE_SUMDB_REFUSED_WORDS);
+        cache_err_prefix(err, rc, CACHE_SUMDB_REFUSED_WORDS);
         goto out;
     }
     if (rc != 0) {

@@ -75,13 +75,6 @@ static bool is_direct_reason(const char *msg)
     return strncmp(msg, "direct go ", 10) == 0;
 }
 
-/* Whether msg is the checksum database's verdict on a module or an answer (cache.h): the module,
- * both hashes, the database's name; no host. */
-static bool is_sumdb_verdict(const char *msg)
-{
-    return strncmp(msg, CACHE_SUMDB_REFUSED_WORDS ": ", sizeof CACHE_SUMDB_REFUSED_WORDS + 1) == 0;
-}
-
 /* What went wrong upstream, in words that name no host. */
 static const char *upstream_failure(int rc, const cache_err_t *err, const char *line, char *buf, size_t cap)
 {
@@ -151,7 +144,7 @@ size_t http_error_body(int status, int rc, const cache_err_t *err, const char *p
         break;
     default:
         len = snprintf(out, cap, "bad gateway: fetching %s failed: %s\n", path,
-                       is_direct_reason(line) || is_sumdb_verdict(line) ? line
+                       is_direct_reason(line) || cache_sumdb_is_refusal(line) /* the module, both hashes, no host */ ? line
                                                                         : upstream_failure(rc, err, line, word, sizeof word));
         break;
     }
