@@ -16,7 +16,7 @@
 #   t_tmpdir [NAME]          print $T_TMP, or create and print $T_TMP/NAME
 #   t_on_exit CMD...         push CMD on the cleanup stack (run last-in first-out)
 #   t_free_port              print a free TCP port on 127.0.0.1
-#   t_wait_port PORT [SECS]  wait until 127.0.0.1:PORT accepts connections
+#   t_wait_port PORT [SECS [PID LOG]]  wait until 127.0.0.1:PORT accepts connections (PID: fail at once if it dies)
 #   t_start_upstream DIR [NGINX_SNIPPET]
 #                            serve the GOPROXY tree DIR on 127.0.0.1 (nginx, or
 #                            python3 http.server when nginx is missing); sets
@@ -149,22 +149,37 @@ t_tmpdir() {
 	fi
 }
 
+# A port below the kernel's ephemeral range (net.ipv4.ip_local_port_range starts at 32768): one
+# the kernel gave out as free could be taken as the local port of an outgoing connection (a
+# curl to the upstream) before the server that is to listen on it binds it.
 t_free_port() {
-	python3 -c 'import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])'
+	python3 -c 'import random, socket
+for _ in range(1000):
+    port = random.randint(20000, 32767)
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", port))
+    except OSError:
+        continue
+    print(port)
+    break
+else:
+    raise SystemExit("no free port in 20000-32767")'
 }
 
+# t_wait_port PORT [SECS [PID LOG]]: with PID, a server that died fails at once, with its log.
 t_wait_port() {
-	local port=$1 secs=${2:-20} i
+	local port=$1 secs=${2:-20} pid=${3:-} log=${4:-} i
 	for ((i = 0; i < secs * 20; i++)); do
 		if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
 			return 0
 		fi
+		if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
+			t_fail "the server for 127.0.0.1:$port died before listening${log:+: $(tail -5 "$log")}"
+		fi
 		sleep 0.05
 	done
-	t_fail "nothing listens on 127.0.0.1:$port after ${secs}s"
+	t_fail "nothing listens on 127.0.0.1:$port after ${secs}s${log:+: $(tail -5 "$log")}"
 }
 
 _T_UPSTREAMS=0
