@@ -36,6 +36,7 @@ void cache_counters_flush(cache_t *c)
         .upstream_errors = atomic_exchange(&c->upstream_errors, 0),
         .upstream_requests = reqs - c->upstream_requests_flushed,
     };
+    cache_sumdb_counters_take(c, &d);
     c->pending = d;
     pthread_mutex_unlock(&c->figures_lock);
     int rc = store_counters_add(c->store, &d);
@@ -47,11 +48,16 @@ void cache_counters_flush(cache_t *c)
         c->flushed.upstream_errors += d.upstream_errors;
         c->flushed.upstream_requests += d.upstream_requests;
         c->upstream_requests_flushed = reqs;
+        c->flushed.sumdb_verified += d.sumdb_verified;
+        c->flushed.sumdb_skipped += d.sumdb_skipped;
+        for (int i = 0; i < STORE_SUMDB_REASONS; i++)
+            c->flushed.sumdb_failures[i] += d.sumdb_failures[i];
     } else {
         /* kept for the next flush */
         atomic_fetch_add(&c->hits, d.hits);
         atomic_fetch_add(&c->misses, d.misses);
         atomic_fetch_add(&c->upstream_errors, d.upstream_errors);
+        cache_sumdb_counters_return(c, &d);
     }
     pthread_mutex_unlock(&c->figures_lock);
     pthread_mutex_unlock(&c->flush_lock);

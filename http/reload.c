@@ -11,7 +11,9 @@
  * their SSL objects), which goes away with the last of them.
  *
  * Whether / serves the status page is one flag of the server, read by every request for / (an
- * atomic: nothing to hand to the loops).
+ * atomic: nothing to hand to the loops). The miss budget (--miss-rate, --miss-burst) is no loop's
+ * either: the client table takes the new parameters under its own lock, and every bucket follows
+ * at its next miss.
  *
  * The access settings (the auth file's users and tokens, --auth-required, --metrics-auth) travel
  * the same way: the file is read and checked here, and each loop swaps its reference to the new
@@ -136,6 +138,7 @@ int http_server_reload(http_server_t *s, const http_config_t *cfg, cache_err_t *
     }
     s->list_ttl_s = cfg->list_ttl_s;
     atomic_store(&s->status_page, cfg->status_page);
+    http_clients_set_budget(s->clients, http_miss_rate_of(cfg), http_miss_burst_of(cfg));
     if (ctx != NULL) {
         SSL_CTX_free(s->ssl_ctx);
         s->ssl_ctx = ctx;
@@ -147,7 +150,8 @@ int http_server_reload(http_server_t *s, const http_config_t *cfg, cache_err_t *
     if (!wait_for_loops(s))
         LOG_W("http: a loop has not taken the new settings after %d s; it will at its next event",
               HTTP_RELOAD_WAIT_MS / 1000);
-    LOG_I("http: reloaded (list max-age %u s, status page %s%s%s)", s->list_ttl_s, cfg->status_page ? "on" : "off",
+    LOG_I("http: reloaded (list max-age %u s, status page %s, miss budget %u a second up to %u%s%s)", s->list_ttl_s,
+          cfg->status_page ? "on" : "off", http_miss_rate_of(cfg), http_miss_burst_of(cfg),
           s->tls_listen != NULL ? ", TLS certificate and key read again" : "",
           s->auth != NULL ? ", auth file read again" : "");
 out:

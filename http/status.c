@@ -81,7 +81,6 @@ static void on_tick(h2o_timeout_entry_t *entry)
 
 void http_status_thread_init(http_thread_t *t)
 {
-    pthread_mutex_init(&t->popular_mu, NULL);
     /* loops count from different points, so their samples do not fall on the same requests */
     t->popular_countdown = 1 + (unsigned)(t->index % HTTP_POPULAR_SAMPLE);
     h2o_timeout_init(t->loop, &t->status_timeout, HTTP_STATUS_TICK_MS);
@@ -94,7 +93,6 @@ void http_status_thread_dispose(http_thread_t *t)
     if (h2o_timeout_is_linked(&t->status_tick))
         h2o_timeout_unlink(&t->status_tick);
     h2o_timeout_dispose(t->loop, &t->status_timeout);
-    pthread_mutex_destroy(&t->popular_mu);
 }
 
 /* The most requested modules of every loop, as they last published them. */

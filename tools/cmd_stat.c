@@ -14,8 +14,9 @@ static int run_stat(options_t *opt, int argc, char **argv)
     }
     cache_err_t err = {0};
     cache_t *c = NULL;
-    /* stat never fetches: any syntactically valid upstream will do */
+    /* stat never fetches: any syntactically valid upstream will do, and no checksum database */
     opt->cache.upstream = "off";
+    opt->cache.sumdb = "off";
     opt->cache.must_exist = true; /* reading a mistyped directory must not create a store there */
     if (cache_open(&opt->cache, &c, &err) != 0) {
         print_error("cannot open store %s: %s", opt->cache.dir, err.msg);
@@ -47,13 +48,18 @@ static int run_stat(options_t *opt, int argc, char **argv)
     printf("evicted_bytes: %llu\n", (unsigned long long)st.evicted_bytes);
     printf("reclaimed_bytes: %llu\n", (unsigned long long)st.reclaimed_bytes);
     printf("compactions: %llu\n", (unsigned long long)st.compactions);
+    printf("sumdb_verified: %llu\n", (unsigned long long)st.sumdb_verified);
+    printf("sumdb_skipped: %llu\n", (unsigned long long)st.sumdb_skipped);
+    for (int i = 0; i < CACHE_SUMDB_REASONS; i++)
+        printf("sumdb_refused_%s: %llu\n", cache_sumdb_reason_name(i), (unsigned long long)st.sumdb_failures[i]);
     return 0;
 }
 
 const command_t cmd_stat = {
     .name = "stat",
     .args = "",
-    .summary = "print what the store holds: objects, bytes on disk, dedup ratio, hits, misses, budget, evictions",
+    .summary = "print what the store holds: objects, bytes on disk, dedup ratio, hits, misses, budget, evictions, "
+               "checksum-database proofs",
     .details = NULL,
     .bit = CMD_STAT,
     .accepts = CMD_STAT,

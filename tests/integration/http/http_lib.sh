@@ -74,12 +74,12 @@ h_start_modfs() {
 		tport=$(t_free_port)
 		args+=(--tls-listen "127.0.0.1:$tport" --tls-cert "$H_CERT" --tls-key "$H_KEY")
 	fi
-	"$MODFS_BIN" serve --cache-dir "$store" --upstream "$upstream" "${args[@]}" "$@" >"$log" 2>&1 &
+	# shellcheck disable=SC2046
+	"$MODFS_BIN" serve --cache-dir "$store" --upstream "$upstream" "${args[@]}" $(t_sumdb_off "$@") "$@" >"$log" 2>&1 &
 	H_PID=$!
 	t_on_exit "kill $H_PID; wait $H_PID"
-	t_wait_port "$port"
-	[ -z "${tport:-}" ] || t_wait_port "$tport"
-	kill -0 "$H_PID" 2>/dev/null || t_fail "modfs serve died: $(cat "$log")"
+	t_wait_port "$port" 20 "$H_PID" "$log"
+	[ -z "${tport:-}" ] || t_wait_port "$tport" 20 "$H_PID" "$log"
 	H_URL="http://127.0.0.1:$port"
 	H_TLS_URL=${tport:+https://127.0.0.1:$tport}
 	H_LOG=$log
