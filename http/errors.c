@@ -110,8 +110,10 @@ static const char *upstream_failure(int rc, const cache_err_t *err, const char *
 
 const char *http_failure_reason(int rc, const cache_err_t *err, char *buf, size_t cap)
 {
-    char line[sizeof err->msg];
-    if (err != NULL && first_line(err->msg, line, sizeof line) > 0 && is_direct_reason(line)) {
+    char line[sizeof err->msg] = "";
+    /* go's own reason, and the checksum database's verdict (the module, both hashes, no host) */
+    if (err != NULL && first_line(err->msg, line, sizeof line) > 0 &&
+        (is_direct_reason(line) || cache_sumdb_is_refusal(line))) {
         snprintf(buf, cap, "%s", line);
         return buf;
     }
@@ -123,7 +125,7 @@ const char *http_failure_reason(int rc, const cache_err_t *err, char *buf, size_
     case -EDQUOT:
         return "larger than the store's whole budget";
     default:
-        return upstream_failure(rc, err, buf, cap);
+        return upstream_failure(rc, err, line, buf, cap);
     }
 }
 
