@@ -67,6 +67,7 @@ int cache_open(const cache_config_t *cfg, cache_t **out, cache_err_t *err)
     pthread_mutex_init(&c->figures_lock, NULL);
     pthread_mutex_init(&c->flush_lock, NULL);
     pthread_mutex_init(&c->access_lock, NULL);
+    pthread_mutex_init(&c->tmp_lock, NULL);
     atomic_init(&c->list_ttl_s, cfg->list_ttl_s);
     c->dir = strdup(cfg->dir);
     c->tmp_dir = path_join(cfg->dir, "tmp");
@@ -155,6 +156,8 @@ void cache_close(cache_t *c)
     cache_flight_close(c->flight);
     cache_fetchlog_free(c->fetchlog);
     store_close(c->store);
+    cache_tmp_close_all(c);
+    pthread_mutex_destroy(&c->tmp_lock);
     pthread_mutex_destroy(&c->figures_lock);
     pthread_mutex_destroy(&c->flush_lock);
     pthread_mutex_destroy(&c->access_lock);

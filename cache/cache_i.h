@@ -91,9 +91,15 @@ void cache_fetchlog_notes(cache_fetchlog_t *l, cache_fetch_notes_t *out);
 
 /* ---- the cache ------------------------------------------------------------------------------ */
 
+/* Temporary files kept emptied for the next fetch (tmpfiles.c). */
+#define CACHE_TMP_KEPT 32
+
 struct cache {
     char *dir;
     char *tmp_dir;
+    pthread_mutex_t tmp_lock;     /* protects tmp_fds and tmp_n */
+    int tmp_fds[CACHE_TMP_KEPT];  /* empty O_TMPFILEs in tmp_dir, ready for a body */
+    unsigned tmp_n;
     _Atomic unsigned list_ttl_s; /* a reload may change it (cache_ttls_set) */
     store_t *store;
     upstream_t *upstream;
@@ -131,6 +137,15 @@ struct cache {
     bool maint_started;
     pthread_t maintainer;
 };
+
+/* tmpfiles.c: an empty anonymous file in tmp_dir for an upstream body (a kept one, or a new
+ * O_TMPFILE): the fd, or -errno with err. Any thread. */
+int cache_tmp_take(cache_t *c, cache_err_t *err);
+/* Gives back a file from cache_tmp_take (fd < 0 is ignored): emptied and kept, or closed. The
+ * caller must not use fd afterwards, nor keep a mapping of it. */
+void cache_tmp_give(cache_t *c, int fd);
+/* Closes the kept files (cache_close). */
+void cache_tmp_close_all(cache_t *c);
 
 /* access.c: a reference to the rules in force (released with cache_access_release), and the
  * pure checks made with it. */

@@ -6,8 +6,9 @@
  * (store_put). A body that fails a check is never stored or served; a stored object is visible
  * only once its bytes are durable.
  *
- * The body goes to an anonymous temporary file (O_TMPFILE: nothing to clean up after a crash) and
- * is mapped for the checks and the ingest, so a 500 MiB zip never sits in the heap.
+ * The body goes to an anonymous temporary file (O_TMPFILE: nothing to clean up after a crash; kept
+ * for the next fetch, tmpfiles.c) and is mapped for the checks and the ingest, so a 500 MiB zip
+ * never sits in the heap.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -30,9 +31,9 @@ static uint64_t fetch_now_us(void)
 int cache_fetch(cache_t *c, const modkey_t *key, int64_t now, cache_object_t **out, cache_err_t *err)
 {
     uint64_t started_us = fetch_now_us();
-    int fd = open(c->tmp_dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    int fd = cache_tmp_take(c, err);
     if (fd < 0)
-        return cache_err_set(err, -errno, "temp file in %s: %s", c->tmp_dir, strerror(errno));
+        return fd;
     upstream_result_t res;
     memset(&res, 0, sizeof res);
     uint8_t *map = NULL;
@@ -104,6 +105,6 @@ out:
         munmap(map, len);
     zipfile_dispose(&z);
     buf_dispose(&canon);
-    close(fd);
+    cache_tmp_give(c, fd);
     return rc;
 }

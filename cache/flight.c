@@ -5,11 +5,13 @@
  * Inside the process a table of flights, one per key being fetched: the first thread to miss a
  * key leads, later ones wait on the flight's condition variable and take the leader's result as
  * it is, so twenty concurrent misses of one zip cost one download and no second store lookup.
- * Across processes sharing a store, an exclusive flock on a lock file in <cache-dir>/locks chosen
- * by the key's hash: flock conflicts between separate open file descriptions even inside one
- * process, so the same lock serves a server and a `modfs get` run beside it. Keys share
- * FLIGHT_BUCKETS lock files: two unrelated keys in one bucket only wait for each other across
- * processes, which is rare and harmless.
+ * Across processes sharing a store, an exclusive lock on one byte of <cache-dir>/locks/flight.lock,
+ * the byte chosen by the key's hash: an open-file-description lock (F_OFD_SETLK) conflicts between
+ * separate opens of the file even inside one process, so the same lock serves a server and a
+ * `modfs get` run beside it. Keys share FLIGHT_BUCKETS bytes: two unrelated keys in one bucket only
+ * wait for each other across processes, which is rare and harmless. One file rather than a file
+ * per bucket: a cold store would otherwise create an inode on the first miss of every bucket,
+ * which on a busy ext4 costs more CPU than the rest of a small object's fetch.
  *
  * A second kind of flight hands out bytes instead of a stored object: the checksum database's
  * answers read while a module is verified, which must not be stored before the proof holds. They
@@ -22,7 +24,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -215,24 +216,30 @@ void cache_flight_finish_bytes(cache_flight_t *f, cache_flight_entry_t *e, int r
 }
 
 /* While another process holds a lock, it is tried again every few milliseconds, up to
- * FLIGHT_POLL_MAX_MS apart: a blocking flock could not be interrupted at shutdown, and the wait
+ * FLIGHT_POLL_MAX_MS apart: a blocking lock could not be interrupted at shutdown, and the wait
  * it replaces is an upstream fetch, next to which the polling delay is noise. */
 #define FLIGHT_POLL_FIRST_MS 2
 #define FLIGHT_POLL_MAX_MS 50
 
 int cache_flight_lock(cache_flight_t *f, const char *key, const atomic_bool *cancel, bool *waited)
 {
-    char name[16];
-    snprintf(name, sizeof name, "%03x.lock", (unsigned)(hash_bytes(key, strlen(key), 0) % FLIGHT_BUCKETS));
-    int fd = openat(f->dirfd, name, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    /* an open of its own: the lock belongs to this open file description, and closing it (the
+     * token) drops the lock whatever other thread holds another byte */
+    int fd = openat(f->dirfd, "flight.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0)
         return -errno;
+    struct flock fl = {
+        .l_type = F_WRLCK,
+        .l_whence = SEEK_SET,
+        .l_start = (off_t)(hash_bytes(key, strlen(key), 0) % FLIGHT_BUCKETS),
+        .l_len = 1,
+    };
     *waited = false;
     long delay_ms = FLIGHT_POLL_FIRST_MS;
     for (;;) {
-        if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+        if (fcntl(fd, F_OFD_SETLK, &fl) == 0)
             return fd;
-        if (errno != EWOULDBLOCK && errno != EINTR) {
+        if (errno != EAGAIN && errno != EACCES && errno != EINTR) {
             int e = errno;
             close(fd);
             return -e;
@@ -251,5 +258,5 @@ int cache_flight_lock(cache_flight_t *f, const char *key, const atomic_bool *can
 void cache_flight_unlock(int token)
 {
     if (token >= 0)
-        close(token); /* closing the last fd of the open file description drops the flock */
+        close(token); /* closing the last fd of the open file description drops its lock */
 }

@@ -117,9 +117,9 @@ static int remote_read(cache_sumdb_db_t *db, const modkey_t *key, buf_t *out, ca
         return rc;
     buf_reset(out);
     upstream_result_t res;
-    int fd = open(c->tmp_dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    int fd = cache_tmp_take(c, err);
     if (fd < 0) {
-        rc = cache_err_set(err, -errno, "temp file in %s: %s", c->tmp_dir, strerror(errno));
+        rc = fd;
     } else {
         rc = cache_sumdb_download(c, key, fd, &res, err);
         struct stat st;
@@ -136,7 +136,7 @@ static int remote_read(cache_sumdb_db_t *db, const modkey_t *key, buf_t *out, ca
                 out->base[n] = 0; /* as buf_append leaves it */
             }
         }
-        close(fd);
+        cache_tmp_give(c, fd);
     }
     /* a TLS or protocol failure on the way is the database being unavailable, not its answer
      * failing to verify (the proof's own -EPROTO) */

@@ -7,6 +7,7 @@
  * reaches the step of that name, so a crash test kills exactly where it says, not wherever a
  * timer happened to land. MODFS_FAULT=<name>:<n> waits for the n-th time. Steps of store_put:
  *   pack-written   chunks appended to the pack, not yet synced, index not committed
+ *   pack-sync-begun  a group sync of the packs under way (other ingests may append meanwhile)
  *   pack-synced    chunks durable, index not committed
  *   before-commit  the object's rows are in the open index transaction, COMMIT not yet run
  *   committed      the index transaction committed, nothing after it done

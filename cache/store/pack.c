@@ -46,6 +46,14 @@ struct store_packs {
     struct pack_hold *holds;
     size_t nholds, holds_cap;
     buf_t record;               /* scratch for one chunk record */
+    /* Group sync (store_pack_sync): appends are counted; one thread at a time syncs, outside the
+     * lock, everything appended when it began, and every writer whose appends that covers takes
+     * the same fdatasync as its own. */
+    uint64_t appended;          /* appends (chunks and log records) so far */
+    uint64_t synced;            /* the appends known durable */
+    uint64_t sync_failed;       /* the appends a failed sync covered: never reported durable */
+    bool syncing;
+    pthread_cond_t sync_cv;     /* a sync ended */
 
     pthread_mutex_t open_lock;  /* serialises opening read fds; protects retired */
     _Atomic int read_fds[PACK_MAX_COUNT]; /* 0 = not open yet; fd+1 otherwise */
@@ -91,6 +99,7 @@ int store_packs_open(const char *dir, store_pack_end_fn referenced_end, void *ar
     ps->segment = PACK_MAX_BYTES;
     pthread_mutex_init(&ps->write_lock, NULL);
     pthread_mutex_init(&ps->open_lock, NULL);
+    pthread_cond_init(&ps->sync_cv, NULL);
     *out = ps;
     return 0;
 }
@@ -151,6 +160,7 @@ void store_packs_close(store_packs_t *ps)
     buf_dispose(&ps->retired);
     pthread_mutex_destroy(&ps->write_lock);
     pthread_mutex_destroy(&ps->open_lock);
+    pthread_cond_destroy(&ps->sync_cv);
     free(ps);
 }
 
@@ -450,6 +460,7 @@ int store_pack_append(store_packs_t *ps, const void *data, store_chunk_t *c, sto
     if (rc == 0) {
         ps->write_size += c->stored_size;
         ps->write_log_size += ps->record.len;
+        ps->appended++;
     }
     if (rc == 0 && holds != NULL) {
         bool held = false;
@@ -485,23 +496,78 @@ int store_pack_log(store_packs_t *ps, const buf_t *records, cache_err_t *err)
     int rc = writer_ready(ps, 0, err);
     if (rc == 0 && (rc = write_all(ps->write_log_fd, records->base, records->len, ps->write_log_size)) != 0)
         cache_err_set(err, rc, "write pack log %08u: %s", ps->write_id, strerror(-rc));
-    if (rc == 0)
+    if (rc == 0) {
         ps->write_log_size += records->len;
+        ps->appended++;
+    }
     pthread_mutex_unlock(&ps->write_lock);
     return rc;
 }
 
+/* fdatasync of each fd; 0 or -errno of the first failure (every fd is still synced). */
+static int sync_fds(const int *fds, size_t n)
+{
+    int rc = 0;
+    for (size_t i = 0; i < n; i++)
+        if (fdatasync(fds[i]) != 0 && rc == 0)
+            rc = -errno;
+    return rc;
+}
+
+/*
+ * Group sync. The caller's appends are among the first `want`; a sync that began after them
+ * covers them. The syncing thread takes copies (dup) of the fds of the rotated-out pack and of
+ * the writable one and the count of appends so far under the lock, then syncs without it, so
+ * appends (other ingests' chunks) go on meanwhile and their writers find, when they come to
+ * sync, one sync under way and the next covering them all. Every append counted was written
+ * to one of those two packs, or to an older one that a rotation already synced (writer_ready).
+ */
 int store_pack_sync(store_packs_t *ps, cache_err_t *err)
 {
     int rc = 0;
     pthread_mutex_lock(&ps->write_lock);
-    if (ps->unsynced_fd >= 0) {
-        if (fdatasync(ps->unsynced_fd) != 0 || fdatasync(ps->unsynced_log_fd) != 0)
-            rc = cache_err_set(err, -errno, "sync pack: %s", strerror(errno));
-        writer_fds_release(ps, ps->unsynced_id, &ps->unsynced_fd, &ps->unsynced_log_fd);
+    uint64_t want = ps->appended;
+    while (rc == 0 && ps->synced < want) {
+        if (want <= ps->sync_failed) {
+            rc = cache_err_set(err, -EIO, "sync pack: an earlier sync of these bytes failed");
+            break;
+        }
+        if (ps->syncing) {
+            pthread_cond_wait(&ps->sync_cv, &ps->write_lock);
+            continue;
+        }
+        uint64_t target = ps->appended;
+        int fds[4];
+        size_t n = 0;
+        uint32_t rotated = ps->unsynced_fd >= 0 ? ps->unsynced_id : 0;
+        int from[4] = {ps->unsynced_fd, ps->unsynced_log_fd, ps->write_fd, ps->write_log_fd};
+        for (size_t i = 0; i < 4 && rc == 0; i++)
+            if (from[i] >= 0 && (fds[n] = fcntl(from[i], F_DUPFD_CLOEXEC, 0)) >= 0)
+                n++;
+            else if (from[i] >= 0)
+                rc = cache_err_set(err, -errno, "sync pack: %s", strerror(errno));
+        if (rc == 0) {
+            ps->syncing = true;
+            pthread_mutex_unlock(&ps->write_lock);
+            STORE_FAULT("pack-sync-begun");
+            rc = sync_fds(fds, n);
+            pthread_mutex_lock(&ps->write_lock);
+            ps->syncing = false;
+            if (rc != 0) {
+                if (target > ps->sync_failed)
+                    ps->sync_failed = target;
+                cache_err_set(err, rc, "sync pack %08u: %s", ps->write_id, strerror(-rc));
+            } else if (target > ps->synced) {
+                ps->synced = target;
+            }
+            /* the rotated-out pack is durable: its fds may go (unless a rotation since did that) */
+            if (rc == 0 && rotated != 0 && ps->unsynced_fd >= 0 && ps->unsynced_id == rotated)
+                writer_fds_release(ps, rotated, &ps->unsynced_fd, &ps->unsynced_log_fd);
+            pthread_cond_broadcast(&ps->sync_cv);
+        }
+        for (size_t i = 0; i < n; i++)
+            close(fds[i]);
     }
-    if (rc == 0 && ps->write_fd >= 0 && (fdatasync(ps->write_fd) != 0 || fdatasync(ps->write_log_fd) != 0))
-        rc = cache_err_set(err, -errno, "sync pack %08u: %s", ps->write_id, strerror(errno));
     pthread_mutex_unlock(&ps->write_lock);
     return rc;
 }

@@ -355,6 +355,49 @@ static void test_arguments(void **state)
     munmap(map, big);
 }
 
+/* A zip of megabytes is checked by several threads (zip_content.c), each a run of the members:
+ * the error reported is still the first in order, whichever thread found it, and one found by
+ * a thread other than the caller's reaches the caller. */
+static void test_parallel_errors(void **state)
+{
+    (void)state;
+    size_t len;
+    uint8_t *buf = read_file("real-xtext.zip", &len);
+    zipfile_t z;
+    cache_err_t err = {0};
+    assert_int_equal(zipfile_parse(buf, len, "golang.org/x/text", "v0.7.0", &z, &err), 0);
+    /* the first deflated member of some size, and the last */
+    size_t first = z.count, last = z.count;
+    for (size_t i = 0; i < z.count; i++) {
+        if (z.members[i].method != ZIP_METHOD_DEFLATE || z.members[i].compressed_size < 256)
+            continue;
+        if (first == z.count)
+            first = i;
+        last = i;
+    }
+    assert_true(first < last && last < z.count);
+    char first_name[512], last_name[512];
+    snprintf(first_name, sizeof first_name, "\"%s\"", z.members[first].name);
+    snprintf(last_name, sizeof last_name, "\"%s\"", z.members[last].name);
+    uint64_t first_at = z.members[first].data_offset + z.members[first].compressed_size / 2;
+    uint64_t last_at = z.members[last].data_offset + z.members[last].compressed_size / 2;
+    zipfile_dispose(&z);
+
+    buf[last_at] ^= 0x55;
+    memset(&err, 0, sizeof err);
+    assert_int_equal(zipfile_parse(buf, len, "golang.org/x/text", "v0.7.0", &z, &err), -EINVAL);
+    expect(strstr(err.msg, last_name) != NULL, "the last member broken: \"%s\" lacks %s", err.msg, last_name);
+    zipfile_dispose(&z);
+
+    buf[first_at] ^= 0x55;
+    memset(&err, 0, sizeof err);
+    assert_int_equal(zipfile_parse(buf, len, "golang.org/x/text", "v0.7.0", &z, &err), -EINVAL);
+    expect(strstr(err.msg, first_name) != NULL, "both broken: \"%s\" lacks the first, %s", err.msg, first_name);
+    zipfile_dispose(&z);
+    free(buf);
+    assert_int_equal(failures, 0);
+}
+
 /* Inflate, CRC-32 and SHA-256 throughput on a real 8 MB module zip (x/text). */
 static void test_throughput(void **state)
 {
@@ -425,7 +468,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_against_go), cmocka_unit_test(test_members),
         cmocka_unit_test(test_mutations),  cmocka_unit_test(test_arguments),
-        cmocka_unit_test(test_throughput),
+        cmocka_unit_test(test_parallel_errors), cmocka_unit_test(test_throughput),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
