@@ -186,7 +186,7 @@ static void dispatch(http_server_t *s, http_thread_t *t, h2o_req_t *req, http_au
     cache_err_t err;
     err.upstream_status = 0;
     err.msg[0] = '\0';
-    http_target_t target = http_route_resolve(req->path.base, path_len(req), key, &err);
+    http_target_t target = http_keycache_resolve(t->keys, req->path.base, path_len(req), key, &err);
     if (metrics_only && target != HTTP_TARGET_HEALTHZ && target != HTTP_TARGET_METRICS) {
         http_send_text(req, 404, H2O_STRLIT("not found: this address serves /metrics and /healthz only\n"));
         return;
