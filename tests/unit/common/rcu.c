@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -74,7 +75,15 @@ static void test_swaps_under_readers(void **state)
     for (int i = 0; i < READERS; i++)
         assert_int_equal(pthread_create(&t[i], NULL, reader_main, NULL), 0);
     block_t *graves = NULL;
+    uint64_t seen = 0;
     for (uint64_t n = 1; n <= SWAPS; n++) {
+        /* every few swaps, let the readers run some sections first: interleaving without a
+         * clock, whatever else the machine is doing */
+        if (n % 50 == 0) {
+            while (atomic_load(&sections) == seen)
+                sched_yield();
+            seen = atomic_load(&sections);
+        }
         block_t *old = atomic_exchange(&shared, block_new(n));
         modfs_rcu_synchronize();
         /* what freeing would allow: the block's memory changes under any reader still in it
@@ -87,7 +96,7 @@ static void test_swaps_under_readers(void **state)
     for (int i = 0; i < READERS; i++)
         assert_int_equal(pthread_join(t[i], NULL), 0);
     assert_int_equal(atomic_load(&bad), 0);
-    assert_true(atomic_load(&sections) > SWAPS); /* the readers did run meanwhile */
+    assert_true(atomic_load(&sections) >= SWAPS / 50); /* the readers did run meanwhile */
     free(atomic_load(&shared));
     while (graves) {
         block_t *next = graves->grave;
