@@ -4,14 +4,14 @@
  * the private patterns (--private), as one immutable set that a reload replaces whole.
  *
  * Every cache_get reads the rules, on every thread of both fronts, while SIGHUP may replace them
- * at any moment. The set is reference-counted: a reader takes a reference under access_lock (a
- * pointer load and an increment: the lock is held for nothing else), checks outside it, and
- * drops the reference; cache_access_set swaps the pointer under the same lock and drops the
- * cache's own reference. The old set is freed by whoever drops its last reference, so a check
- * that began before the swap finishes on the rules it started with and none reads freed memory.
- * The allow/deny and private lists change together: a request never sees new deny rules with old
- * private patterns. A read-write lock or RCU would spare the increment, but the hot path already
- * takes the hot map's mutex per hit, and this costs less than that.
+ * at any moment. A check reads the pointer inside a read-side section (common/rcu.c) and writes
+ * nothing shared: a mutex or a reference count here was a cache line bounced between the cores
+ * at every hit. cache_access_set swaps the pointer, waits until every section that may have read
+ * the old one has ended, then drops the cache's reference. Holders for longer than a check (a
+ * fetch) take a reference inside a section (cache_access_acquire); the set is freed by whoever
+ * drops its last reference. So a check that began before the swap finishes on the rules it
+ * started with and none reads freed memory. The allow/deny and private lists change together: a
+ * request never sees new deny rules with old private patterns.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -57,12 +57,24 @@ void cache_access_free(cache_access_t *a)
     free(a);
 }
 
+const cache_access_t *cache_access_enter(cache_t *c, modfs_rcu_slot_t **slot)
+{
+    *slot = modfs_rcu_read_enter();
+    return atomic_load(&c->access);
+}
+
+void cache_access_leave(modfs_rcu_slot_t *slot)
+{
+    modfs_rcu_read_leave(slot);
+}
+
 cache_access_t *cache_access_acquire(cache_t *c)
 {
-    pthread_mutex_lock(&c->access_lock);
-    cache_access_t *a = c->access;
+    modfs_rcu_slot_t *slot = modfs_rcu_read_enter();
+    cache_access_t *a = atomic_load(&c->access);
+    /* still the cache's (set waits for this section before it drops its reference) */
     atomic_fetch_add_explicit(&a->refs, 1, memory_order_relaxed);
-    pthread_mutex_unlock(&c->access_lock);
+    modfs_rcu_read_leave(slot);
     return a;
 }
 
@@ -74,10 +86,8 @@ void cache_access_release(cache_access_t *a)
 
 void cache_access_set(cache_t *c, cache_access_t *a)
 {
-    pthread_mutex_lock(&c->access_lock);
-    cache_access_t *old = c->access;
-    c->access = a;
-    pthread_mutex_unlock(&c->access_lock);
+    cache_access_t *old = atomic_exchange(&c->access, a);
+    modfs_rcu_synchronize(); /* no check reads old any more, and no acquire is about to count it */
     cache_access_release(old);
 }
 
@@ -99,8 +109,9 @@ bool cache_key_is_private(cache_t *c, const modkey_t *key)
     /* a lookup of a private module is refused by the cache (cache.c), not kept from clients */
     if (key->kind == MODKEY_SUMDB)
         return false;
-    cache_access_t *a = cache_access_acquire(c);
+    modfs_rcu_slot_t *slot;
+    const cache_access_t *a = cache_access_enter(c, &slot);
     bool private_module = cache_access_is_private(a, key->module);
-    cache_access_release(a);
+    cache_access_leave(slot);
     return private_module;
 }

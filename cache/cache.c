@@ -66,7 +66,6 @@ int cache_open(const cache_config_t *cfg, cache_t **out, cache_err_t *err)
         return cache_err_set(err, -ENOMEM, "out of memory");
     pthread_mutex_init(&c->figures_lock, NULL);
     pthread_mutex_init(&c->flush_lock, NULL);
-    pthread_mutex_init(&c->access_lock, NULL);
     pthread_mutex_init(&c->tmp_lock, NULL);
     atomic_init(&c->list_ttl_s, cfg->list_ttl_s);
     c->dir = strdup(cfg->dir);
@@ -95,8 +94,10 @@ int cache_open(const cache_config_t *cfg, cache_t **out, cache_err_t *err)
         .direct_timeout_ms = cfg->direct_timeout_ms,
         .direct_jobs = cfg->direct_jobs,
     };
-    if ((rc = cache_access_new(cfg->allow, cfg->deny, cfg->private_patterns, &c->access, err)) != 0)
+    cache_access_t *access;
+    if ((rc = cache_access_new(cfg->allow, cfg->deny, cfg->private_patterns, &access, err)) != 0)
         goto out;
+    atomic_init(&c->access, access);
     if ((rc = cache_flight_open(locks_dir, &c->flight, err)) != 0 ||
         (rc = upstream_new(&ucfg, &c->upstream, err)) != 0)
         goto out;
@@ -148,7 +149,7 @@ void cache_close(cache_t *c)
     if (c->store && c->upstream)
         cache_counters_flush(c);
     cache_hot_free(c->hot);
-    cache_access_release(c->access);
+    cache_access_release(atomic_load(&c->access));
     cache_notfound_free(c->notfound);
     cache_notfound_free(c->refresh_failed);
     cache_sumdb_close(c);
@@ -160,7 +161,6 @@ void cache_close(cache_t *c)
     pthread_mutex_destroy(&c->tmp_lock);
     pthread_mutex_destroy(&c->figures_lock);
     pthread_mutex_destroy(&c->flush_lock);
-    pthread_mutex_destroy(&c->access_lock);
     free(c->tmp_dir);
     free(c->dir);
     free(c);
@@ -264,9 +264,10 @@ static int lead_fetch(cache_t *c, const modkey_t *key, int64_t now, cache_object
 /* The allow/deny rules in force on key: 0, or -EACCES naming the rule. */
 static int access_check(cache_t *c, const modkey_t *key, cache_err_t *err)
 {
-    cache_access_t *access = cache_access_acquire(c);
+    modfs_rcu_slot_t *slot;
+    const cache_access_t *access = cache_access_enter(c, &slot);
     int rc = cache_access_check(access, key, err);
-    cache_access_release(access);
+    cache_access_leave(slot);
     return rc;
 }
 
@@ -282,9 +283,10 @@ static int sumdb_key_check(cache_t *c, const modkey_t *key, cache_err_t *err)
         return cache_err_set(err, -EINVAL, "%s is not an object", key->escaped);
     if (key->db_kind != SUMDB_PATH_LOOKUP)
         return 0;
-    cache_access_t *access = cache_access_acquire(c);
+    modfs_rcu_slot_t *slot;
+    const cache_access_t *access = cache_access_enter(c, &slot);
     bool private_module = cache_access_is_private(access, key->module);
-    cache_access_release(access);
+    cache_access_leave(slot);
     if (private_module)
         return cache_err_set(err, -ENOENT, "%s: a private module is never looked up in a checksum database",
                              key->escaped);

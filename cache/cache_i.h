@@ -103,8 +103,8 @@ struct cache {
     _Atomic unsigned list_ttl_s; /* a reload may change it (cache_ttls_set) */
     store_t *store;
     upstream_t *upstream;
-    pthread_mutex_t access_lock; /* protects the pointer access (not what it points to) */
-    cache_access_t *access;      /* allow/deny and private patterns, never NULL once open (access.c) */
+    /* allow/deny and private patterns, never NULL once open; read in rcu sections (access.c) */
+    cache_access_t *_Atomic access;
     cache_hot_t *hot;
     cache_notfound_t *notfound;
     cache_notfound_t *refresh_failed; /* stale objects whose refresh just failed: served as they are for a while */
@@ -147,8 +147,12 @@ void cache_tmp_give(cache_t *c, int fd);
 /* Closes the kept files (cache_close). */
 void cache_tmp_close_all(cache_t *c);
 
-/* access.c: a reference to the rules in force (released with cache_access_release), and the
- * pure checks made with it. */
+/* access.c: the rules in force for a check: valid until cache_access_leave, which must follow
+ * soon and on the same thread (an rcu read-side section: no blocking, no nesting). */
+const cache_access_t *cache_access_enter(cache_t *c, modfs_rcu_slot_t **slot);
+void cache_access_leave(modfs_rcu_slot_t *slot);
+/* access.c: a reference to the rules in force, for longer uses (released with
+ * cache_access_release), and the pure checks made with it. */
 cache_access_t *cache_access_acquire(cache_t *c);
 void cache_access_release(cache_access_t *a);
 /* 0, or -EACCES with err naming the rule that refuses key. */

@@ -50,6 +50,10 @@
 /* Readahead set on the mount's bdi (root only): 128 KiB default requests cap reads near
  * 2.2 GB/s, 1 MiB gave ~3.7 GB/s here. */
 #define FS_READ_AHEAD_KB 1024
+/* Member readers parked between reads of files read without an open handle (readers.c), and
+ * how long one may sit unused before it goes (it holds its zip open). */
+#define FS_READERS_MAX 32
+#define FS_READER_IDLE_S 5
 /* How long stop waits for the FUSE loop to end after unmounting. */
 #define FS_STOP_WAIT_S 10
 
@@ -182,6 +186,7 @@ typedef struct fs_metrics {
     atomic_uint_fast64_t fetches[3];       /* lazy fetches: ok, not found, failed */
     atomic_uint_fast64_t fetch_bucket[FS_FETCH_BUCKETS + 1]; /* not cumulative; last is > largest bound */
     atomic_uint_fast64_t fetch_sum_us;
+    atomic_uint_fast64_t opens;            /* OPEN requests */
     atomic_uint_fast64_t reads;            /* READ requests answered */
     atomic_uint_fast64_t read_bytes;
     atomic_uint_fast64_t writes;           /* WRITE requests into write areas */
@@ -189,6 +194,20 @@ typedef struct fs_metrics {
     atomic_uint_fast64_t whiteouts;        /* store names removed from a view */
     atomic_uint_fast64_t errors[FS_ERRNO_SLOTS + 1]; /* error replies by errno */
 } fs_metrics_t;
+
+/* A reader parked by readers.c: the file's inode number (0: the slot is free), its zip and the
+ * inflate state to continue from. */
+typedef struct fs_reader_slot {
+    uint64_t ino;
+    uint64_t used_s;               /* monotonic seconds of its last read */
+    cache_object_t *zip;           /* reference held */
+    cache_member_reader_t *reader;
+} fs_reader_slot_t;
+
+typedef struct fs_readers {
+    pthread_mutex_t lock; /* protects slots */
+    fs_reader_slot_t slots[FS_READERS_MAX];
+} fs_readers_t;
 
 struct fs_mount {
     cache_t *cache;
@@ -213,12 +232,14 @@ struct fs_mount {
     fs_metrics_t metrics;
     uint64_t init_unique;   /* kernel_io.c: the INIT request, whose reply gets PARALLEL_DIROPS */
     uint32_t kernel_flags;  /* kernel_io.c: what the kernel offered in INIT */
+    bool no_open;           /* set in init, before any open: OPEN is answered ENOSYS (ops_read.c) */
     bool init_seen, init_replied;
     atomic_uint_fast64_t next_ino;
     fs_table_t table;
     fs_node_t *root;
     pthread_mutex_t handles_lock;
     fs_handle_t handles;    /* sentinel */
+    fs_readers_t readers;   /* readers.c */
 };
 
 static inline fs_mount_t *fs_req_mount(fuse_req_t req)
@@ -403,6 +424,14 @@ int fs_write_list(fs_mount_t *m, fs_view_t *v, const char *rel, fs_dirlist_t *ou
 /* Gives a new write-area entry the exact mode asked (the kernel applied the caller's umask). */
 void fs_write_mode(fs_mount_t *m, fs_view_t *v, int fd, const char *rel, mode_t mode);
 
+/* ---- readers.c: member reads without an open handle ---- */
+void fs_readers_init(fs_readers_t *r);
+/* Frees every parked reader (after the loop has ended, before the cache closes). */
+void fs_readers_dispose(fs_readers_t *r);
+/* Reads size bytes at off of the member file node, continuing a parked reader of the same file
+ * when there is one. Returns the bytes read (0 at the end) or -errno (logged). Any thread. */
+ssize_t fs_readers_read(fs_mount_t *m, const fs_node_t *node, void *buf, size_t size, uint64_t off);
+
 /* ---- kernel_io.c ---- */
 /* Routes /dev/fuse I/O through hooks that add FUSE_PARALLEL_DIROPS to the INIT reply. */
 int fs_kernel_io_install(fs_mount_t *m);
@@ -416,6 +445,11 @@ static inline fs_handle_t *fs_handle_of(const struct fuse_file_info *fi)
 {
     return (fs_handle_t *)(uintptr_t)fi->fh;
 }
+
+/* ---- ops_read.c ---- */
+/* The write-area file node, opened as its user with flags after the checks of an open (the
+ * caller's view; the write rules when flags write or truncate). Returns an fd or -errno. */
+int fs_write_open(fs_mount_t *m, fuse_req_t req, fs_node_t *node, int flags);
 
 /* ---- FUSE handlers ---- */
 void fs_op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name);

@@ -95,6 +95,10 @@ int fs_metrics_render(fs_mount_t *m, buf_t *out)
     if (rc == 0)
         rc = fs_render_fetches(x, out);
     if (rc == 0)
+        rc = fs_counter(out, "modfs_fuse_opens_total",
+                        "OPEN requests from the kernel (after the first, files are opened without asking).",
+                        "counter", FS_LOAD(x->opens));
+    if (rc == 0)
         rc = fs_counter(out, "modfs_fuse_reads_total", "READ requests answered.", "counter", FS_LOAD(x->reads));
     if (rc == 0)
         rc = fs_counter(out, "modfs_fuse_read_bytes_total", "Bytes returned by reads.", "counter",

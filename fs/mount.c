@@ -75,12 +75,19 @@ static void fs_fuse_log(enum fuse_log_level level, const char *fmt, va_list ap)
 
 static void fs_op_init(void *userdata, struct fuse_conn_info *conn)
 {
-    (void)userdata;
+    fs_mount_t *m = userdata;
     /* One read at a time per open file, in increasing offset order: a member reader then
      * inflates each file once, front to back, instead of restarting when two readahead
      * requests of one file are served out of order by two threads. Different files are
      * still read in parallel. */
     conn->want &= ~FUSE_CAP_ASYNC_READ;
+    /* Zero-message opens (ops_read.c): OPEN is answered ENOSYS and the kernel opens files on
+     * its own from then on. An open with O_TRUNC must then still reach setattr, where the
+     * store's files refuse it: with atomic O_TRUNC the kernel would leave it to the OPEN it
+     * no longer sends, and believe a store file empty. */
+    m->no_open = (conn->capable & FUSE_CAP_NO_OPEN_SUPPORT) != 0;
+    if (m->no_open)
+        conn->want &= ~FUSE_CAP_ATOMIC_O_TRUNC;
     /* PARALLEL_DIROPS is asked for in kernel_io.c: libfuse 3.14 drops it from the reply. */
 }
 
@@ -205,6 +212,7 @@ static void fs_mount_free(fs_mount_t *m)
     if (m->loop_cfg)
         fuse_loop_cfg_destroy(m->loop_cfg);
     fs_handles_dispose(m);
+    fs_readers_dispose(&m->readers);
     fs_table_dispose(m);
     fs_views_dispose(m);
     pthread_mutex_destroy(&m->handles_lock);
@@ -305,6 +313,7 @@ int fs_mount_start(cache_t *cache, const fs_config_t *cfg, fs_mount_t **out, cac
     m->write_fd = -1;
     m->handles.next = m->handles.prev = &m->handles;
     pthread_mutex_init(&m->handles_lock, NULL);
+    fs_readers_init(&m->readers);
     if (fs_views_init(m) < 0) {
         rc = cache_err_set(err, -ENOMEM, "fs: out of memory");
         goto fail;

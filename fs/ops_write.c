@@ -512,14 +512,32 @@ void fs_op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, o
 {
     fs_mount_t *m = fs_req_mount(req);
     fs_handle_t *h = fs_handle_of(fi);
-    (void)ino;
-    if (h->kind != FS_HANDLE_WRITE) {
+    fs_node_t *node = fs_node_get(m, ino);
+    int fd;
+    if (h ? h->kind != FS_HANDLE_WRITE : node->kind != FS_KIND_WRITE) {
         fs_reply_err(m, req, EROFS);
+        /* The kernel opened the store's file for writing without asking (ops_read.c) and put
+         * the refused bytes in its page cache first: write(2) marks those pages stale on the
+         * error, but a page written through a shared mapping would stay. Drop them all, now
+         * that the reply has released the kernel's locks on them. */
+        if (!h)
+            fuse_lowlevel_notify_inval_inode(m->se, ino, 0, 0);
         return;
     }
-    ssize_t n = pwrite(h->fd, buf, size, off);
+    /* A file the kernel opened without us (ops_read.c): the checks of an open for writing, then
+     * the write, as the user. */
+    if (h)
+        fd = h->fd;
+    else if ((fd = fs_write_open(m, req, node, O_WRONLY)) < 0) {
+        fs_reply_err(m, req, -fd);
+        return;
+    }
+    ssize_t n = pwrite(fd, buf, size, off);
+    int saved = errno;
+    if (!h)
+        close(fd);
     if (n < 0) {
-        fs_reply_err(m, req, errno);
+        fs_reply_err(m, req, saved);
         return;
     }
     atomic_fetch_add_explicit(&m->metrics.writes, 1, memory_order_relaxed);
@@ -529,25 +547,41 @@ void fs_op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, o
 
 void fs_op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
+    fs_mount_t *m = fs_req_mount(req);
     fs_handle_t *h = fs_handle_of(fi);
     int rc = 0;
     (void)ino;
+    if (m->no_open) {
+        /* Files the kernel opened itself carry no "nothing to flush" flag: without this answer
+         * every close would be a round trip. ENOSYS stops FLUSH for good; a write-area file's
+         * delayed write errors, which a local disk does not have, are then not reported at
+         * close. */
+        fuse_reply_err(req, ENOSYS);
+        return;
+    }
     /* close() of a duplicate reports delayed write errors now, as close() on a local file would. */
-    if (h->kind == FS_HANDLE_WRITE) {
+    if (h && h->kind == FS_HANDLE_WRITE) {
         int dfd = dup(h->fd);
         rc = dfd < 0 || close(dfd) < 0 ? errno : 0;
     }
-    fs_reply_err(fs_req_mount(req), req, rc);
+    fs_reply_err(m, req, rc);
 }
 
 void fs_op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
 {
+    fs_mount_t *m = fs_req_mount(req);
     fs_handle_t *h = fs_handle_of(fi);
-    int rc = 0;
-    (void)ino;
-    if (h->kind == FS_HANDLE_WRITE)
-        rc = (datasync ? fdatasync(h->fd) : fsync(h->fd)) < 0 ? errno : 0;
-    fs_reply_err(fs_req_mount(req), req, rc);
+    fs_node_t *node = fs_node_get(m, ino);
+    int rc = 0, fd = -1;
+    if (h && h->kind == FS_HANDLE_WRITE)
+        fd = h->fd;
+    else if (!h && node->kind == FS_KIND_WRITE && (fd = fs_write_open(m, req, node, O_RDONLY)) < 0)
+        rc = -fd;
+    if (fd >= 0 && (datasync ? fdatasync(fd) : fsync(fd)) < 0)
+        rc = errno;
+    if (!h && fd >= 0)
+        close(fd);
+    fs_reply_err(m, req, rc);
 }
 
 void fs_op_statfs(fuse_req_t req, fuse_ino_t ino)

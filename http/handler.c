@@ -186,7 +186,7 @@ static void dispatch(http_server_t *s, http_thread_t *t, h2o_req_t *req, http_au
     cache_err_t err;
     err.upstream_status = 0;
     err.msg[0] = '\0';
-    http_target_t target = http_route_resolve(req->path.base, path_len(req), key, &err);
+    http_target_t target = http_keycache_resolve(t->keys, req->path.base, path_len(req), key, &err);
     bool status_page = atomic_load_explicit(&s->status_page, memory_order_relaxed);
     if (target == HTTP_TARGET_STATUS && !status_page) {
         target = HTTP_TARGET_NOT_FOUND;

@@ -58,6 +58,17 @@ int http_path_decode(const char *path, size_t len, char *out, size_t cap);
  * and err->msg with a one-line reason for NOT_FOUND and BAD_REQUEST. */
 http_target_t http_route_resolve(const char *path, size_t len, modkey_t *key, cache_err_t *err);
 
+/* Each loop's memory of the keys its request paths parsed to (keycache.c): the loop thread only. */
+#define HTTP_KEYCACHE_SLOTS 1024
+typedef struct http_keycache http_keycache_t;
+/* NULL when out of memory. */
+http_keycache_t *http_keycache_new(void);
+void http_keycache_free(http_keycache_t *kc);
+/* http_route_resolve, answered from the table when this path parsed to a key before (the key is
+ * copied into key, room for any key). */
+http_target_t http_keycache_resolve(http_keycache_t *kc, const char *path, size_t len, modkey_t *key,
+                                    cache_err_t *err);
+
 /* The /metrics label of a raw path, from its suffix alone (cheap, for the access logger). */
 http_route_t http_route_of_path(const char *path, size_t len);
 http_route_t http_route_of_kind(modkey_kind_t kind);
@@ -368,6 +379,7 @@ typedef struct http_thread {
     h2o_multithread_receiver_t control;      /* the stop message */
     h2o_multithread_receiver_t reload;       /* new settings from http_server_reload (reload.c) */
     h2o_iovec_t cc_mutable;                  /* "public, max-age=<list ttl>", this loop's copy (owned) */
+    http_keycache_t *keys;                   /* paths already parsed to keys (keycache.c; owned) */
     http_auth_t *auth;                       /* this loop's reference to the access settings; NULL
                                                 without an auth file (swapped by reload.c) */
     h2o_multithread_message_t stop_msg;

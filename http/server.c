@@ -199,6 +199,7 @@ static void thread_free(http_thread_t *t)
     if (t->accept_tls.ssl_ctx != NULL)
         SSL_CTX_free(t->accept_tls.ssl_ctx);
     free(t->cc_mutable.base);
+    http_keycache_free(t->keys);
     http_auth_unref(t->auth);
     pthread_mutex_destroy(&t->popular_mu);
     free(t);
@@ -226,7 +227,8 @@ static http_thread_t *thread_new(http_server_t *s, size_t index)
     }
     t->auth = http_auth_ref(s->auth);
     t->cc_mutable = http_cc_mutable_new(s->list_ttl_s);
-    if (t->cc_mutable.base == NULL) {
+    t->keys = http_keycache_new();
+    if (t->cc_mutable.base == NULL || t->keys == NULL) {
         thread_free(t);
         return NULL;
     }

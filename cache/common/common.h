@@ -276,4 +276,21 @@ int path_mkdirs_at(int dirfd, const char *path, mode_t mode);
 /* a + "/" + b, malloc'd; NULL when out of memory. */
 char *path_join(const char *a, const char *b);
 
+/* ---- read-mostly pointers (rcu.c) ------------------------------------------------------------
+ * A pointer read on every request and replaced rarely (the access rules) is read without a lock:
+ *
+ *     modfs_rcu_slot_t *s = modfs_rcu_read_enter();
+ *     const rules_t *r = atomic_load(&shared);  ... use r ...
+ *     modfs_rcu_read_leave(s);
+ *
+ * and replaced with `old = atomic_exchange(&shared, new); modfs_rcu_synchronize(); free(old)`:
+ * synchronize returns once every read-side section that began before it has ended, so none can
+ * still use old. Sections do not nest and must not block (synchronize waits for them). Any
+ * thread; enter/leave touch only the calling thread's own slot. synchronize may sleep: never call
+ * it inside a section. */
+typedef struct modfs_rcu_slot modfs_rcu_slot_t;
+modfs_rcu_slot_t *modfs_rcu_read_enter(void);
+void modfs_rcu_read_leave(modfs_rcu_slot_t *s);
+void modfs_rcu_synchronize(void);
+
 #endif

@@ -59,7 +59,8 @@ for who in root user; do
 	f_refused "$who: mkfifo in a module" "${as[@]}" mkfifo "$tree/fifo"
 	f_refused "$who: symbolic link in a module" "${as[@]}" ln -s go.mod "$tree/link"
 	f_refused "$who: hard link in a module" "${as[@]}" ln "$tree/go.mod" "$tree/go.mod.link"
-	f_refused "$who: append to a module's file" "${as[@]}" sh -c "echo x >>'$tree/go.mod'"
+	# the file opens (opens do not reach modfs); the write is refused, and bash names its errno
+	f_refused "$who: append to a module's file" "${as[@]}" bash -c "echo x >>'$tree/go.mod'"
 	f_refused "$who: overwrite a module's file" "${as[@]}" sh -c "echo x >'$tree/semver/semver.go'"
 	f_refused "$who: truncate a module's file" "${as[@]}" truncate -s 0 "$tree/go.mod"
 	f_refused "$who: chmod a module's file" "${as[@]}" chmod 644 "$tree/go.mod"
