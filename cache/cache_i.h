@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * cache_i.h — what the policy layer's files share (cache.c, fetch.c, hot.c, notfound.c, flight.c,
- * housekeeper.c, maintainer.c) and nothing else may include: the cache struct and the interfaces of its parts.
- * The fronts include cache.h only; the sub-libraries below (store/, upstream/, gomod/, common/)
- * know nothing of this layer.
+ * housekeeper.c, maintainer.c, bucket.c) and nothing else may include: the cache struct and the interfaces of its parts.
+ * The fronts include cache.h only; the sub-libraries below (store/, upstream/, shared/, gomod/,
+ * common/) know nothing of this layer.
  */
 #ifndef MODFS_CACHE_I_H
 #define MODFS_CACHE_I_H
@@ -12,6 +12,7 @@
 #include <stdatomic.h>
 
 #include "cache.h"
+#include "shared.h"
 #include "store.h"
 #include "upstream.h"
 
@@ -81,6 +82,10 @@ struct cache {
     cache_notfound_t *notfound;
     cache_notfound_t *refresh_failed; /* stale objects whose refresh just failed: served as they are for a while */
     cache_flight_t *flight;
+    shared_t *shared;            /* the shared tier, or NULL */
+    bool s3_required;            /* a miss it cannot be asked about fails instead of going upstream */
+    unsigned s3_gc_interval_s;   /* background bucket gc (0: never) */
+    int64_t upstream_wait_ms;    /* the longest wait for another front's lease (then we fetch ourselves) */
 
     /* Counters since the last flush: incremented by any thread, taken by the flush. */
     atomic_uint_fast64_t hits, misses, upstream_errors;
@@ -90,6 +95,7 @@ struct cache {
     store_counters_t flushed;            /* what the store's counters hold (loaded at open, plus each flush) */
     store_counters_t pending;            /* taken from the atomics, being written by a flush */
     uint64_t upstream_requests_flushed;  /* part of upstream_request_count() already in flushed */
+    shared_stats_t shared_flushed;       /* part of shared_stats_get() already in flushed */
     store_stats_t counts;                /* the last scan of the store */
     store_life_stats_t life;             /* the budget's figures, taken with counts */
     atomic_bool counts_stale;            /* the store changed since that scan (set by fetches) */
@@ -107,8 +113,27 @@ struct cache {
     pthread_t maintainer;
 };
 
-/* fetch.c: downloads key, checks it by Go's rules, stores it; *out the stored object. */
-int cache_fetch(cache_t *c, const modkey_t *key, int64_t now, cache_object_t **out, cache_err_t *err);
+/* fetch.c: downloads key from upstream, checks it by Go's rules, stores it; *out the stored
+ * object. With share (the caller holds the key's lease), the stored bytes are then written to the
+ * bucket too (a failure there is logged, not returned: the object is stored and served). */
+int cache_fetch(cache_t *c, const modkey_t *key, int64_t now, bool share, cache_object_t **out, cache_err_t *err);
+/* fetch.c: the ingest boundary every body crosses, whatever its source (origin names it in
+ * messages): the body in fd is checked by Go's rules and stored; with share, then written to the
+ * bucket. -EBADMSG when the body fails a check (nothing stored). */
+int cache_ingest(cache_t *c, const modkey_t *key, int fd, const char *origin, int64_t now, bool share,
+                 cache_object_t **out, cache_err_t *err);
+/* fetch.c: an anonymous temporary file in the store's tmp directory, or -errno with err. */
+int cache_tmpfile(cache_t *c, cache_err_t *err);
+
+/* bucket.c: the walk below the local store when the shared tier is configured, for an immutable
+ * key (the caller, a miss's leader, holds the key's cross-process lock): the bucket, then
+ * upstream under the key's lease, written back to the bucket. Falls back to upstream alone (or
+ * fails with -EREMOTEIO, s3_required) when the tier is down. */
+int cache_fetch_tiered(cache_t *c, const modkey_t *key, int64_t now, cache_object_t **out, cache_err_t *err);
+/* bucket.c: the bucket's part of a gc pass (cache_gc), and the background pass the maintenance
+ * thread runs once per s3_gc_interval_s across the fronts of a bucket. */
+int cache_bucket_gc(cache_t *c, bool dry_run, cache_gc_report_t *r, cache_err_t *err);
+void cache_bucket_gc_background(cache_t *c);
 
 /* housekeeper.c: the background thread (started by cache_open, stopped by cache_close) and the
  * counter flush it runs, also called once more at close. */

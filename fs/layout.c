@@ -71,7 +71,8 @@ static int fs_layout_get(fs_mount_t *m, const modkey_t *k, int flags, cache_obje
     if (rc == -EAGAIN || rc == -ENOMEM)
         return rc;
     LOG_W("fs: %s: %s", k->escaped, err.msg[0] ? err.msg : strerror(-rc));
-    return -EIO;
+    /* "remote I/O error" tells the go user that the shared store is down, which EIO would hide */
+    return rc == -EREMOTEIO ? -EREMOTEIO : -EIO;
 }
 
 /* A new node of kind holding a copy of k; NULL when out of memory. */

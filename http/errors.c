@@ -7,6 +7,7 @@
  *   -ENOENT            404, or 410 when upstream said 410
  *   -EINVAL            404: a well-formed name that cannot be a module (what proxy.golang.org does)
  *   -EAGAIN, shutdown  503: the fetch queue is full or the server is stopping
+ *   -EREMOTEIO         503: the shared object store is unreachable and required (--s3-required)
  *   anything else      502: upstream failed, or a chunk on disk failed its check
  * A malformed request (bad percent-encoding) is a 400 decided by the router, never here; no bad
  * input ever becomes a 500.
@@ -35,6 +36,7 @@ int http_status_of_error(int rc, const cache_err_t *err)
     case -EAGAIN:
     case -ECANCELED:
     case -ESHUTDOWN:
+    case -EREMOTEIO:
         return 503;
     case -ENOSPC: /* the store's disk is full */
     case -EDQUOT: /* the object is larger than the store's whole budget */
@@ -100,7 +102,13 @@ size_t http_error_body(int status, int rc, const cache_err_t *err, const char *p
             len = snprintf(out, cap, "not found: %s\n", path);
         break;
     case 503:
-        len = snprintf(out, cap, "unavailable: %s\n", line); /* our own words: queue full, stopping */
+        if (rc == -EREMOTEIO) /* the message names the object store: the operator's business */
+            len = snprintf(out, cap,
+                           "unavailable: %s: the shared object store is unreachable, and this server fetches "
+                           "only through it\n",
+                           path);
+        else
+            len = snprintf(out, cap, "unavailable: %s\n", line); /* our own words: queue full, stopping */
         break;
     case 507: /* the budget's message names the key and the budget; a full disk's would name paths */
         len = snprintf(out, cap, "insufficient storage: the store cannot hold %s: %s\n", path,

@@ -61,8 +61,8 @@ typedef struct option_type {
     void (*format)(const option_spec_t *spec, const void *field, char *out, size_t cap);
 } option_type_t;
 
-extern const option_type_t opt_string, opt_path, opt_address, opt_upstream, opt_uint, opt_int, opt_seconds_ms,
-    opt_size, opt_bool, opt_level;
+extern const option_type_t opt_string, opt_path, opt_address, opt_upstream, opt_s3url, opt_uint, opt_int,
+    opt_seconds_ms, opt_size, opt_bool, opt_level;
 
 struct option_spec {
     const char *name;          /* long flag and config-file key */

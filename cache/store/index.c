@@ -653,6 +653,18 @@ static const struct {
     {"evicted_bytes", offsetof(store_counters_t, evicted_bytes)},
     {"reclaimed_bytes", offsetof(store_counters_t, reclaimed_bytes)},
     {"compactions", offsetof(store_counters_t, compactions)},
+    {"s3_requests", offsetof(store_counters_t, s3_requests)},
+    {"s3_errors", offsetof(store_counters_t, s3_errors)},
+    {"s3_bytes_read", offsetof(store_counters_t, s3_bytes_read)},
+    {"s3_bytes_written", offsetof(store_counters_t, s3_bytes_written)},
+    {"s3_hits", offsetof(store_counters_t, s3_hits)},
+    {"s3_writes", offsetof(store_counters_t, s3_writes)},
+    {"s3_damaged", offsetof(store_counters_t, s3_damaged)},
+    {"s3_lease_waits", offsetof(store_counters_t, s3_lease_waits)},
+    {"s3_lease_takeovers", offsetof(store_counters_t, s3_lease_takeovers)},
+    {"s3_gc_runs", offsetof(store_counters_t, s3_gc_runs)},
+    {"s3_gc_deleted", offsetof(store_counters_t, s3_gc_deleted)},
+    {"s3_gc_deleted_bytes", offsetof(store_counters_t, s3_gc_deleted_bytes)},
 };
 #define COUNTER_ROWS (sizeof counter_rows / sizeof counter_rows[0])
 
