@@ -50,7 +50,7 @@ static int from_bucket(cache_t *c, const modkey_t *key, int64_t now, cache_objec
     if (rc == 0) {
         rc = cache_ingest(c, key, fd, "the bucket", now, false, out, err);
         if (rc == -EBADMSG)
-            LOG_W("%s: the bucket's copy fails Go's checks, fetching it again: %s", key->escaped, err->msg);
+            shared_object_reject(c->shared, key->escaped, err->msg);
         else if (rc == 0)
             LOG_I("%s: from the bucket", key->escaped);
     }
@@ -83,6 +83,7 @@ int cache_fetch_tiered(cache_t *c, const modkey_t *key, int64_t now, cache_objec
         return without_tier(c, key, now, why, out, err);
     }
     /* not there, or damaged: one front fetches it, the others wait for that one */
+    bool damaged = rc == -EBADMSG;
     shared_lease_t *lease = NULL;
     bool waited = false;
     rc = shared_lease_acquire(c->shared, key->escaped, (uint64_t)c->upstream_wait_ms, &lease, &waited, err);
@@ -93,8 +94,10 @@ int cache_fetch_tiered(cache_t *c, const modkey_t *key, int64_t now, cache_objec
         return without_tier(c, key, now, why, out, err);
     }
     /* Look again: the front we waited for has written it, or one finished between our first look
-     * and our lease. A damaged copy is looked at again too: another front may have rewritten it. */
-    rc = from_bucket(c, key, now, out, err);
+     * and our lease. A damaged copy is not read twice unless we waited for another front (which
+     * has rewritten it, then): a repair that slipped in between the look and the lease costs one
+     * more upstream fetch, not a wrong byte. */
+    rc = damaged && !waited ? -EBADMSG : from_bucket(c, key, now, out, err);
     if (rc != 0) {
         if (tier_failed(rc))
             LOG_I("%s: %s; fetching from upstream", key->escaped, err->msg);

@@ -197,6 +197,12 @@ out:
     return rc;
 }
 
+void shared_object_reject(shared_t *s, const char *key, const char *why)
+{
+    atomic_fetch_add_explicit(&s->damaged, 1, memory_order_relaxed);
+    LOG_W("object store %s: %s: damaged: %s", s->shown, key, why);
+}
+
 static int put(shared_t *s, const char *name, const uint8_t *body, size_t len, const uint8_t *sha256,
                const char *what, const char *key, cache_err_t *err)
 {

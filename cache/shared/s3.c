@@ -112,7 +112,7 @@ bool shared_is_down(shared_t *s, char *why, size_t cap)
     pthread_mutex_lock(&s->down_lock);
     bool down = s->down && shared_now_ms() < s->down_until_ms;
     if (down && why != NULL)
-        snprintf(why, cap, "%s", s->down_why);
+        snprintf(why, cap, "object store %s: %s", s->shown, s->down_why);
     pthread_mutex_unlock(&s->down_lock);
     return down;
 }
@@ -273,8 +273,8 @@ static int sha256_hex(const uint8_t *p, size_t n, char out[65])
 }
 
 /* One attempt. Returns 0 with an answer in rs, or -errno (no usable answer). */
-static int attempt(shared_t *s, const s3_req_t *rq, const char *url, const char *payload_hex, s3_resp_t *rs,
-                   cache_err_t *err)
+static int attempt(shared_t *s, const s3_req_t *rq, const char *url, const char *what,
+                   const char *payload_hex, s3_resp_t *rs, cache_err_t *err)
 {
     exchange_t x = {.s = s, .rq = rq, .errbody = BUF_INIT};
     CURL *h = x.h = handle_take(s);
@@ -360,7 +360,8 @@ static int attempt(shared_t *s, const s3_req_t *rq, const char *url, const char 
     else if (x.no_memory)
         rc = cache_err_set(err, -ENOMEM, "out of memory");
     else if (code != CURLE_OK)
-        rc = cache_err_set(err, curl_errno(code, os_errno), "%s: %s", rq->method, curl_easy_strerror(code));
+        rc = cache_err_set(err, curl_errno(code, os_errno), "%s %s: %s", rq->method, what,
+                           curl_easy_strerror(code));
     /* a handle whose transfer failed may hold a connection in a bad state: not kept */
     if (rc == 0)
         handle_give(s, h);
@@ -395,7 +396,7 @@ int shared_s3(shared_t *s, const s3_req_t *rq, s3_resp_t *rs, cache_err_t *err)
     const char *what = rq->name ? rq->name : s->url.bucket;
     char why[sizeof((cache_err_t *)0)->msg];
     for (int i = 0;; i++) {
-        rc = attempt(s, rq, (const char *)url.base, payload, rs, err);
+        rc = attempt(s, rq, (const char *)url.base, what, payload, rs, err);
         if (rc == -ECANCELED || rc == -EFBIG || rc == -ENOMEM)
             break;
         if (rc == 0 && rs->status < 500 && rs->status != 403)

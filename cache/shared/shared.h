@@ -107,6 +107,10 @@ typedef struct shared_object_info {
 int shared_object_get(shared_t *s, const char *key, int fd, uint64_t max_size, shared_object_info_t *info,
                       cache_err_t *err);
 
+/* The caller found the bytes shared_object_get gave for key unfit by checks of its own (Go's,
+ * for modfs): counted and logged as an object damaged in the bucket. */
+void shared_object_reject(shared_t *s, const char *key, const char *why);
+
 /*
  * Writes body[0..len) to the bucket as key: its pack first (unless it is small enough to live in
  * the manifest), then the manifest, so that the object becomes visible whole or not at all. A
