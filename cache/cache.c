@@ -2,8 +2,9 @@
 /*
  * cache.c — the store's policy: where an answer comes from.
  *
- * cache_get looks once at the hot map (memory), once at the store (disk, on a reader connection
- * of its own), once at the negative cache, and only then joins the key's flight: the first thread
+ * cache_get first applies the allow/deny rules in force (access.c; pure, no I/O), so a refused
+ * key never reaches memory, disk or upstream. It then looks once at the hot map (memory), once
+ * at the store (disk, on a reader connection of its own), once at the negative cache, and only then joins the key's flight: the first thread
  * to miss fetches, the others take its result. Objects of canonical versions never expire; list,
  * @latest and query .info are fresh for list_ttl_s and served stale when upstream fails (not when
  * it says 404/410: then the module is gone). A body becomes visible only after it passed Go's
@@ -55,6 +56,7 @@ int cache_open(const cache_config_t *cfg, cache_t **out, cache_err_t *err)
         return cache_err_set(err, -ENOMEM, "out of memory");
     pthread_mutex_init(&c->figures_lock, NULL);
     pthread_mutex_init(&c->flush_lock, NULL);
+    pthread_mutex_init(&c->access_lock, NULL);
     atomic_init(&c->list_ttl_s, cfg->list_ttl_s);
     c->dir = strdup(cfg->dir);
     c->tmp_dir = path_join(cfg->dir, "tmp");
@@ -76,7 +78,13 @@ int cache_open(const cache_config_t *cfg, cache_t **out, cache_err_t *err)
         .connect_timeout_ms = cfg->connect_timeout_ms,
         .total_timeout_ms = cfg->total_timeout_ms,
         .max_retries = cfg->retries,
+        .go_command = cfg->go_command,
+        .work_dir = c->tmp_dir,
+        .direct_timeout_ms = cfg->direct_timeout_ms,
+        .direct_jobs = cfg->direct_jobs,
     };
+    if ((rc = cache_access_new(cfg->allow, cfg->deny, cfg->private_patterns, &c->access, err)) != 0)
+        goto out;
     if ((rc = cache_flight_open(locks_dir, &c->flight, err)) != 0 ||
         (rc = upstream_new(&ucfg, &c->upstream, err)) != 0)
         goto out;
@@ -140,6 +148,7 @@ void cache_close(cache_t *c)
     if (c->store && c->upstream)
         cache_counters_flush(c);
     cache_hot_free(c->hot);
+    cache_access_release(c->access);
     cache_notfound_free(c->notfound);
     cache_notfound_free(c->refresh_failed);
     upstream_free(c->upstream);
@@ -148,6 +157,7 @@ void cache_close(cache_t *c)
     store_close(c->store);
     pthread_mutex_destroy(&c->figures_lock);
     pthread_mutex_destroy(&c->flush_lock);
+    pthread_mutex_destroy(&c->access_lock);
     free(c->tmp_dir);
     free(c->dir);
     free(c);
@@ -217,8 +227,9 @@ static int lead_fetch(cache_t *c, const modkey_t *key, int64_t now, cache_object
         }
     }
     if (rc != 0) {
-        rc = c->shared != NULL && key->immutable ? cache_fetch_tiered(c, key, now, out, err)
-                                                 : cache_fetch(c, key, now, false, out, err);
+        /* the bucket holds what every front may serve: immutable objects of public modules */
+        rc = c->shared != NULL && key->immutable && !cache_is_private(c, key) ? cache_fetch_tiered(c, key, now, out, err)
+                                                                                : cache_fetch(c, key, now, false, out, err);
         if (rc == 0)
             count(&c->misses);
     } else {
@@ -235,6 +246,12 @@ int cache_get(cache_t *c, const modkey_t *key, int flags, cache_object_t **out, 
         err = &local;
     err->upstream_status = 0;
     err->msg[0] = '\0';
+    /* the rules first: a refused key costs nothing below */
+    cache_access_t *access = cache_access_acquire(c);
+    int refused = cache_access_check(access, key, err);
+    cache_access_release(access);
+    if (refused != 0)
+        return refused;
     int64_t now = (int64_t)time(NULL);
     cache_object_t *o = cache_hot_get(c->hot, key->escaped, key->escaped_len);
     if (o == NULL && store_object_open(c->store, key, &o) == 0)

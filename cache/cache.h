@@ -34,6 +34,8 @@
  *   -EAGAIN   CACHE_GET_NOFETCH and the answer needs upstream
  *   -EREMOTEIO the answer needs the shared tier, which cannot be reached, and s3_required says
  *             not to go upstream without it
+ *   -EACCES   the allow/deny rules refuse the key (err names the rule); nothing below the rules
+ *             (memory, store, upstream) was touched
  */
 #ifndef MODFS_CACHE_H
 #define MODFS_CACHE_H
@@ -62,6 +64,13 @@ typedef struct cache_config {
     long total_timeout_ms;
     int retries;                 /* extra attempts on transient upstream errors */
     uint64_t max_size;           /* budget of the store's bytes on disk (0: none), see cache_gc */
+    const char *private_patterns; /* GOPRIVATE-style globs: fetched only by the go command, never
+                                     from a proxy; served over HTTP to authenticated clients only */
+    const char *allow;           /* allow rules (gomod.h modpolicy), NULL for none */
+    const char *deny;            /* deny rules, NULL for none */
+    const char *go_command;      /* for direct fetches; "go" from PATH when NULL */
+    long direct_timeout_ms;      /* one go command run (0: 300 s) */
+    int direct_jobs;             /* go commands at once (0: 4) */
 
     /* The shared tier (NULL s3_url: none). */
     const char *s3_url;          /* http(s)://HOST[:PORT]/BUCKET[/PREFIX] */
@@ -127,6 +136,27 @@ void cache_upstream_health(cache_t *c, cache_upstream_health_t *h);
  * (or, for list/@latest, when the stored copy is older than the TTL).
  */
 int cache_get(cache_t *c, const modkey_t *key, int flags, cache_object_t **out, cache_err_t *err);
+
+/* Whether the module of key is private (matched by the private patterns in force). Any thread. */
+bool cache_key_is_private(cache_t *c, const modkey_t *key);
+
+/*
+ * The access rules: the allow/deny rules (gomod.h modpolicy) and the private patterns
+ * (GOPRIVATE syntax), built and checked as one set that cache_access_set puts in force whole.
+ * cache_open builds the first set from its config; a reload builds the next one with
+ * cache_access_new (which may fail: nothing changes then) and installs it with cache_access_set
+ * (which cannot). A cache_get that began before the swap finishes under the old rules; every
+ * cache_get that begins after it sees the new ones. Any thread.
+ */
+typedef struct cache_access cache_access_t;
+/* Each argument may be NULL or "" for none. 0, or -EINVAL/-ENOMEM with err naming the bad rule. */
+int cache_access_new(const char *allow, const char *deny, const char *private_patterns, cache_access_t **out,
+                     cache_err_t *err);
+/* Frees a set that was never installed. */
+void cache_access_free(cache_access_t *a);
+/* Installs a (taking it over) in place of the rules in force, which are freed once no
+ * cache_get uses them any more. */
+void cache_access_set(cache_t *c, cache_access_t *a);
 
 typedef struct cache_stat {
     uint64_t size;          /* bytes of the object as upstream served it */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * cache_i.h — what the policy layer's files share (cache.c, fetch.c, hot.c, notfound.c, flight.c,
- * housekeeper.c, maintainer.c, bucket.c) and nothing else may include: the cache struct and the interfaces of its parts.
+ * cache_i.h — what the policy layer's files share (cache.c, access.c, fetch.c, bucket.c, hot.c,
+ * notfound.c, flight.c, housekeeper.c, maintainer.c) and nothing else may include: the cache struct and the interfaces of its parts.
  * The fronts include cache.h only; the sub-libraries below (store/, upstream/, shared/, gomod/,
  * common/) know nothing of this layer.
  */
@@ -78,6 +78,8 @@ struct cache {
     _Atomic unsigned list_ttl_s; /* a reload may change it (cache_ttls_set) */
     store_t *store;
     upstream_t *upstream;
+    pthread_mutex_t access_lock; /* protects the pointer access (not what it points to) */
+    cache_access_t *access;      /* allow/deny and private patterns, never NULL once open (access.c) */
     cache_hot_t *hot;
     cache_notfound_t *notfound;
     cache_notfound_t *refresh_failed; /* stale objects whose refresh just failed: served as they are for a while */
@@ -112,6 +114,17 @@ struct cache {
     bool maint_started;
     pthread_t maintainer;
 };
+
+/* access.c: a reference to the rules in force (released with cache_access_release), and the
+ * pure checks made with it. */
+cache_access_t *cache_access_acquire(cache_t *c);
+void cache_access_release(cache_access_t *a);
+/* 0, or -EACCES with err naming the rule that refuses key. */
+int cache_access_check(const cache_access_t *a, const modkey_t *key, cache_err_t *err);
+bool cache_access_is_private(const cache_access_t *a, const char *module);
+/* The same with the rules in force now: whether key's module is private (fetched by the go
+ * command alone, and never read from or written to the shared bucket). */
+bool cache_is_private(cache_t *c, const modkey_t *key);
 
 /* fetch.c: downloads key from upstream, checks it by Go's rules, stores it; *out the stored
  * object. With share (the caller holds the key's lease), the stored bytes are then written to the

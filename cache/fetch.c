@@ -94,14 +94,16 @@ int cache_fetch(cache_t *c, const modkey_t *key, int64_t now, bool share_it, cac
     memset(&res, 0, sizeof res);
     LOG_I("fetching %s", key->escaped);
     uint64_t limit = gomod_body_limit(key->kind);
-    int rc = upstream_fetch(c->upstream, key->escaped, fd, limit, &res, err);
+    /* a private module goes to the go command alone, whatever the list says, and is never shared */
+    bool private_module = cache_is_private(c, key);
+    int rc = upstream_fetch(c->upstream, key->escaped, private_module, fd, limit, &res, err);
     if (rc == -EFBIG)
         cache_err_set(err, rc, "upstream %s: %s larger than %llu bytes", res.url, modkey_kind_name(key->kind),
                       (unsigned long long)limit);
     if (rc == 0) {
         char origin[sizeof res.url + 16];
         snprintf(origin, sizeof origin, "upstream %s", res.url);
-        rc = cache_ingest(c, key, fd, origin, now, share_it, out, err);
+        rc = cache_ingest(c, key, fd, origin, now, share_it && !private_module, out, err);
     }
     close(fd);
     return rc;

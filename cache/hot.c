@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * hot.c — the in-memory map of recently used objects (cache_i.h): the common hash table plus an
- * intrusive LRU list, bounded by count and by the bytes of the objects it keeps whole in memory.
+ * age list in LRU order, bounded by count and by the bytes of the objects it keeps whole in memory.
  * References dropped by an eviction are released after the lock, so an object's last unref
  * (which frees memory) never runs under it.
  */
@@ -16,7 +16,7 @@
 
 typedef struct hot_entry {
     htab_link_t link;                  /* first: the table hands back this pointer */
-    struct hot_entry *newer, *older;   /* LRU list */
+    agelist_link_t age;                /* LRU order */
     cache_object_t *obj;               /* one reference held */
     uint64_t bytes;                    /* inline bytes charged */
     size_t key_len;
@@ -28,7 +28,7 @@ struct cache_hot {
     htab_t table;
     size_t max_objects;
     uint64_t bytes, max_bytes;
-    hot_entry_t *newest, *oldest;
+    agelist_t lru;
 };
 
 typedef struct hot_key {
@@ -56,35 +56,16 @@ cache_hot_t *cache_hot_new(size_t max_objects, uint64_t max_bytes)
     return h;
 }
 
-static void lru_unlink(cache_hot_t *h, hot_entry_t *e)
+static hot_entry_t *oldest(cache_hot_t *h)
 {
-    if (e->newer)
-        e->newer->older = e->older;
-    else
-        h->newest = e->older;
-    if (e->older)
-        e->older->newer = e->newer;
-    else
-        h->oldest = e->newer;
-    e->newer = e->older = NULL;
-}
-
-static void lru_push(cache_hot_t *h, hot_entry_t *e)
-{
-    e->older = h->newest;
-    e->newer = NULL;
-    if (h->newest)
-        h->newest->newer = e;
-    h->newest = e;
-    if (h->oldest == NULL)
-        h->oldest = e;
+    return h->lru.oldest ? AGELIST_ENTRY(h->lru.oldest, hot_entry_t, age) : NULL;
 }
 
 /* Unlinks e; returns its object reference for the caller to drop outside the lock. */
 static cache_object_t *entry_remove(cache_hot_t *h, hot_entry_t *e)
 {
     htab_remove(&h->table, &e->link);
-    lru_unlink(h, e);
+    agelist_unlink(&h->lru, &e->age);
     h->bytes -= e->bytes;
     cache_object_t *o = e->obj;
     free(e);
@@ -95,8 +76,8 @@ void cache_hot_free(cache_hot_t *h)
 {
     if (h == NULL)
         return;
-    while (h->oldest)
-        cache_object_unref(entry_remove(h, h->oldest));
+    while (h->lru.oldest)
+        cache_object_unref(entry_remove(h, oldest(h)));
     htab_dispose(&h->table);
     pthread_mutex_destroy(&h->lock);
     free(h);
@@ -111,10 +92,7 @@ cache_object_t *cache_hot_get(cache_hot_t *h, const char *key, size_t len)
     hot_entry_t *e = (hot_entry_t *)htab_find(&h->table, hash, hot_eq, &k);
     if (e) {
         o = cache_object_ref(e->obj);
-        if (h->newest != e) {
-            lru_unlink(h, e);
-            lru_push(h, e);
-        }
+        agelist_touch(&h->lru, &e->age);
     }
     pthread_mutex_unlock(&h->lock);
     return o;
@@ -140,11 +118,11 @@ void cache_hot_put(cache_hot_t *h, const char *key, cache_object_t *o)
     if (old)
         drop[ndrop++] = entry_remove(h, old);
     htab_insert(&h->table, &n->link, hash);
-    lru_push(h, n);
+    agelist_push(&h->lru, &n->age);
     h->bytes += n->bytes;
-    while (ndrop < HOT_DROP_BATCH && h->oldest != n &&
+    while (ndrop < HOT_DROP_BATCH && oldest(h) != n &&
            (h->table.count > h->max_objects || h->bytes > h->max_bytes))
-        drop[ndrop++] = entry_remove(h, h->oldest);
+        drop[ndrop++] = entry_remove(h, oldest(h));
     pthread_mutex_unlock(&h->lock);
     for (size_t i = 0; i < ndrop; i++)
         cache_object_unref(drop[i]);
@@ -169,8 +147,8 @@ void cache_hot_clear(cache_hot_t *h)
         cache_object_t *drop[HOT_DROP_BATCH];
         size_t ndrop = 0;
         pthread_mutex_lock(&h->lock);
-        while (ndrop < HOT_DROP_BATCH && h->oldest != NULL)
-            drop[ndrop++] = entry_remove(h, h->oldest);
+        while (ndrop < HOT_DROP_BATCH && oldest(h) != NULL)
+            drop[ndrop++] = entry_remove(h, oldest(h));
         pthread_mutex_unlock(&h->lock);
         for (size_t i = 0; i < ndrop; i++)
             cache_object_unref(drop[i]); /* outside the lock: a last unref frees */

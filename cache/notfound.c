@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * notfound.c — the negative cache (cache_i.h): the common hash table plus a list in insertion
- * order. An entry lives until its TTL passes or, when the table is full, until it is the oldest:
+ * notfound.c — the negative cache (cache_i.h): the common hash table plus an age list in
+ * insertion order. An entry lives until its TTL passes or, when the table is full, until it is the oldest:
  * memory stays bounded whatever a client probes, at the cost of forgetting early under a flood of
  * names.
  */
@@ -16,8 +16,8 @@
 #define NF_HASH_SEED 0x6e66 /* "nf" */
 
 typedef struct nf_entry {
-    htab_link_t link;
-    struct nf_entry *newer, *older; /* insertion order */
+    htab_link_t link;               /* first: the table hands back this pointer */
+    agelist_link_t age;             /* insertion order */
     int64_t expires_ms;             /* monotonic */
     int status;
     char *why;
@@ -29,7 +29,7 @@ struct cache_notfound {
     size_t max_entries;
     pthread_mutex_t lock; /* protects everything below */
     htab_t table;
-    nf_entry_t *newest, *oldest;
+    agelist_t order;
 };
 
 static int64_t now_ms(void)
@@ -65,24 +65,22 @@ cache_notfound_t *cache_notfound_new(unsigned ttl_s, size_t max_entries)
 static void entry_remove(cache_notfound_t *nf, nf_entry_t *e)
 {
     htab_remove(&nf->table, &e->link);
-    if (e->newer)
-        e->newer->older = e->older;
-    else
-        nf->newest = e->older;
-    if (e->older)
-        e->older->newer = e->newer;
-    else
-        nf->oldest = e->newer;
+    agelist_unlink(&nf->order, &e->age);
     free(e->why);
     free(e);
+}
+
+static nf_entry_t *oldest(cache_notfound_t *nf)
+{
+    return AGELIST_ENTRY(nf->order.oldest, nf_entry_t, age);
 }
 
 void cache_notfound_free(cache_notfound_t *nf)
 {
     if (nf == NULL)
         return;
-    while (nf->oldest)
-        entry_remove(nf, nf->oldest);
+    while (nf->order.oldest != NULL)
+        entry_remove(nf, oldest(nf));
     htab_dispose(&nf->table);
     pthread_mutex_destroy(&nf->lock);
     free(nf);
@@ -116,15 +114,10 @@ void cache_notfound_put(cache_notfound_t *nf, const char *key, int status, const
     nf_entry_t *old = (nf_entry_t *)htab_find(&nf->table, hash, nf_eq, key);
     if (old)
         entry_remove(nf, old);
-    while (nf->oldest != NULL && nf->table.count >= nf->max_entries)
-        entry_remove(nf, nf->oldest);
+    while (nf->order.oldest != NULL && nf->table.count >= nf->max_entries)
+        entry_remove(nf, oldest(nf));
     htab_insert(&nf->table, &n->link, hash);
-    n->older = nf->newest;
-    if (nf->newest)
-        nf->newest->newer = n;
-    nf->newest = n;
-    if (nf->oldest == NULL)
-        nf->oldest = n;
+    agelist_push(&nf->order, &n->age);
     pthread_mutex_unlock(&nf->lock);
 }
 

@@ -3,7 +3,8 @@
  * attr.c — the attributes the view shows, and the entry replies built from them.
  *
  * The view looks like a module cache the go command filled and then made read-only: files
- * 0444, directories 0555, owned by whoever mounted. Everything of one module (its tree, its
+ * 0444, directories 0555, owned by the user whose view it is (the mount's root by whoever
+ * mounted); write-area entries show their real owner and mode. Everything of one module (its tree, its
  * .ziphash) carries the zip's store time, so sizes and mtimes never change under a path and
  * GOCACHE entries keyed by them stay valid. Directories report one link ("count unknown",
  * as btrfs does) so that find does not skip stat calls by counting subdirectories. Only
@@ -22,7 +23,7 @@ static int fs_attr_fresh(fs_mount_t *m, const fs_node_t *node, int flags, uint64
     cache_object_t *o;
     int rc = cache_get(m->cache, node->key, (flags & FS_RESOLVE_NOFETCH) ? CACHE_GET_NOFETCH : 0, &o, NULL);
     if (rc < 0)
-        return rc == -EAGAIN || rc == -ENOENT ? rc : -EIO;
+        return rc == -EAGAIN || rc == -ENOENT ? rc : rc == -EACCES ? -ENOENT : -EIO;
     cache_stat_t st;
     cache_object_stat(o, &st);
     cache_object_unref(o);
@@ -42,9 +43,14 @@ int fs_attr_get(fs_mount_t *m, fs_node_t *node, int fd, int flags, struct stat *
             char rel[PATH_MAX];
             rc = fs_node_path(m, node, NULL, rel, sizeof(rel));
             if (rc >= 0)
-                rc = fs_write_stat(m, rel, st);
+                rc = fs_write_stat(m, node->view, rel, st);
         }
         st->st_ino = node->st_ino;
+        if (!m->as_root) {
+            /* modfs owns every file it made; each is the view's user's as far as the mount goes */
+            st->st_uid = node->view->uid;
+            st->st_gid = node->view->gid;
+        }
         *timeout = FS_TTL_WRITE;
         return rc < 0 ? rc : 0;
     }
@@ -66,6 +72,9 @@ int fs_attr_get(fs_mount_t *m, fs_node_t *node, int fd, int flags, struct stat *
     case FS_KIND_MODROOT:
     case FS_KIND_MEMBER_DIR:
         break;
+    case FS_KIND_NOTE:
+        *timeout = FS_TTL_WRITE;
+        break;
     default:
         /* Directories of no module: a fixed time, so nothing changes across restarts. */
         size = 0;
@@ -76,8 +85,8 @@ int fs_attr_get(fs_mount_t *m, fs_node_t *node, int fd, int flags, struct stat *
     st->st_ino = node->st_ino;
     st->st_mode = node->type | (dir ? 0555 : 0444);
     st->st_nlink = 1;
-    st->st_uid = m->uid;
-    st->st_gid = m->gid;
+    st->st_uid = node->view ? node->view->uid : m->uid;
+    st->st_gid = node->view ? node->view->gid : m->gid;
     st->st_size = (off_t)size;
     st->st_blksize = 4096;
     st->st_blocks = (blkcnt_t)((size + 511) / 512);

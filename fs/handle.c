@@ -42,6 +42,7 @@ static void fs_handle_destroy(fs_handle_t *h)
     if (h->fd >= 0)
         close(h->fd);
     fs_dirlist_dispose(&h->dir);
+    free(h->bytes);
     pthread_mutex_destroy(&h->lock);
     free(h);
 }

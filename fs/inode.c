@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * inode.c — the node table: FUSE inode numbers, the (parent, name) → node hash, the
+ * inode.c — the node table: FUSE inode numbers, the (parent, view, name) → node hash, the
  * kernel's lookup counts and the tree of parent references.
  *
  * The inode number handed to the kernel is the node's address (FUSE_ROOT_ID for the root),
@@ -8,8 +8,11 @@
  * after it has forgotten it. st_ino is a separate counter so that a freed and reused address
  * never shows two files with one inode number. Nodes keep their parent alive and store only
  * their own name: a path is rebuilt from the current names under the lock, so a rename in the
- * write area moves a whole subtree by changing one node. One mutex guards the table; it is
- * held for hash work and path building only, never while the store or the disk is asked.
+ * write area moves a whole subtree by changing one node; a path ends at the node's view root
+ * (the mount's root, or gomodcache/ in it). The view is part of the key because every user has
+ * a node of their own for each name of the mount's root (below it, nodes follow their parent's
+ * view). One mutex guards the table; it is held for hash work and path building only, never
+ * while the store or the disk is asked.
  */
 #include <assert.h>
 #include <errno.h>
@@ -22,23 +25,25 @@
 #define FS_TABLE_MIN_BUCKETS 1024
 #define FS_PATH_MAX_DEPTH 512
 
-/* A (parent, name) pair, as looked up. */
+/* A (parent, view, name) triple, as looked up. Below the mount's root the view is the parent's;
+ * in the root itself each user has a node of its own for every name. */
 typedef struct fs_name_key {
     const fs_node_t *parent;
+    const fs_view_t *view;
     const char *name;
 } fs_name_key_t;
 
-static uint64_t fs_hash(const fs_node_t *parent, const char *name)
+static uint64_t fs_hash(const fs_node_t *parent, const fs_view_t *view, const char *name)
 {
-    /* the name's hash, seeded by the parent's address */
-    return hash_bytes(name, strlen(name), (uint64_t)(uintptr_t)parent);
+    /* the name's hash, seeded by the parent's and the view's addresses */
+    return hash_bytes(name, strlen(name), (uint64_t)(uintptr_t)parent * 31 + (uint64_t)(uintptr_t)view);
 }
 
 static bool fs_name_eq(const htab_link_t *l, const void *arg)
 {
     const fs_node_t *n = (const fs_node_t *)l;
     const fs_name_key_t *k = arg;
-    return n->parent == k->parent && strcmp(n->name, k->name) == 0;
+    return n->parent == k->parent && n->view == k->view && strcmp(n->name, k->name) == 0;
 }
 
 static void fs_payload_free(fs_node_t *n)
@@ -48,6 +53,7 @@ static void fs_payload_free(fs_node_t *n)
     free(n->key);
     free(n->dir_prefix);
     free(n->prefix);
+    free(n->note);
     free(n->name);
     free(n);
 }
@@ -61,7 +67,7 @@ int fs_table_init(fs_mount_t *m)
     pthread_mutex_init(&t->lock, NULL);
     t->all.all_next = t->all.all_prev = &t->all;
 
-    fs_node_t *root = fs_node_new(m, FS_KIND_ROOT, S_IFDIR);
+    fs_node_t *root = fs_node_new(m, NULL, FS_KIND_ROOT, S_IFDIR);
     if (!root) {
         htab_dispose(&t->hash);
         pthread_mutex_destroy(&t->lock);
@@ -94,11 +100,12 @@ void fs_table_dispose(fs_mount_t *m)
     m->root = NULL;
 }
 
-fs_node_t *fs_node_new(fs_mount_t *m, fs_kind_t kind, mode_t type)
+fs_node_t *fs_node_new(fs_mount_t *m, fs_view_t *view, fs_kind_t kind, mode_t type)
 {
     fs_node_t *n = calloc(1, sizeof(*n));
     if (!n)
         return NULL;
+    n->view = view;
     n->kind = kind;
     n->type = type;
     n->st_ino = atomic_fetch_add(&m->next_ino, 1);
@@ -126,10 +133,11 @@ fuse_ino_t fs_node_ino(fs_mount_t *m, const fs_node_t *n)
 }
 
 /* Caller holds the lock. */
-static fs_node_t *fs_table_find_locked(fs_table_t *t, const fs_node_t *parent, const char *name)
+static fs_node_t *fs_table_find_locked(fs_table_t *t, const fs_node_t *parent, const fs_view_t *view,
+                                       const char *name)
 {
-    fs_name_key_t k = {parent, name};
-    return (fs_node_t *)htab_find(&t->hash, fs_hash(parent, name), fs_name_eq, &k);
+    fs_name_key_t k = {parent, view, name};
+    return (fs_node_t *)htab_find(&t->hash, fs_hash(parent, view, name), fs_name_eq, &k);
 }
 
 static void fs_table_unhash_locked(fs_table_t *t, fs_node_t *n)
@@ -143,7 +151,7 @@ static void fs_table_unhash_locked(fs_table_t *t, fs_node_t *n)
 static void fs_table_hash_locked(fs_table_t *t, fs_node_t *n)
 {
     assert(!n->hashed && n->parent && n->name);
-    htab_insert(&t->hash, &n->link, fs_hash(n->parent, n->name));
+    htab_insert(&t->hash, &n->link, fs_hash(n->parent, n->view, n->name));
     n->hashed = true;
 }
 
@@ -188,7 +196,9 @@ static bool fs_str_eq(const char *a, const char *b)
 /* Whether two nodes stand for the same thing, so the kernel's inode can be kept. */
 static bool fs_node_same(const fs_node_t *a, const fs_node_t *b)
 {
-    if (a->kind != b->kind || a->type != b->type)
+    if (a->kind != b->kind || a->type != b->type || a->view != b->view)
+        return false;
+    if (a->kind == FS_KIND_NOTE && strcmp(a->note, b->note) != 0)
         return false;
     if ((a->key == NULL) != (b->key == NULL) || (a->key && !modkey_equal(a->key, b->key)))
         return false;
@@ -208,7 +218,7 @@ fs_node_t *fs_table_publish(fs_mount_t *m, fs_node_t *parent, const char *name, 
         return NULL;
     }
     pthread_mutex_lock(&t->lock);
-    fs_node_t *old = fs_table_find_locked(t, parent, name);
+    fs_node_t *old = fs_table_find_locked(t, parent, cand->view, name);
     if (old && fs_node_same(old, cand)) {
         if (old->nlookup++ == 0)
             old->refs++;
@@ -233,12 +243,12 @@ fs_node_t *fs_table_publish(fs_mount_t *m, fs_node_t *parent, const char *name, 
     return cand;
 }
 
-fs_node_t *fs_table_reuse(fs_mount_t *m, fs_node_t *parent, const char *name)
+fs_node_t *fs_table_reuse(fs_mount_t *m, fs_node_t *parent, fs_view_t *view, const char *name)
 {
     fs_table_t *t = &m->table;
     pthread_mutex_lock(&t->lock);
-    fs_node_t *n = fs_table_find_locked(t, parent, name);
-    if (n && (n->kind == FS_KIND_WRITE || (n->kind == FS_KIND_OBJECT && n->ttl)))
+    fs_node_t *n = fs_table_find_locked(t, parent, view, name);
+    if (n && (n->kind == FS_KIND_WRITE || n->kind == FS_KIND_NOTE || (n->kind == FS_KIND_OBJECT && n->ttl)))
         n = NULL;
     if (n && n->nlookup++ == 0)
         n->refs++;
@@ -246,21 +256,21 @@ fs_node_t *fs_table_reuse(fs_mount_t *m, fs_node_t *parent, const char *name)
     return n;
 }
 
-uint64_t fs_table_peek_ino(fs_mount_t *m, fs_node_t *parent, const char *name)
+uint64_t fs_table_peek_ino(fs_mount_t *m, fs_node_t *parent, fs_view_t *view, const char *name)
 {
     fs_table_t *t = &m->table;
     pthread_mutex_lock(&t->lock);
-    fs_node_t *n = fs_table_find_locked(t, parent, name);
+    fs_node_t *n = fs_table_find_locked(t, parent, view, name);
     uint64_t ino = n ? n->st_ino : 0;
     pthread_mutex_unlock(&t->lock);
     return ino;
 }
 
-void fs_table_unhash(fs_mount_t *m, fs_node_t *parent, const char *name)
+void fs_table_unhash(fs_mount_t *m, fs_node_t *parent, fs_view_t *view, const char *name)
 {
     fs_table_t *t = &m->table;
     pthread_mutex_lock(&t->lock);
-    fs_node_t *n = fs_table_find_locked(t, parent, name);
+    fs_node_t *n = fs_table_find_locked(t, parent, view, name);
     if (n)
         fs_table_unhash_locked(t, n);
     pthread_mutex_unlock(&t->lock);
@@ -281,8 +291,8 @@ static void fs_node_rename_locked(fs_table_t *t, fs_node_t *n, fs_node_t *newpar
     fs_node_unref_locked(t, oldparent, grave);
 }
 
-int fs_table_move(fs_mount_t *m, fs_node_t *parent, const char *name, fs_node_t *newparent, const char *newname,
-                  unsigned flags)
+int fs_table_move(fs_mount_t *m, fs_view_t *view, fs_node_t *parent, const char *name, fs_node_t *newparent,
+                  const char *newname, unsigned flags)
 {
     fs_table_t *t = &m->table;
     char *to_new = strdup(newname);
@@ -294,8 +304,8 @@ int fs_table_move(fs_mount_t *m, fs_node_t *parent, const char *name, fs_node_t 
     }
     fs_node_t *grave = NULL;
     pthread_mutex_lock(&t->lock);
-    fs_node_t *src = fs_table_find_locked(t, parent, name);
-    fs_node_t *dst = fs_table_find_locked(t, newparent, newname);
+    fs_node_t *src = fs_table_find_locked(t, parent, view, name);
+    fs_node_t *dst = fs_table_find_locked(t, newparent, view, newname);
     if (flags & RENAME_EXCHANGE) {
         /* Unhash both first: hashing one under the other's key must not find the other. */
         if (src)
@@ -368,7 +378,8 @@ int fs_node_path(fs_mount_t *m, const fs_node_t *node, const char *name, char *b
     pthread_mutex_lock(&m->table.lock);
     if (name)
         parts[depth++] = name;
-    for (const fs_node_t *n = node; n && n->name; n = n->parent) {
+    /* up to the view's root: the mount's root, or gomodcache/ in it (the same view) */
+    for (const fs_node_t *n = node; n && n->kind != FS_KIND_ROOT; n = n->parent) {
         if (depth == FS_PATH_MAX_DEPTH) {
             rc = -ENAMETOOLONG;
             goto out;

@@ -4,13 +4,17 @@
  * (cache_keys_visit), turned into names by Go's layout (modcache_names_of_key), or the files of a
  * module zip. Upstream is never asked here: readdir shows what is cached, lookup is what
  * fetches. The write area's entries are added by the caller and win over a view entry of the
- * same name, as they do at lookup.
+ * same name, as they do at lookup. The user's notes of failed lookups show in their module's @v, and
+ * the mount's root shows gomodcache/, the caller's view as a directory of its own. Store names
+ * the user removed (whiteouts) are left out by fs_listing_hide.
  *
  * Keys arrive in ascending order, so most repeats of a name (every key of a module repeats
  * its first path element) are next to each other and dropped at once; the rest go at the
  * final sort.
  */
 #include <errno.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -117,9 +121,41 @@ int fs_listing_view(fs_mount_t *m, const fs_node_t *dir, fs_dirlist_t *out)
     if (!fs_layout_view_dir(dir, &c.dir, &c.prefix, &c.plen))
         return 0;
     int rc = modcache_fixed_names(c.dir, fs_listing_emit, out);
+    if (rc == 0 && dir == m->root)
+        rc = fs_dirlist_add(out, FS_VIEW_ROOT_NAME, strlen(FS_VIEW_ROOT_NAME), S_IFDIR, false);
+    if (rc == 0 && c.dir == MODCACHE_DIR_ATV && dir->view)
+        rc = fs_note_list(dir->view, c.prefix, c.plen, out);
     char visit[MODKEY_MAX + 16];
     if (rc != 0 || c.dir == MODCACHE_DIR_CACHE || modcache_visit_prefix(c.dir, c.prefix, c.plen, visit, sizeof visit) < 0)
         return rc;
     rc = cache_keys_visit(m->cache, visit, fs_listing_visit, &c);
     return rc > 0 ? 0 : rc;
+}
+
+void fs_listing_hide(fs_view_t *v, const char *path, fs_dirlist_t *l)
+{
+    if (atomic_load_explicit(&v->nwhiteouts, memory_order_relaxed) == 0)
+        return;
+    bool root = strcmp(path, ".") == 0;
+    char child[PATH_MAX];
+    size_t out = 0;
+    for (size_t i = 0; i < l->n; i++) {
+        fs_dirent_t *d = &l->v[i];
+        bool hide = false;
+        if (!d->written) {
+            /* gomodcache/ in the mount's root is the view's root itself: "." */
+            if (root && strcmp(d->name, FS_VIEW_ROOT_NAME) == 0)
+                hide = fs_whiteout_has(v, ".");
+            else {
+                int n = root ? snprintf(child, sizeof child, "%s", d->name)
+                             : snprintf(child, sizeof child, "%s/%s", path, d->name);
+                hide = n > 0 && (size_t)n < sizeof child && fs_whiteout_has(v, child);
+            }
+        }
+        if (hide)
+            free(d->name);
+        else
+            l->v[out++] = *d;
+    }
+    l->n = out;
 }

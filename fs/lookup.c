@@ -1,14 +1,21 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * lookup.c — one name in one directory, as the kernel's LOOKUP asks for it.
+ * lookup.c — one name in one directory of one user's view, as the kernel's LOOKUP asks for it.
  *
- * Order: a node the table already has for a view name that never changes answers at once
- * (the kernel asks again only after its entry timeout or when it evicted the dentry); then
- * the write area, because a real file there hides the store's file of the same name (the go
- * command may rewrite a file of its cache); then the view, which may ask the store and so
- * upstream. A directory in the write area that is also a view directory is the view's
- * directory (the two are merged at readdir); only then is the store asked without fetching,
- * so a module the go command downloaded itself is not looked for upstream on every lookup.
+ * Order: a name the user removed from the store's part and now asks for again is shown again
+ * (its whiteout ends); a node the table already has for a view name that never changes answers
+ * at once (the kernel asks again only after its entry timeout or when it evicted the dentry);
+ * then the user's write area, because a directory there may be go's own download; then the view,
+ * which may ask the store and so upstream. A directory in the write area that is also a view
+ * directory is the view's directory (the two are merged at readdir); only then is the store
+ * asked without fetching, so a module the go command downloaded itself is not looked for
+ * upstream on every lookup.
+ *
+ * Kernel cache times: with several users (allow_other) the kernel's dentry of a name in the
+ * mount's root is shared by all of them while each has a node of their own there, so those
+ * entries carry no entry time and every path walk through the root asks which user's node it is
+ * (one LOOKUP per walk; everything below is per user and cached as usual). A miss the user could
+ * create (a name go writes) is cached briefly; a name nobody can ever create, for a day.
  */
 #include <errno.h>
 #include <limits.h>
@@ -16,7 +23,28 @@
 
 #include "fs_i.h"
 
-int fs_lookup_entry(fs_mount_t *m, fs_node_t *parent, const char *name, int flags, struct fuse_entry_param *e)
+int fs_entry_path(fs_mount_t *m, const fs_node_t *parent, const char *name, char *rel, size_t cap)
+{
+    if (parent == m->root && strcmp(name, FS_VIEW_ROOT_NAME) == 0) {
+        rel[0] = '.';
+        rel[1] = '\0';
+        return 1;
+    }
+    return fs_node_path(m, parent, name, rel, cap);
+}
+
+static double fs_lookup_neg_ttl(fs_mount_t *m, const fs_node_t *parent, const char *rel, double ttl)
+{
+    if (parent == m->root && m->allow_other)
+        return 0;
+    modkey_buf_t kb;
+    if (ttl > FS_TTL_WRITE && modcache_write_rule(rel, strlen(rel), &kb.key) != MODCACHE_WRITE_NEVER)
+        return FS_TTL_WRITE;
+    return ttl;
+}
+
+int fs_lookup_entry(fs_mount_t *m, fs_view_t *v, fs_node_t *parent, const char *name, int flags,
+                    struct fuse_entry_param *e)
 {
     char rel[PATH_MAX];
     fs_node_t *node, *cand = NULL;
@@ -28,32 +56,41 @@ int fs_lookup_entry(fs_mount_t *m, fs_node_t *parent, const char *name, int flag
         return -ENOTDIR;
     if (strlen(name) > NAME_MAX)
         return -ENAMETOOLONG;
+    bool alias = parent == m->root && strcmp(name, FS_VIEW_ROOT_NAME) == 0;
+    bool have_rel = false;
 
-    node = fs_table_reuse(m, parent, name);
+    /* Paths are built under the table lock: only when a whiteout may end, or the table misses. */
+    if ((flags & FS_LOOKUP_KERNEL) && atomic_load_explicit(&v->nwhiteouts, memory_order_relaxed) > 0) {
+        if ((rc = fs_entry_path(m, parent, name, rel, sizeof(rel))) < 0)
+            return rc;
+        have_rel = true;
+        fs_whiteout_clear(v, rel);
+    }
+
+    node = fs_table_reuse(m, parent, v, name);
     if (node)
         goto reply;
 
-    if ((rc = fs_node_path(m, parent, name, rel, sizeof(rel))) < 0)
+    if (!have_rel && (rc = fs_entry_path(m, parent, name, rel, sizeof(rel))) < 0)
         return rc;
-
-    rc = fs_write_stat(m, rel, &st);
+    rc = alias ? -ENOENT : fs_write_stat(m, v, rel, &st);
     if (rc == 0) {
         if (S_ISDIR(st.st_mode) && parent->kind != FS_KIND_WRITE) {
             double ignored;
-            if (fs_layout_resolve(m, parent, name, flags | FS_RESOLVE_NOFETCH, &cand, &ignored) == 0 &&
+            if (fs_layout_resolve(m, v, parent, name, flags | FS_RESOLVE_NOFETCH, &cand, &ignored) == 0 &&
                 cand->type != S_IFDIR) {
                 fs_node_discard(cand);
                 cand = NULL;
             }
         }
-        if (!cand && !(cand = fs_node_new(m, FS_KIND_WRITE, st.st_mode & S_IFMT)))
+        if (!cand && !(cand = fs_node_new(m, v, FS_KIND_WRITE, st.st_mode & S_IFMT)))
             return -ENOMEM;
     } else if (rc == -ENOENT) {
         double neg_ttl;
-        rc = fs_layout_resolve(m, parent, name, flags, &cand, &neg_ttl);
+        rc = fs_layout_resolve(m, v, parent, name, flags, &cand, &neg_ttl);
         if (rc == -ENOENT) {
             e->ino = 0;
-            e->entry_timeout = neg_ttl;
+            e->entry_timeout = fs_lookup_neg_ttl(m, parent, rel, neg_ttl);
             return 0;
         }
         if (rc < 0)
@@ -71,5 +108,7 @@ reply:
         fs_node_forget(m, node, 1);
         return rc;
     }
+    if (parent == m->root && m->allow_other)
+        e->entry_timeout = 0;
     return 0;
 }

@@ -6,7 +6,8 @@
  * is one binary search, and every path under directory d sorts into one run, the members in
  * ["d/", "d0") ('0' is the byte after '/'), found with two more. A module of 10,000 files costs
  * its member array and nothing else, and a directory exists exactly when a file is under it —
- * the tree go's own Unzip would make, with no extra entries.
+ * the tree go's own Unzip would make, with no extra entries. The array is a copy (see fs_i.h):
+ * the tree holds no handle on the zip, only the open files do.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -14,23 +15,70 @@
 
 #include "fs_i.h"
 
-int fs_module_new(cache_object_t *zip, int64_t mtime, fs_module_t **out)
+int fs_module_new(cache_object_t *zip, const modkey_t *key, int64_t mtime, fs_module_t **out)
 {
-    fs_module_t *mod = calloc(1, sizeof(*mod));
-    if (!mod) {
+    const cache_member_t *members;
+    size_t count;
+    int rc = cache_zip_members(zip, &members, &count);
+    if (rc < 0) {
+        cache_object_unref(zip);
+        return rc;
+    }
+    /* one block: the module, the member array, then every path */
+    size_t paths = 0;
+    for (size_t i = 0; i < count; i++)
+        paths += strlen(members[i].path) + 1;
+    fs_module_t *mod = malloc(sizeof *mod + count * sizeof *mod->members + paths);
+    modkey_t *zip_key = modkey_dup(key);
+    if (mod == NULL || zip_key == NULL) {
+        free(mod);
+        free(zip_key);
         cache_object_unref(zip);
         return -ENOMEM;
     }
-    int rc = cache_zip_members(zip, &mod->members, &mod->count);
-    if (rc < 0) {
-        cache_object_unref(zip);
-        free(mod);
-        return rc;
+    mod->members = (cache_member_t *)(mod + 1);
+    char *p = (char *)(mod->members + count);
+    for (size_t i = 0; i < count; i++) {
+        size_t n = strlen(members[i].path) + 1;
+        mod->members[i] = members[i];
+        mod->members[i].path = memcpy(p, members[i].path, n);
+        p += n;
     }
-    mod->zip = zip;
+    cache_object_unref(zip);
+    mod->zip_key = zip_key;
+    mod->count = count;
     mod->mtime = mtime;
     atomic_init(&mod->refs, 1);
     *out = mod;
+    return 0;
+}
+
+int fs_module_zip_get(fs_mount_t *m, const fs_module_t *mod, size_t i, cache_object_t **out)
+{
+    cache_object_t *zip;
+    cache_err_t err = {0};
+    int rc = cache_get(m->cache, mod->zip_key, 0, &zip, &err);
+    if (rc < 0) {
+        if (rc != -ENOENT)
+            LOG_W("fs: open of %s in %s: %s", mod->members[i].path, mod->zip_key->escaped,
+                  err.msg[0] ? err.msg : strerror(-rc));
+        return rc == -ENOENT || rc == -ENOMEM ? rc : rc == -EACCES ? -ENOENT : -EIO;
+    }
+    /* A zip fetched again is the same zip (its h1 is checked against go.sum's rules and the
+     * checksum database): its members are where the tree says. Checked all the same. */
+    const cache_member_t *members;
+    size_t count;
+    rc = cache_zip_members(zip, &members, &count);
+    if (rc == 0 && (count != mod->count || strcmp(members[i].path, mod->members[i].path) != 0 ||
+                    members[i].size != mod->members[i].size)) {
+        LOG_E("fs: %s no longer holds %s where its tree said", mod->zip_key->escaped, mod->members[i].path);
+        rc = -EIO;
+    }
+    if (rc < 0) {
+        cache_object_unref(zip);
+        return rc == -ENOMEM ? rc : -EIO;
+    }
+    *out = zip;
     return 0;
 }
 
@@ -44,7 +92,7 @@ void fs_module_unref(fs_module_t *mod)
 {
     if (!mod || atomic_fetch_sub(&mod->refs, 1) != 1)
         return;
-    cache_object_unref(mod->zip);
+    free(mod->zip_key);
     free(mod);
 }
 

@@ -12,8 +12,16 @@
  * for them itself, and the loop threads inherit that mask.
  *
  * A mountpoint left behind by a killed modfs answers stat with ENOTCONN; that is reported
- * with the command that clears it, before anything else is touched.
+ * with the command that clears it, before anything else is touched. A mountpoint that is itself
+ * a live mount (another modfs, or anything else) is refused: a second mount would stack on it
+ * and hide it from every build while both processes keep running.
+ *
+ * The mount runs without default_permissions: the store's names must be immutable for root as
+ * well, and a user must be able to remove store names from their own view through the view's
+ * 0555 directories (`go clean -modcache`), so modfs decides every write itself (policy.c), and
+ * calls in a write area run as its user so that the area's real modes apply (view.c).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -27,6 +35,7 @@
 #include <sys/statfs.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fs_i.h"
@@ -99,6 +108,9 @@ static const struct fuse_lowlevel_ops fs_ops = {
     .flush = fs_op_flush,
     .fsync = fs_op_fsync,
     .statfs = fs_op_statfs,
+    .access = fs_op_access,
+    .link = fs_op_link,
+    .symlink = fs_op_symlink,
 };
 
 /* Larger readahead on the mount's bdi: best effort, root only. */
@@ -171,8 +183,21 @@ static void fs_mount_free(fs_mount_t *m)
 {
     if (m->se) {
         fs_unmount(m);
-        if (m->loop_started)
-            pthread_join(m->loop_thread, NULL);
+        if (m->loop_started) {
+            /* The connection ends when the last mount of it goes. A process in another mount
+             * namespace that copied ours (a service started with a private /tmp while we were
+             * mounted) keeps one alive after our unmount, and the loop would read on for ever:
+             * then the threads are left behind, and so is everything they use. */
+            struct timespec deadline;
+            clock_gettime(CLOCK_REALTIME, &deadline);
+            deadline.tv_sec += FS_STOP_WAIT_S;
+            if (pthread_timedjoin_np(m->loop_thread, NULL, &deadline) != 0) {
+                LOG_W("fs: the FUSE connection of %s is still open %d s after unmounting (another mount "
+                      "namespace holds a copy of the mount?): leaving its threads behind",
+                      m->mountpoint, FS_STOP_WAIT_S);
+                return;
+            }
+        }
         /* The connection is gone: this closes /dev/fuse and finds nothing left to unmount. */
         fuse_session_unmount(m->se);
         fuse_session_destroy(m->se);
@@ -181,6 +206,7 @@ static void fs_mount_free(fs_mount_t *m)
         fuse_loop_cfg_destroy(m->loop_cfg);
     fs_handles_dispose(m);
     fs_table_dispose(m);
+    fs_views_dispose(m);
     pthread_mutex_destroy(&m->handles_lock);
     if (m->write_fd >= 0)
         close(m->write_fd);
@@ -197,6 +223,42 @@ static int fs_same_or_below(const char *inner, const char *outer)
         return 0;
     size_t bl = strlen(b);
     return strncmp(a, b, bl) == 0 && (a[bl] == '\0' || a[bl] == '/' || bl == 1);
+}
+
+/* Whether the directory stx describes is the root of a mount. */
+static bool fs_is_mount_root(const char *dir, const struct statx *stx)
+{
+    if (stx->stx_attributes_mask & STATX_ATTR_MOUNT_ROOT)
+        return (stx->stx_attributes & STATX_ATTR_MOUNT_ROOT) != 0;
+    /* Kernels before 5.8: a mount's root is on another device than its parent, or is "/". */
+    char parent[PATH_MAX];
+    struct stat a, b;
+    snprintf(parent, sizeof parent, "%s/..", dir);
+    if (stat(dir, &a) < 0 || stat(parent, &b) < 0)
+        return false;
+    return a.st_dev != b.st_dev || a.st_ino == b.st_ino;
+}
+
+/* Entries of the write dir left by a modfs that kept one write area for everybody: ignored now
+ * (each user has write_dir/<uid>), said once so that they can be removed. */
+static void fs_warn_old_layout(fs_mount_t *m)
+{
+    int fd = dup(m->write_fd);
+    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+    if (!d) {
+        if (fd >= 0)
+            close(fd);
+        return;
+    }
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (de->d_name[0] == '.' || strspn(de->d_name, "0123456789") == strlen(de->d_name))
+            continue;
+        LOG_W("fs: %s/%s is from an older modfs that kept one write area for every user; it is no longer "
+              "shown (each user's writes are in %s/<uid>): remove it",
+              m->write_dir, de->d_name, m->write_dir);
+    }
+    closedir(d);
 }
 
 int fs_mount_start(cache_t *cache, const fs_config_t *cfg, fs_mount_t **out, cache_err_t *err)
@@ -224,7 +286,14 @@ int fs_mount_start(cache_t *cache, const fs_config_t *cfg, fs_mount_t **out, cac
     }
     if (!S_ISDIR(stx.stx_mode))
         return cache_err_set(err, -ENOTDIR, "mountpoint %s is not a directory", cfg->mountpoint);
-    if ((rc = path_mkdirs_at(AT_FDCWD, cfg->write_dir, 0755)) < 0)
+    if (fs_is_mount_root(cfg->mountpoint, &stx))
+        return cache_err_set(err, -EBUSY,
+                             "mountpoint %s is already a mount point (%s): a second mount would hide it; "
+                             "unmount it first (fusermount3 -u %s) or choose another directory",
+                             cfg->mountpoint,
+                             sfs.f_type == 0x65735546 ? "a FUSE file system, another modfs?" : "another file system",
+                             cfg->mountpoint);
+    if ((rc = path_mkdirs_at(AT_FDCWD, cfg->write_dir, 0700)) < 0)
         return cache_err_set(err, rc, "write dir %s: %s", cfg->write_dir, strerror(-rc));
     if (fs_same_or_below(cfg->write_dir, cfg->mountpoint))
         return cache_err_set(err, -EINVAL, "write dir %s must not be inside the mountpoint %s", cfg->write_dir,
@@ -236,10 +305,15 @@ int fs_mount_start(cache_t *cache, const fs_config_t *cfg, fs_mount_t **out, cac
     m->write_fd = -1;
     m->handles.next = m->handles.prev = &m->handles;
     pthread_mutex_init(&m->handles_lock, NULL);
+    if (fs_views_init(m) < 0) {
+        rc = cache_err_set(err, -ENOMEM, "fs: out of memory");
+        goto fail;
+    }
     m->cache = cache;
     m->uid = getuid();
     m->gid = getgid();
     m->as_root = geteuid() == 0;
+    m->allow_other = cfg->allow_other;
     atomic_init(&m->list_ttl_s, cfg->list_ttl_s);
     atomic_init(&m->notfound_ttl_s, cfg->notfound_ttl_s);
     atomic_init(&m->next_ino, FUSE_ROOT_ID + 1);
@@ -255,15 +329,19 @@ int fs_mount_start(cache_t *cache, const fs_config_t *cfg, fs_mount_t **out, cac
         cache_err_set(err, rc, "write dir %s: %s", cfg->write_dir, strerror(-rc));
         goto fail;
     }
+    /* Each user's area inside is the user's own (0700); the directory holding them is modfs's. */
+    struct stat wst;
+    if (fstat(m->write_fd, &wst) == 0 && (wst.st_mode & 077) && wst.st_uid == geteuid() && fchmod(m->write_fd, 0700) < 0)
+        LOG_W("fs: write dir %s: chmod 0700: %s", cfg->write_dir, strerror(errno));
     if ((rc = fs_table_init(m)) < 0) {
         cache_err_set(err, rc, "fs: out of memory");
         goto fail;
     }
+    fs_warn_old_layout(m);
 
     fuse_set_log_func(fs_fuse_log);
     char opts[128];
-    snprintf(opts, sizeof(opts), "default_permissions,fsname=modfs,subtype=modfs%s",
-             cfg->allow_other ? ",allow_other" : "");
+    snprintf(opts, sizeof(opts), "fsname=modfs,subtype=modfs%s", cfg->allow_other ? ",allow_other" : "");
     char *argv[] = {"modfs", "-o", opts, cfg->debug ? "-d" : NULL, NULL};
     struct fuse_args args = FUSE_ARGS_INIT(cfg->debug ? 4 : 3, argv);
     char said[256] = "";
@@ -320,7 +398,7 @@ int fs_mount_start(cache_t *cache, const fs_config_t *cfg, fs_mount_t **out, cac
         m->dev = st.st_dev;
     if (m->as_root)
         fs_tune_readahead(m);
-    LOG_I("fs: mounted on %s (writes kept in %s)", m->mountpoint, m->write_dir);
+    LOG_I("fs: mounted on %s (each user's writes kept in %s/<uid>)", m->mountpoint, m->write_dir);
     *out = m;
     return 0;
 

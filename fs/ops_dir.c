@@ -7,7 +7,8 @@
  * consistent however many requests it takes. The kernel may keep the listing
  * (cache_readdir); for a module's tree, which never changes, across opens too (keep_cache),
  * while directories whose content grows as modules are fetched are listed afresh at each
- * open. readdirplus looks every entry up without fetching (a listing must not trigger
+ * open, and so are module trees after the user's whiteouts changed (a name removed, a name
+ * shown again). readdirplus looks every entry up without fetching (a listing must not trigger
  * downloads); an entry the store cannot answer alone goes out without attributes.
  */
 #include <errno.h>
@@ -22,31 +23,41 @@ void fs_op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
     fs_mount_t *m = fs_req_mount(req);
     fs_node_t *node = fs_node_get(m, ino);
     char path[PATH_MAX];
+    fs_view_t *v;
     int rc;
 
     if (node->type != S_IFDIR) {
-        fuse_reply_err(req, ENOTDIR);
+        fs_reply_err(m, req, ENOTDIR);
+        return;
+    }
+    if ((rc = fs_view_of(m, req, node, &v)) < 0) {
+        fs_reply_err(m, req, -rc);
         return;
     }
     fs_handle_t *h = fs_handle_new(m, FS_HANDLE_DIR);
     if (!h) {
-        fuse_reply_err(req, ENOMEM);
+        fs_reply_err(m, req, ENOMEM);
         return;
     }
+    uint64_t epoch = atomic_load(&v->epoch);
     rc = fs_node_path(m, node, NULL, path, sizeof(path));
-    if (rc >= 0 && node->kind != FS_KIND_WRITE)
+    if (rc >= 0 && node->kind != FS_KIND_WRITE) {
         rc = fs_listing_view(m, node, &h->dir);
+        fs_listing_hide(v, path, &h->dir);
+    }
     if (rc >= 0)
-        rc = fs_write_list(m, path, &h->dir);
+        rc = fs_write_list(m, v, path, &h->dir);
     if (rc < 0) {
         fs_handle_free(m, h);
-        fuse_reply_err(req, -rc);
+        fs_reply_err(m, req, -rc);
         return;
     }
     fs_dirlist_finish(&h->dir);
     fi->fh = (uintptr_t)h;
     fi->cache_readdir = 1;
-    fi->keep_cache = node->kind == FS_KIND_MODROOT || node->kind == FS_KIND_MEMBER_DIR;
+    /* A module's tree never changes, unless the user's whiteouts did since it was last listed. */
+    uint64_t listed = atomic_exchange(&node->listed_epoch, epoch + 1);
+    fi->keep_cache = (node->kind == FS_KIND_MODROOT || node->kind == FS_KIND_MEMBER_DIR) && listed == epoch + 1;
     if (fuse_reply_open(req, fi) < 0)
         fs_handle_free(m, h);
 }
@@ -67,11 +78,17 @@ static void fs_dir_fill(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, 
     fs_mount_t *m = fs_req_mount(req);
     fs_node_t *dir = fs_node_get(m, ino);
     fs_handle_t *h = fs_handle_of(fi);
+    fs_view_t *v;
+    int rc = fs_view_of(m, req, dir, &v);
+    if (rc < 0) {
+        fs_reply_err(m, req, -rc);
+        return;
+    }
     char *buf = malloc(size);
     size_t used = 0;
 
     if (!buf) {
-        fuse_reply_err(req, ENOMEM);
+        fs_reply_err(m, req, ENOMEM);
         return;
     }
     /* Offsets 0 and 1 are "." and ".."; entry i of the snapshot is offset i + 2. */
@@ -91,7 +108,7 @@ static void fs_dir_fill(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, 
             struct fuse_entry_param e;
             if (fuse_add_direntry_plus(req, NULL, 0, name, NULL, 0) > rem)
                 break;
-            if (i < 2 || fs_lookup_entry(m, dir, name, FS_RESOLVE_NOFETCH, &e) < 0 || e.ino == 0) {
+            if (i < 2 || fs_lookup_entry(m, v, dir, name, FS_RESOLVE_NOFETCH, &e) < 0 || e.ino == 0) {
                 memset(&e, 0, sizeof(e));
                 e.attr.st_ino = i < 2 ? dir->st_ino : fs_dir_fake_ino(dir, name);
                 e.attr.st_mode = type;
@@ -99,7 +116,7 @@ static void fs_dir_fill(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, 
             ent = fuse_add_direntry_plus(req, buf + used, rem, name, &e, (off_t)(i + 1));
         } else {
             struct stat st = {0};
-            st.st_ino = i < 2 ? dir->st_ino : fs_table_peek_ino(m, dir, name);
+            st.st_ino = i < 2 ? dir->st_ino : fs_table_peek_ino(m, dir, v, name);
             if (st.st_ino == 0)
                 st.st_ino = fs_dir_fake_ino(dir, name);
             st.st_mode = type;

@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * ops_read.c — the FUSE handlers that read: lookup, forget, getattr, open, read, release.
+ * ops_read.c — the FUSE handlers that read: lookup, forget, getattr, open, read, release, access.
  *
  * Lookups may block on upstream: that is fine in a worker thread, and the pool is sized so
  * that cache hits keep being served meanwhile. Opens of what never changes set keep_cache, so
  * the kernel's page cache survives across opens and a warm build reads from memory; list and
  * @latest are opened direct_io instead, because their size may change at each refresh and
  * the kernel would otherwise cut a longer body at the old size. Writing to a store-backed
- * file is refused with EROFS (root passes 0444 under default_permissions, so the check is
- * here).
+ * file is refused with EROFS, for root too: the mount runs without default_permissions, so
+ * modfs alone decides (write-area files are opened as their user, whose modes then apply).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,12 +22,20 @@
 void fs_op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
     fs_mount_t *m = fs_req_mount(req);
+    fs_node_t *dir = fs_node_get(m, parent);
     struct fuse_entry_param e;
-    int rc = fs_lookup_entry(m, fs_node_get(m, parent), name, 0, &e);
-    if (rc < 0)
-        fuse_reply_err(req, -rc);
-    else
-        fuse_reply_entry(req, &e);
+    fs_view_t *v;
+    atomic_fetch_add_explicit(&m->metrics.lookups, 1, memory_order_relaxed);
+    int rc = fs_view_of(m, req, dir, &v);
+    if (rc == 0)
+        rc = fs_lookup_entry(m, v, dir, name, FS_LOOKUP_KERNEL, &e);
+    if (rc < 0) {
+        fs_reply_err(m, req, -rc);
+        return;
+    }
+    if (e.ino == 0)
+        atomic_fetch_add_explicit(&m->metrics.lookups_negative, 1, memory_order_relaxed);
+    fuse_reply_entry(req, &e);
 }
 
 void fs_op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
@@ -53,21 +61,31 @@ void fs_op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
     double timeout;
     int rc = fs_attr_get(m, fs_node_get(m, ino), h && h->kind == FS_HANDLE_WRITE ? h->fd : -1, 0, &st, &timeout);
     if (rc < 0)
-        fuse_reply_err(req, -rc);
+        fs_reply_err(m, req, -rc);
     else
         fuse_reply_attr(req, &st, timeout);
 }
 
-static int fs_open_write(fs_mount_t *m, fs_node_t *node, struct fuse_file_info *fi)
+static int fs_open_write(fs_mount_t *m, fuse_req_t req, fs_node_t *node, struct fuse_file_info *fi)
 {
     char rel[PATH_MAX];
-    int rc = fs_node_path(m, node, NULL, rel, sizeof(rel));
-    if (rc < 0)
+    fs_view_t *v;
+    int rc = fs_view_of(m, req, node, &v);
+    if (rc < 0 || (rc = fs_node_path(m, node, NULL, rel, sizeof(rel))) < 0)
         return rc;
+    if (((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC)) && (rc = fs_policy_may_modify(m, v, rel)) < 0)
+        return rc;
+    int wfd = fs_view_wfd(m, v, false);
+    if (wfd < 0)
+        return wfd;
     int flags = (fi->flags & ~(O_CREAT | O_EXCL | O_NOCTTY)) | O_CLOEXEC | O_NOFOLLOW;
-    int fd = openat(m->write_fd, rel, flags);
+    fs_cred_t cred;
+    fs_cred_enter(m, v, &cred);
+    int fd = openat(wfd, rel, flags);
+    rc = fd < 0 ? -errno : 0;
+    fs_cred_leave(&cred);
     if (fd < 0)
-        return -errno;
+        return rc;
     fs_handle_t *h = fs_handle_new(m, FS_HANDLE_WRITE);
     if (!h) {
         close(fd);
@@ -91,7 +109,7 @@ static int fs_open_view(fs_mount_t *m, fs_node_t *node, struct fuse_file_info *f
         if (rc < 0) {
             if (rc != -ENOENT)
                 LOG_W("fs: open %s: %s", node->key->escaped, err.msg[0] ? err.msg : strerror(-rc));
-            return rc == -ENOENT || rc == -ENOMEM || rc == -EREMOTEIO ? rc : -EIO;
+            return rc == -ENOENT || rc == -ENOMEM || rc == -EREMOTEIO ? rc : rc == -EACCES ? -ENOENT : -EIO;
         }
         if (!(h = fs_handle_new(m, FS_HANDLE_OBJECT))) {
             cache_object_unref(o);
@@ -105,19 +123,37 @@ static int fs_open_view(fs_mount_t *m, fs_node_t *node, struct fuse_file_info *f
         break;
     }
     case FS_KIND_ZIPHASH:
+    case FS_KIND_NOTE: {
+        const char *text = node->kind == FS_KIND_NOTE ? node->note : node->h1;
         if (!(h = fs_handle_new(m, FS_HANDLE_BYTES)))
             return -ENOMEM;
-        h->nbytes = strlen(node->h1);
-        memcpy(h->bytes, node->h1, h->nbytes);
-        fi->keep_cache = 1;
-        break;
-    case FS_KIND_MEMBER:
-        if (!(h = fs_handle_new(m, FS_HANDLE_MEMBER)))
+        h->nbytes = strlen(text);
+        if (!(h->bytes = malloc(h->nbytes + 1))) {
+            fs_handle_free(m, h);
             return -ENOMEM;
+        }
+        memcpy(h->bytes, text, h->nbytes + 1);
+        if (node->kind == FS_KIND_NOTE)
+            fi->direct_io = 1; /* a note of the same name may be longer next time */
+        else
+            fi->keep_cache = 1;
+        break;
+    }
+    case FS_KIND_MEMBER: {
+        cache_object_t *zip; /* held while the file is open: a reader's zip is never evicted */
+        int rc = fs_module_zip_get(m, node->mod, node->member, &zip);
+        if (rc < 0)
+            return rc;
+        if (!(h = fs_handle_new(m, FS_HANDLE_MEMBER))) {
+            cache_object_unref(zip);
+            return -ENOMEM;
+        }
+        h->obj = zip;
         h->mod = fs_module_ref(node->mod);
         h->member = node->member;
         fi->keep_cache = 1;
         break;
+    }
     default:
         return -EISDIR;
     }
@@ -133,27 +169,36 @@ void fs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
     fs_mount_t *m = fs_req_mount(req);
     fs_node_t *node = fs_node_get(m, ino);
-    int rc = node->kind == FS_KIND_WRITE ? fs_open_write(m, node, fi) : fs_open_view(m, node, fi);
+    int rc = node->kind == FS_KIND_WRITE ? fs_open_write(m, req, node, fi) : fs_open_view(m, node, fi);
     if (rc < 0) {
-        fuse_reply_err(req, -rc);
+        fs_reply_err(m, req, -rc);
         return;
     }
     if (fuse_reply_open(req, fi) < 0)
         fs_handle_free(m, fs_handle_of(fi));
 }
 
-static void fs_reply_slice(fuse_req_t req, const void *base, size_t len, size_t size, off_t off)
+static void fs_count_read(fs_mount_t *m, size_t n)
+{
+    atomic_fetch_add_explicit(&m->metrics.reads, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&m->metrics.read_bytes, n, memory_order_relaxed);
+}
+
+static void fs_reply_slice(fs_mount_t *m, fuse_req_t req, const void *base, size_t len, size_t size, off_t off)
 {
     if ((uint64_t)off >= len) {
+        fs_count_read(m, 0);
         fuse_reply_buf(req, NULL, 0);
         return;
     }
     size_t n = len - (size_t)off;
+    fs_count_read(m, n < size ? n : size);
     fuse_reply_buf(req, (const char *)base + off, n < size ? n : size);
 }
 
 void fs_op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi)
 {
+    fs_mount_t *m = fs_req_mount(req);
     fs_handle_t *h = fs_handle_of(fi);
     ssize_t n;
     (void)ino;
@@ -163,23 +208,24 @@ void fs_op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct f
      * the handle alone. So the few bytes of a .ziphash are copied, and an object held in
      * memory gets a reference of its own for the reply. */
     if (h->kind == FS_HANDLE_BYTES) {
-        char bytes[sizeof(h->bytes)];
-        memcpy(bytes, h->bytes, h->nbytes);
-        fs_reply_slice(req, bytes, h->nbytes, size, off);
+        char bytes[FS_NOTE_MAX];
+        size_t nb = h->nbytes < sizeof bytes ? h->nbytes : sizeof bytes;
+        memcpy(bytes, h->bytes, nb);
+        fs_reply_slice(m, req, bytes, nb, size, off);
         return;
     }
     if (h->kind == FS_HANDLE_OBJECT) {
         slice_t s = cache_object_bytes(h->obj);
         if (s.base) {
             cache_object_t *o = cache_object_ref(h->obj);
-            fs_reply_slice(req, s.base, s.len, size, off);
+            fs_reply_slice(m, req, s.base, s.len, size, off);
             cache_object_unref(o);
             return;
         }
     }
     char *buf = malloc(size ? size : 1);
     if (!buf) {
-        fuse_reply_err(req, ENOMEM);
+        fs_reply_err(m, req, ENOMEM);
         return;
     }
     switch (h->kind) {
@@ -190,7 +236,7 @@ void fs_op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct f
         pthread_mutex_lock(&h->lock);
         n = 0;
         if (!h->reader) {
-            int rc = cache_member_reader_new(h->mod->zip, h->member, &h->reader);
+            int rc = cache_member_reader_new(h->obj, h->member, &h->reader);
             if (rc < 0) {
                 h->reader = NULL;
                 n = rc;
@@ -211,10 +257,12 @@ void fs_op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct f
         n = -EISDIR;
         break;
     }
-    if (n < 0)
-        fuse_reply_err(req, n == -ENOMEM ? ENOMEM : h->kind == FS_HANDLE_WRITE ? (int)-n : EIO);
-    else
+    if (n < 0) {
+        fs_reply_err(m, req, n == -ENOMEM ? ENOMEM : h->kind == FS_HANDLE_WRITE ? (int)-n : EIO);
+    } else {
+        fs_count_read(m, (size_t)n);
         fuse_reply_buf(req, buf, (size_t)n);
+    }
     free(buf);
 }
 
@@ -223,4 +271,32 @@ void fs_op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
     (void)ino;
     fs_handle_free(fs_req_mount(req), fs_handle_of(fi));
     fuse_reply_err(req, 0);
+}
+
+void fs_op_access(fuse_req_t req, fuse_ino_t ino, int mask)
+{
+    fs_mount_t *m = fs_req_mount(req);
+    fs_node_t *node = fs_node_get(m, ino);
+    const struct fuse_ctx *ctx = fuse_req_ctx(req);
+    struct stat st;
+    double timeout;
+    fs_view_t *v = NULL;
+    int rc = node->view ? fs_view_of(m, req, node, &v) : 0;
+    if (rc == 0)
+        rc = fs_attr_get(m, node, -1, FS_RESOLVE_NOFETCH, &st, &timeout);
+    if (rc == 0 && node->kind != FS_KIND_WRITE) {
+        /* The store's files cannot be written; its directories take go's own names. */
+        if ((mask & W_OK) && node->type != S_IFDIR)
+            rc = -EROFS;
+        else if ((mask & X_OK) && node->type != S_IFDIR)
+            rc = -EACCES;
+    } else if (rc == 0 && ctx->uid != 0) {
+        /* A write-area entry is the user's own: its owner bits decide, as access(2) would. */
+        mode_t bits = (mode_t)(((mask & R_OK) ? 4 : 0) | ((mask & W_OK) ? 2 : 0) | ((mask & X_OK) ? 1 : 0));
+        if (((st.st_mode >> 6) & bits) != bits)
+            rc = -EACCES;
+    } else if (rc == 0 && (mask & X_OK) && !S_ISDIR(st.st_mode) && !(st.st_mode & 0111)) {
+        rc = -EACCES;
+    }
+    fs_reply_err(m, req, rc == -EAGAIN ? 0 : -rc);
 }

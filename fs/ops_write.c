@@ -1,36 +1,41 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * ops_write.c — what the go command writes into GOMODCACHE: create, mknod, mkdir, unlink,
+ * ops_write.c — what a user writes into the mount: create, mknod, mkdir, symlink, link, unlink,
  * rmdir, rename, setattr (chmod, chown, truncate, times), write, flush, fsync, statfs.
  *
- * Everything written lands in the write area at the same relative path; a file written over
- * a store-backed name (go rewriting a .info it disagrees with, via a temp file and rename)
- * hides the store's file from then on, and removing it shows the store's again. Store-backed
- * names themselves cannot be changed or removed: EROFS, the answer go already handles on a
- * read-only cache. So `go clean -modcache` removes the write area's files (lock files, sumdb
- * cache, modules go downloaded itself), reports EROFS for the store's and leaves the store
- * whole; a directory that is both (a view directory holding lock files) loses its write-area
- * part when that is empty and stays in the view. flock is not implemented, on purpose: the
- * kernel then keeps flock locks itself, which is exactly what go's lockedfile needs on
+ * Every new name is checked by policy.c (only what the go command itself writes, where it
+ * writes it, never over a module the store serves) and lands in the caller's write area at the
+ * same relative path, made as that user. The store's names cannot be written, renamed, linked,
+ * truncated or chmod-ed, whoever asks: EROFS, the answer go already handles on a read-only
+ * cache. They can be removed, from the remover's view only: the name is whited out (view.c) and
+ * comes back, from the store and without a fetch, when the user next looks it up. A directory
+ * can be removed when its write-area part is empty and every store name in it is whited out, so
+ * `go clean -modcache` (chmod of every directory, which it ignores failing, then remove every
+ * name, then GOMODCACHE itself) succeeds for any user, frees what that user's writes took and
+ * leaves the store and every other user's view whole. flock is not implemented, on purpose:
+ * the kernel then keeps flock locks itself, which is exactly what go's lockedfile needs on
  * .ziphash, .lock and cache/lock within one host.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "fs_i.h"
 
-/* Whether name in parent is a store-backed (view) entry; its type in *type. */
-static bool fs_view_has(fs_mount_t *m, fs_node_t *parent, const char *name, mode_t *type)
+/* Whether name in parent is a store-backed (view) entry, resolved without fetching; its type in
+ * *type. gomodcache/ in the mount's root is one (a directory). */
+static bool fs_view_has(fs_mount_t *m, fs_view_t *v, fs_node_t *parent, const char *name, mode_t *type)
 {
     fs_node_t *n = NULL;
     double ignored;
     if (parent->kind == FS_KIND_WRITE)
         return false;
-    if (fs_layout_resolve(m, parent, name, FS_RESOLVE_NOFETCH, &n, &ignored) < 0)
+    if (fs_layout_resolve(m, v, parent, name, FS_RESOLVE_NOFETCH, &n, &ignored) < 0)
         return false;
     if (type)
         *type = n->type;
@@ -38,11 +43,11 @@ static bool fs_view_has(fs_mount_t *m, fs_node_t *parent, const char *name, mode
     return true;
 }
 
-/* Publishes a new write-area entry and fills e; on failure the entry is left on disk. */
-static int fs_write_publish(fs_mount_t *m, fs_node_t *parent, const char *name, mode_t type,
+/* Publishes a new write-area entry of view v and fills e; on failure the entry is left on disk. */
+static int fs_write_publish(fs_mount_t *m, fs_view_t *v, fs_node_t *parent, const char *name, mode_t type,
                             struct fuse_entry_param *e)
 {
-    fs_node_t *cand = fs_node_new(m, FS_KIND_WRITE, type);
+    fs_node_t *cand = fs_node_new(m, v, FS_KIND_WRITE, type);
     if (!cand)
         return -ENOMEM;
     fs_node_t *node = fs_table_publish(m, parent, name, cand);
@@ -54,15 +59,31 @@ static int fs_write_publish(fs_mount_t *m, fs_node_t *parent, const char *name, 
     return rc;
 }
 
-/* The write-area path of name in parent, with the directories above it made. */
-static int fs_write_prepare(fs_mount_t *m, fs_node_t *parent, const char *name, char *rel, size_t cap)
+/*
+ * Everything a new name needs before it is made: the caller's view, the name's path, the rules'
+ * word, the user's write area and the directories above the name (made as the user, who is then
+ * still "entered": the caller leaves *cred). Returns the write area's fd or -errno (cred left).
+ */
+static int fs_create_begin(fs_mount_t *m, fuse_req_t req, fs_node_t *parent, const char *name, fs_view_t **v,
+                           char *rel, size_t cap, fs_cred_t *cred)
 {
+    int rc;
+    cred->on = false;
     if (parent->type != S_IFDIR)
         return -ENOTDIR;
-    int rc = fs_node_path(m, parent, name, rel, cap);
-    if (rc < 0)
+    if ((rc = fs_view_of(m, req, parent, v)) < 0 || (rc = fs_entry_path(m, parent, name, rel, cap)) < 0)
         return rc;
-    return fs_write_mkparents(m, rel);
+    if ((rc = fs_policy_may_create(m, *v, rel)) < 0)
+        return rc;
+    int wfd = fs_view_wfd(m, *v, true); /* made by modfs, not as the user */
+    if (wfd < 0)
+        return wfd;
+    fs_cred_enter(m, *v, cred);
+    if ((rc = fs_write_mkparents(m, *v, rel)) < 0) {
+        fs_cred_leave(cred);
+        return rc;
+    }
+    return wfd;
 }
 
 void fs_op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, struct fuse_file_info *fi)
@@ -71,15 +92,19 @@ void fs_op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mo
     fs_node_t *dir = fs_node_get(m, parent);
     struct fuse_entry_param e;
     char rel[PATH_MAX];
-    int rc = fs_write_prepare(m, dir, name, rel, sizeof(rel));
-    if (rc < 0)
+    fs_cred_t cred;
+    fs_view_t *v;
+    int wfd = fs_create_begin(m, req, dir, name, &v, rel, sizeof(rel), &cred);
+    int rc = wfd;
+    if (wfd < 0)
         goto fail;
-    int fd = openat(m->write_fd, rel, (fi->flags & ~O_NOCTTY) | O_CREAT | O_CLOEXEC | O_NOFOLLOW, mode & 07777);
-    if (fd < 0) {
-        rc = -errno;
+    int fd = openat(wfd, rel, (fi->flags & ~O_NOCTTY) | O_CREAT | O_CLOEXEC | O_NOFOLLOW, mode & 07777);
+    rc = fd < 0 ? -errno : 0;
+    if (fd >= 0)
+        fs_write_mode(m, v, fd, rel, mode);
+    fs_cred_leave(&cred);
+    if (fd < 0)
         goto fail;
-    }
-    fs_write_own(m, req, fd, rel, mode);
     fs_handle_t *h = fs_handle_new(m, FS_HANDLE_WRITE);
     if (!h) {
         close(fd);
@@ -87,7 +112,7 @@ void fs_op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mo
         goto fail;
     }
     h->fd = fd;
-    if ((rc = fs_write_publish(m, dir, name, S_IFREG, &e)) < 0) {
+    if ((rc = fs_write_publish(m, v, dir, name, S_IFREG, &e)) < 0) {
         fs_handle_free(m, h);
         goto fail;
     }
@@ -98,7 +123,7 @@ void fs_op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mo
     }
     return;
 fail:
-    fuse_reply_err(req, -rc);
+    fs_reply_err(m, req, -rc);
 }
 
 void fs_op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev)
@@ -107,25 +132,27 @@ void fs_op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mod
     fs_node_t *dir = fs_node_get(m, parent);
     struct fuse_entry_param e;
     char rel[PATH_MAX];
+    fs_cred_t cred;
+    fs_view_t *v;
     int rc;
-    /* Regular files only: devices, fifos and sockets have no place in a module cache. */
-    if (!S_ISREG(mode)) {
+    /* Regular files only: devices, fifos and sockets have no place in a module cache. The
+     * rules come first, so a store's directory says EROFS whatever the type. */
+    int wfd = fs_create_begin(m, req, dir, name, &v, rel, sizeof(rel), &cred);
+    if ((rc = wfd) < 0)
+        goto fail;
+    if (!S_ISREG(mode))
         rc = -EPERM;
-        goto fail;
-    }
-    if ((rc = fs_write_prepare(m, dir, name, rel, sizeof(rel))) < 0)
-        goto fail;
-    if (mknodat(m->write_fd, rel, mode, rdev) < 0) {
+    else if (mknodat(wfd, rel, mode, rdev) < 0)
         rc = -errno;
-        goto fail;
-    }
-    fs_write_own(m, req, -1, rel, mode);
-    if ((rc = fs_write_publish(m, dir, name, S_IFREG, &e)) < 0)
+    else
+        fs_write_mode(m, v, -1, rel, mode);
+    fs_cred_leave(&cred);
+    if (rc < 0 || (rc = fs_write_publish(m, v, dir, name, S_IFREG, &e)) < 0)
         goto fail;
     fuse_reply_entry(req, &e);
     return;
 fail:
-    fuse_reply_err(req, -rc);
+    fs_reply_err(m, req, -rc);
 }
 
 void fs_op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
@@ -134,20 +161,85 @@ void fs_op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mod
     fs_node_t *dir = fs_node_get(m, parent);
     struct fuse_entry_param e;
     char rel[PATH_MAX];
+    fs_cred_t cred;
+    fs_view_t *v;
     int rc;
-    if ((rc = fs_write_prepare(m, dir, name, rel, sizeof(rel))) < 0)
+    int wfd = fs_create_begin(m, req, dir, name, &v, rel, sizeof(rel), &cred);
+    if ((rc = wfd) < 0)
         goto fail;
-    if (mkdirat(m->write_fd, rel, mode & 07777) < 0) {
+    if (mkdirat(wfd, rel, mode & 07777) < 0)
         rc = -errno;
-        goto fail;
-    }
-    fs_write_own(m, req, -1, rel, mode);
-    if ((rc = fs_write_publish(m, dir, name, S_IFDIR, &e)) < 0)
+    else
+        fs_write_mode(m, v, -1, rel, mode);
+    fs_cred_leave(&cred);
+    if (rc < 0 || (rc = fs_write_publish(m, v, dir, name, S_IFDIR, &e)) < 0)
         goto fail;
     fuse_reply_entry(req, &e);
     return;
 fail:
-    fuse_reply_err(req, -rc);
+    fs_reply_err(m, req, -rc);
+}
+
+void fs_op_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const char *name)
+{
+    fs_mount_t *m = fs_req_mount(req);
+    fs_node_t *dir = fs_node_get(m, parent);
+    char rel[PATH_MAX];
+    fs_view_t *v;
+    (void)link;
+    /* No symbolic link is ever made (none could then lead out of a write area): EPERM where go
+     * may write (git's probe at init then sets core.symlinks=false), EROFS everywhere else. */
+    int rc = fs_view_of(m, req, dir, &v);
+    if (rc == 0)
+        rc = fs_entry_path(m, dir, name, rel, sizeof(rel));
+    if (rc >= 0)
+        rc = fs_policy_may_create(m, v, rel);
+    fs_reply_err(m, req, rc < 0 ? -rc : EPERM);
+}
+
+void fs_op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char *newname)
+{
+    fs_mount_t *m = fs_req_mount(req);
+    fs_node_t *node = fs_node_get(m, ino);
+    fs_node_t *dir = fs_node_get(m, newparent);
+    struct fuse_entry_param e;
+    char src[PATH_MAX], rel[PATH_MAX];
+    fs_cred_t cred;
+    fs_view_t *v;
+    int rc;
+    /* Only a user's own file, to a name go may create, in the same view: a store file has no
+     * real file to link to, and a link must never make a store name writable. */
+    if (node->kind != FS_KIND_WRITE) {
+        rc = -EROFS;
+        goto fail;
+    }
+    int wfd = fs_create_begin(m, req, dir, newname, &v, rel, sizeof(rel), &cred);
+    if ((rc = wfd) < 0)
+        goto fail;
+    if (node->view != v)
+        rc = -EXDEV;
+    else if ((rc = fs_node_path(m, node, NULL, src, sizeof(src))) >= 0)
+        rc = linkat(wfd, src, wfd, rel, 0) < 0 ? -errno : 0;
+    fs_cred_leave(&cred);
+    if (rc < 0 || (rc = fs_write_publish(m, v, dir, newname, node->type, &e)) < 0)
+        goto fail;
+    fuse_reply_entry(req, &e);
+    return;
+fail:
+    fs_reply_err(m, req, -rc);
+}
+
+/* A write-area call made as the view's user: 0 or -errno. */
+static int fs_as_user_unlinkat(fs_mount_t *m, fs_view_t *v, const char *rel, int flags)
+{
+    int wfd = fs_view_wfd(m, v, false);
+    if (wfd < 0)
+        return wfd;
+    fs_cred_t cred;
+    fs_cred_enter(m, v, &cred);
+    int rc = unlinkat(wfd, rel, flags) < 0 ? -errno : 0;
+    fs_cred_leave(&cred);
+    return rc;
 }
 
 void fs_op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
@@ -156,20 +248,65 @@ void fs_op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
     fs_node_t *dir = fs_node_get(m, parent);
     char rel[PATH_MAX];
     struct stat st;
-    int rc = fs_node_path(m, dir, name, rel, sizeof(rel));
+    fs_view_t *v;
+    int rc = fs_view_of(m, req, dir, &v);
+    if (rc == 0)
+        rc = fs_entry_path(m, dir, name, rel, sizeof(rel));
     if (rc >= 0)
-        rc = fs_write_stat(m, rel, &st);
+        rc = fs_write_stat(m, v, rel, &st);
     if (rc == 0) {
         if (S_ISDIR(st.st_mode))
             rc = -EISDIR;
-        else if (unlinkat(m->write_fd, rel, 0) < 0)
-            rc = -errno;
-        else
-            fs_table_unhash(m, dir, name);
-    } else if (rc == -ENOENT && fs_view_has(m, dir, name, NULL)) {
-        rc = -EROFS;
+        else if ((rc = fs_as_user_unlinkat(m, v, rel, 0)) == 0)
+            fs_table_unhash(m, dir, v, name);
+    } else if (rc == -ENOENT && dir->kind != FS_KIND_WRITE) {
+        fs_node_t *n = NULL;
+        double ignored;
+        rc = fs_layout_resolve(m, v, dir, name, FS_RESOLVE_NOFETCH, &n, &ignored);
+        if (rc == -EAGAIN)
+            rc = -ENOENT;
+        if (rc < 0) {
+            /* nothing there */
+        } else if (n->type == S_IFDIR)
+            rc = -EISDIR;
+        else if (n->kind == FS_KIND_NOTE) {
+            /* the user has read the news */
+            fs_note_drop(v, n->key);
+            fs_table_unhash(m, dir, v, name);
+        } else if ((rc = fs_whiteout_add(v, rel, NULL)) == 0) {
+            /* A store file: gone from this user's view until the user asks for it again. */
+            fs_table_unhash(m, dir, v, name);
+            atomic_fetch_add_explicit(&m->metrics.whiteouts, 1, memory_order_relaxed);
+        }
+        fs_node_discard(n);
     }
-    fuse_reply_err(req, -rc);
+    fs_reply_err(m, req, -rc);
+}
+
+/* Whether every store name of the view directory (the node that name in parent stands for) is
+ * whited out; its listing in *all for fs_whiteout_add. 0, -ENOTEMPTY or -errno. */
+static int fs_rmdir_view_empty(fs_mount_t *m, fs_view_t *v, fs_node_t *parent, const char *name,
+                               const char *rel, fs_dirlist_t *all)
+{
+    fs_node_t *n = NULL;
+    double ignored;
+    int rc = fs_layout_resolve(m, v, parent, name, FS_RESOLVE_NOFETCH, &n, &ignored);
+    if (rc < 0)
+        return rc;
+    rc = fs_listing_view(m, n, all);
+    fs_node_discard(n);
+    if (rc < 0)
+        return rc;
+    fs_dirlist_finish(all);
+    char child[PATH_MAX];
+    bool root = strcmp(rel, ".") == 0;
+    for (size_t i = 0; i < all->n; i++) {
+        int len = root ? snprintf(child, sizeof child, "%s", all->v[i].name)
+                       : snprintf(child, sizeof child, "%s/%s", rel, all->v[i].name);
+        if (len < 0 || (size_t)len >= sizeof child || !fs_whiteout_has(v, child))
+            return -ENOTEMPTY;
+    }
+    return 0;
 }
 
 void fs_op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
@@ -179,27 +316,48 @@ void fs_op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
     char rel[PATH_MAX];
     struct stat st;
     mode_t vtype = 0;
-    bool view = fs_view_has(m, dir, name, &vtype);
-    int rc = fs_node_path(m, dir, name, rel, sizeof(rel));
-    if (rc >= 0)
-        rc = fs_write_stat(m, rel, &st);
-    if (rc == 0 && !S_ISDIR(st.st_mode)) {
-        rc = -ENOTDIR;
-    } else if (rc == 0 && view) {
-        /* The write-area half goes if it is empty; the view's half cannot. */
-        if (unlinkat(m->write_fd, rel, AT_REMOVEDIR) < 0 && errno != ENOTEMPTY && errno != EEXIST)
-            rc = -errno;
-        else
-            rc = -EROFS;
-    } else if (rc == 0) {
-        if (unlinkat(m->write_fd, rel, AT_REMOVEDIR) < 0)
-            rc = -errno;
-        else
-            fs_table_unhash(m, dir, name);
-    } else if (rc == -ENOENT && view) {
-        rc = vtype == S_IFDIR ? -EROFS : -ENOTDIR;
+    fs_dirlist_t all = {0};
+    fs_view_t *v;
+    int rc = fs_view_of(m, req, dir, &v);
+    if (rc == 0)
+        rc = fs_entry_path(m, dir, name, rel, sizeof(rel));
+    if (rc < 0)
+        goto out;
+    bool view = fs_view_has(m, v, dir, name, &vtype);
+    bool vroot = strcmp(rel, ".") == 0; /* gomodcache/: its write-area half is the user's area itself */
+    rc = vroot ? -ENOENT : fs_write_stat(m, v, rel, &st);
+    if (rc < 0 && rc != -ENOENT)
+        goto out;
+    bool written = rc == 0;
+    if (vroot) {
+        fs_dirlist_t mine = {0};
+        rc = fs_write_list(m, v, ".", &mine);
+        size_t n = mine.n;
+        fs_dirlist_dispose(&mine);
+        if (rc < 0 || n > 0) {
+            rc = rc < 0 ? rc : -ENOTEMPTY;
+            goto out;
+        }
     }
-    fuse_reply_err(req, -rc);
+    if ((written && !S_ISDIR(st.st_mode)) || (!written && view && vtype != S_IFDIR)) {
+        rc = -ENOTDIR;
+    } else if (view) {
+        /* The store's half must look empty to this user, and the user's own half must be. */
+        if ((rc = fs_rmdir_view_empty(m, v, dir, name, rel, &all)) < 0)
+            goto out;
+        if (written && (rc = fs_as_user_unlinkat(m, v, rel, AT_REMOVEDIR)) < 0 && rc != -ENOENT)
+            goto out;
+        if ((rc = fs_whiteout_add(v, rel, &all)) == 0) {
+            fs_table_unhash(m, dir, v, name);
+            atomic_fetch_add_explicit(&m->metrics.whiteouts, 1, memory_order_relaxed);
+        }
+    } else if (written) {
+        if ((rc = fs_as_user_unlinkat(m, v, rel, AT_REMOVEDIR)) == 0)
+            fs_table_unhash(m, dir, v, name);
+    }
+out:
+    fs_dirlist_dispose(&all);
+    fs_reply_err(m, req, -rc);
 }
 
 void fs_op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent, const char *newname,
@@ -210,71 +368,81 @@ void fs_op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_
     fs_node_t *newdir = fs_node_get(m, newparent);
     char src[PATH_MAX], dst[PATH_MAX];
     struct stat sst, dstst;
-    mode_t vtype = 0;
+    fs_view_t *v, *v2;
+    fs_cred_t cred = {0};
     int rc;
 
     if (flags & ~(unsigned)(RENAME_NOREPLACE | RENAME_EXCHANGE)) {
         rc = -EINVAL;
         goto out;
     }
-    if ((rc = fs_node_path(m, dir, name, src, sizeof(src))) < 0)
+    if ((rc = fs_view_of(m, req, dir, &v)) < 0 || (rc = fs_view_of(m, req, newdir, &v2)) < 0)
         goto out;
-    if ((rc = fs_node_path(m, newdir, newname, dst, sizeof(dst))) < 0)
+    if (v != v2) {
+        rc = -EXDEV;
         goto out;
-    rc = fs_write_stat(m, src, &sst);
-    if (rc == -ENOENT && fs_view_has(m, dir, name, NULL))
+    }
+    if ((rc = fs_entry_path(m, dir, name, src, sizeof(src))) < 0 ||
+        (rc = fs_entry_path(m, newdir, newname, dst, sizeof(dst))) < 0)
+        goto out;
+    if (strcmp(src, ".") == 0 || strcmp(dst, ".") == 0) {
+        rc = -EROFS; /* gomodcache/ itself */
+        goto out;
+    }
+    /* The source is the user's own file or directory; a store name never moves. */
+    rc = fs_write_stat(m, v, src, &sst);
+    if (rc == -ENOENT && fs_view_has(m, v, dir, name, NULL))
         rc = -EROFS;
     if (rc < 0)
         goto out;
     /* A directory that is also in the view would leave its view half behind. */
-    if (S_ISDIR(sst.st_mode) && fs_view_has(m, dir, name, NULL)) {
+    if (S_ISDIR(sst.st_mode) && fs_view_has(m, v, dir, name, NULL)) {
         rc = -EROFS;
         goto out;
     }
-    rc = fs_write_stat(m, dst, &dstst);
-    if (rc == -ENOENT && fs_view_has(m, newdir, newname, &vtype)) {
-        /* Over a store-backed file: the new file hides it. Never over a view directory. */
-        if (flags & RENAME_NOREPLACE)
-            rc = -EEXIST;
-        else if ((flags & RENAME_EXCHANGE) || vtype == S_IFDIR)
-            rc = -EROFS;
-        else
-            rc = 0;
-        if (rc < 0)
-            goto out;
-    } else if (rc == 0 && S_ISDIR(dstst.st_mode) && fs_view_has(m, newdir, newname, NULL)) {
+    /* The target must be a name go creates there (never a store name), and so must the source's
+     * new name when the two are exchanged. */
+    if ((rc = fs_policy_may_create(m, v, dst)) < 0)
+        goto out;
+    if ((flags & RENAME_EXCHANGE) && (rc = fs_policy_may_create(m, v, src)) < 0)
+        goto out;
+    rc = fs_write_stat(m, v, dst, &dstst);
+    if (rc == 0 && S_ISDIR(dstst.st_mode) && fs_view_has(m, v, newdir, newname, NULL)) {
         rc = -EROFS;
         goto out;
     }
-    if ((rc = fs_write_mkparents(m, dst)) < 0)
+    int wfd = fs_view_wfd(m, v, false);
+    if ((rc = wfd) < 0)
         goto out;
-    if (renameat2(m->write_fd, src, m->write_fd, dst, flags) < 0) {
+    fs_cred_enter(m, v, &cred);
+    if ((rc = fs_write_mkparents(m, v, dst)) == 0 && renameat2(wfd, src, wfd, dst, flags) < 0)
         rc = -errno;
+    fs_cred_leave(&cred);
+    if (rc < 0)
         goto out;
-    }
-    rc = fs_table_move(m, dir, name, newdir, newname, flags);
+    rc = fs_table_move(m, v, dir, name, newdir, newname, flags);
 out:
-    fuse_reply_err(req, -rc);
+    fs_reply_err(m, req, -rc);
 }
 
-static int fs_setattr_write(fs_mount_t *m, fs_node_t *node, struct stat *attr, int to_set, int fd)
+static int fs_setattr_write(fs_mount_t *m, fs_view_t *v, const char *rel, struct stat *attr, int to_set, int fd)
 {
-    char rel[PATH_MAX];
-    int rc = fs_node_path(m, node, NULL, rel, sizeof(rel));
-    if (rc < 0)
-        return rc;
+    int rc;
+    int wfd = fs_view_wfd(m, v, false);
+    if (wfd < 0)
+        return wfd;
     if (to_set & FUSE_SET_ATTR_MODE) {
-        if ((fd >= 0 ? fchmod(fd, attr->st_mode & 07777) : fchmodat(m->write_fd, rel, attr->st_mode & 07777, 0)) < 0)
+        if ((fd >= 0 ? fchmod(fd, attr->st_mode & 07777) : fchmodat(wfd, rel, attr->st_mode & 07777, 0)) < 0)
             return -errno;
     }
     if (to_set & (FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID)) {
         uid_t uid = (to_set & FUSE_SET_ATTR_UID) ? attr->st_uid : (uid_t)-1;
         gid_t gid = (to_set & FUSE_SET_ATTR_GID) ? attr->st_gid : (gid_t)-1;
-        if ((fd >= 0 ? fchown(fd, uid, gid) : fchownat(m->write_fd, rel, uid, gid, AT_SYMLINK_NOFOLLOW)) < 0)
+        if ((fd >= 0 ? fchown(fd, uid, gid) : fchownat(wfd, rel, uid, gid, AT_SYMLINK_NOFOLLOW)) < 0)
             return -errno;
     }
     if (to_set & FUSE_SET_ATTR_SIZE) {
-        int tfd = fd >= 0 ? fd : openat(m->write_fd, rel, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+        int tfd = fd >= 0 ? fd : openat(wfd, rel, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
         if (tfd < 0)
             return -errno;
         rc = ftruncate(tfd, attr->st_size) < 0 ? -errno : 0;
@@ -293,7 +461,7 @@ static int fs_setattr_write(fs_mount_t *m, fs_node_t *node, struct stat *attr, i
             ts[1].tv_nsec = UTIME_NOW;
         else if (to_set & FUSE_SET_ATTR_MTIME)
             ts[1] = attr->st_mtim;
-        if ((fd >= 0 ? futimens(fd, ts) : utimensat(m->write_fd, rel, ts, AT_SYMLINK_NOFOLLOW)) < 0)
+        if ((fd >= 0 ? futimens(fd, ts) : utimensat(wfd, rel, ts, AT_SYMLINK_NOFOLLOW)) < 0)
             return -errno;
     }
     return 0;
@@ -307,10 +475,23 @@ void fs_op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set
     int fd = h && h->kind == FS_HANDLE_WRITE ? h->fd : -1;
     struct stat st;
     double timeout;
+    fs_view_t *v;
+    char rel[PATH_MAX];
     int rc;
 
     if (node->kind == FS_KIND_WRITE) {
-        rc = fs_setattr_write(m, node, attr, to_set, fd);
+        rc = fs_view_of(m, req, node, &v);
+        if (rc == 0)
+            rc = fs_node_path(m, node, NULL, rel, sizeof(rel));
+        /* A tree go has finished extracting keeps its files: chmod of its directories only. */
+        if (rc >= 0 && (to_set & FUSE_SET_ATTR_SIZE))
+            rc = fs_policy_may_modify(m, v, rel);
+        if (rc >= 0) {
+            fs_cred_t cred;
+            fs_cred_enter(m, v, &cred);
+            rc = fs_setattr_write(m, v, rel, attr, to_set, fd);
+            fs_cred_leave(&cred);
+        }
     } else {
         /* The view cannot change; a chmod to the mode it already has is no change. */
         rc = fs_attr_get(m, node, -1, 0, &st, &timeout);
@@ -319,27 +500,31 @@ void fs_op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set
         if (rc == 0 && (attr->st_mode & 07777) != (st.st_mode & 07777))
             rc = -EROFS;
     }
-    if (rc == 0)
+    if (rc >= 0)
         rc = fs_attr_get(m, node, fd, 0, &st, &timeout);
     if (rc < 0)
-        fuse_reply_err(req, -rc);
+        fs_reply_err(m, req, -rc);
     else
         fuse_reply_attr(req, &st, timeout);
 }
 
 void fs_op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off, struct fuse_file_info *fi)
 {
+    fs_mount_t *m = fs_req_mount(req);
     fs_handle_t *h = fs_handle_of(fi);
     (void)ino;
     if (h->kind != FS_HANDLE_WRITE) {
-        fuse_reply_err(req, EROFS);
+        fs_reply_err(m, req, EROFS);
         return;
     }
     ssize_t n = pwrite(h->fd, buf, size, off);
-    if (n < 0)
-        fuse_reply_err(req, errno);
-    else
-        fuse_reply_write(req, (size_t)n);
+    if (n < 0) {
+        fs_reply_err(m, req, errno);
+        return;
+    }
+    atomic_fetch_add_explicit(&m->metrics.writes, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&m->metrics.write_bytes, (uint64_t)n, memory_order_relaxed);
+    fuse_reply_write(req, (size_t)n);
 }
 
 void fs_op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -352,7 +537,7 @@ void fs_op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
         int dfd = dup(h->fd);
         rc = dfd < 0 || close(dfd) < 0 ? errno : 0;
     }
-    fuse_reply_err(req, rc);
+    fs_reply_err(fs_req_mount(req), req, rc);
 }
 
 void fs_op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
@@ -362,7 +547,7 @@ void fs_op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_
     (void)ino;
     if (h->kind == FS_HANDLE_WRITE)
         rc = (datasync ? fdatasync(h->fd) : fsync(h->fd)) < 0 ? errno : 0;
-    fuse_reply_err(req, rc);
+    fs_reply_err(fs_req_mount(req), req, rc);
 }
 
 void fs_op_statfs(fuse_req_t req, fuse_ino_t ino)
@@ -371,7 +556,7 @@ void fs_op_statfs(fuse_req_t req, fuse_ino_t ino)
     struct statvfs sv;
     (void)ino;
     if (fstatvfs(m->write_fd, &sv) < 0) {
-        fuse_reply_err(req, errno);
+        fs_reply_err(m, req, errno);
         return;
     }
     sv.f_namemax = NAME_MAX;

@@ -6,6 +6,7 @@
  * proxy" and every other non-200 as fatal, and shows the first lines of a text/plain body:
  *   -ENOENT            404, or 410 when upstream said 410
  *   -EINVAL            404: a well-formed name that cannot be a module (what proxy.golang.org does)
+ *   -EACCES            403: the allow/deny rules refuse it; the body names the rule
  *   -EAGAIN, shutdown  503: the fetch queue is full or the server is stopping
  *   -EREMOTEIO         503: the shared object store is unreachable and required (--s3-required)
  *   anything else      502: upstream failed, or a chunk on disk failed its check
@@ -15,7 +16,10 @@
  * The body says what failed, never where upstream is: the store's messages name upstream URLs
  * (an internal host, a path, a masked user name), which are the operator's business, so they go
  * to the log and the client reads a fixed phrase and the path it asked for. Reasons that come
- * from the request itself (an invalid module path) are the client's own and are shown.
+ * from the request itself (an invalid module path) are the client's own and are shown, and so
+ * are two more that name no upstream: the allow/deny rule that refused a module, and the go
+ * command's own words when it fetched a module from its repository itself (`direct`): an unknown
+ * tag or refused git credentials are what the client must read to fix its build.
  */
 #include "http_i.h"
 
@@ -33,6 +37,8 @@ int http_status_of_error(int rc, const cache_err_t *err)
     case -EINVAL:
     case -ENAMETOOLONG:
         return 404;
+    case -EACCES:
+        return 403;
     case -EAGAIN:
     case -ECANCELED:
     case -ESHUTDOWN:
@@ -56,6 +62,13 @@ static size_t first_line(const char *msg, char *out, size_t cap)
     }
     out[n] = '\0';
     return n;
+}
+
+/* Whether msg is the go command's reason for a failed `direct` fetch: upstream/direct.c words
+ * every such failure "direct go <subcommand> <module>@<query>: <go's reason>". */
+static bool is_direct_reason(const char *msg)
+{
+    return strncmp(msg, "direct go ", 10) == 0;
 }
 
 /* What went wrong upstream, in words that name no host. */
@@ -94,7 +107,8 @@ size_t http_error_body(int status, int rc, const cache_err_t *err, const char *p
     switch (status) {
     case 404:
     case 410:
-        if (rc == -EINVAL || rc == -ENAMETOOLONG) /* about the name the client sent */
+        /* about the name the client sent, or go's own reason */
+        if (rc == -EINVAL || rc == -ENAMETOOLONG || is_direct_reason(line))
             len = snprintf(out, cap, "not found: %s\n", line);
         else if (err != NULL && err->upstream_status == 0 && strstr(line, "GOPROXY=off") != NULL)
             len = snprintf(out, cap, "not found: %s (the store does not hold it and upstream is off)\n", path);
@@ -114,9 +128,12 @@ size_t http_error_body(int status, int rc, const cache_err_t *err, const char *p
         len = snprintf(out, cap, "insufficient storage: the store cannot hold %s: %s\n", path,
                        rc == -EDQUOT ? line : "its disk is full");
         break;
+    case 403: /* the allow/deny rule that refused it, as the operator wrote it */
+        len = snprintf(out, cap, "forbidden: %s\n", line);
+        break;
     default:
         len = snprintf(out, cap, "bad gateway: fetching %s failed: %s\n", path,
-                       upstream_failure(rc, err, word, sizeof word));
+                       is_direct_reason(line) ? line : upstream_failure(rc, err, word, sizeof word));
         break;
     }
     if (len < 0)
@@ -135,7 +152,7 @@ void http_send_error(h2o_req_t *req, int rc, const cache_err_t *err)
     http_log_path(req, path, sizeof path);
     char body[sizeof path + 128];
     size_t len = http_error_body(status, rc, err, path, body, sizeof body);
-    if (status >= 500) {
+    if (status >= 500 || status == 403) {
         http_thread_t *t = http_thread_of(req);
         if (status == 502)
             HTTP_COUNT(t->metrics.upstream_errors, 1);

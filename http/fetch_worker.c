@@ -14,6 +14,11 @@
  * thread, so the count needs no atomics. A job always comes back to its loop, even when cancelled
  * at shutdown, so every reference is released exactly once.
  *
+ * The same workers verify Basic credentials (crypt is slow by design, see auth.c): such a job
+ * carries the Authorization value and a reference to the settings it is judged by (a reload may
+ * replace the loop's meanwhile) instead of a key, and its request continues in
+ * http_handler_resume when it comes back.
+ *
  * The queue is bounded: past max_queued waiting jobs a miss is answered 503 at once, which keeps
  * a flood of distinct misses from piling up memory.
  */
@@ -23,6 +28,8 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <openssl/crypto.h>
 
 typedef struct http_fetch_job {
     h2o_multithread_message_t msg; /* link used to come back to the loop */
@@ -35,7 +42,11 @@ typedef struct http_fetch_job {
     int rc;                        /* set by the worker */
     cache_object_t *obj;
     cache_err_t err;
-    modkey_t *key;                 /* a copy, owned */
+    modkey_t *key;                 /* a copy, owned; NULL for a verify job */
+    http_auth_t *auth;             /* verify job: the settings to verify against, a reference */
+    char *auth_value;              /* verify job: the Authorization value, owned */
+    size_t auth_len;
+    http_auth_result_t auth_result; /* verify job: set by the worker */
 } http_fetch_job_t;
 
 struct http_fetch_pool {
@@ -58,6 +69,10 @@ static void job_release(http_fetch_job_t *job)
     if (job->obj != NULL)
         cache_object_unref(job->obj);
     free(job->key);
+    if (job->auth_value != NULL)
+        OPENSSL_cleanse(job->auth_value, job->auth_len);
+    free(job->auth_value);
+    http_auth_unref(job->auth);
     free(job);
 }
 
@@ -95,6 +110,8 @@ static void *worker_main(void *arg)
 
         if (cancel)
             job->rc = cache_err_set(&job->err, -ECANCELED, "server shutting down");
+        else if (job->key == NULL)
+            job->auth_result = http_auth_verify(job->auth, job->auth_value, job->auth_len);
         else
             job->rc = cache_get(p->cache, job->key, 0, &job->obj, &job->err);
         h2o_multithread_send_message(&job->thread->fetch_done, &job->msg);
@@ -124,6 +141,13 @@ http_fetch_pool_t *http_fetch_pool_new(cache_t *cache, size_t nworkers, size_t m
         p->nworkers++;
     }
     return p;
+}
+
+/* Frees a job that never reached the queue. */
+static void job_release_unsubmitted(http_fetch_job_t *job)
+{
+    job->refs = 1;
+    job_release(job);
 }
 
 /* Queues job (owned by the caller until this returns 0) for req. */
@@ -164,12 +188,10 @@ static int submit_key(http_thread_t *t, h2o_req_t *req, const modkey_t *key, boo
     }
     job->retry = retry;
     int rc = submit(t, req, job);
-    if (rc == 0) {
+    if (rc == 0)
         HTTP_COUNT(t->metrics.fetches, 1);
-    } else {
-        free(job->key);
-        free(job);
-    }
+    else
+        job_release_unsubmitted(job);
     return rc;
 }
 
@@ -183,6 +205,26 @@ int http_fetch_retry(http_thread_t *t, h2o_req_t *req, const modkey_t *key)
     return submit_key(t, req, key, true);
 }
 
+int http_fetch_submit_verify(http_thread_t *t, h2o_req_t *req, http_auth_t *a, const char *value, size_t len)
+{
+    http_fetch_job_t *job = calloc(1, sizeof *job);
+    if (job == NULL || (job->auth_value = malloc(len + 1)) == NULL) {
+        free(job);
+        return -ENOMEM;
+    }
+    memcpy(job->auth_value, value, len);
+    job->auth_value[len] = '\0';
+    job->auth_len = len;
+    job->auth_result = HTTP_AUTH_BAD;
+    job->auth = http_auth_ref(a);
+    int rc = submit(t, req, job);
+    if (rc == 0)
+        HTTP_COUNT(t->metrics.auth_verified, 1);
+    else
+        job_release_unsubmitted(job);
+    return rc;
+}
+
 void http_fetch_on_done(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages)
 {
     http_thread_t *t = H2O_STRUCT_FROM_MEMBER(http_thread_t, fetch_done, receiver);
@@ -194,7 +236,9 @@ void http_fetch_on_done(h2o_multithread_receiver_t *receiver, h2o_linklist_t *me
         job->answered = true;
         /* After the loop has exited (teardown), requests are abandoned, not answered. */
         if (job->req != NULL && !t->exited) {
-            if (job->rc == 0) {
+            if (job->key == NULL && job->rc == 0) {
+                http_handler_resume(job->req, job->auth_result);
+            } else if (job->rc == 0) {
                 cache_object_t *obj = job->obj;
                 job->obj = NULL;
                 http_respond_object(job->req, job->key, obj, job->retry);

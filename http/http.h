@@ -7,7 +7,13 @@
  * threads that may block on upstream, and finished back on the loop that owns the request.
  * Besides GOPROXY keys the server answers /healthz (liveness: "ok" while the loops run),
  * /readyz (readiness: 503 while the last upstream request got no answer at all) and /metrics
- * (Prometheus text).
+ * (Prometheus text). A metrics-only address answers /metrics and /healthz and nothing else, so a
+ * host can expose its figures (for a mount, say) without serving GOPROXY.
+ *
+ * With an auth file, private modules (cache_key_is_private) and, as configured, everything or
+ * /metrics need Basic credentials or a bearer token: 401 with WWW-Authenticate otherwise, 429
+ * for an address that failed too often. Without one, private modules are refused (403): they
+ * are never served to unauthenticated clients. /healthz and /readyz are always open.
  */
 #ifndef MODFS_HTTP_H
 #define MODFS_HTTP_H
@@ -27,18 +33,31 @@ typedef struct http_config {
     const char *tls_key;     /* PEM private key */
     int threads;             /* event loops; 0 = one per core */
     unsigned list_ttl_s;     /* max-age of list, @latest and query .info: the store's list TTL (0: max-age=0) */
-    int fetch_workers;       /* threads waiting on upstream for misses; 0 = 8 */
+    int fetch_workers;       /* threads waiting on upstream for misses (and verifying passwords); 0 = 8 */
+    const char *auth_file;   /* users and tokens (format in auth_file.c); NULL: no authentication */
+    bool auth_required;      /* every path but /healthz and /readyz needs credentials (needs auth_file) */
+    bool metrics_auth;       /* /metrics needs credentials (needs auth_file; implied by auth_required) */
+    const char *metrics_listen; /* same syntax; /metrics and /healthz only, over HTTP/1.1 and h2c; NULL for none */
+    /* More figures for /metrics, appended after the server's and the store's (the command line
+     * wires the FUSE mount's here). Called on a loop thread, so it must answer from memory; arg
+     * must stay valid until http_server_stop returns. 0 or -ENOMEM. NULL for none. */
+    int (*metrics_extra)(void *arg, buf_t *out);
+    void *metrics_extra_arg;
 } http_config_t;
 
-/* Binds, starts the loop threads and returns. Returns 0 or -errno with err (e.g. address in use).
+/* Binds, starts the loop threads and returns (at least one of listen, tls_listen and
+ * metrics_listen is needed). Returns 0 or -errno with err (e.g. address in use).
  * Ignores SIGPIPE for the process (a peer closing mid-write must not kill the server). */
 int http_server_start(cache_t *cache, const http_config_t *cfg, http_server_t **out, cache_err_t *err);
 /*
  * Applies what may change while running, without dropping a connection: list_ttl_s (max-age of
- * list and @latest) and, when TLS is served, the certificate and key, read again from tls_cert
- * and tls_key (new connections get them, open ones keep theirs). Other fields are ignored.
- * Returns 0, or -errno with err and nothing changed (a certificate that does not load leaves the
- * old one in use). Call from the thread that started the server, never concurrently with stop.
+ * list and @latest); when TLS is served, the certificate and key, read again from tls_cert and
+ * tls_key (new connections get them, open ones keep theirs); and the access settings: auth_file
+ * read again (or added, or dropped), auth_required, metrics_auth. Remembered password verdicts
+ * are forgotten, so a user removed from the file is refused from now on. Other fields are
+ * ignored. Returns once every loop uses the new settings: 0, or -errno with err and nothing
+ * changed (a certificate or auth file that does not load leaves the old one in use). Call from
+ * the thread that started the server, never concurrently with stop.
  */
 int http_server_reload(http_server_t *s, const http_config_t *cfg, cache_err_t *err);
 /* Stops accepting, lets in-flight responses finish (bounded wait, 10 s), joins the threads, frees.

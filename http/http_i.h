@@ -11,6 +11,7 @@
 #define MODFS_HTTP_I_H
 
 #include <openssl/ssl.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -66,7 +67,7 @@ enum {
 
 /* Status codes kept apart in /metrics; anything else counts as "other". */
 enum {
-    HTTP_STATUS_SLOTS = 15,
+    HTTP_STATUS_SLOTS = 18,
 };
 
 /*
@@ -86,6 +87,10 @@ typedef struct http_metrics {
     _Atomic uint64_t read_errors;     /* a body read from the store failed mid-response */
     _Atomic uint64_t aborted;         /* responses the client abandoned before the end */
     _Atomic uint64_t conns_cut;       /* connections closed for too many aborted streams */
+    _Atomic uint64_t auth_missing;    /* 401: no credentials where they are needed */
+    _Atomic uint64_t auth_failures;   /* 401: wrong password, unknown user, bad token */
+    _Atomic uint64_t auth_limited;    /* 429: the address failed too often */
+    _Atomic uint64_t auth_verified;   /* passwords checked by a worker (crypt runs) */
 } http_metrics_t;
 
 #define HTTP_COUNT(field, n)                                                                                 \
@@ -94,6 +99,108 @@ typedef struct http_metrics {
 
 /* Counts one finished request (called by the access logger on the loop thread). */
 void http_metrics_observe(http_metrics_t *m, http_route_t route, int status, uint64_t bytes, uint64_t duration_us);
+
+/* ---- authentication (auth_file.c, auth.c, ratelimit.c) ---- */
+
+typedef struct http_auth_user {
+    char *name;
+    char *hash; /* crypt(3): yescrypt or bcrypt */
+} http_auth_user_t;
+
+typedef struct http_auth_token {
+    char *name;
+    uint8_t sha256[32];
+} http_auth_token_t;
+
+/* The auth file, parsed (format in auth_file.c). Immutable once loaded. */
+typedef struct http_auth_db {
+    http_auth_user_t *users;
+    size_t nusers;
+    http_auth_token_t *tokens;
+    size_t ntokens;
+} http_auth_db_t;
+
+/* Reads and checks path (every hash tried once with crypt_r). 0, or -errno with err naming the
+ * file and line. Call at start-up or from a reload, never on a loop thread. */
+int http_auth_db_load(const char *path, http_auth_db_t **out, cache_err_t *err);
+void http_auth_db_free(http_auth_db_t *db);
+
+/* Failed logins per client address (ratelimit.c): more than max_failures within window_ms block
+ * the address for block_ms. Any thread; one mutex, taken only on failures and while some address
+ * is blocked. */
+#define HTTP_RATELIMIT_SLOTS 4096
+#define HTTP_RATELIMIT_FAILURES 10
+#define HTTP_RATELIMIT_WINDOW_MS 60000u
+#define HTTP_RATELIMIT_BLOCK_MS 60000u
+typedef struct http_ratelimit_slot {
+    uint8_t addr[16]; /* IPv6, or IPv4-mapped */
+    bool used;
+    uint32_t failures;
+    uint64_t window_start_ms;
+    uint64_t blocked_until_ms; /* 0 when not blocked */
+    uint64_t last_ms;
+} http_ratelimit_slot_t;
+typedef struct http_ratelimit {
+    pthread_mutex_t mu;            /* protects slots */
+    atomic_uint blocked;           /* slots with blocked_until_ms set: 0 lets requests skip the lock */
+    uint32_t max_failures;
+    uint64_t window_ms, block_ms;
+    http_ratelimit_slot_t slots[HTTP_RATELIMIT_SLOTS];
+} http_ratelimit_t;
+void http_ratelimit_init(http_ratelimit_t *rl, uint32_t max_failures, uint64_t window_ms, uint64_t block_ms);
+void http_ratelimit_dispose(http_ratelimit_t *rl);
+/* Milliseconds the address stays blocked, 0 when it is not. */
+uint64_t http_ratelimit_blocked(http_ratelimit_t *rl, const uint8_t addr[16], uint64_t now_ms);
+/* Counts a failure; true when this one blocked the address. */
+bool http_ratelimit_fail(http_ratelimit_t *rl, const uint8_t addr[16], uint64_t now_ms);
+
+typedef enum http_auth_result {
+    HTTP_AUTH_OK,
+    HTTP_AUTH_MISSING, /* no Authorization header */
+    HTTP_AUTH_BAD,     /* wrong credentials, unknown scheme, malformed */
+    HTTP_AUTH_VERIFY,  /* Basic credentials not seen lately: a worker must run crypt */
+} http_auth_result_t;
+
+#define HTTP_AUTH_VERDICT_SLOTS 1024
+typedef struct http_auth_verdict {
+    uint8_t mac[32];      /* HMAC-SHA-256 of the Authorization value under http_auth.key */
+    bool ok;
+    uint64_t expires_ms;  /* monotonic; 0 for an empty slot */
+} http_auth_verdict_t;
+
+/*
+ * The access settings of the front: the auth file's users and tokens, whether everything or
+ * /metrics needs them, and the verdicts on Basic credentials checked lately. A reload builds a
+ * new one and hands it to every loop (reload.c), so the old verdicts go with the old file: a
+ * user removed from the file is refused from the reload on. Reference-counted: each loop holds
+ * one reference, each password check in flight on a worker one more; the last unref frees it.
+ * Only verdicts change after publication (under mu).
+ */
+typedef struct http_auth {
+    atomic_uint refs;
+    http_auth_db_t *db;
+    bool required;       /* every request but /healthz and /readyz needs credentials */
+    bool metrics_auth;   /* /metrics needs credentials (true when required is) */
+    uint8_t key[32];     /* random per object: the verdict table's HMAC key */
+    pthread_mutex_t mu;  /* protects verdicts */
+    http_auth_verdict_t verdicts[HTTP_AUTH_VERDICT_SLOTS];
+} http_auth_t;
+
+/* Loads path (see auth_file.c) into a new object with one reference; required and metrics_auth
+ * are false until the caller sets them, before publishing it. Not on a loop thread (crypt runs). */
+int http_auth_new(const char *path, http_auth_t **out, cache_err_t *err);
+/* The settings cfg asks for (auth_file, auth_required, metrics_auth): a new object, or NULL
+ * without an auth file. 0, or -errno with err (a bad file; a switch without a file). */
+int http_auth_from_config(const http_config_t *cfg, http_auth_t **out, cache_err_t *err);
+/* Another reference to a (NULL passes through); any thread. */
+http_auth_t *http_auth_ref(http_auth_t *a);
+/* Drops a reference (NULL is a no-op); the last one frees. Any thread. */
+void http_auth_unref(http_auth_t *a);
+/* Loop thread: judges an Authorization value (NULL/0 when absent) without running crypt: tokens
+ * and remembered Basic verdicts are answered, other Basic credentials give HTTP_AUTH_VERIFY. */
+http_auth_result_t http_auth_check(http_auth_t *a, const char *value, size_t len);
+/* Worker thread: verifies Basic credentials with crypt_r and remembers the verdict. OK or BAD. */
+http_auth_result_t http_auth_verify(http_auth_t *a, const char *value, size_t len);
 
 /* ---- the server ---- */
 
@@ -117,12 +224,16 @@ typedef struct http_thread {
     h2o_evloop_t *loop;
     h2o_accept_ctx_t accept_plain;
     h2o_accept_ctx_t accept_tls;
+    h2o_accept_ctx_t accept_metrics;
     h2o_socket_t *listener_plain; /* NULL once closed */
     h2o_socket_t *listener_tls;
+    h2o_socket_t *listener_metrics;
     h2o_multithread_receiver_t fetch_done;   /* finished fetch jobs come back here */
     h2o_multithread_receiver_t control;      /* the stop message */
     h2o_multithread_receiver_t reload;       /* new settings from http_server_reload (reload.c) */
     h2o_iovec_t cc_mutable;                  /* "public, max-age=<list ttl>", this loop's copy (owned) */
+    http_auth_t *auth;                       /* this loop's reference to the access settings; NULL
+                                                without an auth file (swapped by reload.c) */
     h2o_multithread_message_t stop_msg;
     size_t jobs_pending;                     /* hand-offs not yet back on this loop */
     bool draining;                           /* stop asked: no more accepts, finishing in-flight work */
@@ -135,17 +246,29 @@ typedef struct http_thread {
 
 struct http_server {
     cache_t *cache;
+    http_auth_t *auth;   /* the server's reference to the access settings (NULL: no auth file);
+                            main thread only: loops read their own (http_thread_t.auth) */
+    http_ratelimit_t limit; /* failed logins per address, across reloads; any thread */
     char *listen;
     char *tls_listen;
     unsigned list_ttl_s;
     h2o_globalconf_t globalconf;
+    h2o_hostconf_t *hosts_main[2];    /* the GOPROXY host, for the main listeners (NULL-terminated) */
+    h2o_hostconf_t *hosts_metrics[2]; /* the metrics-only host, for metrics_listen */
     SSL_CTX *ssl_ctx; /* the server's reference; each loop holds its own in accept_tls (reload.c) */
     int fd_plain; /* listening sockets, -1 when absent; each thread accepts on its own dup */
     int fd_tls;
+    int fd_metrics;
+    char *metrics_listen;
+    int (*metrics_extra)(void *arg, buf_t *out);
+    void *metrics_extra_arg;
     size_t nthreads;
     http_thread_t **threads;
     http_fetch_pool_t *fetch;
     struct timespec started_at;
+    pthread_mutex_t reload_mu; /* protects reload_pending; reload_cv signals it */
+    pthread_cond_t reload_cv;
+    size_t reload_pending;     /* loops that have not yet taken a reload's settings */
 };
 
 static inline http_thread_t *http_thread_of(h2o_req_t *req)
@@ -165,8 +288,11 @@ int http_tls_ctx_new(const char *cert, const char *key, SSL_CTX **out, cache_err
 
 /* ---- the request handler and its pieces ---- */
 
-/* Registers the GOPROXY handler and the access logger on "/" of hostconf. */
-void http_handler_register(http_server_t *s, h2o_hostconf_t *hostconf);
+/* Registers the GOPROXY handler and the access logger on "/" of hostconf; metrics_only: a
+ * handler that answers /metrics and /healthz and 404 for everything else. */
+void http_handler_register(http_server_t *s, h2o_hostconf_t *hostconf, bool metrics_only);
+/* Continues a request whose Basic credentials a worker verified (result OK or BAD). Loop thread. */
+void http_handler_resume(h2o_req_t *req, http_auth_result_t result);
 
 /* The request path (no query) for a log line: bytes that are not printable ASCII %-escaped,
  * cut to fit cap. */
@@ -256,6 +382,10 @@ int http_fetch_submit(http_thread_t *t, h2o_req_t *req, const modkey_t *key);
 /* The same for an object found damaged while answering: its answer gives up with 502 if the
  * fresh copy is damaged too. */
 int http_fetch_retry(http_thread_t *t, h2o_req_t *req, const modkey_t *key);
+/* Hands the verification of req's Basic credentials (value[0..len)) against a to a worker (which
+ * holds a reference to a meanwhile); the request continues later in http_handler_resume on t's
+ * loop. 0, -EAGAIN (queue full) or -ENOMEM. */
+int http_fetch_submit_verify(http_thread_t *t, h2o_req_t *req, http_auth_t *a, const char *value, size_t len);
 /* The receiver callback of http_thread_t.fetch_done. */
 void http_fetch_on_done(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages);
 /* Lets running fetches finish, cancels queued ones (they still come back to their loop with

@@ -5,8 +5,9 @@
  * Every loop thread counts into its own http_metrics_t, so the hot path never contends on a
  * shared cache line: a count is a relaxed load and store by the single writer. A scrape sums the
  * threads with relaxed loads (a value may be a request behind, never torn) and appends the
- * store's own figures from cache_stats_get, which reads only memory: a scrape renders on its loop
- * and never waits on the store.
+ * store's own figures from cache_stats_get, then whatever figures the command line wired in
+ * (metrics_extra: the FUSE mount's), all from memory: a scrape renders on its loop and never
+ * waits on the store.
  */
 #include "http_i.h"
 
@@ -14,8 +15,8 @@
 
 /* Status codes with their own series; the rest are summed under code="other". 0 is a request
  * that ended with no response (the client left first). */
-static const int status_codes[HTTP_STATUS_SLOTS - 1] = {200, 206, 304, 400, 404, 405, 410,
-                                                         413, 416, 0,   500, 502, 503, 504};
+static const int status_codes[HTTP_STATUS_SLOTS - 1] = {200, 206, 304, 400, 401, 403, 404, 405, 410,
+                                                         413, 416, 429, 0,   500, 502, 503, 504};
 
 /* Upper bounds of the duration histogram, in microseconds. */
 static const uint64_t duration_bounds_us[HTTP_DURATION_BUCKETS] = {
@@ -138,6 +139,21 @@ int http_metrics_render(http_server_t *s, buf_t *out)
     if (rc == 0)
         rc = counter(out, "modfs_http_connections_cut_total",
                      "HTTP/2 connections closed for abandoning too many streams.", "counter", SUM(s, conns_cut));
+    /* always there (zero without an auth file): a reload may add or drop the file */
+    if (rc == 0)
+        rc = buf_appendf(out,
+                         "# HELP modfs_http_auth_failures_total Requests refused for want of good credentials: "
+                         "missing (none sent), bad (wrong password, unknown user or token), limited (429: the "
+                         "address failed too often).\n"
+                         "# TYPE modfs_http_auth_failures_total counter\n"
+                         "modfs_http_auth_failures_total{reason=\"missing\"} %llu\n"
+                         "modfs_http_auth_failures_total{reason=\"bad\"} %llu\n"
+                         "modfs_http_auth_failures_total{reason=\"limited\"} %llu\n"
+                         "# HELP modfs_http_auth_verifications_total Passwords checked with crypt(3) by a worker.\n"
+                         "# TYPE modfs_http_auth_verifications_total counter\n"
+                         "modfs_http_auth_verifications_total %llu\n",
+                         (unsigned long long)SUM(s, auth_missing), (unsigned long long)SUM(s, auth_failures),
+                         (unsigned long long)SUM(s, auth_limited), (unsigned long long)SUM(s, auth_verified));
     if (rc == 0)
         rc = counter(out, "modfs_http_threads", "Event loop threads.", "gauge", s->nthreads);
 
@@ -235,5 +251,7 @@ int http_metrics_render(http_server_t *s, buf_t *out)
                          "# TYPE modfs_uptime_seconds gauge\nmodfs_uptime_seconds %.3f\n",
                          up);
     }
+    if (rc == 0 && s->metrics_extra != NULL)
+        rc = s->metrics_extra(s->metrics_extra_arg, out);
     return rc;
 }

@@ -10,21 +10,33 @@
  * files, and connections already open keep the old one (OpenSSL counts the references of
  * their SSL objects), which goes away with the last of them.
  *
- * Access rules (auth, allow/deny: later issues) are to travel the same way: build and check the
- * new rule set in http_server_reload before anything is sent, add it to http_reload_msg_t, and
- * swap it in http_reload_on_message.
+ * The access settings (the auth file's users and tokens, --auth-required, --metrics-auth) travel
+ * the same way: the file is read and checked here, and each loop swaps its reference to the new
+ * http_auth_t, whose verdict table starts empty, so a user removed from the file is refused from
+ * then on. Password checks already running on a worker hold the old settings to their end. The
+ * allow/deny rules and private patterns belong to the store (cache_access_set), not to this
+ * front.
+ *
+ * http_server_reload returns only once every loop has taken its message (or after
+ * HTTP_RELOAD_WAIT_MS, with a warning): when the caller logs "reloaded", no request is judged by
+ * the old settings any more.
  */
 #include "http_i.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+#define HTTP_RELOAD_WAIT_MS 5000
 
 typedef struct http_reload_msg {
     h2o_multithread_message_t super; /* first: the queue hands back this */
     SSL_CTX *ssl_ctx;                /* a reference for the loop; NULL: keep the current one */
     h2o_iovec_t cc_mutable;          /* malloc'd; the loop takes it over */
+    http_auth_t *auth;               /* a reference for the loop; NULL: no auth file from now on */
 } http_reload_msg_t;
 
 h2o_iovec_t http_cc_mutable_new(unsigned list_ttl_s)
@@ -49,21 +61,52 @@ void http_reload_on_message(h2o_multithread_receiver_t *receiver, h2o_linklist_t
         }
         free(t->cc_mutable.base);
         t->cc_mutable = msg->cc_mutable;
+        http_auth_t *old_auth = t->auth;
+        t->auth = msg->auth;
+        http_auth_unref(old_auth); /* workers verifying against it hold their own reference */
         free(msg);
+        http_server_t *s = t->server;
+        pthread_mutex_lock(&s->reload_mu);
+        if (s->reload_pending > 0)
+            s->reload_pending--;
+        pthread_cond_broadcast(&s->reload_cv);
+        pthread_mutex_unlock(&s->reload_mu);
     }
+}
+
+/* Waits until every loop has taken its message; false after HTTP_RELOAD_WAIT_MS. */
+static bool wait_for_loops(http_server_t *s)
+{
+    struct timespec deadline;
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += HTTP_RELOAD_WAIT_MS / 1000;
+    bool done = true;
+    pthread_mutex_lock(&s->reload_mu);
+    while (s->reload_pending > 0 && done)
+        done = pthread_cond_timedwait(&s->reload_cv, &s->reload_mu, &deadline) != ETIMEDOUT;
+    done = s->reload_pending == 0;
+    s->reload_pending = 0;
+    pthread_mutex_unlock(&s->reload_mu);
+    return done;
 }
 
 int http_server_reload(http_server_t *s, const http_config_t *cfg, cache_err_t *err)
 {
     SSL_CTX *ctx = NULL;
-    int rc = 0;
+    http_auth_t *auth = NULL;
+    http_reload_msg_t **msgs = NULL;
+    int rc = http_auth_from_config(cfg, &auth, err);
+    if (rc != 0)
+        return rc;
     if (s->tls_listen != NULL) {
-        if (cfg->tls_cert == NULL || cfg->tls_key == NULL)
-            return cache_err_set(err, -EINVAL, "TLS is being served: tls-cert and tls-key are needed");
+        if (cfg->tls_cert == NULL || cfg->tls_key == NULL) {
+            rc = cache_err_set(err, -EINVAL, "TLS is being served: tls-cert and tls-key are needed");
+            goto out;
+        }
         if ((rc = http_tls_ctx_new(cfg->tls_cert, cfg->tls_key, &ctx, err)) != 0)
-            return rc;
+            goto out;
     }
-    http_reload_msg_t **msgs = calloc(s->nthreads, sizeof *msgs);
+    msgs = calloc(s->nthreads, sizeof *msgs);
     if (msgs == NULL) {
         rc = cache_err_set(err, -ENOMEM, "out of memory");
         goto out;
@@ -76,11 +119,15 @@ int http_server_reload(http_server_t *s, const http_config_t *cfg, cache_err_t *
         }
     }
     /* nothing can fail from here on */
+    pthread_mutex_lock(&s->reload_mu);
+    s->reload_pending = s->nthreads;
+    pthread_mutex_unlock(&s->reload_mu);
     for (size_t i = 0; i < s->nthreads; i++) {
         if (ctx != NULL) {
             SSL_CTX_up_ref(ctx);
             msgs[i]->ssl_ctx = ctx;
         }
+        msgs[i]->auth = http_auth_ref(auth);
         h2o_multithread_send_message(&s->threads[i]->reload, &msgs[i]->super);
         msgs[i] = NULL;
     }
@@ -90,7 +137,15 @@ int http_server_reload(http_server_t *s, const http_config_t *cfg, cache_err_t *
         s->ssl_ctx = ctx;
         ctx = NULL;
     }
-    LOG_I("http: reloaded (list max-age %u s%s)", s->list_ttl_s, s->tls_listen != NULL ? ", TLS certificate and key read again" : "");
+    http_auth_unref(s->auth);
+    s->auth = auth;
+    auth = NULL;
+    if (!wait_for_loops(s))
+        LOG_W("http: a loop has not taken the new settings after %d s; it will at its next event",
+              HTTP_RELOAD_WAIT_MS / 1000);
+    LOG_I("http: reloaded (list max-age %u s%s%s)", s->list_ttl_s,
+          s->tls_listen != NULL ? ", TLS certificate and key read again" : "",
+          s->auth != NULL ? ", auth file read again" : "");
 out:
     for (size_t i = 0; msgs != NULL && i < s->nthreads; i++) {
         if (msgs[i] != NULL)
@@ -100,5 +155,6 @@ out:
     free(msgs);
     if (ctx != NULL)
         SSL_CTX_free(ctx);
+    http_auth_unref(auth);
     return rc;
 }

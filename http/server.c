@@ -69,6 +69,11 @@ static void close_listeners(http_thread_t *t)
         h2o_socket_close(t->listener_tls);
         t->listener_tls = NULL;
     }
+    if (t->listener_metrics != NULL) {
+        h2o_socket_read_stop(t->listener_metrics);
+        h2o_socket_close(t->listener_metrics);
+        t->listener_metrics = NULL;
+    }
 }
 
 static void on_control(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages)
@@ -131,18 +136,22 @@ static http_thread_t *thread_new(http_server_t *s, size_t index)
     h2o_multithread_register_receiver(t->ctx.queue, &t->control, on_control);
     h2o_multithread_register_receiver(t->ctx.queue, &t->reload, http_reload_on_message);
     t->accept_plain.ctx = &t->ctx;
-    t->accept_plain.hosts = s->globalconf.hosts;
+    t->accept_plain.hosts = s->hosts_main;
     t->accept_tls = t->accept_plain;
     /* each loop holds its own reference, so a reload can swap it on the loop alone (reload.c) */
     if (s->ssl_ctx != NULL) {
         SSL_CTX_up_ref(s->ssl_ctx);
         t->accept_tls.ssl_ctx = s->ssl_ctx;
     }
+    t->auth = http_auth_ref(s->auth);
     t->cc_mutable = http_cc_mutable_new(s->list_ttl_s);
     if (t->cc_mutable.base == NULL) {
         thread_free(t);
         return NULL;
     }
+    /* its own host: whatever the Host header says, only /metrics and /healthz are there */
+    t->accept_metrics.ctx = &t->ctx;
+    t->accept_metrics.hosts = s->hosts_metrics;
     return t;
 }
 
@@ -158,6 +167,7 @@ static void thread_free(http_thread_t *t)
     if (t->accept_tls.ssl_ctx != NULL)
         SSL_CTX_free(t->accept_tls.ssl_ctx);
     free(t->cc_mutable.base);
+    http_auth_unref(t->auth);
     h2o_multithread_queue_t *queue = t->ctx.queue;
     h2o_context_dispose(&t->ctx);
     /* libh2o 2.2.5 (evloop build) closes the queue in h2o_multithread_destroy_queue but never
@@ -198,14 +208,21 @@ static void server_free(http_server_t *s)
         close(s->fd_plain);
     if (s->fd_tls >= 0)
         close(s->fd_tls);
+    if (s->fd_metrics >= 0)
+        close(s->fd_metrics);
     if (!leaked) {
         /* an abandoned loop's connections still point into the globalconf and SSL_CTX: when
          * there is one, everything is left as it is for the exiting process */
         h2o_config_dispose(&s->globalconf);
         if (s->ssl_ctx != NULL)
             SSL_CTX_free(s->ssl_ctx);
+        http_auth_unref(s->auth);
+        http_ratelimit_dispose(&s->limit);
+        pthread_cond_destroy(&s->reload_cv);
+        pthread_mutex_destroy(&s->reload_mu);
         free(s->listen);
         free(s->tls_listen);
+        free(s->metrics_listen);
         free(s);
     }
 }
@@ -229,6 +246,8 @@ static int start_threads(http_server_t *s, cache_err_t *err)
             rc = http_listen_attach(t, s->fd_plain, &t->accept_plain, &t->listener_plain);
         if (rc == 0 && s->fd_tls >= 0)
             rc = http_listen_attach(t, s->fd_tls, &t->accept_tls, &t->listener_tls);
+        if (rc == 0 && s->fd_metrics >= 0)
+            rc = http_listen_attach(t, s->fd_metrics, &t->accept_metrics, &t->listener_metrics);
         if (rc != 0)
             return cache_err_set(err, rc, "listener: %s", strerror(-rc));
     }
@@ -244,7 +263,7 @@ static int start_threads(http_server_t *s, cache_err_t *err)
 
 int http_server_start(cache_t *cache, const http_config_t *cfg, http_server_t **out, cache_err_t *err)
 {
-    if (cfg->listen == NULL && cfg->tls_listen == NULL)
+    if (cfg->listen == NULL && cfg->tls_listen == NULL && cfg->metrics_listen == NULL)
         return cache_err_set(err, -EINVAL, "nothing to listen on");
     if (cfg->tls_listen != NULL && (cfg->tls_cert == NULL || cfg->tls_key == NULL))
         return cache_err_set(err, -EINVAL, "--tls-listen needs --tls-cert and --tls-key");
@@ -259,10 +278,16 @@ int http_server_start(cache_t *cache, const http_config_t *cfg, http_server_t **
         return cache_err_set(err, -ENOMEM, "out of memory");
     clock_gettime(CLOCK_MONOTONIC, &s->started_at);
     s->cache = cache;
-    s->fd_plain = s->fd_tls = -1;
+    s->fd_plain = s->fd_tls = s->fd_metrics = -1;
     s->listen = dup_or_null(cfg->listen);
     s->tls_listen = dup_or_null(cfg->tls_listen);
+    s->metrics_listen = dup_or_null(cfg->metrics_listen);
+    s->metrics_extra = cfg->metrics_extra;
+    s->metrics_extra_arg = cfg->metrics_extra_arg;
     s->list_ttl_s = cfg->list_ttl_s;
+    http_ratelimit_init(&s->limit, HTTP_RATELIMIT_FAILURES, HTTP_RATELIMIT_WINDOW_MS, HTTP_RATELIMIT_BLOCK_MS);
+    pthread_mutex_init(&s->reload_mu, NULL);
+    pthread_cond_init(&s->reload_cv, NULL);
     s->nthreads = cfg->threads > 0 ? (size_t)cfg->threads : cpu_count();
     size_t workers = cfg->fetch_workers > 0 ? (size_t)cfg->fetch_workers : HTTP_FETCH_WORKERS_DEFAULT;
 
@@ -270,10 +295,18 @@ int http_server_start(cache_t *cache, const http_config_t *cfg, http_server_t **
     s->globalconf.server_name = h2o_iovec_init(H2O_STRLIT("modfs"));
     s->globalconf.max_request_entity_size = HTTP_MAX_REQUEST_BODY;
     h2o_hostconf_t *host = h2o_config_register_host(&s->globalconf, h2o_iovec_init(H2O_STRLIT("default")), 65535);
-    http_handler_register(s, host);
+    http_handler_register(s, host, false);
+    s->hosts_main[0] = host;
+    h2o_hostconf_t *mhost = h2o_config_register_host(&s->globalconf, h2o_iovec_init(H2O_STRLIT("metrics")), 65535);
+    http_handler_register(s, mhost, true);
+    s->hosts_metrics[0] = mhost;
 
     int rc = 0;
+    if ((rc = http_auth_from_config(cfg, &s->auth, err)) != 0)
+        goto fail;
     if (cfg->listen != NULL && (rc = http_listen_open(cfg->listen, &s->fd_plain, err)) != 0)
+        goto fail;
+    if (cfg->metrics_listen != NULL && (rc = http_listen_open(cfg->metrics_listen, &s->fd_metrics, err)) != 0)
         goto fail;
     if (cfg->tls_listen != NULL) {
         if ((rc = http_listen_open(cfg->tls_listen, &s->fd_tls, err)) != 0)
@@ -291,10 +324,12 @@ int http_server_start(cache_t *cache, const http_config_t *cfg, http_server_t **
     /* each loop accepts on its own dup; closing those closes the port when the loops stop */
     close(s->fd_plain);
     close(s->fd_tls);
-    s->fd_plain = s->fd_tls = -1;
-    LOG_I("http: serving on %s%s%s%s with %zu threads, %zu fetch workers", cfg->listen ? cfg->listen : "",
+    close(s->fd_metrics);
+    s->fd_plain = s->fd_tls = s->fd_metrics = -1;
+    LOG_I("http: serving on %s%s%s%s%s%s with %zu threads, %zu fetch workers", cfg->listen ? cfg->listen : "",
           cfg->listen && cfg->tls_listen ? " and " : "", cfg->tls_listen ? "https://" : "",
-          cfg->tls_listen ? cfg->tls_listen : "", s->nthreads, workers);
+          cfg->tls_listen ? cfg->tls_listen : "", cfg->metrics_listen ? ", metrics only on " : "",
+          cfg->metrics_listen ? cfg->metrics_listen : "", s->nthreads, workers);
     *out = s;
     return 0;
 fail:

@@ -67,6 +67,10 @@ static void put_facts(size_t i, bool as_key)
     fputs(" Used by: ", stdout);
     put_commands_of(spec);
     fputs(".", stdout);
+    if (spec->flags & OPTF_REPEAT)
+        printf(" Repeatable: each *--%s* flag adds to the list; the environment variable and the config key "
+               "give the whole list, comma-separated.",
+               spec->name);
     if (spec->flags & OPTF_RELOAD)
         fputs(" SIGHUP applies a new value to a running server.", stdout);
     fputs("\n\n", stdout);

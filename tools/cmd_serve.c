@@ -9,10 +9,17 @@
  *
  * A reload reads the configuration again (the same flags, the environment, the config file) and
  * applies what can change under running requests: the options marked OPTF_RELOAD in optable.c.
- * It is all or nothing: the new configuration is read and every fallible part (a TLS certificate)
- * is built before anything is applied, so a typo in the file leaves the server as it was, with
- * one error in the log. Options that cannot change without a restart (addresses, the store, the
- * mount) are reported as such when they differ.
+ * It is all or nothing: the new configuration is read and every fallible part (the allow/deny
+ * rules and private patterns, a TLS certificate, the auth file) is built before anything is
+ * applied, so a typo in the file leaves the server as it was, with one error in the log. The
+ * access rules are swapped whole under running requests: the store's (cache_access_set) for
+ * every cache_get of both fronts, the HTTP front's (users, tokens, verdicts) on each loop.
+ * Options that cannot change without a restart (addresses, the store, the mount) are reported as
+ * such when they differ.
+ *
+ * The mount starts before the HTTP server and stops after it: /metrics renders the mount's
+ * figures (fs_metrics_render, wired here so that fs/ and http/ never include each other), and
+ * the mount must outlive every request that may do so.
  */
 #include <errno.h>
 #include <signal.h>
@@ -22,6 +29,12 @@
 
 #include "commands.h"
 #include "service.h"
+
+/* /metrics gets the mount's figures after its own. */
+static int serve_fs_metrics(void *arg, buf_t *out)
+{
+    return fs_metrics_render(arg, out);
+}
 
 typedef struct serve_state {
     int argc;
@@ -48,6 +61,16 @@ static void reload_report_fixed(const serve_state_t *st, const options_t *next)
     }
 }
 
+/* Private modules with an HTTP front and nobody to authenticate: said at start and after a
+ * reload, since every such request will be refused. */
+static void warn_private_unserved(const options_t *o)
+{
+    if (o->cache.private_patterns && (o->http.listen || o->http.tls_listen) && !o->http.auth_file)
+        LOG_N("private modules (%s) are served only to authenticated clients, and there is no --auth-file: "
+              "the HTTP front refuses them (403); configure --auth-file to serve them",
+              o->cache.private_patterns);
+}
+
 static void reload(serve_state_t *st)
 {
     service_reloading();
@@ -59,14 +82,26 @@ static void reload(serve_state_t *st)
         goto out;
     }
     reload_report_fixed(st, &next);
-    /* 1. what can fail, before anything changes */
-    next.http.list_ttl_s = next.cache.list_ttl_s;
-    if (st->http != NULL && http_server_reload(st->http, &next.http, &err) != 0) {
+    if ((next.http.auth_required || next.http.metrics_auth) && !next.http.auth_file) {
+        LOG_E("reload: auth-required and metrics-auth need an auth-file; keeping the running configuration");
+        goto out;
+    }
+    /* 1. what can fail, before anything changes: the store's access rules are built and checked
+     * (not yet in force), then the HTTP front reads its certificate and auth file and, only when
+     * all of that loaded, puts them in force; it is the last step that may fail */
+    cache_access_t *access = NULL;
+    if (cache_access_new(next.cache.allow, next.cache.deny, next.cache.private_patterns, &access, &err) != 0) {
         LOG_E("reload: %s; keeping the running configuration", err.msg);
         goto out;
     }
-    /* 2. what cannot. Access rules (auth, allow/deny) join step 1 when they exist: checked there,
-     * applied with the http front's reload. */
+    next.http.list_ttl_s = next.cache.list_ttl_s;
+    if (st->http != NULL && http_server_reload(st->http, &next.http, &err) != 0) {
+        LOG_E("reload: %s; keeping the running configuration", err.msg);
+        cache_access_free(access);
+        goto out;
+    }
+    /* 2. what cannot */
+    cache_access_set(st->cache, access);
     cache_ttls_set(st->cache, next.cache.list_ttl_s, next.cache.notfound_ttl_s);
     if (st->fs != NULL) {
         next.fs.list_ttl_s = next.cache.list_ttl_s;
@@ -74,9 +109,13 @@ static void reload(serve_state_t *st)
         fs_mount_reload(st->fs, &next.fs);
     }
     modfs_log_set_level((modfs_log_level_t)next.log_level);
-    LOG_N("reloaded: list-ttl %u s, notfound-ttl %u s, log-level %s%s", next.cache.list_ttl_s,
-          next.cache.notfound_ttl_s, modfs_log_level_name((modfs_log_level_t)next.log_level),
-          st->o->http.tls_listen ? ", TLS certificate and key" : "");
+    LOG_N("reloaded: list-ttl %u s, notfound-ttl %u s, log-level %s%s%s, access rules (allow: %s; deny: %s; "
+          "private: %s)",
+          next.cache.list_ttl_s, next.cache.notfound_ttl_s, modfs_log_level_name((modfs_log_level_t)next.log_level),
+          st->o->http.tls_listen ? ", TLS certificate and key" : "",
+          st->http && next.http.auth_file ? ", auth file" : "", next.cache.allow ? next.cache.allow : "none",
+          next.cache.deny ? next.cache.deny : "none", next.cache.private_patterns ? next.cache.private_patterns : "none");
+    warn_private_unserved(&next);
 out:
     options_dispose(&next);
     service_ready(st->status);
@@ -98,6 +137,10 @@ static int check(const options_t *o, int argc)
     }
     if (!o->http.tls_listen && (o->http.tls_cert || o->http.tls_key)) {
         print_error("serve: --tls-cert and --tls-key are used only with --tls-listen");
+        return 2;
+    }
+    if ((o->http.auth_required || o->http.metrics_auth) && !o->http.auth_file) {
+        print_error("serve: --auth-required and --metrics-auth need --auth-file");
         return 2;
     }
     return 0;
@@ -127,11 +170,6 @@ static int run_serve(options_t *o, int argc, char **argv)
         print_error("cannot open store %s: %s", o->cache.dir, err.msg);
         return 1;
     }
-    if ((o->http.listen || o->http.tls_listen) && http_server_start(st.cache, &o->http, &st.http, &err) != 0) {
-        print_error("serve: %s", err.msg);
-        status = 1;
-        goto out;
-    }
     if (o->fs.mountpoint) {
         if (asprintf(&o->write_dir_owned, "%s/gomodcache-rw", o->cache.dir) < 0) {
             o->write_dir_owned = NULL;
@@ -144,14 +182,25 @@ static int run_serve(options_t *o, int argc, char **argv)
             status = 1;
             goto out;
         }
+        o->http.metrics_extra = serve_fs_metrics;
+        o->http.metrics_extra_arg = st.fs;
+    }
+    if ((o->http.listen || o->http.tls_listen || o->http.metrics_listen) &&
+        http_server_start(st.cache, &o->http, &st.http, &err) != 0) {
+        print_error("serve: %s", err.msg);
+        status = 1;
+        goto out;
     }
     char upstream[1024];
     option_value_format(o, (size_t)(option_find("upstream") - option_table), upstream, sizeof upstream);
-    snprintf(st.status, sizeof st.status, "serving store %s%s%s%s%s%s%s (upstream %s)", o->cache.dir,
+    snprintf(st.status, sizeof st.status, "serving store %s%s%s%s%s%s%s%s%s (upstream %s)", o->cache.dir,
              o->http.listen ? " on http://" : "", o->http.listen ? o->http.listen : "",
              o->http.tls_listen ? " on https://" : "", o->http.tls_listen ? o->http.tls_listen : "",
-             st.fs ? " at " : "", st.fs ? o->fs.mountpoint : "", upstream);
+             st.fs ? " at " : "", st.fs ? o->fs.mountpoint : "",
+             o->http.metrics_listen ? ", metrics on http://" : "", o->http.metrics_listen ? o->http.metrics_listen : "",
+             upstream);
     LOG_N("modfs %s %s", MODFS_VERSION, st.status);
+    warn_private_unserved(o);
     service_ready(st.status);
     for (;;) {
         int sig = 0;
@@ -166,10 +215,11 @@ static int run_serve(options_t *o, int argc, char **argv)
         break;
     }
 out:
-    if (st.fs)
-        fs_mount_stop(st.fs);
+    /* HTTP first: a /metrics request in progress renders the mount's figures */
     if (st.http)
         http_server_stop(st.http);
+    if (st.fs)
+        fs_mount_stop(st.fs);
     cache_close(st.cache);
     return status;
 }
@@ -179,11 +229,13 @@ const command_t cmd_serve = {
     .args = "",
     .summary = "serve the store as a GOPROXY (--listen, --tls-listen) and/or as a GOMODCACHE mount (--mount)",
     .details = "Runs in the foreground until SIGINT or SIGTERM, which finish requests in progress first.\n"
-               "SIGHUP reads the configuration again and applies the TTLs, the log level and the TLS\n"
-               "certificate without dropping a connection. Misses are fetched from upstream once,\n"
-               "whichever front asked. Examples:\n"
+               "SIGHUP reads the configuration again and applies the TTLs, the log level, the TLS\n"
+               "certificate, the auth file and the access rules (allow, deny, private) without\n"
+               "dropping a connection. Misses are fetched from upstream once, whichever front asked.\n"
+               "Examples:\n"
                "  modfs serve --listen 127.0.0.1:3000                 GOPROXY=http://127.0.0.1:3000\n"
-               "  modfs serve --mount /mnt/gomodcache                 GOMODCACHE=/mnt/gomodcache\n"
+               "  modfs serve --mount /mnt/modfs --allow-other        GOMODCACHE=/mnt/modfs/gomodcache\n"
+               "  modfs serve --mount /mnt/modfs --metrics-listen 127.0.0.1:9100   figures without GOPROXY\n"
                "  modfs serve --tls-listen :8443 --tls-cert c.pem --tls-key k.pem --upstream https://farm:8443",
     .bit = CMD_SERVE,
     .accepts = CMD_SERVE,

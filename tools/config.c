@@ -271,9 +271,23 @@ static int load(const command_t *cmd, int argc, char **argv, options_t *o, bool 
     if ((rc = apply_env(o, err)) != 0)
         goto out;
     for (size_t f = 0; f < nflags; f++) {
+        size_t row = flags[f].row;
         char place[128];
-        snprintf(place, sizeof place, "--%s", option_table[flags[f].row].name);
-        if ((rc = apply(o, flags[f].row, flags[f].value, (option_origin_t){OPT_FROM_FLAG, 0}, place, err)) != 0)
+        snprintf(place, sizeof place, "--%s", option_table[row].name);
+        /* a repeatable list: a second flag extends what the first set (not the file's value) */
+        char *joined = NULL;
+        const char *value = flags[f].value;
+        if ((option_table[row].flags & OPTF_REPEAT) && o->origin[row].source == OPT_FROM_FLAG &&
+            o->owned[row] != NULL && value[0] != '\0') {
+            if (asprintf(&joined, "%s,%s", o->owned[row], value) < 0) {
+                rc = cache_err_set(err, -ENOMEM, "out of memory");
+                goto out;
+            }
+            value = joined;
+        }
+        rc = apply(o, row, value, (option_origin_t){OPT_FROM_FLAG, 0}, place, err);
+        free(joined);
+        if (rc != 0)
             goto out;
     }
     if (o->cache.dir == NULL && (cmd->accepts & CMD_STORE))
@@ -366,8 +380,9 @@ void options_print_help(const command_t *cmd, FILE *to)
         char left[64], buf[64];
         snprintf(left, sizeof left, "--%s%s%s", spec->name, spec->arg ? " " : "", spec->arg ? spec->arg : "");
         const char *def = option_default_doc(i, buf, sizeof buf);
-        fprintf(to, "  %-24s %s\n  %-24s [%s%s%s%s]\n", left, spec->help, "", spec->env, def ? "; default " : "",
-                def ? def : "", spec->flags & OPTF_RELOAD ? "; SIGHUP reloads it" : "");
+        fprintf(to, "  %-24s %s\n  %-24s [%s%s%s%s%s]\n", left, spec->help, "", spec->env, def ? "; default " : "",
+                def ? def : "", spec->flags & OPTF_REPEAT ? "; repeatable" : "",
+                spec->flags & OPTF_RELOAD ? "; SIGHUP reloads it" : "");
     }
     fputs("  --help                   show this help\n", to);
 }

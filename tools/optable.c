@@ -54,9 +54,12 @@ const option_spec_t option_table[] = {
      .doc = "serve, get and warm create it when missing; stat, gc, verify and repair refuse a directory that holds no store."},
     {.name = "upstream", .env = "MODFS_UPSTREAM", .arg = "LIST", .type = &opt_upstream,
      .offset = F(cache.upstream), .def = CACHE_DEFAULT_UPSTREAM, .cmds = FETCH_CMDS,
-     .help = "GOPROXY-style list: URL1,URL2 moves on after 404/410, URL1|URL2 after any error, off",
+     .help = "GOPROXY-style list: URL1,URL2 moves on after 404/410, URL1|URL2 after any error, off, direct",
      .doc = "A password in a URL (https://user:pass@host) is used but never printed: messages, logs "
-            "and modfs config show it as xxxxx. off serves what the store holds and nothing else."},
+            "and modfs config show it as xxxxx. off serves what the store holds and nothing else. direct "
+            "runs the go command (see --go-command) against the module's version control system, with "
+            "the service's own credentials (HOME's .netrc and git config, SSH_AUTH_SOCK), as GOPROXY=direct "
+            "would; it ends the list like off."},
     {.name = "ca-file", .env = "MODFS_CA_FILE", .arg = "FILE", .type = &opt_path, .offset = F(cache.ca_file),
      .def_doc = "the system's CAs", .cmds = FETCH_CMDS,
      .help = "PEM CA bundle to verify the upstream with (e.g. another modfs's CA)"},
@@ -71,6 +74,37 @@ const option_spec_t option_table[] = {
      .help = "upper bound of one upstream request; 0: the default"},
     {.name = "retries", .env = "MODFS_RETRIES", .arg = "N", .type = &opt_int, .offset = F(cache.retries),
      .max = 100, .def = "2", .cmds = FETCH_CMDS, .help = "extra attempts after a transient upstream error"},
+    {.name = "private", .env = "MODFS_PRIVATE", .arg = "GLOBS", .type = &opt_globs,
+     .offset = F(cache.private_patterns), .cmds = FETCH_CMDS, .flags = OPTF_RELOAD,
+     .help = "private modules: fetched only by the go command, served over HTTP only to authenticated clients",
+     .doc = "Comma-separated globs with GOPRIVATE's syntax and meaning (corp.example, *.corp.example/team). "
+            "A private module is never asked of a proxy in --upstream, whatever the list says, and skips "
+            "the public checksum database, as GONOSUMDB would make go do. The HTTP front serves it only "
+            "to clients with good credentials from --auth-file, and refuses it (403) when there is no "
+            "auth file; the mount serves it to its local users."},
+    {.name = "allow", .env = "MODFS_ALLOW", .arg = "RULES", .type = &opt_rules, .offset = F(cache.allow),
+     .cmds = FETCH_CMDS, .flags = OPTF_RELOAD | OPTF_REPEAT,
+     .help = "serve only the modules these rules cover: GLOB or GLOB@OPVERSION (OP <, <=, >, >=, =), comma-separated",
+     .doc = "GLOB has --private's syntax; a version range such as github.com/x/y@>=v1.4.2 limits a rule to "
+            "those versions (list and @latest of the module stay answerable). With any allow rule, a module "
+            "no allow rule covers is refused: 403 naming the reason over HTTP, absent (ENOENT) on the "
+            "mount, and upstream is never asked."},
+    {.name = "deny", .env = "MODFS_DENY", .arg = "RULES", .type = &opt_rules, .offset = F(cache.deny),
+     .cmds = FETCH_CMDS, .flags = OPTF_RELOAD | OPTF_REPEAT,
+     .help = "refuse the modules these rules cover (403 over HTTP, ENOENT on the mount); same syntax as --allow",
+     .doc = "Deny wins over allow. A denied module is refused even when the store holds it, and upstream "
+            "is never asked for it; the 403 names the rule. A version query (a branch, a commit) under a "
+            "ranged deny rule is refused, as it may resolve into the range."},
+    {.name = "go-command", .env = "MODFS_GO_COMMAND", .arg = "PATH", .type = &opt_path, .offset = F(cache.go_command),
+     .def_doc = "go, looked up in $PATH", .cmds = FETCH_CMDS,
+     .help = "the go command that fetches direct and private modules",
+     .doc = "Each run gets a throwaway GOPATH under the store's tmp/ with GOPROXY=direct, GOFLAGS=-mod=mod, "
+            "GOTOOLCHAIN=local; its own error text is the reason a client and the log see."},
+    {.name = "direct-jobs", .env = "MODFS_DIRECT_JOBS", .arg = "N", .type = &opt_int, .offset = F(cache.direct_jobs),
+     .min = 1, .max = 256, .def = "4", .cmds = FETCH_CMDS, .help = "go commands running at once"},
+    {.name = "direct-timeout", .env = "MODFS_DIRECT_TIMEOUT", .arg = "SECONDS", .type = &opt_seconds_ms,
+     .offset = F(cache.direct_timeout_ms), .min = 1, .max = 86400, .def = "300", .cmds = FETCH_CMDS,
+     .help = "upper bound of one go command run; then it and its git processes are killed"},
     {.name = "max-size", .env = "MODFS_MAX_SIZE", .arg = "SIZE", .type = &opt_size, .offset = F(cache.max_size),
      .def = "0", .def_doc = "no limit", .cmds = FETCH_CMDS | CMD_GC | CMD_STAT,
      .help = "budget of the store's bytes on disk, e.g. 20G; 0: no limit",
@@ -133,11 +167,34 @@ const option_spec_t option_table[] = {
      .cmds = CMD_SERVE, .flags = OPTF_RELOAD, .help = "PEM private key for --tls-listen"},
     {.name = "threads", .env = "MODFS_THREADS", .arg = "N", .type = &opt_int, .offset = F(http.threads),
      .max = 256, .def = "0", .cmds = CMD_SERVE, .help = "HTTP event loops; 0: one per core"},
+    {.name = "metrics-listen", .env = "MODFS_METRICS_LISTEN", .arg = "ADDR:PORT", .type = &opt_address,
+     .offset = F(http.metrics_listen), .cmds = CMD_SERVE,
+     .help = "serve /metrics and /healthz only (no GOPROXY) on this address, e.g. for a mount",
+     .doc = "Over HTTP/1.1 and h2c. With --mount, /metrics (here and on --listen) also has the mount's "
+            "figures: lookups, lazy fetches and their latency, reads and bytes, writes, errors by errno. "
+            "--metrics-auth applies here too."},
+    {.name = "auth-file", .env = "MODFS_AUTH_FILE", .arg = "FILE", .type = &opt_path, .offset = F(http.auth_file),
+     .cmds = CMD_SERVE, .flags = OPTF_RELOAD,
+     .help = "users and tokens of the HTTP front: user:NAME:CRYPT-HASH and token:NAME:SHA256-HEX lines",
+     .doc = "Hashes are yescrypt or bcrypt (mkpasswd -m yescrypt); clients send Basic credentials (go "
+            "sends .netrc ones, over https only) or Authorization: Bearer TOKEN. With the file, private "
+            "modules need credentials; a wrong one gets 401 and an address with too many failures 429. "
+            "SIGHUP reads it again: a removed user is refused from the reload on."},
+    {.name = "auth-required", .env = "MODFS_AUTH_REQUIRED", .type = &opt_bool, .offset = F(http.auth_required),
+     .def = "false", .cmds = CMD_SERVE, .flags = OPTF_RELOAD,
+     .help = "every HTTP request but /healthz and /readyz needs credentials (needs --auth-file)"},
+    {.name = "metrics-auth", .env = "MODFS_METRICS_AUTH", .type = &opt_bool, .offset = F(http.metrics_auth),
+     .def = "false", .cmds = CMD_SERVE, .flags = OPTF_RELOAD,
+     .help = "/metrics needs credentials (needs --auth-file; implied by --auth-required)"},
     {.name = "mount", .env = "MODFS_MOUNT", .arg = "DIR", .type = &opt_path, .offset = F(fs.mountpoint),
      .cmds = CMD_SERVE, .help = "mount the store there in GOMODCACHE layout (use it as GOMODCACHE)"},
     {.name = "allow-other", .env = "MODFS_ALLOW_OTHER", .type = &opt_bool, .offset = F(fs.allow_other),
-     .def = "false", .cmds = CMD_SERVE, .help = "let users other than the one running modfs read the mount",
-     .doc = "As a user other than root this needs user_allow_other in /etc/fuse.conf."},
+     .def = "false", .cmds = CMD_SERVE,
+     .help = "let other users (build users) use the mount, each with a private write area",
+     .doc = "Each user sees the store read-only and immutable, and writes what the go command writes "
+            "(lock files, its own downloads, cache/vcs, cache/download/sumdb) into a write area of their "
+            "own in the store's gomodcache-rw/<uid>. As a user other than root this needs "
+            "user_allow_other in /etc/fuse.conf."},
     {.name = "fuse-threads", .env = "MODFS_FUSE_THREADS", .arg = "N", .type = &opt_int,
      .offset = F(fs.max_threads), .max = 1024, .def = "64", .cmds = CMD_SERVE,
      .help = "most FUSE worker threads (lookups may wait on upstream); 0: the default"},

@@ -46,6 +46,8 @@ enum {
 enum {
     OPTF_RELOAD = 1 << 0, /* SIGHUP applies a new value to a running `modfs serve` */
     OPTF_NOFILE = 1 << 1, /* not a config-file key (--config itself) */
+    OPTF_REPEAT = 1 << 2, /* a comma-separated list that a repeated flag extends (--deny a --deny b
+                             is --deny a,b); the environment and the file give the whole list */
 };
 
 typedef struct option_spec option_spec_t;
@@ -62,7 +64,7 @@ typedef struct option_type {
 } option_type_t;
 
 extern const option_type_t opt_string, opt_path, opt_address, opt_upstream, opt_s3url, opt_uint, opt_int,
-    opt_seconds_ms, opt_size, opt_bool, opt_level;
+    opt_seconds_ms, opt_size, opt_bool, opt_level, opt_globs, opt_rules;
 
 struct option_spec {
     const char *name;          /* long flag and config-file key */

@@ -115,6 +115,33 @@ static void format_upstream(const option_spec_t *spec, const void *field, char *
 
 const option_type_t opt_upstream = {"list", parse_upstream, format_upstream};
 
+/* Module path globs (GOPRIVATE syntax, comma-separated): checked now, as for the list above. */
+static int parse_globs(const option_spec_t *spec, const char *text, void *field, char **owned, char *why, size_t cap)
+{
+    cache_err_t err = {0};
+    if (modpath_patterns_check(text, &err) != 0)
+        return why_set(why, cap, "%s", err.msg);
+    return parse_string(spec, text, field, owned, why, cap);
+}
+
+const option_type_t opt_globs = {"globs", parse_globs, format_string};
+
+/* Allow or deny rules (GLOB or GLOB@OPVERSION, comma-separated); the row's name says which kind,
+ * so that a message names it as the running server would. */
+static int parse_rules(const option_spec_t *spec, const char *text, void *field, char **owned, char *why, size_t cap)
+{
+    cache_err_t err = {0};
+    modpolicy_t *p = NULL;
+    bool deny = strcmp(spec->name, "deny") == 0;
+    int rc = modpolicy_new(deny ? NULL : text, deny ? text : NULL, &p, &err);
+    modpolicy_free(p);
+    if (rc != 0)
+        return why_set(why, cap, "%s", err.msg);
+    return parse_string(spec, text, field, owned, why, cap);
+}
+
+const option_type_t opt_rules = {"rules", parse_rules, format_string};
+
 /* The object store's URL: checked whole (it holds no secret: credentials in it are refused). */
 static int parse_s3url(const option_spec_t *spec, const char *text, void *field, char **owned, char *why,
                        size_t cap)

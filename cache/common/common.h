@@ -69,9 +69,9 @@ __attribute__((format(printf, 3, 4))) int cache_err_prefix(cache_err_t *err, int
 /* ---- names in messages (quote.c) ---------------------------------------------------------- */
 
 /* Writes s[0..len) into dst (cap bytes, at least 16) as a double-quoted string safe to print:
- * printable ASCII and valid UTF-8 letters as they are, '"' and '\' escaped, every other byte as
- * \xNN (names come from the network and must not reach a log or terminal raw); cut with "..."
- * when it does not fit. Returns dst. */
+ * printable ASCII as it is, '"' and '\' escaped, every other byte as \xNN, UTF-8 included
+ * (names come from the network and must not reach a log, a terminal or an HTTP body raw); cut
+ * with "..." when it does not fit. The result is printable ASCII. Returns dst. */
 const char *str_quote(char *dst, size_t cap, const void *s, size_t len);
 
 /* ---- logging (log.c) ----------------------------------------------------------------------
@@ -162,6 +162,29 @@ void htab_remove(htab_t *t, htab_link_t *link);
 /* Calls fn on every entry; stops at the first non-zero return. fn may free the entry it is given
  * (a final sweep), but not change the table otherwise. */
 int htab_each(const htab_t *t, int (*fn)(htab_link_t *entry, void *arg), void *arg);
+
+/* ---- the age list (agelist.c) ---------------------------------------------------------------
+ * Intrusive and doubly linked, newest to oldest: the order of a bounded table's entries beside
+ * its htab (an LRU when used entries are touched, insertion order when not), so that the oldest
+ * can go when the table is full. No allocation and no locking (the owner holds its own lock).
+ * AGELIST_ENTRY turns a link back into its entry. */
+
+typedef struct agelist_link {
+    struct agelist_link *newer, *older;
+} agelist_link_t;
+
+typedef struct agelist {
+    agelist_link_t *newest, *oldest; /* NULL when empty; zero-initialised is an empty list */
+} agelist_t;
+
+#define AGELIST_ENTRY(link, type, member) ((type *)(void *)((char *)(link) - offsetof(type, member)))
+
+/* Adds e (not in the list) as the newest. */
+void agelist_push(agelist_t *l, agelist_link_t *e);
+/* Removes e, which is in the list. */
+void agelist_unlink(agelist_t *l, agelist_link_t *e);
+/* Makes e, which is in the list, the newest. */
+void agelist_touch(agelist_t *l, agelist_link_t *e);
 
 /* The hash of bytes for tables (XXH3, seeded per purpose where two kinds of key share one). */
 static inline uint64_t hash_bytes(const void *p, size_t len, uint64_t seed)

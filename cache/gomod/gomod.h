@@ -49,6 +49,35 @@ int modversion_check(const char *path, const char *version, cache_err_t *err);
  * rules on the unescaped form); first: the leading element, a lower-case domain with a dot. */
 bool modpath_escaped_elem_ok(const char *name, size_t len, bool first);
 
+/* ---- glob lists (pattern.c): path.Match and module.MatchPrefixPatterns --------------------- */
+
+/* path.Match: 1 when name[0..nlen) matches the glob pattern[0..plen) ('*' and '?' never match
+ * '/', [classes], '\' escapes), 0 when not, -EINVAL for a malformed pattern. */
+int modpath_glob_match(const char *pattern, size_t plen, const char *name, size_t nlen);
+/* Whether the glob (trailing '/' already dropped) matches path's first elements: as many as the
+ * glob has. */
+bool modpath_glob_match_prefix(const char *glob, size_t glen, const char *path);
+/* module.MatchPrefixPatterns: whether any glob of the comma-separated list (GOPRIVATE syntax;
+ * empty entries skipped, a trailing '/' ignored) matches a prefix of path. NULL matches nothing. */
+bool modpath_match_prefix_patterns(const char *patterns, const char *path);
+/* Checks one glob / every glob of a list: 0, or -EINVAL with err for a malformed one or one with
+ * a space or control character (the go command would silently match nothing with it). */
+int modpath_glob_check(const char *glob, size_t len, cache_err_t *err);
+int modpath_patterns_check(const char *patterns, cache_err_t *err);
+
+/* ---- allow and deny rules (policy.c) -------------------------------------------------------
+ * A rule is GLOB or GLOB@OPVERSION, OP one of < <= > >= =, e.g. "github.com/x/y@<v1.4.2"; a list
+ * is comma-separated. Deny wins; with any allow rule, what no allow rule covers is refused. */
+typedef struct modpolicy modpolicy_t;
+/* Parses both lists (each may be NULL or ""). 0, or -EINVAL/-ENOMEM with err naming the rule. */
+int modpolicy_new(const char *allow, const char *deny, modpolicy_t **out, cache_err_t *err);
+void modpolicy_free(modpolicy_t *p);
+/* True when p is NULL or has no rule. */
+bool modpolicy_empty(const modpolicy_t *p);
+/* 0 when module@version (version "" for list and @latest) may be served; -EACCES with err
+ * naming the matching deny rule, or saying no allow rule covers it. */
+int modpolicy_check(const modpolicy_t *p, const char *module, const char *version, cache_err_t *err);
+
 /* ---- GOPROXY keys (modkey.c) --------------------------------------------------------------- */
 
 /* Longest escaped key accepted (module path + "/@v/" + version + ".info"). Go sets no hard
@@ -145,6 +174,8 @@ typedef enum modcache_entry {
     MODCACHE_OBJECT,        /* a store object (list, @latest, .info, .mod, .zip): key filled */
     MODCACHE_ZIPHASH,       /* <version>.ziphash: the h1 of the zip key filled */
     MODCACHE_MODROOT,       /* <elem>@<version>: a module's extracted tree; key is its zip */
+    MODCACHE_NOTE,          /* <version>.error or list.error in @v: why the last fetch of key failed
+                               (key: the version's .info, or the module's list); see modcache_note_path */
 } modcache_entry_t;
 
 /*
@@ -178,6 +209,41 @@ int modcache_fixed_names(modcache_dir_t dir, modcache_emit_fn emit, void *arg);
  * <elem>@<version>. Returns emit's first non-zero value, else 0. */
 int modcache_names_of_key(modcache_dir_t dir, const char *prefix, size_t plen, const modkey_t *key,
                           modcache_emit_fn emit, void *arg);
+
+/*
+ * The path (from the GOMODCACHE root) of the note that tells why a fetch of key failed:
+ * cache/download/<module>/@v/<version>.error for a version's .info, .mod and .zip (one note per
+ * version), cache/download/<module>/@v/list.error for list and @latest. No go command writes or
+ * reads such a name. Returns the length or -ENAMETOOLONG.
+ */
+int modcache_note_path(const modkey_t *key, char *out, size_t cap);
+
+/* What the go command itself may create at a path of its GOMODCACHE (cmd/go 1.19 modfetch and
+ * codehost, checked with strace against a plain directory). */
+typedef enum modcache_write {
+    MODCACHE_WRITE_NEVER,    /* go never creates this name: the store's directories, anything else */
+    MODCACHE_WRITE_GO,       /* go's bookkeeping, whatever the store holds: cache/lock, <V>.lock,
+                                <V>.partial, <V>.info|.mod|.zip<digits>.tmp, cache/vcs/<sha256 hex>
+                                with .lock and .info and anything inside it (git), and
+                                cache/download/sumdb/... */
+    MODCACHE_WRITE_DOWNLOAD, /* a file of a module go downloads itself: <V>.info, <V>.mod, <V>.zip,
+                                <V>.ziphash, list; go writes it only when the store does not serve key
+                                (the object itself; the zip for .ziphash) */
+    MODCACHE_WRITE_EXTRACT,  /* <module>@<V> or a path inside it: go writes it only while it extracts
+                                the zip itself (<V>.partial present, see modcache_partial_path) and
+                                only when the store does not serve key (the zip) */
+} modcache_write_t;
+
+/*
+ * Which rule covers path[0..len) (from the GOMODCACHE root, no leading or trailing '/', elements
+ * as the kernel gives them). For DOWNLOAD and EXTRACT, key (room for any key) is filled. Never
+ * fails: a path that is not one of go's is MODCACHE_WRITE_NEVER.
+ */
+modcache_write_t modcache_write_rule(const char *path, size_t len, modkey_t *key);
+
+/* The path (from the GOMODCACHE root) of the .partial file go keeps while it extracts the zip
+ * key: cache/download/<module>/@v/<version>.partial. Returns the length or -ENAMETOOLONG/-EINVAL. */
+int modcache_partial_path(const modkey_t *zip, char *out, size_t cap);
 
 /* ---- module zips (zipfile.c and zip_*.c): golang.org/x/mod/zip ----------------------------- */
 

@@ -108,9 +108,13 @@ void store_set_budget(store_t *s, uint64_t max_bytes)
 
 void store_object_note_use(store_object_t *o)
 {
-    atomic_fetch_add_explicit(&o->uses, 1, memory_order_relaxed);
-    if (atomic_exchange(&o->use_queued, true))
-        return; /* on the list already: the count is all a hit costs */
+    /* The policy counts to 3 at most, so a hot object's hits, on every loop thread at once, stop
+     * at two plain loads of a cache line they share: no atomic write, no line bouncing between
+     * cores. */
+    if (atomic_load_explicit(&o->uses, memory_order_relaxed) < 3)
+        atomic_fetch_add_explicit(&o->uses, 1, memory_order_relaxed);
+    if (atomic_load_explicit(&o->use_queued, memory_order_relaxed) || atomic_exchange(&o->use_queued, true))
+        return; /* on the list already */
     store_t *s = o->store;
     store_object_ref(o);
     pthread_mutex_lock(&s->uses_lock);
@@ -125,29 +129,38 @@ int store_flush_uses(store_t *s)
     store_object_t *list = s->used;
     s->used = NULL;
     pthread_mutex_unlock(&s->uses_lock);
+    /* While an object's use_queued is still set nobody else touches its used_next, so the list
+     * can be walked; once it is cleared, a hit may queue the object again, rewriting used_next.
+     * So each object's link is read before its flag is cleared, and the references are dropped
+     * from an array, never by walking the links a second time. */
     size_t n = 0;
     for (store_object_t *o = list; o != NULL; o = o->used_next)
         n++;
+    store_object_t **objs = malloc((n ? n : 1) * sizeof *objs);
     const char **keys = malloc((n ? n : 1) * sizeof *keys);
     unsigned *counts = malloc((n ? n : 1) * sizeof *counts);
-    int rc = keys && counts ? 0 : -ENOMEM;
+    int rc = objs && keys && counts ? 0 : -ENOMEM;
     size_t i = 0;
-    for (store_object_t *o = list; o != NULL; o = o->used_next, i++) {
-        atomic_store(&o->use_queued, false);
-        if (keys && counts) {
+    for (store_object_t *o = list, *next; o != NULL; o = next) {
+        next = o->used_next;
+        unsigned uses = atomic_exchange(&o->uses, 0);
+        if (rc == 0) {
+            objs[i] = o;
             keys[i] = o->key;
-            counts[i] = atomic_exchange(&o->uses, 0);
+            counts[i] = uses;
+            i++;
         }
+        atomic_store(&o->use_queued, false);
+        if (rc != 0)
+            store_object_unref(o); /* out of memory: these uses are lost, the references are not */
     }
     if (rc == 0 && n > 0)
         rc = store_index_uses_add(s->index, keys, counts, n);
+    for (size_t j = 0; j < i; j++)
+        store_object_unref(objs[j]);
+    free(objs);
     free(keys);
     free(counts);
-    while (list != NULL) {
-        store_object_t *next = list->used_next;
-        store_object_unref(list);
-        list = next;
-    }
     return rc;
 }
 

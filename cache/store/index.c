@@ -367,6 +367,18 @@ int store_index_chunk_find(store_index_t *ix, const uint8_t hash[32], store_chun
     return ret;
 }
 
+int ix_figures_begin(conn_t *w)
+{
+    return ix_exec(w, "PRAGMA synchronous=NORMAL; BEGIN IMMEDIATE");
+}
+
+int ix_figures_end(conn_t *w, bool ok)
+{
+    int rc = ix_exec(w, ok ? "COMMIT" : "ROLLBACK");
+    int back = ix_exec(w, "PRAGMA synchronous=FULL");
+    return rc != 0 ? rc : back;
+}
+
 int ix_exec(conn_t *c, const char *sql)
 {
     int rc = sqlite3_exec(c->db, sql, NULL, NULL, NULL);
@@ -682,7 +694,7 @@ int store_index_counters_add(store_index_t *ix, const store_counters_t *d)
         return 0; /* not even the write lock for nothing */
     pthread_mutex_lock(&ix->write_lock);
     conn_t *w = &ix->writer;
-    int ret = ix_exec(w, "BEGIN IMMEDIATE");
+    int ret = ix_figures_begin(w);
     for (size_t i = 0; i < COUNTER_ROWS && ret == 0; i++) {
         uint64_t v = *counter_field((store_counters_t *)d, i);
         if (v == 0)
@@ -692,10 +704,9 @@ int store_index_counters_add(store_index_t *ix, const store_counters_t *d)
         sqlite3_bind_int64(s, 2, (sqlite3_int64)v);
         ret = ix_step_done(s);
     }
+    int end = ix_figures_end(w, ret == 0);
     if (ret == 0)
-        ret = ix_exec(w, "COMMIT");
-    else
-        ix_exec(w, "ROLLBACK");
+        ret = end;
     pthread_mutex_unlock(&ix->write_lock);
     return ret;
 }

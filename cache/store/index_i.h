@@ -61,6 +61,11 @@ void ix_reader_give(store_index_t *ix, conn_t *c);
 /* A statement of c ready to bind; reset it when done. */
 sqlite3_stmt *ix_stmt(conn_t *c, enum stmt_id id);
 int ix_exec(conn_t *c, const char *sql);
+/* A transaction of figures only (counters, uses): committed without its own fsync, since losing
+ * the last second of them to a power cut is harmless; the next durable commit syncs them too.
+ * ix_figures_end commits (ok) or rolls back, and restores full durability. The writer's lock held. */
+int ix_figures_begin(conn_t *w);
+int ix_figures_end(conn_t *w, bool ok);
 /* Steps a statement that returns no row and resets it: 0 or -errno. */
 int ix_step_done(sqlite3_stmt *s);
 /* The layout BLOB of an object <-> its chunks. */

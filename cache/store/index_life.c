@@ -114,7 +114,7 @@ int store_index_uses_add(store_index_t *ix, const char *const *keys, const unsig
     pthread_mutex_lock(&ix->write_lock);
     conn_t *w = &ix->writer;
     sqlite3_stmt *upd = NULL;
-    int ret = ix_exec(w, "BEGIN IMMEDIATE");
+    int ret = ix_figures_begin(w);
     if (ret == 0 && sqlite3_prepare_v2(w->db, "UPDATE objects SET freq = MIN(3, freq + ?2) WHERE key = ?1", -1,
                                        &upd, NULL) != SQLITE_OK)
         ret = -EIO;
@@ -124,7 +124,7 @@ int store_index_uses_add(store_index_t *ix, const char *const *keys, const unsig
         ret = ix_step_done(upd);
     }
     sqlite3_finalize(upd);
-    if (ix_exec(w, ret == 0 ? "COMMIT" : "ROLLBACK") != 0 && ret == 0)
+    if (ix_figures_end(w, ret == 0) != 0 && ret == 0)
         ret = -EIO;
     pthread_mutex_unlock(&ix->write_lock);
     return ret;

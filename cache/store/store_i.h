@@ -311,7 +311,8 @@ struct store_object {
     bool noted;               /* counted in the store's open objects and pack pins */
     atomic_uint uses;         /* hits since the last flush of uses */
     atomic_bool use_queued;   /* on the store's used list */
-    struct store_object *used_next; /* under store.uses_lock */
+    struct store_object *used_next; /* the used list: set under store.uses_lock, read by the flush
+                                       that took the list until it clears use_queued */
 
     pthread_mutex_t members_lock; /* protects the member fields while they load */
     bool members_loaded;

@@ -86,6 +86,7 @@ struct upstream {
     long connect_timeout_ms;
     long total_timeout_ms;
     int max_retries;
+    upstream_direct_t *direct;  /* the go command; NULL without a work directory and a "direct" entry */
     _Atomic uint64_t requests;
     _Atomic uint64_t last_answer_ms;  /* upstream_now_ms() of the last HTTP answer, 0: never */
     _Atomic uint64_t last_failure_ms; /* of the last attempt with no answer at all, 0: never */
@@ -734,6 +735,22 @@ int upstream_new(const upstream_config_t *cfg, upstream_t **out, cache_err_t *er
         rc = cache_err_set(err, -ENOMEM, "out of memory");
         goto fail;
     }
+    /* The go command is needed for a "direct" entry, and for private modules whenever the caller
+     * says a key is one (a reload may name private modules later): with a work directory, the
+     * runner is always ready. It costs a copy of the environment until its first use. */
+    bool need_direct = cfg->work_dir != NULL;
+    for (size_t i = 0; i < u->nproxies; i++)
+        need_direct |= u->proxies[i].kind == PROXY_DIRECT;
+    if (need_direct) {
+        upstream_direct_config_t dcfg = {
+            .go_command = cfg->go_command,
+            .work_dir = cfg->work_dir,
+            .timeout_ms = cfg->direct_timeout_ms,
+            .max_jobs = cfg->direct_jobs,
+        };
+        if ((rc = upstream_direct_new(&dcfg, &u->direct, err)) != 0)
+            goto fail;
+    }
     u->connect_timeout_ms = cfg->connect_timeout_ms > 0 ? cfg->connect_timeout_ms : 10000;
     u->total_timeout_ms = cfg->total_timeout_ms > 0 ? cfg->total_timeout_ms : 300000;
     u->max_retries = cfg->max_retries < 0 ? UPSTREAM_DEFAULT_RETRIES : cfg->max_retries;
@@ -793,6 +810,7 @@ void upstream_free(upstream_t *u)
     free(u->proxies);
     free(u->ca_file);
     free(u->no_proxy);
+    upstream_direct_free(u->direct);
     for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
         pthread_mutex_destroy(&u->share_locks[i]);
     pthread_mutex_destroy(&u->mu);
@@ -802,8 +820,8 @@ void upstream_free(upstream_t *u)
 
 enum { RANK_NOT_FOUND, RANK_PROXY };
 
-int upstream_fetch(upstream_t *u, const char *escaped_key, int fd, uint64_t max_bytes, upstream_result_t *res,
-                   cache_err_t *err)
+int upstream_fetch(upstream_t *u, const char *escaped_key, bool private_module, int fd, uint64_t max_bytes,
+                   upstream_result_t *res, cache_err_t *err)
 {
     assert(u != NULL && escaped_key != NULL);
     upstream_result_t scratch;
@@ -817,6 +835,22 @@ int upstream_fetch(upstream_t *u, const char *escaped_key, int fd, uint64_t max_
     if (rc != 0)
         return rc;
 
+    /* direct entries and private modules need the key's module and version */
+    modkey_buf_t kb;
+    bool parsed = false;
+    if (u->direct != NULL || private_module)
+        parsed = modkey_parse(escaped_key, strlen(escaped_key), &kb.key, NULL) == 0;
+    if (private_module) {
+        /* never asked of a proxy, whatever the list says */
+        if (!parsed || u->direct == NULL)
+            return cache_err_set(err, -EINVAL, "private module %s: %s", escaped_key,
+                                 parsed ? "no go command runner (no work directory)" : "not a module key");
+        rc = upstream_direct_fetch(u->direct, &kb.key, true, fd, max_bytes, res, err);
+        if (err != NULL)
+            err->upstream_status = rc == -ENOENT ? 404 : 0;
+        return rc;
+    }
+
     int best_rc = 0, best_rank = RANK_NOT_FOUND;
     cache_err_t best_err = {0};
     upstream_result_t best_res;
@@ -829,18 +863,18 @@ int upstream_fetch(upstream_t *u, const char *escaped_key, int fd, uint64_t max_
         if (p->kind == PROXY_OFF) {
             rc = cache_err_set(&e, -ENOENT, "module lookup disabled by GOPROXY=off");
         } else if (p->kind == PROXY_DIRECT) {
-            /* go would clone the repository here. An earlier answer explains more than this does. */
-            if (best_rc != 0) {
-                size_t n = strlen(best_err.msg);
-                snprintf(best_err.msg + n, sizeof best_err.msg - n,
-                         " (GOPROXY \"direct\" skipped: modfs does not fetch modules from version control)");
+            if (!parsed) {
+                rc = cache_err_set(&e, -ENOENT, "direct: \"%s\" is not a module key", escaped_key);
+                r.status = 404;
             } else {
-                best_rc =
-                    cache_err_set(&best_err, -ENOENT,
-                                  "GOPROXY \"direct\" is not supported: modfs does not fetch modules from "
-                                  "version control");
+                if (ftruncate(fd, 0) != 0)
+                    return cache_err_set(err, -errno, "truncating the output file: %s", strerror(errno));
+                rc = upstream_direct_fetch(u->direct, &kb.key, false, fd, max_bytes, &r, &e);
             }
-            break;
+            if (rc == 0) {
+                *res = r;
+                return 0;
+            }
         } else {
             char *url = NULL, *shown = NULL;
             if (asprintf(&url, "%s/%s", p->base, path) < 0)

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "gomod.h"
 #include "upstream.h"
 
 typedef enum proxy_kind {
@@ -40,5 +41,28 @@ typedef struct upstream_proxy {
 int upstream_proxylist_parse(const char *list, upstream_proxy_t **out, size_t *nout, cache_err_t *err);
 /* Frees what one entry owns (not the entry itself). */
 void upstream_proxy_dispose(upstream_proxy_t *p);
+
+/* ---- direct.c: the go command as one more entry of the list ---- */
+
+typedef struct upstream_direct upstream_direct_t;
+typedef struct upstream_direct_config {
+    const char *go_command; /* "go" (looked up in PATH) when NULL */
+    const char *work_dir;   /* absolute; each fetch makes and removes a directory in it */
+    long timeout_ms;        /* per run; UPSTREAM_DIRECT_TIMEOUT_MS when 0 */
+    int max_jobs;           /* go processes at once; UPSTREAM_DIRECT_JOBS when 0 */
+} upstream_direct_config_t;
+
+/* Takes a copy of the process environment (the service's credentials reach go through it). */
+int upstream_direct_new(const upstream_direct_config_t *cfg, upstream_direct_t **out, cache_err_t *err);
+void upstream_direct_free(upstream_direct_t *d);
+/*
+ * Runs the go command for key and writes the body of key to fd (from offset 0, at most
+ * max_bytes). private_module: the module must skip the checksum database. Blocks, possibly for
+ * the whole timeout, and waits for a free job slot first; any thread. Returns 0 (res->status
+ * 200), -ENOENT when go says the version or module does not exist (404), -ETIMEDOUT, -EFBIG, or
+ * -EIO with go's own reason in err.
+ */
+int upstream_direct_fetch(upstream_direct_t *d, const modkey_t *key, bool private_module, int fd, uint64_t max_bytes,
+                          upstream_result_t *res, cache_err_t *err);
 
 #endif

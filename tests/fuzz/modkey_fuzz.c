@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * modkey_fuzz.c — libFuzzer target for the names a client can send: GOPROXY keys, module
- * paths and versions (cache/gomod/modkey.c, modpath.c, semver.c).
+ * paths and versions (cache/gomod/modkey.c, modpath.c, semver.c), and the GOMODCACHE paths
+ * the kernel hands the mount for writing (modcache.c, modcache_write_rule).
  *
  * Beyond "does not crash", it checks the promises the fronts build on: an accepted key is
  * its own canonical escaped form, holds no "..", "//", control byte or leading '/', and
  * modkey_make rebuilds it bit for bit; escaping and unescaping are inverse; the path checks
- * nest (module path => import path => file path). A broken promise aborts.
+ * nest (module path => import path => file path); a path the write rules tie to a module names
+ * that module's key in its canonical spelling, at the place go writes it. A broken promise
+ * aborts.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -115,6 +118,42 @@ static void fuzz_names(const char *s, size_t len)
     }
 }
 
+static void fuzz_write_rule(const char *path, size_t len)
+{
+    static modkey_buf_t kb, againb, partb;
+    static char buf[2 * MODKEY_MAX];
+    modkey_t *k = &kb.key;
+    modcache_write_t w = modcache_write_rule(path, len, k);
+    CHECK(w == MODCACHE_WRITE_NEVER || w == MODCACHE_WRITE_GO || w == MODCACHE_WRITE_DOWNLOAD ||
+          w == MODCACHE_WRITE_EXTRACT);
+    if (w == MODCACHE_WRITE_NEVER)
+        return;
+    CHECK(len > 0 && memchr(path, '\0', len) == NULL);
+    if (w == MODCACHE_WRITE_GO) {
+        CHECK(len >= 6 && memcmp(path, "cache/", 6) == 0);
+        return;
+    }
+    /* a module's file: its key is valid, canonical, and where go keeps that key's files */
+    CHECK(modkey_parse(k->escaped, k->escaped_len, &againb.key, NULL) == 0 && same_key(&againb.key, k));
+    CHECK(k->kind == MODKEY_LIST || k->immutable);
+    int n;
+    if (w == MODCACHE_WRITE_EXTRACT) {
+        CHECK(k->kind == MODKEY_ZIP);
+        n = snprintf(buf, sizeof buf, "%s@%s", k->esc_module, k->esc_version);
+        CHECK(n > 0 && (size_t)n <= len && memcmp(path, buf, (size_t)n) == 0 && (len == (size_t)n || path[n] == '/'));
+        /* its .partial is a name go may write, for the same zip */
+        n = modcache_partial_path(k, buf, sizeof buf);
+        CHECK(n > 0 && modcache_write_rule(buf, (size_t)n, &partb.key) == MODCACHE_WRITE_DOWNLOAD);
+        CHECK(same_key(&partb.key, k));
+    } else {
+        n = snprintf(buf, sizeof buf, "cache/download/%s/@v/", k->esc_module);
+        CHECK(n > 0 && (size_t)n < len && memcmp(path, buf, (size_t)n) == 0 && memchr(path + n, '/', len - (size_t)n) == NULL);
+    }
+    /* the note of a key is never a name go writes */
+    n = modcache_note_path(k, buf, sizeof buf);
+    CHECK(n > 0 && modcache_write_rule(buf, (size_t)n, &partb.key) == MODCACHE_WRITE_NEVER);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -122,6 +161,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size > 4 * MODKEY_MAX)
         return 0;
     fuzz_key((const char *)data, size);
+    fuzz_write_rule((const char *)data, size);
     /* The string APIs see the input up to its first NUL, as C callers would pass it. */
     char *s = malloc(size + 1);
     if (s == NULL)

@@ -30,6 +30,9 @@
 #                            like t_start_upstream, served by broken_upstream.py,
 #                            which misbehaves on the paths RULES_JSON names
 #   t_upstream_count SUBSTR [LOG]   requests whose log line contains SUBSTR
+#   t_make_ca DIR [NAME...]  a throwaway CA and a server certificate for 127.0.0.1 and the
+#                            host NAMEs (default localhost) in $T_TMP/DIR (again: a renewal,
+#                            same files); sets T_CA, T_CERT, T_KEY
 #   t_stop_modfs PID LOG     stop a `modfs serve` with SIGTERM; fail on a sanitizer
 #                            report in LOG, a non-zero exit, or a stop over 15 s
 #   t_go_env                 export a hermetic go environment in $T_TMP
@@ -230,6 +233,24 @@ t_upstream_count() {
 	local n
 	n=$(grep -cF -- "$1" "${2:-$UPSTREAM_LOG}") || true
 	echo "${n:-0}"
+}
+
+t_make_ca() {
+	local d san="IP:127.0.0.1" n names
+	d=$(t_tmpdir "$1")
+	shift
+	names=("${@:-localhost}")
+	for n in "${names[@]}"; do san="$san,DNS:$n"; done
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$d/ca.key" -out "$d/ca.crt" -days 2 \
+		-subj "/CN=modfs test CA" 2>/dev/null
+	openssl req -newkey rsa:2048 -nodes -keyout "$d/server.key" -out "$d/server.csr" \
+		-subj "/CN=${names[0]}" 2>/dev/null
+	printf 'subjectAltName=%s\nbasicConstraints=CA:FALSE\n' "$san" >"$d/ext.cnf"
+	openssl x509 -req -in "$d/server.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" -CAcreateserial \
+		-out "$d/server.crt" -days 2 -extfile "$d/ext.cnf" 2>/dev/null
+	T_CA="$d/ca.crt"
+	T_CERT="$d/server.crt"
+	T_KEY="$d/server.key"
 }
 
 t_stop_modfs() {

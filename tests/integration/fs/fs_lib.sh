@@ -6,7 +6,8 @@
 #   f_start_mount NAME UPSTREAM [ARGS...]
 #                               `modfs serve --mount` on $T_TMP/mnt-NAME with the store
 #                               $T_TMP/store-NAME (kept between starts of one NAME), waits for the
-#                               mount; sets F_MNT, F_PID, F_LOG, F_STORE, F_WRITE (the write area)
+#                               mount; sets F_MNT, F_PID, F_LOG, F_STORE, F_WRITE (the write area
+#                               of the user running the test)
 #   f_stop                      SIGTERM the newest mount's modfs, wait; fails if the exit status
 #                               is not 0, if stopping took more than 15 s, if the mount is still
 #                               there, or if the log holds a sanitizer report
@@ -14,6 +15,11 @@
 #                               a GOMODCACHE made by the go command itself: go mod download of
 #                               MODS (path@version) from PROXY into DIR
 #   f_escape PATH               Go's case-escaping ("Upper" -> "!upper")
+#   f_build_user                a second, non-root build user (modfs-build, made with useradd
+#                               when missing; needs root); sets F_USER, F_UID, F_GID and makes
+#                               $T_TMP reachable for it
+#   f_as_user CMD...            run CMD as that user (setpriv, with its own groups)
+#   f_refused WHAT CMD...       CMD must fail with EROFS or EACCES (counts a check)
 # Skips when /dev/fuse or fusermount3 is missing: that is the only part that may be absent.
 
 [ -x "${MODFS_BIN:-}" ] || t_skip "MODFS_BIN is not set"
@@ -43,7 +49,7 @@ f_start_mount() {
 	F_STORE="$T_TMP/store-$name"
 	F_MNT=$(t_tmpdir "mnt-$name")
 	F_LOG="$T_TMP/modfs-$name.log"
-	F_WRITE="$F_STORE/gomodcache-rw"
+	F_WRITE="$F_STORE/gomodcache-rw/$(id -u)"
 	"$MODFS_BIN" serve --cache-dir "$F_STORE" --upstream "$upstream" --mount "$F_MNT" "$@" >>"$F_LOG" 2>&1 &
 	F_PID=$!
 	t_on_exit "_f_cleanup $F_MNT $F_PID"
@@ -69,4 +75,33 @@ f_native_cache() {
 
 f_escape() {
 	sed 's/[A-Z]/!\L&/g' <<<"$1"
+}
+
+f_build_user() {
+	[ "$(id -u)" -eq 0 ] || t_skip "needs root to act as a second build user"
+	t_require_cmd setpriv
+	F_USER=modfs-build
+	if ! id "$F_USER" >/dev/null 2>&1; then
+		t_require_cmd useradd
+		useradd --system --no-create-home --shell /usr/sbin/nologin "$F_USER" ||
+			t_fail "useradd $F_USER failed"
+	fi
+	F_UID=$(id -u "$F_USER")
+	F_GID=$(id -g "$F_USER")
+	chmod 755 "$T_TMP"
+}
+
+f_as_user() {
+	setpriv --reuid="$F_UID" --regid="$F_GID" --init-groups -- "$@"
+}
+
+f_refused() {
+	local what=$1 err
+	shift
+	if err=$("$@" 2>&1); then t_fail "$what succeeded"; fi
+	case $err in
+	*"Read-only file system"* | *"Permission denied"*) ;;
+	*) t_fail "$what: $err (want EROFS or EACCES)" ;;
+	esac
+	T_CHECKS=$((T_CHECKS + 1))
 }

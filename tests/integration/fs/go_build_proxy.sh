@@ -59,7 +59,7 @@ if n < 5:
     sys.exit("only %d modules" % n)
 PY
 T_CHECKS=$((T_CHECKS + 1))
-written=$(find "$F_WRITE" -mindepth 1 -not -type d 2>/dev/null | head -5)
+written=$({ find "$F_WRITE" -mindepth 1 -not -type d 2>/dev/null || true; } | head -5)
 t_assert_eq "$written" "" "files the go command wrote into the mount's cache"
 
 if [ "$proxy" != off ]; then

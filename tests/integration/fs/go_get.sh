@@ -7,7 +7,9 @@
 # into the mount (lock files, temp files and renames, .partial, extraction, chmod all land in
 # the write area) and is then built and verified like the rest; the same through the HTTP front
 # when it is there. No go command reports a failed write. `go clean -modcache` empties the write
-# area, refuses to remove the store's files (EROFS) and leaves the store serving.
+# area and leaves the store serving: with GOMODCACHE at the mount's root its only error is the
+# kernel's EBUSY for removing the mount point itself, with GOMODCACHE=<mount>/gomodcache it
+# exits 0.
 set -euo pipefail
 . "$MODFS_TEST_LIB"
 . "$(dirname "$0")/fs_lib.sh"
@@ -91,13 +93,18 @@ else
 	t_log "HTTP front not answering on 127.0.0.1:$port: skipped go get through it"
 fi
 
-# go clean -modcache: the write area goes, the store stays.
+# go clean -modcache: the write area goes, the store stays. At the mount's root, go's last step
+# (rmdir of GOMODCACHE) meets the mount point: EBUSY, from the kernel, and nothing else fails.
 requests=$(wc -l <"$UPSTREAM_LOG")
 rc=0
 go clean -modcache 2>"$T_TMP/clean.err" || rc=$?
 t_log "go clean -modcache: exit $rc: $(head -1 "$T_TMP/clean.err")"
-[ "$rc" -eq 0 ] || grep -q "read-only file system" "$T_TMP/clean.err" ||
-	t_fail "go clean -modcache failed other than with EROFS: $(cat "$T_TMP/clean.err")"
+[ "$rc" -eq 0 ] || [ "$(cat "$T_TMP/clean.err")" = "go: unlinkat $F_MNT: device or resource busy" ] ||
+	t_fail "go clean -modcache failed other than with EBUSY on the mount point: $(cat "$T_TMP/clean.err")"
+T_CHECKS=$((T_CHECKS + 1))
+GOMODCACHE="$F_MNT/gomodcache" go clean -modcache 2>"$T_TMP/clean2.err" ||
+	t_fail "go clean -modcache with GOMODCACHE=<mount>/gomodcache failed: $(cat "$T_TMP/clean2.err")"
+T_CHECKS=$((T_CHECKS + 1))
 t_assert_eq "$(find "$F_WRITE" -mindepth 1 -not -type d | head -3)" "" "files left in the write area"
 [ ! -e "$old" ] || t_fail "$old is still there after go clean -modcache"
 T_CHECKS=$((T_CHECKS + 1))

@@ -2,12 +2,14 @@
 # SPDX-License-Identifier: MIT
 #
 # What the go command writes into GOMODCACHE, done by hand on the mount: flock on a store-backed
-# .ziphash (shared, and exclusive against another process), .lock and .partial files created
-# and removed (a store module's .partial is ENOENT again afterwards), a temp file renamed over a
-# store-backed .info hides it until removed, mkdir/chmod/truncate/rename/unlink/rmdir in the
-# write area (sumdb cache, cache/lock) with exact modes, the write area mirrored at the same
-# relative paths and listed merged with the store's entries, kept across a restart; the store's
-# own names refuse unlink, rmdir, chmod, truncate and writing with EROFS.
+# .ziphash (shared, and exclusive against another process); a .lock beside a store module, a
+# .partial only beside a module the store does not serve (created, listed, removed); a temp file
+# may be made but not renamed over a store-backed .info (EROFS, the .info unchanged); removing a
+# store file hides it from the listing only, and a lookup brings it back unchanged; a module
+# directory of the store is not empty; chmod, truncate, append and rename of store names are
+# EROFS. In the write area (the sumdb cache, cache/lock): mkdir/chmod/truncate/rename/unlink/rmdir
+# with exact modes, mirrored at the same relative paths in the user's area, listed merged with the
+# store's entries, kept across a restart.
 set -euo pipefail
 . "$MODFS_TEST_LIB"
 . "$(dirname "$0")/fs_lib.sh"
@@ -42,39 +44,56 @@ wait "$holder" || t_fail "the holder of the .ziphash lock failed"
 flock -n -x "$atv/v0.7.0.ziphash" -c true || t_fail "flock after the holder left failed"
 T_CHECKS=$((T_CHECKS + 2))
 
-# .lock and .partial, as lockVersion and the download path make them.
+# .lock beside a store module; .partial only beside a module the store does not serve.
 umask 022
-flock -x "$atv/v0.7.0.lock" -c "touch '$atv/v0.7.0.partial'" || t_fail "creating .lock/.partial failed"
+flock -x "$atv/v0.7.0.lock" -c true || t_fail "creating .lock failed"
 t_assert_eq "$(stat -c '%s %a' "$atv/v0.7.0.lock")" "0 644" "size and mode of the .lock file"
-[ -f "$F_WRITE/cache/download/golang.org/x/mod/@v/v0.7.0.partial" ] || t_fail ".partial is not in the write area"
+erofs ".partial beside a module the store serves" touch "$atv/v0.7.0.partial"
+nothere="$F_MNT/cache/download/example.com/nothere/@v"
+flock -x "$nothere/v1.0.0.lock" -c "touch '$nothere/v1.0.0.partial'" || t_fail "creating .lock/.partial failed"
+[ -f "$F_WRITE/cache/download/example.com/nothere/@v/v1.0.0.partial" ] || t_fail ".partial is not in the write area"
 T_CHECKS=$((T_CHECKS + 1))
 ls "$atv" >"$T_TMP/ls-atv"
-for f in v0.7.0.info v0.7.0.lock v0.7.0.partial v0.7.0.zip v0.7.0.ziphash; do
+for f in v0.7.0.info v0.7.0.lock v0.7.0.zip v0.7.0.ziphash; do
 	grep -qx "$f" "$T_TMP/ls-atv" || t_fail "$f not listed in @v: $(tr '\n' ' ' <"$T_TMP/ls-atv")"
 done
+ls "$nothere" | grep -qx v1.0.0.partial || t_fail ".partial not listed in its @v"
 T_CHECKS=$((T_CHECKS + 1))
-rm "$atv/v0.7.0.partial"
-stat "$atv/v0.7.0.partial" >/dev/null 2>&1 && t_fail ".partial still there after rm"
+rm "$nothere/v1.0.0.partial" "$nothere/v1.0.0.lock"
+stat "$nothere/v1.0.0.partial" >/dev/null 2>&1 && t_fail ".partial still there after rm"
 T_CHECKS=$((T_CHECKS + 1))
 
-# A temp file renamed over the store's .info hides it; removing it shows the store's again.
-python3 - "$atv" <<'PY' || t_fail "temp file + rename over .info failed"
-import os, sys
+# A temp file may be made beside the store's .info, but not renamed over it.
+python3 - "$atv" <<'PY' || t_fail "temp file beside .info: unexpected result"
+import errno, os, sys
 d = sys.argv[1]
 tmp = os.path.join(d, "v0.7.0.info123456.tmp")
 fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
 os.write(fd, b'{"Version":"v0.7.0","Time":"2000-01-01T00:00:00Z"}\n')
 os.close(fd)
-os.rename(tmp, os.path.join(d, "v0.7.0.info"))
+try:
+    os.rename(tmp, os.path.join(d, "v0.7.0.info"))
+    sys.exit("rename over the store's .info succeeded")
+except OSError as e:
+    if e.errno != errno.EROFS:
+        sys.exit("rename over the store's .info: %s (want EROFS)" % e)
+os.unlink(tmp)
 PY
-t_assert_eq "$(cat "$atv/v0.7.0.info")" '{"Version":"v0.7.0","Time":"2000-01-01T00:00:00Z"}' ".info after the rename"
-rm "$atv/v0.7.0.info"
-t_assert_file_eq "$atv/v0.7.0.info" "$FIX/proxy/golang.org/x/mod/@v/v0.7.0.info" "the store's .info after removing the written one"
+T_CHECKS=$((T_CHECKS + 1))
+t_assert_file_eq "$atv/v0.7.0.info" "$FIX/proxy/golang.org/x/mod/@v/v0.7.0.info" "the store's .info after the refused rename"
+
+# Removing a store file hides it from this view's listing; looking it up brings it back.
+rm "$atv/v0.7.0.zip" || t_fail "rm of a store file failed"
+ls "$atv" | grep -qx v0.7.0.zip && t_fail "a removed store file is still listed"
+T_CHECKS=$((T_CHECKS + 1))
+t_assert_file_eq "$atv/v0.7.0.zip" "$FIX/proxy/golang.org/x/mod/@v/v0.7.0.zip" "the store file looked up again"
+ls "$atv" | grep -qx v0.7.0.zip || t_fail "the store file looked up again is not listed"
+T_CHECKS=$((T_CHECKS + 1))
 
 # The store's names cannot change.
-erofs "rm of a store file" rm -f "$atv/v0.7.0.zip"
-erofs "rm of an extracted file" rm -f "$mod/go.mod"
-erofs "rmdir of a module directory" rmdir "$mod/zip"
+if err=$(rmdir "$mod/zip" 2>&1); then t_fail "rmdir of a module directory with files succeeded"; fi
+case $err in *"not empty"*) ;; *) t_fail "rmdir of a module directory: $err (want ENOTEMPTY)" ;; esac
+T_CHECKS=$((T_CHECKS + 1))
 erofs "chmod of a store file" chmod 644 "$atv/v0.7.0.mod"
 erofs "truncate of a store file" truncate -s 0 "$atv/v0.7.0.mod"
 erofs "append to a store file" sh -c "echo x >>'$mod/go.mod'"

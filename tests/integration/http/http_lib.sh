@@ -6,6 +6,10 @@
 #   h_upstream_tree           a GOPROXY tree in $T_TMP/up: the fixture proxy and big trees
 #                             (symlinked) plus example.com/multi/@latest and the query
 #                             example.com/multi/@v/master.info; sets H_UP
+#   h_slow_upstream           h_upstream_tree served by t_start_upstream, with its big zips
+#                             throttled to 4 MB/s (a download stays in flight for seconds)
+#   h_wait_fetching           wait until modfs holds a connection to the upstream: a fetch is
+#                             in flight
 #   h_start_modfs NAME UPSTREAM [ARGS...]
 #                             `modfs serve` with a fresh store, --listen on a free port and,
 #                             after h_make_ca, --tls-listen; sets H_URL, H_TLS_URL, H_PID,
@@ -27,18 +31,10 @@ export LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}suppressions=$MODFS_SOURCE_R
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY ALL_PROXY all_proxy
 
 h_make_ca() {
-	local d
-	d=$(t_tmpdir tls)
-	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$d/ca.key" -out "$d/ca.crt" -days 2 \
-		-subj "/CN=modfs test CA" 2>/dev/null
-	openssl req -newkey rsa:2048 -nodes -keyout "$d/server.key" -out "$d/server.csr" \
-		-subj "/CN=127.0.0.1" 2>/dev/null
-	printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n' >"$d/ext.cnf"
-	openssl x509 -req -in "$d/server.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" -CAcreateserial \
-		-out "$d/server.crt" -days 2 -extfile "$d/ext.cnf" 2>/dev/null
-	H_CA="$d/ca.crt"
-	H_CERT="$d/server.crt"
-	H_KEY="$d/server.key"
+	t_make_ca tls localhost
+	H_CA=$T_CA
+	H_CERT=$T_CERT
+	H_KEY=$T_KEY
 }
 
 h_upstream_tree() {
@@ -49,6 +45,22 @@ h_upstream_tree() {
 	# a branch name that resolves to v1.1.0
 	cp --remove-destination "$FIX/proxy/example.com/multi/@v/v1.1.0.info" "$H_UP/example.com/multi/@latest"
 	cp "$FIX/proxy/example.com/multi/@v/v1.1.0.info" "$H_UP/example.com/multi/@v/master.info"
+}
+
+h_slow_upstream() {
+	h_upstream_tree
+	t_start_upstream "$H_UP" '        location ~ ^/example\.com/big/@v/.*\.zip$ { limit_rate 4m; }'
+	[ -f "$FIX/big/example.com/big/@v/v1.0.0.zip" ] || t_fail "the big fixture is missing"
+}
+
+h_wait_fetching() {
+	local port=${UPSTREAM_URL##*:} i
+	t_require_cmd ss
+	for ((i = 0; i < 400; i++)); do
+		[ -n "$(ss -Htn state established "( dport = :$port )")" ] && return 0
+		sleep 0.05
+	done
+	t_fail "modfs never connected to the upstream"
 }
 
 h_start_modfs() {

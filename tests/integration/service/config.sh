@@ -69,14 +69,29 @@ t_assert_eq "$(grep -v -e '^upstream' -e '^# config' <<<"$again" | sed 's/ *;.*/
 	"$(grep -v -e '^upstream' -e '^# config' <<<"$out" | sed 's/ *;.*//')" "modfs config output read back as a config file"
 
 # every option of the table is in the output, in --help of a command that takes it, and documented
+# (help is read whole first: grep -q would leave modfs writing into a closed pipe)
+serve_help=$("$MODFS_BIN" serve --help)
 for key in cache-dir upstream ca-file list-ttl notfound-ttl timeout retries listen tls-listen tls-cert tls-key \
-	threads mount allow-other fuse-threads fuse-debug jobs log-level; do
+	threads mount allow-other fuse-threads fuse-debug jobs log-level private allow deny go-command direct-jobs \
+	direct-timeout auth-file auth-required metrics-auth metrics-listen; do
 	line_of "$key" "$out" >/dev/null || t_fail "modfs config does not show $key"
+	grep -q -- "--$key" <<<"$serve_help" || [ "$key" = jobs ] || t_fail "serve --help lacks --$key"
 done
-"$MODFS_BIN" serve --help | grep -q -- '--list-ttl SECONDS' || t_fail "serve --help lacks --list-ttl"
-"$MODFS_BIN" serve --help | grep -q 'MODFS_LIST_TTL; default 60; SIGHUP reloads it' ||
+grep -q -- '--list-ttl SECONDS' <<<"$serve_help" || t_fail "serve --help lacks --list-ttl"
+grep -q 'MODFS_LIST_TTL; default 60; SIGHUP reloads it' <<<"$serve_help" ||
 	t_fail "serve --help lacks the variable, default and reload note of --list-ttl"
-"$MODFS_BIN" stat --help | grep -q -- '--listen' && t_fail "stat --help shows a serve-only option"
+grep -q 'MODFS_DENY; repeatable; SIGHUP reloads it' <<<"$serve_help" ||
+	t_fail "serve --help lacks the repeatable and reload notes of --deny"
+"$MODFS_BIN" stat --help >"$D/stat-help"
+grep -q -- '--listen' "$D/stat-help" && t_fail "stat --help shows a serve-only option"
+
+# a repeatable list: flags add to each other and replace the file's list
+printf 'deny = a.example\n' >"$D/deny.conf"
+out=$(cfg --config "$D/deny.conf")
+t_assert_eq "$(value_of deny "$out")" a.example "deny from the file"
+out=$(cfg --config "$D/deny.conf" --deny b.example --deny 'c.example@<v1.2.0')
+t_assert_eq "$(value_of deny "$out")" 'b.example,c.example@<v1.2.0' "repeated --deny flags"
+t_assert_eq "$(origin_of deny "$out")" "flag --deny" "origin of repeated --deny flags"
 
 # errors: one line naming file, line and option; exit 2
 bad() { # WANT LINES...: a config made of LINES must fail with exactly WANT

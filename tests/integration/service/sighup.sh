@@ -13,10 +13,7 @@ set -euo pipefail
 . "$(dirname "$0")/../http/http_lib.sh"
 t_require_cmd ss python3
 
-h_upstream_tree
-t_start_upstream "$H_UP" '        location ~ ^/example\.com/big/@v/.*\.zip$ { limit_rate 4m; }'
-[ -f "$FIX/big/example.com/big/@v/v1.0.0.zip" ] || t_fail "the big fixture is missing"
-up_port=${UPSTREAM_URL##*:}
+h_slow_upstream
 h_make_ca
 cp "$H_CA" "$T_TMP/ca1.crt"
 
@@ -45,12 +42,7 @@ t_assert_eq "$(grep -c ' GET /example.com/multi/@v/list 200 ' "$H_LOG" || true)"
 
 curl -fsS -o "$T_TMP/big.zip" "$H_URL/example.com/big/@v/v1.0.0.zip" &
 curl_pid=$!
-# the fetch is in flight once modfs holds a connection to the upstream
-for ((i = 0; i < 400; i++)); do
-	[ -n "$(ss -Htn state established "( dport = :$up_port )")" ] && break
-	sleep 0.05
-done
-[ -n "$(ss -Htn state established "( dport = :$up_port )")" ] || t_fail "modfs never connected to the upstream"
+h_wait_fetching
 
 printf 'list-ttl = 7\nlog-level = info\n' >"$conf"
 h_make_ca # a new CA and server certificate, in the same files: a renewal

@@ -3,7 +3,8 @@
  * Tests of the store through its public API (cache/cache.h), with the module fixtures
  * ($MODFS_FIXTURES, made from real Go sources with golang.org/x/mod/zip) as a file:// upstream:
  * bytes and h1 hashes as upstream has them, member reads, sharing of chunks between versions,
- * the negative cache, freshness and serving stale copies, and that invalid bodies store nothing.
+ * the negative cache, freshness and serving stale copies, that invalid bodies store nothing, and
+ * the access rules (allow/deny, private) and their replacement under running cache_gets.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,10 +12,13 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <errno.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -350,6 +354,85 @@ static void invalid_bodies_store_nothing(void **state)
     f->cache = open_store(f->dir, f->upstream, 60);
 }
 
+typedef struct access_reader {
+    cache_t *cache;
+    atomic_bool stop;
+    atomic_uint refused, served; /* by every reader thread */
+} access_reader_t;
+
+/* Reads a stored object over and over while the rules change under it. */
+static void *access_read_loop(void *arg)
+{
+    access_reader_t *r = arg;
+    while (!atomic_load(&r->stop)) {
+        cache_err_t err = {0};
+        int rc = get_rc(r->cache, "golang.org/x/text/@v/v0.7.0.mod", CACHE_GET_NOFETCH, &err);
+        assert_true(rc == 0 || rc == -EACCES);
+        atomic_fetch_add(rc == 0 ? &r->served : &r->refused, 1);
+        modkey_buf_t kb;
+        assert_int_equal(modkey_parse("golang.org/x/text/@v/list", 25, &kb.key, NULL), 0);
+        (void)cache_key_is_private(r->cache, &kb.key);
+    }
+    return NULL;
+}
+
+static void access_rules_swap_whole(void **state)
+{
+    fixture_t *f = *state;
+    cache_object_unref(get_ok(f->cache, "golang.org/x/text/@v/v0.7.0.mod"));
+    cache_err_t err = {0};
+    cache_access_t *a = NULL;
+
+    /* a bad set is refused whole, naming the rule */
+    assert_int_equal(cache_access_new(NULL, "golang.org/x@~v1", NULL, &a, &err), -EINVAL);
+    assert_null(a);
+    assert_non_null(strstr(err.msg, "deny rule"));
+    assert_int_equal(cache_access_new(NULL, NULL, "a.example,[bad", &a, &err), -EINVAL);
+    assert_non_null(strstr(err.msg, "private modules"));
+
+    /* deny, even what the store holds; the message names the rule */
+    assert_int_equal(cache_access_new(NULL, "golang.org/x/text@<v0.8.0", "corp.example", &a, &err), 0);
+    cache_access_set(f->cache, a);
+    assert_int_equal(get_rc(f->cache, "golang.org/x/text/@v/v0.7.0.mod", CACHE_GET_NOFETCH, &err), -EACCES);
+    assert_non_null(strstr(err.msg, "golang.org/x/text@<v0.8.0"));
+    modkey_buf_t kb;
+    assert_int_equal(modkey_parse("corp.example/lib/@v/list", 24, &kb.key, NULL), 0);
+    assert_true(cache_key_is_private(f->cache, &kb.key));
+
+    /* replaced while readers run: each read sees one set or the other, never freed memory
+     * (the sanitizer build checks that) */
+    access_reader_t r = {.cache = f->cache};
+    pthread_t tids[3];
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(pthread_create(&tids[i], NULL, access_read_loop, &r), 0);
+    /* at least 400 swaps, and on until the readers have met both sets (a generous deadline: the
+     * machine may be busy) */
+    time_t deadline = time(NULL) + 60;
+    for (int round = 0; round < 400 || ((atomic_load(&r.served) == 0 || atomic_load(&r.refused) == 0) &&
+                                        time(NULL) < deadline);
+         round++) {
+        bool deny = round % 2 == 0;
+        assert_int_equal(cache_access_new(NULL, deny ? "golang.org/x/text" : NULL, deny ? NULL : "corp.example", &a,
+                                          &err),
+                         0);
+        cache_access_set(f->cache, a);
+        if (round % 16 == 0)
+            sched_yield();
+    }
+    atomic_store(&r.stop, true);
+    for (int i = 0; i < 3; i++)
+        pthread_join(tids[i], NULL);
+    assert_true(atomic_load(&r.served) > 0 && atomic_load(&r.refused) > 0);
+    /* the set installed last is the one in force */
+    assert_int_equal(cache_access_new(NULL, NULL, "corp.example", &a, &err), 0);
+    cache_access_set(f->cache, a);
+    assert_int_equal(get_rc(f->cache, "golang.org/x/text/@v/v0.7.0.mod", CACHE_GET_NOFETCH, &err), 0);
+    assert_true(cache_key_is_private(f->cache, &kb.key));
+    assert_int_equal(cache_access_new(NULL, NULL, NULL, &a, &err), 0);
+    cache_access_set(f->cache, a);
+    assert_false(cache_key_is_private(f->cache, &kb.key));
+}
+
 int main(void)
 {
     if (getenv("MODFS_FIXTURES") == NULL) {
@@ -365,6 +448,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(nofetch_and_notfound, setup, teardown),
         cmocka_unit_test_setup_teardown(stale_list_served_when_upstream_fails, setup, teardown),
         cmocka_unit_test_setup_teardown(invalid_bodies_store_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(access_rules_swap_whole, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -58,7 +58,9 @@ static void test_quote(void **state)
     char q[64];
     assert_string_equal(str_quote(q, sizeof q, "a\"b\\c", 5), "\"a\\\"b\\\\c\"");
     assert_string_equal(str_quote(q, sizeof q, "a\nb", 3), "\"a\\x0ab\"");
-    assert_string_equal(str_quote(q, sizeof q, "\xc3\xa9\xff", 3), "\"\xc3\xa9\\xff\"");
+    /* beyond ASCII, valid UTF-8 too, every byte is escaped: the result is printable ASCII */
+    assert_string_equal(str_quote(q, sizeof q, "\xc3\xa9\xff", 3), "\"\\xc3\\xa9\\xff\"");
+    assert_string_equal(str_quote(q, sizeof q, "e\xd1\x9com/m", 7), "\"e\\xd1\\x9com/m\"");
     assert_string_equal(str_quote(q, sizeof q, "\xc2\x85", 2), "\"\\xc2\\x85\""); /* a C1 control */
     char long_name[200];
     memset(long_name, 'x', sizeof long_name);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Tests of http/errors.c: statuses, error bodies that never name the upstream, and readiness. */
+/* Tests of http/errors.c: statuses, error bodies that never name the upstream (but do give the
+ * refusing rule and the go command's reason), and readiness. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -38,6 +39,20 @@ static void bodies_name_no_upstream(void **state)
     assert_string_equal(body(-EINVAL, 0, "malformed module path \"A..b\""), "not found: malformed module path \"A..b\"\n");
     assert_string_equal(body(-EAGAIN, 0, "too many upstream fetches in progress"),
                         "unavailable: too many upstream fetches in progress\n");
+    /* the rule that refused a module, and the go command's own reason for a direct fetch */
+    assert_int_equal(http_status_of_error(-EACCES, NULL), 403);
+    assert_string_equal(body(-EACCES, 0, "example.com/a@v1.0.0 is refused by the deny rule \"example.com/a\""),
+                        "forbidden: example.com/a@v1.0.0 is refused by the deny rule \"example.com/a\"\n");
+    const char *unknown = "direct go mod download example.com/a@v1.0.0: example.com/a@v1.0.0: invalid version: "
+                          "unknown revision v1.0.0";
+    assert_string_equal(body(-ENOENT, 404, unknown), "not found: direct go mod download example.com/a@v1.0.0: "
+                                                     "example.com/a@v1.0.0: invalid version: unknown revision v1.0.0\n");
+    assert_string_equal(body(-EIO, 0, "direct go list -m example.com/a@v1.0.0: terminal prompts disabled"),
+                        "bad gateway: fetching /example.com/a/@v/v1.0.0.zip failed: direct go list -m "
+                        "example.com/a@v1.0.0: terminal prompts disabled\n");
+    /* the runner's own failures name local paths: not shown */
+    assert_string_equal(body(-EIO, 0, "direct: temporary directory in /var/cache/x: full"),
+                        "bad gateway: fetching /example.com/a/@v/v1.0.0.zip failed: upstream or store failure\n");
     /* the shared store's address is the operator's business too */
     assert_int_equal(http_status_of_error(-EREMOTEIO, NULL), 503);
     assert_string_equal(body(-EREMOTEIO, 0, "x: the shared store is unreachable: object store http://10.1.2.3:7480/farm"),

@@ -1,12 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Tests of cache/store/evict.c and compact.c through the store's own API, on a real store in a
- * temporary directory: what a maintenance pass keeps and what it gives back.
+ * temporary directory: what a maintenance pass keeps and what it gives back, and the hit path's
+ * bookkeeping under it.
  *   - a one-off scan does not push out objects that are read again (S3-FIFO's promise);
  *   - an object with a handle open is not evicted, and stays readable;
  *   - replaced copies of a list are given back to the disk;
  *   - an object larger than the whole budget is refused and nothing is stored;
- *   - the disk stays within the budget plus a segment after every put.
+ *   - the disk stays within the budget plus a segment after every put;
+ *   - readers note uses (store_object_note_use queues an object with a reference of its own)
+ *     while another thread flushes the queue (store_flush_uses) over and over: every reference
+ *     the queue took is dropped exactly once and every object freed at the end (a flush that
+ *     followed an object's queue link after a reader queued it again would drop references of
+ *     the next queue and leak those of its own, which the sanitizer build reports).
  * Bodies are random bytes, so nothing compresses or deduplicates and disk tracks bytes put.
  */
 #include <stdarg.h>
@@ -16,9 +22,12 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "store_i.h"
 
@@ -207,6 +216,56 @@ static void test_object_over_the_budget_is_refused(void **state)
     assert_int_equal(st.chunks, 0);
 }
 
+#define OBJECTS 8
+
+typedef struct readers {
+    store_object_t *objs[OBJECTS];
+    atomic_bool stop;
+} readers_t;
+
+static void *note_loop(void *arg)
+{
+    readers_t *r = arg;
+    for (unsigned i = 0; !atomic_load(&r->stop); i++)
+        store_object_note_use(r->objs[i % OBJECTS]);
+    return NULL;
+}
+
+static void test_uses_flushed_while_noted(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/modfs-evict-test.XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    store_t *s = NULL;
+    cache_err_t err = {0};
+    assert_int_equal(store_open(dir, false, &s, &err), 0);
+    readers_t r = {0};
+    for (int i = 0; i < OBJECTS; i++) {
+        char key[64], body[64];
+        snprintf(key, sizeof key, "example.com/m/@v/v1.0.%d.mod", i);
+        int n = snprintf(body, sizeof body, "module example.com/m // %d\n", i);
+        modkey_buf_t kb;
+        assert_int_equal(modkey_parse(key, strlen(key), &kb.key, NULL), 0);
+        assert_int_equal(store_put(s, &kb.key, (const uint8_t *)body, (size_t)n, NULL, 1, &r.objs[i], &err), 0);
+    }
+    pthread_t tids[3];
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(pthread_create(&tids[i], NULL, note_loop, &r), 0);
+    /* flushes for a while: a few thousand, however busy the machine is */
+    time_t end = time(NULL) + 2;
+    for (int i = 0; i < 2000 || time(NULL) < end; i++)
+        assert_int_equal(store_flush_uses(s), 0);
+    atomic_store(&r.stop, true);
+    for (int i = 0; i < 3; i++)
+        pthread_join(tids[i], NULL);
+    for (int i = 0; i < OBJECTS; i++)
+        store_object_unref(r.objs[i]);
+    store_close(s); /* flushes what is left queued: the last references go */
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -214,6 +273,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_open_object_is_not_evicted, setup, teardown),
         cmocka_unit_test_setup_teardown(test_replaced_list_is_given_back, setup, teardown),
         cmocka_unit_test_setup_teardown(test_object_over_the_budget_is_refused, setup, teardown),
+        cmocka_unit_test(test_uses_flushed_while_noted),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -223,12 +223,13 @@ static int tmpfd(void)
     return fd;
 }
 
-/* Fetches into a fresh file; returns rc, the body in *body (NUL-terminated) and its length. */
-static int fetch(upstream_t *u, const char *key, uint64_t max, upstream_result_t *res, cache_err_t *err,
-                 uint8_t **body, size_t *len)
+/* Fetches into a fresh file (as a private module's key when private_module); returns rc, the body
+ * in *body (NUL-terminated) and its length. */
+static int fetch_as(upstream_t *u, const char *key, bool private_module, uint64_t max, upstream_result_t *res,
+                    cache_err_t *err, uint8_t **body, size_t *len)
 {
     int fd = tmpfd();
-    int rc = upstream_fetch(u, key, fd, max, res, err);
+    int rc = upstream_fetch(u, key, private_module, fd, max, res, err);
     struct stat st;
     assert_int_equal(fstat(fd, &st), 0);
     uint8_t *b = malloc((size_t)st.st_size + 1);
@@ -242,6 +243,12 @@ static int fetch(upstream_t *u, const char *key, uint64_t max, upstream_result_t
     if (len != NULL)
         *len = (size_t)st.st_size;
     return rc;
+}
+
+static int fetch(upstream_t *u, const char *key, uint64_t max, upstream_result_t *res, cache_err_t *err,
+                 uint8_t **body, size_t *len)
+{
+    return fetch_as(u, key, false, max, res, err, body, len);
 }
 
 /* Asks the plain server how many requests it has seen for /path. */
@@ -289,8 +296,8 @@ static void test_ok_body_identical(void **state)
 
     /* The same fd reused for a second, shorter object: truncated first, exact bytes after. */
     int fd = tmpfd();
-    assert_int_equal(upstream_fetch(u, ZIP_KEY, fd, 1 << 20, &res, &err), 0);
-    assert_int_equal(upstream_fetch(u, BANG_KEY, fd, 1 << 20, &res, &err), 0);
+    assert_int_equal(upstream_fetch(u, ZIP_KEY, false, fd, 1 << 20, &res, &err), 0);
+    assert_int_equal(upstream_fetch(u, BANG_KEY, false, fd, 1 << 20, &res, &err), 0);
     struct stat st;
     fstat(fd, &st);
     assert_int_equal(st.st_size, 14);
@@ -442,20 +449,76 @@ static void test_off_and_direct(void **state)
     assert_string_equal(err.msg, "module lookup disabled by GOPROXY=off");
     assert_int_equal(upstream_request_count(u), 1);
     upstream_free(u);
+}
 
-    u = up_new("direct", -1, 0, NULL);
-    assert_int_equal(fetch(u, ZIP_KEY, 1024, &res, &err, NULL, NULL), -ENOENT);
-    assert_non_null(strstr(err.msg, "version control"));
-    upstream_free(u);
+/* A stand-in for the go command: a script that answers as go does when a fetch fails (the JSON
+ * "Error" field) or hangs. The real go command against a real git server is the access-private
+ * integration test; this one holds the runner's plumbing: the list walk, the reason, the kill. */
+static upstream_t *up_direct(const char *list, const char *script, long timeout_ms)
+{
+    char *path = NULL;
+    assert_true(asprintf(&path, "%s/fake-go-%d", tmp, (int)strlen(script)) > 0);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fprintf(f, "#!/bin/sh\n%s\n", script);
+    fclose(f);
+    assert_int_equal(chmod(path, 0755), 0);
+    upstream_config_t cfg = {.proxy_list = list, .max_retries = 0, .go_command = path, .work_dir = tmp,
+                             .direct_timeout_ms = timeout_ms};
+    upstream_t *u = NULL;
+    cache_err_t err = {0};
+    int rc = upstream_new(&cfg, &u, &err);
+    if (rc != 0)
+        fail_msg("upstream_new(%s): %d %s", list, rc, err.msg);
+    free(path);
+    return u;
+}
 
-    /* The common "proxy,direct": the proxy's 404 stays the answer. */
-    u = up_new(list_fmt("http://127.0.0.1:%d/status/404,direct", plain.port), -1, 0, NULL);
+static const char *const go_unknown_revision =
+    "echo '{\"Path\":\"golang.org/x/text\",\"Error\":\"golang.org/x/text@v0.7.0: invalid version: "
+    "unknown revision v0.7.0\"}'; exit 1";
+
+static void test_direct(void **state)
+{
+    (void)state;
+    upstream_result_t res;
+    cache_err_t err = {0};
+    /* direct alone: go's own reason, as not found */
+    upstream_t *u = up_direct("direct", go_unknown_revision, 0);
     assert_int_equal(fetch(u, ZIP_KEY, 1024, &res, &err, NULL, NULL), -ENOENT);
+    assert_non_null(strstr(err.msg, "unknown revision v0.7.0"));
     assert_int_equal(res.status, 404);
-    assert_int_equal(err.upstream_status, 404);
-    assert_non_null(strstr(err.msg, "404 Not Found"));
-    assert_non_null(strstr(err.msg, "version control"));
     upstream_free(u);
+
+    /* "proxy,direct": after the proxy's 404, direct is asked and its failure is the answer */
+    u = up_direct(list_fmt("http://127.0.0.1:%d/status/404,direct", plain.port),
+                  "echo 'fatal: could not read Username: terminal prompts disabled' >&2; exit 1", 0);
+    assert_int_equal(fetch(u, ZIP_KEY, 1024, &res, &err, NULL, NULL), -EIO);
+    assert_int_equal(upstream_request_count(u), 1);
+    assert_non_null(strstr(err.msg, "terminal prompts disabled"));
+    upstream_free(u);
+
+    /* a private module never reaches the proxy, even one that has it */
+    u = up_direct(list_fmt("http://127.0.0.1:%d/files", plain.port), go_unknown_revision, 0);
+    assert_int_equal(fetch_as(u, ZIP_KEY, true, 1 << 20, &res, &err, NULL, NULL), -ENOENT);
+    assert_int_equal(upstream_request_count(u), 0);
+    assert_non_null(strstr(err.msg, "unknown revision v0.7.0"));
+    /* the same key, not private, comes from the proxy */
+    assert_int_equal(fetch(u, ZIP_KEY, 1 << 20, &res, &err, NULL, NULL), 0);
+    assert_int_equal(upstream_request_count(u), 1);
+    upstream_free(u);
+    /* without a runner, a private key is refused rather than asked of a proxy */
+    u = up_new(list_fmt("http://127.0.0.1:%d/files", plain.port), -1, 0, NULL);
+    assert_int_equal(fetch_as(u, ZIP_KEY, true, 1 << 20, &res, &err, NULL, NULL), -EINVAL);
+    assert_int_equal(upstream_request_count(u), 0);
+    upstream_free(u);
+
+    /* a hanging go command (and what it started) is killed at the deadline */
+    u = up_direct("direct", "sleep 60 & sleep 60", 500);
+    assert_int_equal(fetch(u, ZIP_KEY, 1024, &res, &err, NULL, NULL), -ETIMEDOUT);
+    assert_non_null(strstr(err.msg, "timed out"));
+    upstream_free(u);
+
 }
 
 static void test_list_syntax(void **state)
@@ -655,14 +718,14 @@ static void *worker_run(void *arg)
     int fd = open(tmp, O_TMPFILE | O_RDWR, 0600);
     cache_err_t err = {0};
     upstream_result_t res;
-    w->rc = upstream_fetch(w->u, key, fd, 1 << 20, &res, &err);
+    w->rc = upstream_fetch(w->u, key, false, fd, 1 << 20, &res, &err);
     snprintf(w->msg, sizeof w->msg, "%s", err.msg);
     char got[64] = {0};
     ssize_t r = pread(fd, got, sizeof got - 1, 0);
     w->same = r == n && memcmp(got, expect, (size_t)n) == 0;
     /* Half of the threads also fetch the big object, so transfers overlap. */
     if (w->rc == 0 && w->i % 2 == 0) {
-        w->rc = upstream_fetch(w->u, ZIP_KEY, fd, 1 << 20, &res, &err);
+        w->rc = upstream_fetch(w->u, ZIP_KEY, false, fd, 1 << 20, &res, &err);
         snprintf(w->msg, sizeof w->msg, "%s", err.msg);
         uint8_t *b = malloc(ZIP_SIZE);
         w->same = w->same && pread(fd, b, ZIP_SIZE, 0) == ZIP_SIZE && memcmp(b, zip_bytes, ZIP_SIZE) == 0;
@@ -920,6 +983,7 @@ int main(void)
         cmocka_unit_test(test_comma_stops_on_error),
         cmocka_unit_test(test_pipe_falls_through_on_any_error),
         cmocka_unit_test(test_off_and_direct),
+        cmocka_unit_test(test_direct),
         cmocka_unit_test(test_list_syntax),
         cmocka_unit_test(test_retry_flaky),
         cmocka_unit_test(test_500_retried_then_fails),
