@@ -30,10 +30,10 @@
 
 #include "cache_i.h"
 
-/* A tier error, as opposed to "not in the bucket" or "damaged there". */
+/* A tier error, as opposed to "not in the bucket" or "damaged there", or shutting down. */
 static bool tier_failed(int rc)
 {
-    return rc != 0 && rc != -ENOENT && rc != -EBADMSG && rc != -EFBIG && rc != -ENOMEM;
+    return rc != 0 && rc != -ENOENT && rc != -EBADMSG && rc != -EFBIG && rc != -ENOMEM && rc != -ECANCELED;
 }
 
 /* The object from the bucket into the store: 0, -ENOENT (not there), -EBADMSG (damaged there:
@@ -76,8 +76,8 @@ int cache_fetch_tiered(cache_t *c, const modkey_t *key, int64_t now, cache_objec
     if (shared_is_down(c->shared, why, sizeof why))
         return without_tier(c, key, now, why, out, err);
     int rc = from_bucket(c, key, now, out, err);
-    if (rc == 0)
-        return 0;
+    if (rc == 0 || rc == -ECANCELED)
+        return rc;
     if (tier_failed(rc)) {
         snprintf(why, sizeof why, "%s", err->msg);
         return without_tier(c, key, now, why, out, err);
@@ -89,6 +89,8 @@ int cache_fetch_tiered(cache_t *c, const modkey_t *key, int64_t now, cache_objec
     rc = shared_lease_acquire(c->shared, key->escaped, (uint64_t)c->upstream_wait_ms, &lease, &waited, err);
     if (rc == -ETIMEDOUT) {
         LOG_W("%s; fetching it here as well", err->msg);
+    } else if (rc == -ECANCELED) {
+        return rc;
     } else if (rc != 0) {
         snprintf(why, sizeof why, "%s", err->msg);
         return without_tier(c, key, now, why, out, err);
@@ -98,7 +100,7 @@ int cache_fetch_tiered(cache_t *c, const modkey_t *key, int64_t now, cache_objec
      * has rewritten it, then): a repair that slipped in between the look and the lease costs one
      * more upstream fetch, not a wrong byte. */
     rc = damaged && !waited ? -EBADMSG : from_bucket(c, key, now, out, err);
-    if (rc != 0) {
+    if (rc != 0 && rc != -ECANCELED) {
         if (tier_failed(rc))
             LOG_I("%s: %s; fetching from upstream", key->escaped, err->msg);
         rc = cache_fetch(c, key, now, !tier_failed(rc), out, err);

@@ -139,6 +139,11 @@ out:
     return 0;
 }
 
+void cache_shutdown_begin(cache_t *c)
+{
+    shared_cancel(c->shared);
+}
+
 void cache_close(cache_t *c)
 {
     if (c == NULL)

@@ -98,6 +98,15 @@ int cache_open(const cache_config_t *cfg, cache_t **out, cache_err_t *err);
 /* Waits for in-flight fetches, flushes counters, closes. Every handle must be unref'd first. */
 void cache_close(cache_t *c);
 
+/*
+ * The start of shutdown, called before the fronts are stopped: requests to the shared object
+ * store in flight are aborted and waits for another front's lease end, so that every waiter is
+ * answered (with -ECANCELED, "shutting down") within milliseconds whatever the store does; the
+ * leases this front holds are still released by cache_close. Answers from the local store are
+ * still served while the fronts drain. Any thread; cannot be undone.
+ */
+void cache_shutdown_begin(cache_t *c);
+
 /* Changes the list/@latest freshness and the not-found TTL of an open store (a reload). Any
  * thread; requests already past their freshness check keep the old value. */
 void cache_ttls_set(cache_t *c, unsigned list_ttl_s, unsigned notfound_ttl_s);

@@ -211,6 +211,7 @@ static int run_serve(options_t *o, int argc, char **argv)
             continue;
         }
         LOG_N("signal %d (%s): shutting down", sig, strsignal(sig));
+        cache_shutdown_begin(st.cache);
         service_stopping();
         break;
     }
