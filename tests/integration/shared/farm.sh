@@ -12,7 +12,8 @@
 #   - a fourth front started afterwards with an empty store serves everything with upstream
 #     stopped, every object from the bucket (its s3_hits), and `go build` of the fixture app works
 #     through it;
-#   - modfs stat and /metrics count the shared tier (requests, bytes, hits, writes).
+#   - modfs stat and /metrics count the shared tier (requests, bytes, hits, writes);
+#   - the secret key is in no front's log and not in modfs config's output.
 set -euo pipefail
 . "$MODFS_TEST_LIB"
 . "$(dirname "$0")/shared_lib.sh"
@@ -130,3 +131,11 @@ for store in "$A_STORE" "$B_STORE" "$C_STORE"; do
 	writes=$((writes + $(s_stat "$store" s3_writes)))
 done
 t_assert_eq "$writes" $((3 * ${#mods[@]})) "objects the three fronts wrote to the bucket"
+
+# The secret key is in no log and not in modfs config's output.
+"$MODFS_BIN" config --s3 "$bucket" >"$T_TMP/config.out"
+grep -q "^s3 = $bucket " "$T_TMP/config.out" || t_fail "modfs config does not show the bucket"
+for f in "$T_TMP"/modfs-*.log "$T_TMP/config.out"; do
+	! grep -qF "$S3_SECRET" "$f" || t_fail "$f shows the object store's secret key"
+	T_CHECKS=$((T_CHECKS + 1))
+done
