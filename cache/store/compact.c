@@ -260,8 +260,11 @@ int store_collect(store_t *s, bool dry_run, uint64_t target, store_life_report_t
         if (atomic_load(&s->pins[p->id]) > 0)
             continue;
         bool sparse = p->live * 100 < p->size * COMPACT_LIVE_PERCENT;
-        /* Over the target, any pack with dead bytes is worth compacting, most dead first. */
-        bool worth = sparse || (target > 0 && p->live < p->size && store_usage(s) > target);
+        /* Over the target, a pack with a quarter or more dead is worth compacting too, most dead
+         * first: copying three bytes to free one, not more (a pack just written, with a few
+         * evictions in it, would cost its whole copy for little). */
+        bool worth = sparse || (target > 0 && (p->size - (p->live < p->size ? p->live : p->size)) * 4 >= p->size &&
+                                store_usage(s) > target);
         /* The copy comes before the old pack goes: a copy that would take the disk past the
          * pass's ceiling (the budget, or the disk as the pass found it if more, plus a segment)
          * waits until eviction has emptied more. */
