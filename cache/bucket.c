@@ -37,12 +37,17 @@ static bool tier_failed(int rc)
 }
 
 /* The object from the bucket into the store: 0, -ENOENT (not there), -EBADMSG (damaged there:
- * its bytes, hashes or Go's checks), or a tier error. */
-static int from_bucket(cache_t *c, const modkey_t *key, int64_t now, cache_object_t **out, cache_err_t *err)
+ * its bytes, hashes or Go's checks), a tier error, or (*local set) a failure of this store's
+ * own (a full disk, a budget the object does not fit), which upstream would not cure either. */
+static int from_bucket(cache_t *c, const modkey_t *key, int64_t now, cache_object_t **out, bool *local,
+                       cache_err_t *err)
 {
+    *local = false;
     int fd = cache_tmpfile(c, err);
-    if (fd < 0)
+    if (fd < 0) {
+        *local = true;
         return fd;
+    }
     shared_object_info_t info;
     int rc = shared_object_get(c->shared, key->escaped, fd, gomod_body_limit(key->kind), &info, err);
     if (rc == -EFBIG)
@@ -53,6 +58,8 @@ static int from_bucket(cache_t *c, const modkey_t *key, int64_t now, cache_objec
             shared_object_reject(c->shared, key->escaped, err->msg);
         else if (rc == 0)
             LOG_I("%s: from the bucket", key->escaped);
+        else
+            *local = true;
     }
     close(fd);
     return rc;
@@ -75,8 +82,9 @@ int cache_fetch_tiered(cache_t *c, const modkey_t *key, int64_t now, cache_objec
     char why[sizeof err->msg];
     if (shared_is_down(c->shared, why, sizeof why))
         return without_tier(c, key, now, why, out, err);
-    int rc = from_bucket(c, key, now, out, err);
-    if (rc == 0 || rc == -ECANCELED)
+    bool local;
+    int rc = from_bucket(c, key, now, out, &local, err);
+    if (rc == 0 || rc == -ECANCELED || local)
         return rc;
     if (tier_failed(rc)) {
         snprintf(why, sizeof why, "%s", err->msg);
@@ -99,8 +107,9 @@ int cache_fetch_tiered(cache_t *c, const modkey_t *key, int64_t now, cache_objec
      * and our lease. A damaged copy is not read twice unless we waited for another front (which
      * has rewritten it, then): a repair that slipped in between the look and the lease costs one
      * more upstream fetch, not a wrong byte. */
-    rc = damaged && !waited ? -EBADMSG : from_bucket(c, key, now, out, err);
-    if (rc != 0 && rc != -ECANCELED) {
+    local = false;
+    rc = damaged && !waited ? -EBADMSG : from_bucket(c, key, now, out, &local, err);
+    if (rc != 0 && rc != -ECANCELED && !local) {
         if (tier_failed(rc))
             LOG_I("%s: %s; fetching from upstream", key->escaped, err->msg);
         rc = cache_fetch(c, key, now, !tier_failed(rc), out, err);
