@@ -83,6 +83,9 @@ void cache_access_set(cache_t *c, cache_access_t *a)
 
 int cache_access_check(const cache_access_t *a, const modkey_t *key, cache_err_t *err)
 {
+    /* a checksum database's answer is no module's: the rules do not cover it (cache.c) */
+    if (key->kind == MODKEY_SUMDB)
+        return 0;
     return modpolicy_check(a->policy, key->module, key->version, err);
 }
 
@@ -101,6 +104,9 @@ bool cache_is_private(cache_t *c, const modkey_t *key)
 
 bool cache_key_is_private(cache_t *c, const modkey_t *key)
 {
+    /* a lookup of a private module is refused by the cache (cache.c), not kept from clients */
+    if (key->kind == MODKEY_SUMDB)
+        return false;
     cache_access_t *a = cache_access_acquire(c);
     bool private_module = cache_access_is_private(a, key->module);
     cache_access_release(a);

@@ -13,9 +13,11 @@
  * bucket (a manifest that does not parse, a pack missing, short or not matching its hashes, bytes
  * that fail Go's checks) is fetched from upstream again, under the lease, and written anew.
  *
- * Only immutable objects (.info, .mod, .zip of a canonical version) go through the bucket: they
- * are the bytes worth sharing, and they never change, so a copy in the bucket is never stale.
- * Lists and @latest are asked of upstream by each front, as before.
+ * Only immutable objects of public modules (.info, .mod, .zip of a canonical version) go through
+ * the bucket: they are the bytes worth sharing, and they never change, so a copy in the bucket is
+ * never stale. Lists and @latest are asked of upstream by each front, as before, and so are the
+ * checksum databases' answers (full tiles are immutable too, but they are small, each is proven
+ * by its signature as it arrives, and the database is not the upstream the tier saves fetches from).
  *
  * When the tier is down or slow (shared.h's back-off), local hits are unaffected (they never get
  * here), and a miss goes to upstream alone, not shared, or fails with -EREMOTEIO when the
@@ -53,7 +55,10 @@ static int from_bucket(cache_t *c, const modkey_t *key, int64_t now, cache_objec
     if (rc == -EFBIG)
         rc = -EBADMSG; /* a manifest announcing more than go allows is no object of ours */
     if (rc == 0) {
-        rc = cache_ingest(c, key, fd, "the bucket", now, false, out, err);
+        /* Go's checks, the h1 against the manifest's, and the checksum database's proof unless
+         * the manifest names this front's database (fetch.c) */
+        cache_ingest_t in = {.origin = "the bucket", .bucket = &info};
+        rc = cache_ingest(c, key, fd, &in, now, out, err);
         if (rc == -EBADMSG)
             shared_object_reject(c->shared, key->escaped, err->msg);
         else if (rc == 0)

@@ -9,7 +9,12 @@
  * @latest and query .info are fresh for list_ttl_s and served stale when upstream fails (not when
  * it says 404/410: then the module is gone). A body becomes visible only after it passed Go's
  * checks and the store committed it (fetch.c).
+ *
+ * A checksum database's answers follow the same road with their own freshness: a full tile never
+ * changes, a lookup or a partial tile is superseded as the log grows (list_ttl_s), and "latest"
+ * is the newest head, fresh for SUMDB_LATEST_TTL_S at most.
  */
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +28,11 @@
  * again for this long: a down or blackholed upstream then costs one timeout per key, not one
  * per request. */
 #define REFRESH_BACKOFF_S 10
+
+/* A tree head moves every few seconds on a busy database; a proxy may lag a little, not a minute. */
+#define SUMDB_LATEST_TTL_S 10
+
+static_assert(CACHE_SUMDB_REASONS == STORE_SUMDB_REASONS, "the store keeps a counter per reason");
 
 #define HOT_MAX_OBJECTS 16384
 #define HOT_MAX_BYTES (32ull << 20)
@@ -76,6 +86,7 @@ int cache_open(const cache_config_t *cfg, cache_t **out, cache_err_t *err)
         .proxy_list = cfg->upstream ? cfg->upstream : CACHE_DEFAULT_UPSTREAM,
         .ca_file = cfg->ca_file,
         .connect_timeout_ms = cfg->connect_timeout_ms,
+        .stall_timeout_ms = cfg->stall_timeout_ms,
         .total_timeout_ms = cfg->total_timeout_ms,
         .max_retries = cfg->retries,
         .go_command = cfg->go_command,
@@ -95,6 +106,8 @@ int cache_open(const cache_config_t *cfg, cache_t **out, cache_err_t *err)
         rc = cache_err_set(err, -ENOMEM, "out of memory");
         goto out;
     }
+    if ((rc = cache_sumdb_open(c, cfg, err)) != 0)
+        goto out;
     if (cfg->s3_url != NULL && cfg->s3_url[0] != '\0') {
         shared_config_t scfg = {
             .url = cfg->s3_url,
@@ -141,7 +154,9 @@ out:
 
 void cache_shutdown_begin(cache_t *c)
 {
-    shared_cancel(c->shared);
+    atomic_store(&c->shutting_down, true);
+    upstream_cancel_all(c->upstream);
+    shared_cancel(c->shared); /* the object store's requests and lease waits too */
 }
 
 void cache_close(cache_t *c)
@@ -156,6 +171,7 @@ void cache_close(cache_t *c)
     cache_access_release(c->access);
     cache_notfound_free(c->notfound);
     cache_notfound_free(c->refresh_failed);
+    cache_sumdb_close(c);
     upstream_free(c->upstream);
     shared_close(c->shared);
     cache_flight_close(c->flight);
@@ -193,11 +209,35 @@ void cache_upstream_health(cache_t *c, cache_upstream_health_t *h)
     h->failure_age_ms = failure ? (int64_t)(now - failure) : -1;
 }
 
-static bool is_fresh(cache_t *c, const cache_object_t *o, int64_t now)
+static bool is_fresh(cache_t *c, const modkey_t *key, const cache_object_t *o, int64_t now)
 {
     const store_object_info_t *in = store_object_info(o);
-    return in->immutable ||
-           now - in->fetched_at < (int64_t)atomic_load_explicit(&c->list_ttl_s, memory_order_relaxed);
+    int64_t ttl = (int64_t)atomic_load_explicit(&c->list_ttl_s, memory_order_relaxed);
+    if (key->kind == MODKEY_SUMDB && key->db_kind == SUMDB_PATH_LATEST && ttl > SUMDB_LATEST_TTL_S)
+        ttl = SUMDB_LATEST_TTL_S;
+    return in->immutable || now - in->fetched_at < ttl;
+}
+
+int cache_local_get(cache_t *c, const modkey_t *key, cache_object_t **out)
+{
+    cache_object_t *o = cache_hot_get(c->hot, key->escaped, key->escaped_len);
+    if (o == NULL && store_object_open(c->store, key, &o) == 0)
+        cache_hot_put(c->hot, key->escaped, o);
+    *out = o;
+    return o != NULL ? 0 : -ENOENT;
+}
+
+int cache_store_put(cache_t *c, const modkey_t *key, const uint8_t *body, size_t len, int64_t now, cache_err_t *err)
+{
+    cache_object_t *o = NULL;
+    int rc = store_put(c->store, key, body, len, NULL, now, &o, err);
+    if (rc != 0)
+        return rc;
+    atomic_store(&c->counts_stale, true);
+    cache_hot_put(c->hot, key->escaped, o);
+    cache_notfound_forget(c->notfound, key->escaped);
+    cache_object_unref(o);
+    return 0;
 }
 
 static void count(atomic_uint_fast64_t *counter)
@@ -217,13 +257,15 @@ static void hit(cache_t *c, cache_object_t *o)
 static int lead_fetch(cache_t *c, const modkey_t *key, int64_t now, cache_object_t **out, cache_err_t *err)
 {
     bool waited = false;
-    int token = cache_flight_lock(c->flight, key->escaped, &waited);
+    int token = cache_flight_lock(c->flight, key->escaped, &c->shutting_down, &waited);
+    if (token == -ECANCELED)
+        return cache_err_set(err, token, "%s: not fetched: shutting down", key->escaped);
     if (token < 0)
         return cache_err_set(err, token, "fetch lock for %s: %s", key->escaped, strerror(-token));
     int rc = -ENOENT;
     if (waited) {
         cache_object_t *o = NULL;
-        if (store_object_open(c->store, key, &o) == 0 && is_fresh(c, o, now)) {
+        if (store_object_open(c->store, key, &o) == 0 && is_fresh(c, key, o, now)) {
             *out = o;
             rc = 0;
         } else {
@@ -233,8 +275,9 @@ static int lead_fetch(cache_t *c, const modkey_t *key, int64_t now, cache_object
     }
     if (rc != 0) {
         /* the bucket holds what every front may serve: immutable objects of public modules */
-        rc = c->shared != NULL && key->immutable && !cache_is_private(c, key) ? cache_fetch_tiered(c, key, now, out, err)
-                                                                                : cache_fetch(c, key, now, false, out, err);
+        bool tiered =
+            c->shared != NULL && key->immutable && key->kind != MODKEY_SUMDB && !cache_is_private(c, key);
+        rc = tiered ? cache_fetch_tiered(c, key, now, out, err) : cache_fetch(c, key, now, false, out, err);
         if (rc == 0)
             count(&c->misses);
     } else {
@@ -242,6 +285,36 @@ static int lead_fetch(cache_t *c, const modkey_t *key, int64_t now, cache_object
     }
     cache_flight_unlock(token);
     return rc;
+}
+
+/* The allow/deny rules in force on key: 0, or -EACCES naming the rule. */
+static int access_check(cache_t *c, const modkey_t *key, cache_err_t *err)
+{
+    cache_access_t *access = cache_access_acquire(c);
+    int rc = cache_access_check(access, key, err);
+    cache_access_release(access);
+    return rc;
+}
+
+/* A checksum database's answer: no module's, so allow/deny rules do not cover it (a lookup tells
+ * what the database says of a version, not the version). Only the databases configured are
+ * served; "supported" is the front's own answer; and the name of a private module is never sent
+ * to a database, as GOPRIVATE makes go keep it from every database. */
+static int sumdb_key_check(cache_t *c, const modkey_t *key, cache_err_t *err)
+{
+    if (cache_sumdb_find(c, key->db_name) == NULL)
+        return cache_err_set(err, -ENOENT, "checksum database %s is not served here", key->db_name);
+    if (key->db_kind == SUMDB_PATH_SUPPORTED)
+        return cache_err_set(err, -EINVAL, "%s is not an object", key->escaped);
+    if (key->db_kind != SUMDB_PATH_LOOKUP)
+        return 0;
+    cache_access_t *access = cache_access_acquire(c);
+    bool private_module = cache_access_is_private(access, key->module);
+    cache_access_release(access);
+    if (private_module)
+        return cache_err_set(err, -ENOENT, "%s: a private module is never looked up in a checksum database",
+                             key->escaped);
+    return 0;
 }
 
 int cache_get(cache_t *c, const modkey_t *key, int flags, cache_object_t **out, cache_err_t *err)
@@ -252,16 +325,13 @@ int cache_get(cache_t *c, const modkey_t *key, int flags, cache_object_t **out, 
     err->upstream_status = 0;
     err->msg[0] = '\0';
     /* the rules first: a refused key costs nothing below */
-    cache_access_t *access = cache_access_acquire(c);
-    int refused = cache_access_check(access, key, err);
-    cache_access_release(access);
+    int refused = key->kind == MODKEY_SUMDB ? sumdb_key_check(c, key, err) : access_check(c, key, err);
     if (refused != 0)
         return refused;
     int64_t now = (int64_t)time(NULL);
-    cache_object_t *o = cache_hot_get(c->hot, key->escaped, key->escaped_len);
-    if (o == NULL && store_object_open(c->store, key, &o) == 0)
-        cache_hot_put(c->hot, key->escaped, o);
-    if (o != NULL && is_fresh(c, o, now)) {
+    cache_object_t *o = NULL;
+    cache_local_get(c, key, &o);
+    if (o != NULL && is_fresh(c, key, o, now)) {
         hit(c, o);
         *out = o;
         return 0;
@@ -282,6 +352,13 @@ int cache_get(cache_t *c, const modkey_t *key, int flags, cache_object_t **out, 
         cache_object_unref(stale);
         return -EAGAIN;
     }
+    if (atomic_load(&c->shutting_down)) {
+        if (stale != NULL) {
+            *out = stale;
+            return 0;
+        }
+        return cache_err_set(err, -ECANCELED, "%s: not fetched: shutting down", key->escaped);
+    }
 
     cache_flight_entry_t *flight;
     cache_object_t *got = NULL;
@@ -298,7 +375,7 @@ int cache_get(cache_t *c, const modkey_t *key, int flags, cache_object_t **out, 
     }
     /* A flight that ended between our looks and our join has put its object in the hot map. */
     got = cache_hot_get(c->hot, key->escaped, key->escaped_len);
-    if (got != NULL && is_fresh(c, got, now)) {
+    if (got != NULL && is_fresh(c, key, got, now)) {
         rc = 0;
         hit(c, got);
     } else {
@@ -313,7 +390,7 @@ int cache_get(cache_t *c, const modkey_t *key, int flags, cache_object_t **out, 
         cache_notfound_forget(c->refresh_failed, key->escaped);
     } else if (rc == -ENOENT) {
         cache_notfound_put(c->notfound, key->escaped, err->upstream_status ? err->upstream_status : 404, err->msg);
-    } else if (rc != -EREMOTEIO) { /* the shared tier's failures are counted as its own */
+    } else if (rc != -ECANCELED && rc != -EREMOTEIO) { /* the shared tier's failures are counted as its own */
         count(&c->upstream_errors);
     }
     cache_flight_finish(c->flight, flight, rc, got, err);
@@ -379,6 +456,11 @@ static void stats_fill(cache_t *c, const store_stats_t *counts, const store_life
     st->evicted_bytes = life->evicted_bytes;
     st->reclaimed_bytes = life->reclaimed_bytes;
     st->compactions = life->compactions;
+    st->sumdb_verified = c->flushed.sumdb_verified + c->pending.sumdb_verified;
+    st->sumdb_skipped = c->flushed.sumdb_skipped + c->pending.sumdb_skipped;
+    for (int i = 0; i < CACHE_SUMDB_REASONS; i++)
+        st->sumdb_failures[i] = c->flushed.sumdb_failures[i] + c->pending.sumdb_failures[i];
+    cache_sumdb_stats(c, st); /* and what is not yet taken by a flush */
     /* the shared tier: what the store's counters hold, plus what its figures gained since */
     shared_stats_t now = {0};
     if (c->shared != NULL) {

@@ -14,6 +14,15 @@
  * before upstream, and what comes from upstream is written there), upstream. How bytes are stored
  * (chunks, packs, SQLite, the bucket) is invisible from here.
  *
+ * Checksum databases: every .mod and .zip from upstream is proven to be what the checksum database
+ * (cache_config_t.sumdb, the first one) says of that module version, as the go command proves it,
+ * before it is stored; modules matching cache_config_t.nosumdb or the private patterns are not
+ * checked, as go does not check them (GONOSUMDB, GOPRIVATE), and no lookup of a private module is
+ * ever sent to a database. The databases' own answers are objects too (MODKEY_SUMDB keys, "sumdb/<name>/..."),
+ * fetched through the same single-flight and kept in the same store, so that a proxy can serve
+ * them: full tiles forever, lookups and partial tiles for the list TTL, "latest" for at most ten
+ * seconds, and a stale copy when upstream fails.
+ *
  * Threads: every function is safe to call from any thread, and a handle may be read from several
  * threads at once. cache_get may block on upstream unless CACHE_GET_NOFETCH is given; callers on
  * an event loop pass it and hand -EAGAIN off to a thread that may block.
@@ -30,12 +39,18 @@
  *             negative cache remembers it)
  *   -EINVAL   the key is not a valid Go module key (modkey_parse does this check)
  *   -EBADMSG  upstream answered 200 with a body that failed validation (nothing stored)
+ *   -EIO      with a message starting CACHE_SUMDB_REFUSED_WORDS: the checksum database refused
+ *             the module (a .mod or .zip whose hash is not the database's, "checksum mismatch"
+ *             with both hashes named; a tree head inconsistent with the one kept, SECURITY
+ *             ERROR; an answer that does not verify; no record of it) or one of its own answers
+ *             whose signature does not verify. Nothing stored.
  *   -EIO, -ETIMEDOUT, -ECONNREFUSED, ...  upstream failure, or a corrupt chunk on disk
  *   -EAGAIN   CACHE_GET_NOFETCH and the answer needs upstream
  *   -EREMOTEIO the answer needs the shared tier, which cannot be reached, and s3_required says
  *             not to go upstream without it
  *   -EACCES   the allow/deny rules refuse the key (err names the rule); nothing below the rules
  *             (memory, store, upstream) was touched
+ *   -ECANCELED  the answer needs upstream (or the shared tier) and cache_shutdown_begin was called
  */
 #ifndef MODFS_CACHE_H
 #define MODFS_CACHE_H
@@ -60,9 +75,10 @@ typedef struct cache_config {
     const char *ca_file;         /* optional CA bundle for the upstream */
     unsigned list_ttl_s;         /* freshness of list and @latest */
     unsigned notfound_ttl_s;     /* how long a 404/410 is remembered */
-    long connect_timeout_ms;
-    long total_timeout_ms;
-    int retries;                 /* extra attempts on transient upstream errors */
+    long connect_timeout_ms;     /* upstream handshake; 0: 5 s */
+    long stall_timeout_ms;       /* an upstream silent (or under 1 KiB/s) this long fails the attempt; 0: 15 s */
+    long total_timeout_ms;       /* one upstream attempt, even while its body moves; 0: 300 s */
+    int retries;                 /* extra attempts on transient upstream errors (within 8 s of the first) */
     uint64_t max_size;           /* budget of the store's bytes on disk (0: none), see cache_gc */
     const char *private_patterns; /* GOPRIVATE-style globs: fetched only by the go command, never
                                      from a proxy; served over HTTP to authenticated clients only */
@@ -71,6 +87,13 @@ typedef struct cache_config {
     const char *go_command;      /* for direct fetches; "go" from PATH when NULL */
     long direct_timeout_ms;      /* one go command run (0: 300 s) */
     int direct_jobs;             /* go commands at once (0: 4) */
+    /* Checksum databases: a comma-separated list of GOSUMDB values ("NAME+KEY [URL]", a known
+     * name such as sum.golang.org, or "off" alone; a URL holds no comma), at most
+     * CACHE_SUMDB_MAX: each is served under /sumdb/<name>/, and the first one is the one modules
+     * are checked against. NULL or "": CACHE_DEFAULT_SUMDB. */
+    const char *sumdb;
+    const char *nosumdb;         /* GONOSUMDB globs (module.MatchPrefixPatterns): modules never checked;
+                                    private_patterns are never checked either, as GOPRIVATE implies */
 
     /* The shared tier (NULL s3_url: none). */
     const char *s3_url;          /* http(s)://HOST[:PORT]/BUCKET[/PREFIX] */
@@ -87,9 +110,16 @@ typedef struct cache_config {
 #define CACHE_DEFAULT_UPSTREAM "https://proxy.golang.org"
 #define CACHE_DEFAULT_LIST_TTL_S 60
 #define CACHE_DEFAULT_NOTFOUND_TTL_S 60
+#define CACHE_DEFAULT_SUMDB "sum.golang.org"
 
 /* Fills cfg with the defaults above (dir and ca_file NULL). */
 void cache_config_init(cache_config_t *cfg);
+
+/* Checks a list of checksum databases (the syntax of cache_config_t.sumdb) without opening
+ * anything, so that a configuration can refuse it at once: 0, or -EINVAL with a one-line err
+ * naming the bad value. cache_open checks the same. */
+#define CACHE_SUMDB_MAX 16
+int cache_sumdb_list_check(const char *list, cache_err_t *err);
 
 /* Opens (creating if needed and allowed) the store in cfg->dir and reclaims what a crash left.
  * Starts the background thread that flushes counters and refreshes the figures. Returns 0 or
@@ -97,15 +127,6 @@ void cache_config_init(cache_config_t *cfg);
 int cache_open(const cache_config_t *cfg, cache_t **out, cache_err_t *err);
 /* Waits for in-flight fetches, flushes counters, closes. Every handle must be unref'd first. */
 void cache_close(cache_t *c);
-
-/*
- * The start of shutdown, called before the fronts are stopped: requests to the shared object
- * store in flight are aborted and waits for another front's lease end, so that every waiter is
- * answered (with -ECANCELED, "shutting down") within milliseconds whatever the store does; the
- * leases this front holds are still released by cache_close. Answers from the local store are
- * still served while the fronts drain. Any thread; cannot be undone.
- */
-void cache_shutdown_begin(cache_t *c);
 
 /* Changes the list/@latest freshness and the not-found TTL of an open store (a reload). Any
  * thread; requests already past their freshness check keep the old value. */
@@ -137,16 +158,32 @@ typedef struct cache_upstream_health {
 
 void cache_upstream_health(cache_t *c, cache_upstream_health_t *h);
 
+/*
+ * The start of shutdown, called before the fronts are stopped: upstream transfers in flight are
+ * aborted, and from now on every cache_get that would need upstream fails at once with
+ * -ECANCELED ("shutting down"), the fetches in progress included, so that every waiter (HTTP
+ * fetch workers, FUSE lookups, single-flight waiters, a leader waiting for another process's
+ * fetch lock) is answered within milliseconds whatever upstream does. The shared tier's part
+ * stops the same way: requests to the object store in flight are aborted and waits for another
+ * front's lease end (the leases this front holds are still released by cache_close). Answers
+ * from the local store are still served while the fronts drain. Any thread; cannot be undone.
+ */
+void cache_shutdown_begin(cache_t *c);
+
 /* Fetch policy for cache_get. */
 #define CACHE_GET_NOFETCH 0x1 /* never contact upstream: -EAGAIN when the store cannot answer alone */
 
 /*
  * Returns in *out a new reference to the object named by key, fetching it when the store lacks it
- * (or, for list/@latest, when the stored copy is older than the TTL).
+ * (or, for list/@latest, when the stored copy is older than the TTL). A MODKEY_SUMDB key of a
+ * database this cache does not serve is -ENOENT, and so is a lookup of a private module (its name
+ * is never sent to a database); its "supported" is no object (-EINVAL: see
+ * cache_sumdb_supported). The allow/deny rules do not apply to MODKEY_SUMDB keys.
  */
 int cache_get(cache_t *c, const modkey_t *key, int flags, cache_object_t **out, cache_err_t *err);
 
-/* Whether the module of key is private (matched by the private patterns in force). Any thread. */
+/* Whether the module of key is private (matched by the private patterns in force); false for a
+ * MODKEY_SUMDB key, which is no module's. Any thread. */
 bool cache_key_is_private(cache_t *c, const modkey_t *key);
 
 /*
@@ -166,6 +203,20 @@ void cache_access_free(cache_access_t *a);
 /* Installs a (taking it over) in place of the rules in force, which are freed once no
  * cache_get uses them any more. */
 void cache_access_set(cache_t *c, cache_access_t *a);
+
+/* What $GOPROXY/sumdb/<name>/supported answers: 0 (200) when key (any MODKEY_SUMDB key) names a
+ * database this cache serves, else -ENOENT (404) with err. Memory only. */
+int cache_sumdb_supported(cache_t *c, const modkey_t *key, cache_err_t *err);
+
+/*
+ * Checks a stored .mod or .zip (key) against the checksum database again, as at its ingest (for
+ * `modfs verify --sumdb-check`): 0 when the database agrees, or when the module is exempt (no
+ * database, nosumdb, private: *exempt says so); -ENOENT when it is not stored; else the
+ * verification's error (-EBADMSG for a checksum mismatch, both hashes in err) and in *reason why
+ * (an index of cache_sumdb_reason_name). Never fetches the object; may ask the database. Not
+ * counted in cache_stats_t (those count proofs at ingest).
+ */
+int cache_verify_stored(cache_t *c, const modkey_t *key, bool *exempt, int *reason, cache_err_t *err);
 
 typedef struct cache_stat {
     uint64_t size;          /* bytes of the object as upstream served it */
@@ -226,6 +277,23 @@ void cache_member_reader_free(cache_member_reader_t *r);
 typedef int (*cache_key_visit_fn)(void *arg, const modkey_t *key);
 int cache_keys_visit(cache_t *c, const char *prefix, cache_key_visit_fn visit, void *arg);
 
+/* The reasons a module is refused, indexes of cache_stats_t.sumdb_failures: "mismatch" (its hash
+ * is not the database's), "security" (the database contradicts its kept tree head), "invalid"
+ * (the database's answer does not verify), "missing" (the database has no record of it),
+ * "unavailable" (the database could not be asked). cache_sumdb_reason_name: NULL past the last. */
+enum {
+    CACHE_SUMDB_MISMATCH,
+    CACHE_SUMDB_SECURITY,
+    CACHE_SUMDB_INVALID,
+    CACHE_SUMDB_MISSING,
+    CACHE_SUMDB_UNAVAILABLE,
+    CACHE_SUMDB_REASONS
+};
+const char *cache_sumdb_reason_name(int reason);
+/* How the message of a module or answer refused by the checksum database's verdict starts (then
+ * ": " and the verdict: the module, both hashes, the database's name; never a host). */
+#define CACHE_SUMDB_REFUSED_WORDS "refused by the checksum database"
+
 typedef struct cache_stats {
     uint64_t objects;         /* stored objects */
     uint64_t logical_bytes;   /* sum of object sizes */
@@ -256,6 +324,10 @@ typedef struct cache_stats {
     uint64_t s3_damaged;      /* objects found damaged in the bucket (fetched again) */
     uint64_t s3_lease_waits, s3_lease_takeovers; /* misses that waited for another front; dead leases taken over */
     uint64_t s3_gc_runs, s3_gc_deleted, s3_gc_deleted_bytes; /* bucket gc passes of this store's fronts, packs deleted */
+    /* Checksum-database proofs of .mod and .zip at ingest (all time, as hits and misses). */
+    uint64_t sumdb_verified;  /* proven to be the database's */
+    uint64_t sumdb_skipped;   /* exempt: nosumdb, or no database */
+    uint64_t sumdb_failures[CACHE_SUMDB_REASONS]; /* refused, by reason (cache_sumdb_reason_name) */
 } cache_stats_t;
 
 /* The store's figures from memory: the counts as the background thread last took them (every
@@ -302,6 +374,26 @@ int cache_gc(cache_t *c, bool dry_run, cache_gc_progress_fn progress, void *arg,
 typedef void (*cache_progress_fn)(void *arg, uint64_t done, uint64_t total);
 int cache_verify(cache_t *c, bool heal, uint64_t *checked, uint64_t *damaged, cache_progress_fn progress,
                  void *arg, cache_err_t *err);
+
+/* What cache_sumdb_recheck found. */
+typedef struct cache_sumdb_recheck {
+    uint64_t verified;   /* .mod and .zip the database still vouches for */
+    uint64_t exempt;     /* not checked: no database, --nosumdb, private */
+    uint64_t refused[CACHE_SUMDB_REASONS]; /* the database does not vouch for them, by reason
+                                              (never "unavailable": those are unchecked) */
+    uint64_t unchecked;  /* the database could not be asked about them */
+} cache_sumdb_recheck_t;
+/* Called for each module refused, with the reason (an index of cache_sumdb_reason_name) and the
+ * proof's words (both hashes for a mismatch). */
+typedef void (*cache_sumdb_refused_fn)(void *arg, const modkey_t *key, int reason, const char *why);
+/*
+ * Checks every stored .mod and .zip against the first checksum database again (cache_verify_stored
+ * for each; for `modfs verify --sumdb-check`); changes nothing of the modules. progress(parg, done,
+ * total) now and then. 0 with *r (err then holds the first "unchecked" reason, if any), or -errno
+ * with err when the store could not be listed. May run beside a modfs serve on the same store.
+ */
+int cache_sumdb_recheck(cache_t *c, cache_sumdb_refused_fn refused, void *arg, cache_progress_fn progress,
+                        void *parg, cache_sumdb_recheck_t *r, cache_err_t *err);
 
 /* What `modfs repair` did (see cache_repair). */
 typedef struct cache_repair_report {

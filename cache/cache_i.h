@@ -54,6 +54,7 @@ void cache_notfound_forget(cache_notfound_t *nf, const char *key);
  * on a lock file chosen by the key's hash; a leader that had to wait for that lock looks at the
  * store once more before fetching. */
 typedef struct cache_flight cache_flight_t;
+typedef struct cache_sumdb cache_sumdb_t;
 typedef struct cache_flight_entry cache_flight_entry_t;
 int cache_flight_open(const char *locks_dir, cache_flight_t **out, cache_err_t *err);
 void cache_flight_close(cache_flight_t *f);
@@ -65,9 +66,16 @@ bool cache_flight_join(cache_flight_t *f, const char *key, cache_flight_entry_t 
 /* The leader's outcome, handed to every waiter (obj may be NULL; each waiter gets a reference). */
 void cache_flight_finish(cache_flight_t *f, cache_flight_entry_t *entry, int rc, cache_object_t *obj,
                          const cache_err_t *err);
+/* The same for flights whose outcome is bytes (out, reset first) rather than an object; their keys
+ * must differ from every object flight's (verify.c prefixes them). */
+bool cache_flight_join_bytes(cache_flight_t *f, const char *key, cache_flight_entry_t **entry, int *rc, buf_t *out,
+                             cache_err_t *err);
+void cache_flight_finish_bytes(cache_flight_t *f, cache_flight_entry_t *entry, int rc, slice_t bytes,
+                               const cache_err_t *err);
 /* The cross-process lock of key: an fd >= 0, or -errno; *waited tells whether another process
- * held it. */
-int cache_flight_lock(cache_flight_t *f, const char *key, bool *waited);
+ * held it. While another process holds it, waits until it is released or *cancel becomes true
+ * (then -ECANCELED). */
+int cache_flight_lock(cache_flight_t *f, const char *key, const atomic_bool *cancel, bool *waited);
 void cache_flight_unlock(int token);
 
 /* ---- the cache ------------------------------------------------------------------------------ */
@@ -84,6 +92,8 @@ struct cache {
     cache_notfound_t *notfound;
     cache_notfound_t *refresh_failed; /* stale objects whose refresh just failed: served as they are for a while */
     cache_flight_t *flight;
+    atomic_bool shutting_down;           /* cache_shutdown_begin was called */
+    cache_sumdb_t *sumdb;             /* verify.c: the checksum databases; fixed once open */
     shared_t *shared;            /* the shared tier, or NULL */
     bool s3_required;            /* a miss it cannot be asked about fails instead of going upstream */
     unsigned s3_gc_interval_s;   /* background bucket gc (0: never) */
@@ -126,14 +136,61 @@ bool cache_access_is_private(const cache_access_t *a, const char *module);
  * command alone, and never read from or written to the shared bucket). */
 bool cache_is_private(cache_t *c, const modkey_t *key);
 
+/* cache.c: the object under key from memory or the store, however old (no upstream, no counting):
+ * 0 and a new reference, or -ENOENT. */
+int cache_local_get(cache_t *c, const modkey_t *key, cache_object_t **out);
+/* cache.c: stores body (already checked) under key and puts it in the hot map. 0 or -errno. */
+int cache_store_put(cache_t *c, const modkey_t *key, const uint8_t *body, size_t len, int64_t now, cache_err_t *err);
+
+/* ---- verify.c: the checksum databases ------------------------------------------------------
+ * Which databases are served, and the proof of every .mod and .zip at ingest (see verify.c). */
+typedef struct cache_sumdb_db cache_sumdb_db_t;
+/* Sets c->sumdb up from cfg (c->store, c->upstream and c->flight open): a client per database,
+ * each starting from the tree head kept in the store. 0 or -errno with err; cache_sumdb_close
+ * undoes even a failed open. */
+int cache_sumdb_open(cache_t *c, const cache_config_t *cfg, cache_err_t *err);
+void cache_sumdb_close(cache_t *c);
+/* The database of that name if this cache serves it, else NULL. */
+const cache_sumdb_db_t *cache_sumdb_find(cache_t *c, const char *name);
+/* Downloads the answer key (MODKEY_SUMDB) from upstream into fd, as go would reach the database. */
+int cache_sumdb_download(cache_t *c, const modkey_t *key, int fd, upstream_result_t *res, cache_err_t *err);
+/* What can be checked of an answer alone before it is stored: the signature of its tree head. */
+int cache_sumdb_check_answer(cache_t *c, const modkey_t *key, const uint8_t *body, size_t len, cache_err_t *err);
+/* The name of the database that proves module at ingest (the first one), or NULL when module is
+ * exempt: no database, --nosumdb, or private. Any thread. */
+const char *cache_sumdb_prover(cache_t *c, const char *module, bool private_module);
+/* The ingest proof: body (a .mod, or a .zip parsed into z) must hash to what the first database
+ * says of key's module version, unless the module is exempt (nosumdb, private: private_module
+ * says whether the access rules in force made key private). Other kinds pass. 0, or -EBADMSG
+ * (checksum mismatch), -ENOTRECOVERABLE, -EPROTO, -EIO (no record), a transport error, with
+ * err and *reason (CACHE_SUMDB_*: all but CACHE_SUMDB_UNAVAILABLE are the database's verdict,
+ * whose words name no host); each failure is logged and counted. Any thread. */
+int cache_sumdb_verify(cache_t *c, const modkey_t *key, bool private_module, const uint8_t *body, size_t len,
+                       const zipfile_t *z, int *reason, cache_err_t *err);
+/* The proofs counted since the last flush: taken into d (and zeroed) by the counter flush, given
+ * back when it fails, and added into st by cache_stats_get. Any thread. */
+void cache_sumdb_counters_take(cache_t *c, store_counters_t *d);
+void cache_sumdb_counters_return(cache_t *c, const store_counters_t *d);
+void cache_sumdb_stats(cache_t *c, cache_stats_t *st);
+
 /* fetch.c: downloads key from upstream, checks it by Go's rules, stores it; *out the stored
  * object. With share (the caller holds the key's lease), the stored bytes are then written to the
  * bucket too (a failure there is logged, not returned: the object is stored and served). */
 int cache_fetch(cache_t *c, const modkey_t *key, int64_t now, bool share, cache_object_t **out, cache_err_t *err);
-/* fetch.c: the ingest boundary every body crosses, whatever its source (origin names it in
- * messages): the body in fd is checked by Go's rules and stored; with share, then written to the
- * bucket. -EBADMSG when the body fails a check (nothing stored). */
-int cache_ingest(cache_t *c, const modkey_t *key, int fd, const char *origin, int64_t now, bool share,
+/* Where a body handed to cache_ingest comes from, and what to do with it once stored. */
+typedef struct cache_ingest {
+    const char *origin;                 /* for messages: "upstream URL", "the bucket" */
+    const shared_object_info_t *bucket; /* the manifest of a copy from the bucket; NULL: from upstream */
+    bool private_module;                /* the access rules in force make key's module private */
+    bool share;                         /* then write it to the bucket (the caller holds the lease) */
+} cache_ingest_t;
+/* fetch.c: the ingest boundary every body crosses, whatever its source: the body in fd is checked
+ * by Go's rules, a .mod or .zip proven against the checksum database (a copy from the bucket: its
+ * h1 against its manifest's, and the database's proof unless the manifest names this front's
+ * database; see fetch.c), then stored; with share, then written to the bucket. -EBADMSG when the
+ * body fails a check (nothing stored; from the bucket: damaged there, a refusal by the database
+ * included); -EIO worded CACHE_SUMDB_REFUSED_WORDS when the database refuses upstream's body. */
+int cache_ingest(cache_t *c, const modkey_t *key, int fd, const cache_ingest_t *in, int64_t now,
                  cache_object_t **out, cache_err_t *err);
 /* fetch.c: an anonymous temporary file in the store's tmp directory, or -errno with err. */
 int cache_tmpfile(cache_t *c, cache_err_t *err);

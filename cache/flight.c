@@ -10,6 +10,11 @@
  * process, so the same lock serves a server and a `modfs get` run beside it. Keys share
  * FLIGHT_BUCKETS lock files: two unrelated keys in one bucket only wait for each other across
  * processes, which is rare and harmless.
+ *
+ * A second kind of flight hands out bytes instead of a stored object: the checksum database's
+ * answers read while a module is verified, which must not be stored before the proof holds. They
+ * share the table under keys of their own, and take no cross-process lock (nothing of theirs is
+ * in the store to look at again).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,6 +24,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cache_i.h"
@@ -33,6 +39,7 @@ struct cache_flight_entry {
     bool done;            /* under flight.lock */
     int rc;
     cache_object_t *obj;  /* one reference held until the last waiter has taken its own */
+    buf_t bytes;          /* a bytes flight's outcome, copied by each waiter */
     cache_err_t err;
     char key[];
 };
@@ -85,12 +92,15 @@ static void entry_release_locked(cache_flight_entry_t *e, cache_object_t **unref
     if (--e->refs > 0)
         return;
     *unref = e->obj;
+    buf_dispose(&e->bytes);
     pthread_cond_destroy(&e->done_cv);
     free(e);
 }
 
-bool cache_flight_join(cache_flight_t *f, const char *key, cache_flight_entry_t **entry, int *rc,
-                       cache_object_t **out, cache_err_t *err)
+/* Joins the flight of key: true when the caller leads it (*entry is its flight, NULL when there was
+ * no memory to share it), false once the leader has finished: then *entry is the finished flight,
+ * still referenced by the caller, to be released with flight_release after reading it. */
+static bool flight_join(cache_flight_t *f, const char *key, cache_flight_entry_t **entry)
 {
     uint64_t hash = hash_bytes(key, strlen(key), FLIGHT_HASH_SEED);
     pthread_mutex_lock(&f->lock);
@@ -115,30 +125,62 @@ bool cache_flight_join(cache_flight_t *f, const char *key, cache_flight_entry_t 
     e->refs++;
     while (!e->done)
         pthread_cond_wait(&e->done_cv, &f->lock);
+    pthread_mutex_unlock(&f->lock);
+    *entry = e; /* done: its fields no longer change */
+    return false;
+}
+
+static void flight_release(cache_flight_t *f, cache_flight_entry_t *e)
+{
+    cache_object_t *unref = NULL;
+    pthread_mutex_lock(&f->lock);
+    entry_release_locked(e, &unref);
+    pthread_mutex_unlock(&f->lock);
+    cache_object_unref(unref);
+}
+
+bool cache_flight_join(cache_flight_t *f, const char *key, cache_flight_entry_t **entry, int *rc,
+                       cache_object_t **out, cache_err_t *err)
+{
+    cache_flight_entry_t *e;
+    if (flight_join(f, key, &e)) {
+        *entry = e;
+        return true;
+    }
     *rc = e->rc;
     *out = e->obj != NULL ? cache_object_ref(e->obj) : NULL;
     if (err != NULL)
         *err = e->err;
-    cache_object_t *unref = NULL;
-    entry_release_locked(e, &unref);
-    pthread_mutex_unlock(&f->lock);
-    cache_object_unref(unref);
+    flight_release(f, e);
     *entry = NULL;
     return false;
 }
 
-void cache_flight_finish(cache_flight_t *f, cache_flight_entry_t *e, int rc, cache_object_t *obj,
-                         const cache_err_t *err)
+bool cache_flight_join_bytes(cache_flight_t *f, const char *key, cache_flight_entry_t **entry, int *rc, buf_t *out,
+                             cache_err_t *err)
 {
-    if (e == NULL)
-        return;
+    cache_flight_entry_t *e;
+    if (flight_join(f, key, &e)) {
+        *entry = e;
+        return true;
+    }
+    *rc = e->rc;
+    buf_reset(out);
+    if (*rc == 0 && e->bytes.len > 0 && buf_append(out, e->bytes.base, e->bytes.len) != 0)
+        *rc = cache_err_set(err, -ENOMEM, "out of memory");
+    else if (err != NULL)
+        *err = e->err;
+    flight_release(f, e);
+    *entry = NULL;
+    return false;
+}
+
+/* Ends the flight e with the outcome already stored in it: wakes every waiter. */
+static void flight_end(cache_flight_t *f, cache_flight_entry_t *e)
+{
     pthread_mutex_lock(&f->lock);
     htab_remove(&f->table, &e->link); /* from now on a miss starts a new flight */
     e->done = true;
-    e->rc = rc;
-    e->obj = obj != NULL ? cache_object_ref(obj) : NULL;
-    if (err != NULL)
-        e->err = *err;
     pthread_cond_broadcast(&e->done_cv);
     cache_object_t *unref = NULL;
     entry_release_locked(e, &unref);
@@ -146,7 +188,39 @@ void cache_flight_finish(cache_flight_t *f, cache_flight_entry_t *e, int rc, cac
     cache_object_unref(unref);
 }
 
-int cache_flight_lock(cache_flight_t *f, const char *key, bool *waited)
+void cache_flight_finish(cache_flight_t *f, cache_flight_entry_t *e, int rc, cache_object_t *obj,
+                         const cache_err_t *err)
+{
+    if (e == NULL)
+        return;
+    /* The fields are the leader's until done is set, and nobody else's after. */
+    e->rc = rc;
+    e->obj = obj != NULL ? cache_object_ref(obj) : NULL;
+    if (err != NULL)
+        e->err = *err;
+    flight_end(f, e);
+}
+
+void cache_flight_finish_bytes(cache_flight_t *f, cache_flight_entry_t *e, int rc, slice_t bytes,
+                               const cache_err_t *err)
+{
+    if (e == NULL)
+        return;
+    e->rc = rc;
+    if (err != NULL)
+        e->err = *err;
+    if (rc == 0 && bytes.len > 0 && buf_append(&e->bytes, bytes.base, bytes.len) != 0)
+        e->rc = cache_err_set(&e->err, -ENOMEM, "out of memory");
+    flight_end(f, e);
+}
+
+/* While another process holds a lock, it is tried again every few milliseconds, up to
+ * FLIGHT_POLL_MAX_MS apart: a blocking flock could not be interrupted at shutdown, and the wait
+ * it replaces is an upstream fetch, next to which the polling delay is noise. */
+#define FLIGHT_POLL_FIRST_MS 2
+#define FLIGHT_POLL_MAX_MS 50
+
+int cache_flight_lock(cache_flight_t *f, const char *key, const atomic_bool *cancel, bool *waited)
 {
     char name[16];
     snprintf(name, sizeof name, "%03x.lock", (unsigned)(hash_bytes(key, strlen(key), 0) % FLIGHT_BUCKETS));
@@ -154,17 +228,24 @@ int cache_flight_lock(cache_flight_t *f, const char *key, bool *waited)
     if (fd < 0)
         return -errno;
     *waited = false;
-    if (flock(fd, LOCK_EX | LOCK_NB) == 0)
-        return fd;
-    *waited = true;
-    while (flock(fd, LOCK_EX) != 0) {
-        if (errno != EINTR) {
+    long delay_ms = FLIGHT_POLL_FIRST_MS;
+    for (;;) {
+        if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+            return fd;
+        if (errno != EWOULDBLOCK && errno != EINTR) {
             int e = errno;
             close(fd);
             return -e;
         }
+        *waited = true;
+        if (cancel != NULL && atomic_load(cancel)) {
+            close(fd);
+            return -ECANCELED;
+        }
+        struct timespec ts = {.tv_sec = 0, .tv_nsec = delay_ms * 1000000L};
+        nanosleep(&ts, NULL);
+        delay_ms = delay_ms * 2 > FLIGHT_POLL_MAX_MS ? FLIGHT_POLL_MAX_MS : delay_ms * 2;
     }
-    return fd;
 }
 
 void cache_flight_unlock(int token)

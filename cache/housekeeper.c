@@ -54,6 +54,7 @@ void cache_counters_flush(cache_t *c)
         d.s3_gc_deleted = sh.gc_deleted - w->gc_deleted;
         d.s3_gc_deleted_bytes = sh.gc_deleted_bytes - w->gc_deleted_bytes;
     }
+    cache_sumdb_counters_take(c, &d);
     c->pending = d;
     pthread_mutex_unlock(&c->figures_lock);
     int rc = store_counters_add(c->store, &d);
@@ -65,6 +66,10 @@ void cache_counters_flush(cache_t *c)
         c->flushed.upstream_errors += d.upstream_errors;
         c->flushed.upstream_requests += d.upstream_requests;
         c->upstream_requests_flushed = reqs;
+        c->flushed.sumdb_verified += d.sumdb_verified;
+        c->flushed.sumdb_skipped += d.sumdb_skipped;
+        for (int i = 0; i < STORE_SUMDB_REASONS; i++)
+            c->flushed.sumdb_failures[i] += d.sumdb_failures[i];
         c->flushed.s3_requests += d.s3_requests;
         c->flushed.s3_errors += d.s3_errors;
         c->flushed.s3_bytes_read += d.s3_bytes_read;
@@ -83,6 +88,7 @@ void cache_counters_flush(cache_t *c)
         atomic_fetch_add(&c->hits, d.hits);
         atomic_fetch_add(&c->misses, d.misses);
         atomic_fetch_add(&c->upstream_errors, d.upstream_errors);
+        cache_sumdb_counters_return(c, &d);
     }
     pthread_mutex_unlock(&c->figures_lock);
     pthread_mutex_unlock(&c->flush_lock);

@@ -140,16 +140,29 @@ static bool scheme_is(const char *value, size_t len, const char *scheme, size_t 
     return len > slen && strncasecmp(value, scheme, slen) == 0 && value[slen] == ' ';
 }
 
-/* Constant-time over every token: whether the token's SHA-256 is one of the stored digests. */
-static bool token_matches(const http_auth_db_t *db, const char *token, size_t len)
+/* Constant-time over every token: the index of the stored digest that is the token's SHA-256,
+ * or -1. */
+static ssize_t token_find(const http_auth_db_t *db, const char *token, size_t len)
 {
     uint8_t digest[32];
     SHA256((const unsigned char *)token, len, digest);
-    int found = 0;
-    for (size_t i = 0; i < db->ntokens; i++)
-        found |= CRYPTO_memcmp(digest, db->tokens[i].sha256, 32) == 0;
+    ssize_t found = -1;
+    for (size_t i = 0; i < db->ntokens; i++) {
+        bool eq = CRYPTO_memcmp(digest, db->tokens[i].sha256, 32) == 0;
+        found = eq ? (ssize_t)i : found;
+    }
     OPENSSL_cleanse(digest, sizeof digest);
-    return found != 0;
+    return found;
+}
+
+/* The token of a "Bearer" value, blanks after the scheme skipped; *tlen 0 when there is none. */
+static const char *bearer_token(const char *value, size_t len, size_t *tlen)
+{
+    const char *tok = value + 7;
+    *tlen = len - 7;
+    while (*tlen > 0 && *tok == ' ')
+        tok++, (*tlen)--;
+    return tok;
 }
 
 http_auth_result_t http_auth_check(http_auth_t *a, const char *value, size_t len)
@@ -159,11 +172,9 @@ http_auth_result_t http_auth_check(http_auth_t *a, const char *value, size_t len
     if (len > HTTP_AUTH_HEADER_MAX)
         return HTTP_AUTH_BAD;
     if (scheme_is(value, len, "Bearer", 6)) {
-        const char *tok = value + 7;
-        size_t tlen = len - 7;
-        while (tlen > 0 && *tok == ' ')
-            tok++, tlen--;
-        return tlen > 0 && token_matches(a->db, tok, tlen) ? HTTP_AUTH_OK : HTTP_AUTH_BAD;
+        size_t tlen;
+        const char *tok = bearer_token(value, len, &tlen);
+        return tlen > 0 && token_find(a->db, tok, tlen) >= 0 ? HTTP_AUTH_OK : HTTP_AUTH_BAD;
     }
     if (!scheme_is(value, len, "Basic", 5) || a->db->nusers == 0)
         return HTTP_AUTH_BAD;
@@ -238,4 +249,32 @@ http_auth_result_t http_auth_verify(http_auth_t *a, const char *value, size_t le
     OPENSSL_cleanse(decoded, sizeof decoded);
     verdict_put(a, mac, ok, mono_ms());
     return ok ? HTTP_AUTH_OK : HTTP_AUTH_BAD;
+}
+
+bool http_auth_principal(http_auth_t *a, const char *value, size_t len, uint8_t id[16])
+{
+    if (a == NULL || http_auth_check(a, value, len) != HTTP_AUTH_OK)
+        return false;
+    uint8_t digest[32];
+    if (scheme_is(value, len, "Bearer", 6)) {
+        size_t tlen;
+        const char *tok = bearer_token(value, len, &tlen);
+        ssize_t i = token_find(a->db, tok, tlen);
+        if (i < 0)
+            return false;
+        const char *name = a->db->tokens[i].name;
+        SHA256((const unsigned char *)name, strlen(name), digest);
+    } else {
+        /* a remembered good verdict on this very value: its user name is the one it carries */
+        char decoded[HTTP_AUTH_HEADER_MAX];
+        const char *user = NULL, *password = NULL;
+        bool ok = basic_decode(value, len, decoded, sizeof decoded, &user, &password);
+        if (ok)
+            SHA256((const unsigned char *)user, strlen(user), digest);
+        OPENSSL_cleanse(decoded, sizeof decoded);
+        if (!ok)
+            return false;
+    }
+    memcpy(id, digest, 16);
+    return true;
 }

@@ -9,6 +9,9 @@
  *   -EACCES            403: the allow/deny rules refuse it; the body names the rule
  *   -EAGAIN, shutdown  503: the fetch queue is full or the server is stopping
  *   -EREMOTEIO         503: the shared object store is unreachable and required (--s3-required)
+ *   -EUSERS            429: the client's miss budget is spent, or its share of the fetch queue is
+ *                      full (the caller adds Retry-After)
+ *   -ENOSPC, -EDQUOT   507: the store's disk is full, or the object is larger than its budget
  *   anything else      502: upstream failed, or a chunk on disk failed its check
  * A malformed request (bad percent-encoding) is a 400 decided by the router, never here; no bad
  * input ever becomes a 500.
@@ -17,9 +20,10 @@
  * (an internal host, a path, a masked user name), which are the operator's business, so they go
  * to the log and the client reads a fixed phrase and the path it asked for. Reasons that come
  * from the request itself (an invalid module path) are the client's own and are shown, and so
- * are two more that name no upstream: the allow/deny rule that refused a module, and the go
+ * are three more that name no upstream: the allow/deny rule that refused a module, the go
  * command's own words when it fetched a module from its repository itself (`direct`): an unknown
- * tag or refused git credentials are what the client must read to fix its build.
+ * tag or refused git credentials are what the client must read to fix its build, and the checksum
+ * database's verdict on a module it refused (both hashes of a mismatch, a SECURITY ERROR).
  */
 #include "http_i.h"
 
@@ -47,6 +51,8 @@ int http_status_of_error(int rc, const cache_err_t *err)
     case -ENOSPC: /* the store's disk is full */
     case -EDQUOT: /* the object is larger than the store's whole budget */
         return 507;
+    case -EUSERS: /* the client's miss budget, or its share of the fetch queue, is spent */
+        return 429;
     default:
         return 502;
     }
@@ -71,16 +77,30 @@ static bool is_direct_reason(const char *msg)
     return strncmp(msg, "direct go ", 10) == 0;
 }
 
+/* Whether msg is the checksum database's verdict on a module or an answer (cache.h): the module,
+ * both hashes, the database's name; no host. */
+static bool is_sumdb_verdict(const char *msg)
+{
+    return strncmp(msg, CACHE_SUMDB_REFUSED_WORDS ": ", sizeof CACHE_SUMDB_REFUSED_WORDS + 1) == 0;
+}
+
 /* What went wrong upstream, in words that name no host. */
-static const char *upstream_failure(int rc, const cache_err_t *err, char *buf, size_t cap)
+static const char *upstream_failure(int rc, const cache_err_t *err, const char *line, char *buf, size_t cap)
 {
     switch (rc) {
     case -EBADMSG:
         return "upstream's answer failed validation";
     case -EFBIG:
         return "upstream's answer is larger than go allows";
-    case -ETIMEDOUT:
-        return "upstream timed out";
+    case -ETIMEDOUT: {
+        /* upstream/judge.c words a timeout "upstream URL: timed out: CAUSE" with a CAUSE that
+         * names no host ("no response within 15 s of the request"): that much is shown */
+        const char *cause = strstr(line, ": timed out: ");
+        if (cause == NULL)
+            return "upstream timed out";
+        snprintf(buf, cap, "upstream timed out: %s", cause + 13);
+        return buf;
+    }
     case -ECONNREFUSED:
     case -EHOSTUNREACH:
     case -ENETUNREACH:
@@ -99,7 +119,7 @@ static const char *upstream_failure(int rc, const cache_err_t *err, char *buf, s
 
 size_t http_error_body(int status, int rc, const cache_err_t *err, const char *path, char *out, size_t cap)
 {
-    char line[sizeof err->msg], word[64];
+    char line[sizeof err->msg], word[192];
     size_t n = err != NULL ? first_line(err->msg, line, sizeof line) : 0;
     if (n == 0)
         first_line(strerror(rc < 0 ? -rc : rc), line, sizeof line);
@@ -121,8 +141,10 @@ size_t http_error_body(int status, int rc, const cache_err_t *err, const char *p
                            "unavailable: %s: the shared object store is unreachable, and this server fetches "
                            "only through it\n",
                            path);
+        else if (rc == -ECANCELED || rc == -ESHUTDOWN) /* an upstream transfer cut short names its URL */
+            len = snprintf(out, cap, "unavailable: %s: the server is shutting down\n", path);
         else
-            len = snprintf(out, cap, "unavailable: %s\n", line); /* our own words: queue full, stopping */
+            len = snprintf(out, cap, "unavailable: %s\n", line); /* our own words: queue full */
         break;
     case 507: /* the budget's message names the key and the budget; a full disk's would name paths */
         len = snprintf(out, cap, "insufficient storage: the store cannot hold %s: %s\n", path,
@@ -131,9 +153,13 @@ size_t http_error_body(int status, int rc, const cache_err_t *err, const char *p
     case 403: /* the allow/deny rule that refused it, as the operator wrote it */
         len = snprintf(out, cap, "forbidden: %s\n", line);
         break;
+    case 429: /* our own words: which budget, and when to come back */
+        len = snprintf(out, cap, "too many requests: %s\n", line);
+        break;
     default:
         len = snprintf(out, cap, "bad gateway: fetching %s failed: %s\n", path,
-                       is_direct_reason(line) ? line : upstream_failure(rc, err, word, sizeof word));
+                       is_direct_reason(line) || is_sumdb_verdict(line) ? line
+                                                                        : upstream_failure(rc, err, line, word, sizeof word));
         break;
     }
     if (len < 0)

@@ -6,8 +6,9 @@
  * authentication where it is needed (a password check goes to a worker and the request comes
  * back through http_handler_resume), then the store with CACHE_GET_NOFETCH. A hit is answered
  * right here on the loop thread, which is what keeps small-object throughput at h2o's own
- * static-file level; a miss goes to a fetch worker (fetch_worker.c) and is answered later on
- * this same loop. On the metrics-only listener (--metrics-listen) only /metrics and /healthz are
+ * static-file level; a miss, within its client's budget (clients.c: 429 with Retry-After past
+ * it), goes to a fetch worker (fetch_worker.c) and is answered later on this same loop. Hits are
+ * never limited. On the metrics-only listener (--metrics-listen) only /metrics and /healthz are
  * answered, under the same rules for credentials.
  *
  * Who must show credentials: with an auth file, everyone under --auth-required, /metrics under
@@ -25,7 +26,6 @@
 
 #include <errno.h>
 #include <netdb.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -66,23 +66,6 @@ static void send_metrics(h2o_req_t *req, http_server_t *s)
     buf_dispose(&text);
 }
 
-/* The peer's address as 16 bytes (IPv4 mapped into IPv6), for the failed-login table. */
-static void peer_addr(h2o_req_t *req, uint8_t out[16])
-{
-    memset(out, 0, 16);
-    struct sockaddr_storage ss;
-    memset(&ss, 0, sizeof ss);
-    if (req->conn->callbacks->get_peername == NULL ||
-        req->conn->callbacks->get_peername(req->conn, (struct sockaddr *)&ss) == 0)
-        return;
-    if (ss.ss_family == AF_INET) {
-        out[10] = out[11] = 0xff;
-        memcpy(out + 12, &((struct sockaddr_in *)&ss)->sin_addr, 4);
-    } else if (ss.ss_family == AF_INET6) {
-        memcpy(out, &((struct sockaddr_in6 *)&ss)->sin6_addr, 16);
-    }
-}
-
 static void send_unauthorized(h2o_req_t *req, const char *why)
 {
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_WWW_AUTHENTICATE, NULL,
@@ -90,6 +73,50 @@ static void send_unauthorized(h2o_req_t *req, const char *why)
     char body[128];
     int n = snprintf(body, sizeof body, "unauthorized: %s\n", why);
     http_send_text(req, 401, body, (size_t)n);
+}
+
+/* 429 with Retry-After (rc is -EUSERS). */
+static void send_too_many(h2o_req_t *req, int rc, unsigned retry_after_s, const cache_err_t *err)
+{
+    char *v = h2o_mem_alloc_pool(&req->pool, 16);
+    int n = snprintf(v, 16, "%u", retry_after_s);
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_RETRY_AFTER, NULL, v, (size_t)n);
+    http_send_error(req, rc, err);
+}
+
+/* A miss: within its client's budget, to a fetch worker; past it, 429 (503 when the whole queue
+ * is full). Nothing here waits. */
+static void miss_submit(http_thread_t *t, h2o_req_t *req, const modkey_t *key)
+{
+    http_clients_t *cs = t->server->clients;
+    http_client_id_t id;
+    http_client_id_of(req, &id);
+    uint64_t now = http_now_us() / 1000;
+    http_client_t *c = http_clients_acquire(cs, &id, now);
+    cache_err_t err = {0};
+    unsigned retry_after_s = 0;
+    if (!http_clients_take_miss(cs, c, now, &retry_after_s)) {
+        http_clients_release(cs, c);
+        HTTP_COUNT(t->metrics.over_budget, 1);
+        cache_err_set(&err, -EUSERS,
+                      "this client's budget of misses (requests that must go upstream) is spent; retry after %u s",
+                      retry_after_s);
+        send_too_many(req, -EUSERS, retry_after_s, &err);
+        return;
+    }
+    int rc = http_fetch_submit(t, req, key, c);
+    if (rc == 0)
+        return; /* the job holds the pin now */
+    http_clients_release(cs, c);
+    if (rc == -EUSERS) {
+        HTTP_COUNT(t->metrics.over_share, 1);
+        cache_err_set(&err, -EUSERS, "too many of this client's misses are waiting for upstream; retry after 1 s");
+        send_too_many(req, -EUSERS, 1, &err);
+        return;
+    }
+    HTTP_COUNT(t->metrics.fetch_rejected, 1);
+    rc = cache_err_set(&err, rc == -ENOMEM ? -ENOMEM : -EAGAIN, "too many upstream fetches in progress");
+    http_send_error(req, rc, &err);
 }
 
 /*
@@ -100,7 +127,7 @@ static void send_unauthorized(h2o_req_t *req, const char *why)
 static bool authorize(http_server_t *s, http_thread_t *t, http_auth_t *a, h2o_req_t *req, http_auth_result_t known)
 {
     uint8_t addr[16];
-    peer_addr(req, addr);
+    http_peer_addr(req, addr);
     uint64_t now = h2o_now(t->loop);
     uint64_t left = http_ratelimit_blocked(&s->limit, addr, now);
     if (left > 0) {
@@ -119,7 +146,12 @@ static bool authorize(http_server_t *s, http_thread_t *t, http_auth_t *a, h2o_re
         r = http_auth_check(a, v ? v->base : NULL, v ? v->len : 0);
         if (r == HTTP_AUTH_VERIFY) {
             int rc = http_fetch_submit_verify(t, req, a, v->base, v->len);
-            if (rc != 0) {
+            if (rc == -EUSERS) {
+                HTTP_COUNT(t->metrics.over_share, 1);
+                cache_err_t err;
+                cache_err_set(&err, -EUSERS, "too many of this client's requests are waiting; retry after 1 s");
+                send_too_many(req, -EUSERS, 1, &err);
+            } else if (rc != 0) {
                 HTTP_COUNT(t->metrics.fetch_rejected, 1);
                 http_send_text(req, 503, H2O_STRLIT("unavailable: too many requests in progress\n"));
             }
@@ -202,6 +234,15 @@ static void dispatch(http_server_t *s, http_thread_t *t, h2o_req_t *req, http_au
         return; /* answered above */
     }
 
+    if (key->kind == MODKEY_SUMDB && key->db_kind == SUMDB_PATH_SUPPORTED) {
+        /* go asks this before it uses a proxy for a database: any 200 says yes */
+        int rc = cache_sumdb_supported(s->cache, key, &err);
+        if (rc == 0)
+            http_send_body(req, 200, "text/plain; charset=utf-8", "", 0);
+        else
+            http_send_error(req, rc, &err);
+        return;
+    }
     cache_object_t *obj = NULL;
     int rc = cache_get(s->cache, key, CACHE_GET_NOFETCH, &obj, &err);
     if (rc == 0) {
@@ -211,11 +252,8 @@ static void dispatch(http_server_t *s, http_thread_t *t, h2o_req_t *req, http_au
     }
     if (rc == -EAGAIN) {
         HTTP_COUNT(t->metrics.misses, 1);
-        rc = http_fetch_submit(t, req, key);
-        if (rc == 0)
-            return;
-        HTTP_COUNT(t->metrics.fetch_rejected, 1);
-        rc = cache_err_set(&err, -EAGAIN, "too many upstream fetches in progress");
+        miss_submit(t, req, key);
+        return;
     }
     http_send_error(req, rc, &err);
 }

@@ -7,13 +7,20 @@
  * threads that may block on upstream, and finished back on the loop that owns the request.
  * Besides GOPROXY keys the server answers /healthz (liveness: "ok" while the loops run),
  * /readyz (readiness: 503 while the last upstream request got no answer at all) and /metrics
- * (Prometheus text). A metrics-only address answers /metrics and /healthz and nothing else, so a
+ * (Prometheus text), all three on the loop from memory: they never wait on upstream or on a fetch
+ * worker. A metrics-only address answers /metrics and /healthz and nothing else, so a
  * host can expose its figures (for a mount, say) without serving GOPROXY.
  *
  * With an auth file, private modules (cache_key_is_private) and, as configured, everything or
  * /metrics need Basic credentials or a bearer token: 401 with WWW-Authenticate otherwise, 429
  * for an address that failed too often. Without one, private modules are refused (403): they
  * are never served to unauthenticated clients. /healthz and /readyz are always open.
+ *
+ * Misses have a budget per client (its authenticated user, else its address; see
+ * http/clients.c): a token bucket of miss_rate per second up to miss_burst, a share of the fetch
+ * queue, and at most three quarters of the fetch workers at once; past them the client gets 429
+ * with Retry-After while the misses of other clients still go through. Cache hits are never
+ * limited.
  */
 #ifndef MODFS_HTTP_H
 #define MODFS_HTTP_H
@@ -34,6 +41,8 @@ typedef struct http_config {
     int threads;             /* event loops; 0 = one per core */
     unsigned list_ttl_s;     /* max-age of list, @latest and query .info: the store's list TTL (0: max-age=0) */
     int fetch_workers;       /* threads waiting on upstream for misses (and verifying passwords); 0 = 8 */
+    int miss_rate;           /* misses (requests that need upstream) per second per client; 0 = 50, < 0: no limit */
+    int miss_burst;          /* misses a client may make at once before the rate applies; 0 = 500 */
     const char *auth_file;   /* users and tokens (format in auth_file.c); NULL: no authentication */
     bool auth_required;      /* every path but /healthz and /readyz needs credentials (needs auth_file) */
     bool metrics_auth;       /* /metrics needs credentials (needs auth_file; implied by auth_required) */
@@ -53,9 +62,11 @@ int http_server_start(cache_t *cache, const http_config_t *cfg, http_server_t **
  * Applies what may change while running, without dropping a connection: list_ttl_s (max-age of
  * list and @latest); when TLS is served, the certificate and key, read again from tls_cert and
  * tls_key (new connections get them, open ones keep theirs); and the access settings: auth_file
- * read again (or added, or dropped), auth_required, metrics_auth. Remembered password verdicts
- * are forgotten, so a user removed from the file is refused from now on. Other fields are
- * ignored. Returns once every loop uses the new settings: 0, or -errno with err and nothing
+ * read again (or added, or dropped), auth_required, metrics_auth; and the miss budget
+ * (miss_rate, miss_burst: every client's bucket takes the new size and rate at its next miss).
+ * Remembered password verdicts are forgotten, so a user removed from the file is refused from
+ * now on. Other fields are ignored. Returns once every loop uses the new settings: 0, or -errno
+ * with err and nothing
  * changed (a certificate or auth file that does not load leaves the old one in use). Call from
  * the thread that started the server, never concurrently with stop.
  */

@@ -29,24 +29,26 @@ typedef enum http_route {
     HTTP_ROUTE_INFO,
     HTTP_ROUTE_MOD,
     HTTP_ROUTE_ZIP,
+    HTTP_ROUTE_SUMDB,
     HTTP_ROUTE_OTHER,
     HTTP_ROUTE_COUNT
 } http_route_t;
 
 /* What a request path resolves to. */
 typedef enum http_target {
-    HTTP_TARGET_KEY,         /* a valid GOPROXY key, in key */
+    HTTP_TARGET_KEY,         /* a valid GOPROXY key or checksum-database answer (MODKEY_SUMDB), in key */
     HTTP_TARGET_HEALTHZ,     /* /healthz: liveness */
     HTTP_TARGET_READYZ,      /* /readyz: readiness (has upstream answered lately?) */
     HTTP_TARGET_METRICS,     /* /metrics */
-    HTTP_TARGET_NOT_FOUND,   /* a name that cannot exist (bad module path, /sumdb/..., /): 404, reason in err */
+    HTTP_TARGET_NOT_FOUND,   /* a name that cannot exist (bad module path, bad /sumdb/ path, /): 404, reason in err */
     HTTP_TARGET_BAD_REQUEST, /* a path that is not even well-formed (bad percent-encoding, NUL): 400 */
 } http_target_t;
 
 /*
  * Percent-decodes path[0..len) (the request-target without the query) into out. '+' stays '+'.
- * Returns the decoded length, -EINVAL for a malformed escape or a decoded NUL, -ENAMETOOLONG
- * when out (cap bytes, NUL included) is too small.
+ * Returns the decoded length, -EINVAL for a malformed escape or a decoded NUL, -ENOENT for an
+ * escaped '/' (%2F, which no key has), -ENAMETOOLONG when out (cap bytes, NUL included) is too
+ * small.
  */
 int http_path_decode(const char *path, size_t len, char *out, size_t cap);
 
@@ -67,7 +69,7 @@ enum {
 
 /* Status codes kept apart in /metrics; anything else counts as "other". */
 enum {
-    HTTP_STATUS_SLOTS = 18,
+    HTTP_STATUS_SLOTS = 20,
 };
 
 /*
@@ -83,6 +85,8 @@ typedef struct http_metrics {
     _Atomic uint64_t misses;          /* the store needed upstream (-EAGAIN with NOFETCH) */
     _Atomic uint64_t fetches;         /* misses handed to a fetch worker */
     _Atomic uint64_t fetch_rejected;  /* misses refused because the fetch queue was full (503) */
+    _Atomic uint64_t over_budget;     /* misses refused: the client's miss budget was spent (429) */
+    _Atomic uint64_t over_share;      /* misses refused: the client's share of the queue was full (429) */
     _Atomic uint64_t upstream_errors; /* responses 502 */
     _Atomic uint64_t read_errors;     /* a body read from the store failed mid-response */
     _Atomic uint64_t aborted;         /* responses the client abandoned before the end */
@@ -201,26 +205,98 @@ void http_auth_unref(http_auth_t *a);
 http_auth_result_t http_auth_check(http_auth_t *a, const char *value, size_t len);
 /* Worker thread: verifies Basic credentials with crypt_r and remembers the verdict. OK or BAD. */
 http_auth_result_t http_auth_verify(http_auth_t *a, const char *value, size_t len);
+/* Loop thread: whether an Authorization value is good credentials under a as http_auth_check
+ * judges it (a token, or a remembered good verdict on Basic credentials; never runs crypt), and
+ * then in id the first 16 bytes of the SHA-256 of its user's (or token's) name: the identity of
+ * an authenticated client (clients.c). False for a NULL a, no or bad credentials, and Basic ones
+ * no worker has verified yet. */
+bool http_auth_principal(http_auth_t *a, const char *value, size_t len, uint8_t id[16]);
 
 /* ---- the server ---- */
 
 typedef struct http_fetch_pool http_fetch_pool_t;
 typedef struct http_server http_server_t;
 
-/* Aborted streams counted per connection (abuse.c). */
-#define HTTP_ABUSE_SLOTS 64
-typedef struct http_abuse_slot {
-    uint64_t conn_id;
-    uint64_t window_start_ms;
-    uint32_t count;
-} http_abuse_slot_t;
+/* ---- clients (clients.c) ----
+ * Who a request comes from, and what the server remembers about each client: its miss budget,
+ * its aborted streams, its share of the fetch queue. See clients.c for the identity (the
+ * authenticated user, else the address) and the bounded table. */
+
+/* Aborted streams (HTTP/2 rapid reset, see abuse.c): more than HTTP_ABUSE_LIMIT within
+ * HTTP_ABUSE_WINDOW_MS from one client, over however many connections, cut the connection. */
+#define HTTP_ABUSE_WINDOW_MS 10000
+#define HTTP_ABUSE_LIMIT 200
+
+enum {
+    HTTP_CLIENT_UNKNOWN = 0,
+    HTTP_CLIENT_IPV4 = 4,     /* the 4 address bytes follow */
+    HTTP_CLIENT_IPV6_64 = 6,  /* the first 8 bytes of the address (its /64) follow */
+    HTTP_CLIENT_USER = 'u',   /* 16 bytes of the SHA-256 of an authenticated user's name follow */
+    HTTP_CLIENT_OVERFLOW = 'o',
+};
+#define HTTP_CLIENT_ID_LEN 17
+typedef struct http_client_id {
+    uint8_t b[HTTP_CLIENT_ID_LEN]; /* kind byte, then up to 16 bytes, zero-padded */
+} http_client_id_t;
+
+typedef struct http_clients http_clients_t;
+typedef struct http_fetch_job http_fetch_job_t;
+
+typedef struct http_client {
+    /* Protected by http_clients.mu. */
+    htab_link_t link;
+    agelist_link_t age;         /* in http_clients.lru, most recently seen first */
+    http_client_id_t id;
+    unsigned pins;              /* references held (a request's miss, its fetch job): no eviction */
+    uint64_t tokens_milli;      /* the miss bucket, in thousandths of a miss */
+    uint64_t refill_ms;
+    uint64_t abort_window_ms;   /* start of the current window of aborted streams */
+    uint32_t aborts;
+    uint64_t cut_conn_id;       /* the last connection cut for aborts (each is cut once) */
+    /* Owned by fetch_worker.c and protected by its pool's mutex; meaningful while pinned. */
+    http_fetch_job_t *q_head, *q_tail; /* this client's queued jobs, oldest first */
+    unsigned queued, running;
+    struct http_client *ring_next;     /* the round robin of clients with queued jobs */
+    bool in_ring;
+} http_client_t;
+
+/* The identity of req's client (loop thread): its authenticated user, else its address; see
+ * clients.c. */
+void http_client_id_of(h2o_req_t *req, http_client_id_t *id);
+/* The peer's address of req as 16 bytes, IPv4 mapped into IPv6 (all zero when unknown). */
+void http_peer_addr(h2o_req_t *req, uint8_t out[16]);
+
+/* A table of at most a fixed number of clients, each with a bucket of miss_rate misses per
+ * second up to miss_burst (miss_rate 0: no limit). NULL when out of memory. */
+http_clients_t *http_clients_new(unsigned miss_rate, unsigned miss_burst);
+void http_clients_free(http_clients_t *cs);
+/* New bucket parameters (a reload), in force at each client's next miss: a bucket fuller than
+ * the new burst is cut down to it, a refill from then on goes at the new rate. Any thread. */
+void http_clients_set_budget(http_clients_t *cs, unsigned miss_rate, unsigned miss_burst);
+/* The bucket parameters cfg asks for (its zeros are the defaults, a negative rate no limit). */
+unsigned http_miss_rate_of(const http_config_t *cfg);
+unsigned http_miss_burst_of(const http_config_t *cfg);
+/* The entry of id, pinned (never NULL: past the table's size, a shared overflow entry).
+ * Release it with http_clients_release. Any thread. */
+http_client_t *http_clients_acquire(http_clients_t *cs, const http_client_id_t *id, uint64_t now_ms);
+void http_clients_release(http_clients_t *cs, http_client_t *c);
+/* Takes one miss from c's bucket: true when there was one; else *retry_after_s says when the
+ * next will be. */
+bool http_clients_take_miss(http_clients_t *cs, http_client_t *c, uint64_t now_ms, unsigned *retry_after_s);
+/* Counts an aborted stream of c on connection conn_id: true when that connection must be cut
+ * now (the client is past the limit, and this connection was not cut before). */
+bool http_clients_note_abort(http_clients_t *cs, http_client_t *c, uint64_t conn_id, uint64_t now_ms);
+/* Entries in use (the overflow entry aside), for /metrics. */
+size_t http_clients_count(http_clients_t *cs);
 
 typedef struct http_thread {
     h2o_context_t ctx; /* first: a request reaches its thread through req->conn->ctx */
     http_server_t *server;
     size_t index;
     pthread_t tid;
-    bool started;
+    bool started;                            /* the thread was created (main thread's field) */
+    bool setup_done;                         /* under server.start_mu: thread_setup has returned */
+    int setup_rc;                            /* its result, readable once setup_done */
     h2o_evloop_t *loop;
     h2o_accept_ctx_t accept_plain;
     h2o_accept_ctx_t accept_tls;
@@ -237,10 +313,9 @@ typedef struct http_thread {
     h2o_multithread_message_t stop_msg;
     size_t jobs_pending;                     /* hand-offs not yet back on this loop */
     bool draining;                           /* stop asked: no more accepts, finishing in-flight work */
-    bool exited;                             /* the loop thread has returned */
-    bool drained;                            /* every connection and job finished before the deadline */
+    bool drained;                            /* every connection and job finished before the deadline,
+                                                and the loop disposed itself */
     uint64_t drain_deadline_ms;
-    http_abuse_slot_t abuse[HTTP_ABUSE_SLOTS];
     http_metrics_t metrics;
 } http_thread_t;
 
@@ -265,10 +340,13 @@ struct http_server {
     size_t nthreads;
     http_thread_t **threads;
     http_fetch_pool_t *fetch;
+    http_clients_t *clients;
     struct timespec started_at;
     pthread_mutex_t reload_mu; /* protects reload_pending; reload_cv signals it */
     pthread_cond_t reload_cv;
     size_t reload_pending;     /* loops that have not yet taken a reload's settings */
+    pthread_mutex_t start_mu; /* with start_cv: a loop thread reports its setup */
+    pthread_cond_t start_cv;
 };
 
 static inline http_thread_t *http_thread_of(h2o_req_t *req)
@@ -353,9 +431,15 @@ void http_etag_format(const uint8_t sha256[32], char out[HTTP_ETAG_LEN + 1]);
 #define HTTP_DATE_LEN 29
 void http_date_format(int64_t t, char out[HTTP_DATE_LEN + 1]);
 
-/* True when If-None-Match (weak comparison, "*" matches) or, absent that, If-Modified-Since says
- * the client's copy is current. */
-bool http_precond_not_modified(const h2o_headers_t *headers, const char *etag, int64_t mtime);
+typedef enum http_precond {
+    HTTP_PRECOND_OK,           /* answer as usual */
+    HTTP_PRECOND_NOT_MODIFIED, /* 304: If-None-Match (weak comparison) or If-Modified-Since */
+    HTTP_PRECOND_FAILED,       /* 412: If-Match (strong comparison) or If-Unmodified-Since; *why says which */
+} http_precond_t;
+
+/* The preconditions of a GET or HEAD of an existing object with the given strong etag and
+ * Last-Modified, in RFC 9110 13.2.2's order. *why is set (a static string) for FAILED only. */
+http_precond_t http_precond_eval(const h2o_headers_t *headers, const char *etag, int64_t mtime, const char **why);
 
 typedef enum http_range_result {
     HTTP_RANGE_NONE,          /* serve the whole object: no Range, a malformed one, or several ranges */
@@ -372,19 +456,26 @@ bool http_if_range_matches(const char *v, size_t len, const char *etag, int64_t 
 
 /* ---- fetch workers (fetch_worker.c) ---- */
 
-/* Starts nworkers threads; at most max_queued jobs wait for a worker. NULL on failure. */
-http_fetch_pool_t *http_fetch_pool_new(cache_t *cache, size_t nworkers, size_t max_queued);
+/* Starts nworkers threads; at most max_queued jobs wait for a worker, at most client_queued of
+ * them from one client. NULL on failure. */
+http_fetch_pool_t *http_fetch_pool_new(cache_t *cache, size_t nworkers, size_t max_queued, size_t client_queued);
 /*
- * Hands req (a miss on key) to a worker; the answer is sent later on t's loop. Returns 0, or
- * -EAGAIN when the queue is full, -ENOMEM (nothing sent then: the caller answers).
+ * Hands req (a miss on key, from client, whose pin the job takes over on success) to a worker;
+ * the answer is sent later on t's loop. Workers serve clients in turn (round robin), and one
+ * client never has more than three quarters of the workers (at least one) at once, so a client
+ * whose fetches hang leaves workers to the others. Returns 0, or -EAGAIN when the queue is full
+ * or stopping, -EUSERS when the client's share of the queue is full, -ENOMEM (nothing sent then,
+ * and the caller still holds the pin: the caller answers).
  */
-int http_fetch_submit(http_thread_t *t, h2o_req_t *req, const modkey_t *key);
-/* The same for an object found damaged while answering: its answer gives up with 502 if the
- * fresh copy is damaged too. */
+int http_fetch_submit(http_thread_t *t, h2o_req_t *req, const modkey_t *key, http_client_t *client);
+/* The same for an object found damaged while answering (its answer gives up with 502 if the
+ * fresh copy is damaged too), in the queue of req's client, which it pins itself: a refetch the
+ * store needs is not a miss of the client's budget. */
 int http_fetch_retry(http_thread_t *t, h2o_req_t *req, const modkey_t *key);
 /* Hands the verification of req's Basic credentials (value[0..len)) against a to a worker (which
- * holds a reference to a meanwhile); the request continues later in http_handler_resume on t's
- * loop. 0, -EAGAIN (queue full) or -ENOMEM. */
+ * holds a reference to a meanwhile), in the queue of req's client (by address); the request
+ * continues later in http_handler_resume on t's loop. 0, -EAGAIN (queue full), -EUSERS (the
+ * client's share of the queue is full) or -ENOMEM. */
 int http_fetch_submit_verify(http_thread_t *t, h2o_req_t *req, http_auth_t *a, const char *value, size_t len);
 /* The receiver callback of http_thread_t.fetch_done. */
 void http_fetch_on_done(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages);
@@ -395,7 +486,7 @@ void http_fetch_pool_free(http_fetch_pool_t *p);
 /* ---- abuse.c ---- */
 
 /* Notes that a response on req's connection was abandoned by the client; closes connections
- * that abandon too many (HTTP/2 rapid reset). */
+ * of a client that abandons too many (HTTP/2 rapid reset), whichever connection it uses. */
 void http_abuse_note_abort(http_thread_t *t, h2o_req_t *req);
 
 /* ---- metrics.c ---- */

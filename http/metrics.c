@@ -6,8 +6,8 @@
  * shared cache line: a count is a relaxed load and store by the single writer. A scrape sums the
  * threads with relaxed loads (a value may be a request behind, never torn) and appends the
  * store's own figures from cache_stats_get, then whatever figures the command line wired in
- * (metrics_extra: the FUSE mount's), all from memory: a scrape renders on its loop and never
- * waits on the store.
+ * (metrics_extra: the FUSE mount's). Everything comes from memory, so a scrape is rendered on the
+ * loop that received it: /metrics never waits on upstream, on a fetch worker or on the disk.
  */
 #include "http_i.h"
 
@@ -15,8 +15,8 @@
 
 /* Status codes with their own series; the rest are summed under code="other". 0 is a request
  * that ended with no response (the client left first). */
-static const int status_codes[HTTP_STATUS_SLOTS - 1] = {200, 206, 304, 400, 401, 403, 404, 405, 410,
-                                                         413, 416, 429, 0,   500, 502, 503, 504};
+static const int status_codes[HTTP_STATUS_SLOTS - 1] = {200, 206, 304, 400, 401, 403, 404, 405, 410, 412,
+                                                         413, 416, 429, 0,   500, 502, 503, 504, 507};
 
 /* Upper bounds of the duration histogram, in microseconds. */
 static const uint64_t duration_bounds_us[HTTP_DURATION_BUCKETS] = {
@@ -155,6 +155,17 @@ int http_metrics_render(http_server_t *s, buf_t *out)
                          (unsigned long long)SUM(s, auth_missing), (unsigned long long)SUM(s, auth_failures),
                          (unsigned long long)SUM(s, auth_limited), (unsigned long long)SUM(s, auth_verified));
     if (rc == 0)
+        rc = buf_appendf(out,
+                         "# HELP modfs_http_misses_refused_total Misses answered 429: the client's miss budget "
+                         "was spent (budget) or its share of the fetch queue was full (share).\n"
+                         "# TYPE modfs_http_misses_refused_total counter\n"
+                         "modfs_http_misses_refused_total{reason=\"budget\"} %llu\n"
+                         "modfs_http_misses_refused_total{reason=\"share\"} %llu\n",
+                         (unsigned long long)SUM(s, over_budget), (unsigned long long)SUM(s, over_share));
+    if (rc == 0)
+        rc = counter(out, "modfs_http_clients", "Clients remembered (miss budgets, aborted streams), at most 4096.",
+                     "gauge", http_clients_count(s->clients));
+    if (rc == 0)
         rc = counter(out, "modfs_http_threads", "Event loop threads.", "gauge", s->nthreads);
 
     cache_stats_t st;
@@ -184,6 +195,21 @@ int http_metrics_render(http_server_t *s, buf_t *out)
             (unsigned long long)st.hits, (unsigned long long)st.misses, (unsigned long long)st.upstream_requests,
             (unsigned long long)st.upstream_errors);
     }
+    if (rc == 0)
+        rc = counter(out, "modfs_sumdb_verified_total",
+                     ".mod and .zip from upstream proven to be the checksum database's before they were stored.",
+                     "counter", st.sumdb_verified);
+    if (rc == 0)
+        rc = counter(out, "modfs_sumdb_verify_skipped_total",
+                     ".mod and .zip stored unchecked: exempt by --nosumdb, or no database (--sumdb off).", "counter",
+                     st.sumdb_skipped);
+    if (rc == 0)
+        rc = buf_appendf(out, "# HELP modfs_sumdb_verify_failures_total .mod and .zip from upstream refused by the "
+                              "checksum database's proof, by reason.\n"
+                              "# TYPE modfs_sumdb_verify_failures_total counter\n");
+    for (int r = 0; rc == 0 && r < CACHE_SUMDB_REASONS; r++)
+        rc = buf_appendf(out, "modfs_sumdb_verify_failures_total{reason=\"%s\"} %llu\n", cache_sumdb_reason_name(r),
+                         (unsigned long long)st.sumdb_failures[r]);
     if (rc == 0) {
         rc = buf_appendf(
             out,

@@ -5,6 +5,9 @@
  * Pure functions over header values, kept apart from the response code so that each rule reads
  * as the RFC states it. Objects in the store are immutable snapshots, so a strong ETag from the
  * SHA-256 already computed at ingest is exact and costs nothing per request.
+ * Entity-tag lists are parsed strictly (RFC 9110 5.6.1, 8.8.3): a value that is not "*" or a
+ * comma-separated list of quoted tags is malformed as a whole, and then fails If-Match (412)
+ * and is ignored as If-None-Match (the whole object is sent): in both cases the safe side.
  * Deliberate limits: only one byte range is honoured (a list of ranges gets the whole object with
  * 200, which RFC 9110 allows: a server may ignore Range), and only the IMF-fixdate form of
  * HTTP-date is parsed (what every current client sends; other forms make the condition ignored).
@@ -101,68 +104,116 @@ static bool parse_http_date(const char *v, size_t len, int64_t *out)
     return true;
 }
 
-/* Weak comparison of one entity-tag (possibly W/-prefixed) with our strong etag. */
-static bool etag_weak_equal(const char *tag, size_t len, const char *etag)
+/* etagc (RFC 9110 8.8.3): %x21 / %x23-7E / obs-text. */
+static bool is_etagc(unsigned char c)
 {
-    if (len >= 2 && tag[0] == 'W' && tag[1] == '/') {
-        tag += 2;
-        len -= 2;
-    }
-    return len == HTTP_ETAG_LEN && memcmp(tag, etag, len) == 0;
+    return c == 0x21 || (c >= 0x23 && c <= 0x7e) || c >= 0x80;
 }
 
-/* True when the If-None-Match list v contains "*" or a tag weakly equal to etag. */
-static bool if_none_match_hits(const char *v, size_t len, const char *etag)
+enum { LIST_MALFORMED = -1, LIST_NO_MATCH = 0, LIST_MATCH = 1 };
+
+/*
+ * Matches one field value of If-Match or If-None-Match against our (strong) etag: "*" alone, or
+ * a comma-separated list of entity-tags (#entity-tag, RFC 9110 5.6.1: empty elements and OWS
+ * around commas allowed). Anything else is malformed, even when a tag in it would match:
+ * `"x""<etag>"` is not a list of two tags. weak: the weak comparison (If-None-Match), where
+ * W/"t" matches "t"; else the strong one (If-Match), where a weak tag never matches.
+ */
+static int etag_list_match(const char *v, size_t len, const char *etag, bool weak)
 {
     size_t i = 0;
+    while (i < len && is_ows(v[i]))
+        i++;
+    while (len > i && is_ows(v[len - 1]))
+        len--;
+    if (len - i == 1 && v[i] == '*')
+        return LIST_MATCH;
+    int result = LIST_NO_MATCH;
+    bool any = false;
     while (i < len) {
-        while (i < len && (is_ows(v[i]) || v[i] == ','))
+        if (v[i] == ',' || is_ows(v[i])) {
             i++;
-        if (i >= len)
-            break;
-        size_t start = i;
-        if (v[i] == '*')
-            return true;
-        if (v[i] == 'W' && i + 1 < len && v[i + 1] == '/')
-            i += 2;
-        if (i < len && v[i] == '"') {
-            i++;
-            while (i < len && v[i] != '"')
-                i++;
-            if (i < len)
-                i++; /* closing quote */
-        } else {
-            /* not an entity-tag: skip to the next element */
-            while (i < len && v[i] != ',')
-                i++;
             continue;
         }
-        if (etag_weak_equal(v + start, i - start, etag))
-            return true;
+        bool is_weak = false;
+        if (v[i] == 'W' && i + 1 < len && v[i + 1] == '/') {
+            is_weak = true;
+            i += 2;
+        }
+        if (i >= len || v[i] != '"')
+            return LIST_MALFORMED;
+        size_t start = i++;
+        while (i < len && is_etagc((unsigned char)v[i]))
+            i++;
+        if (i >= len || v[i] != '"')
+            return LIST_MALFORMED;
+        i++;
+        size_t tlen = i - start;
+        if ((weak || !is_weak) && tlen == HTTP_ETAG_LEN && memcmp(v + start, etag, tlen) == 0)
+            result = LIST_MATCH;
+        any = true;
+        /* after a tag: OWS, then a comma or the end */
+        while (i < len && is_ows(v[i]))
+            i++;
+        if (i < len && v[i] != ',')
+            return LIST_MALFORMED;
     }
-    return false;
+    return any ? result : LIST_MALFORMED;
 }
 
-bool http_precond_not_modified(const h2o_headers_t *headers, const char *etag, int64_t mtime)
+/* Every field of the header token as one list: LIST_MATCH if any tag matches, LIST_MALFORMED if
+ * any field is malformed, -2 when the header is absent. */
+static int header_list_match(const h2o_headers_t *headers, const h2o_token_t *token, const char *etag, bool weak)
 {
-    ssize_t at = h2o_find_header(headers, H2O_TOKEN_IF_NONE_MATCH, -1);
-    if (at >= 0) {
-        /* RFC 9110 13.2.2: If-None-Match decides alone when present; several fields form one list. */
-        for (; at >= 0; at = h2o_find_header(headers, H2O_TOKEN_IF_NONE_MATCH, at)) {
-            const h2o_iovec_t *v = &headers->entries[at].value;
-            if (if_none_match_hits(v->base, v->len, etag))
-                return true;
-        }
-        return false;
+    ssize_t at = h2o_find_header(headers, token, -1);
+    if (at < 0)
+        return -2;
+    int result = LIST_NO_MATCH;
+    for (; at >= 0; at = h2o_find_header(headers, token, at)) {
+        const h2o_iovec_t *v = &headers->entries[at].value;
+        int r = etag_list_match(v->base, v->len, etag, weak);
+        if (r == LIST_MALFORMED)
+            return LIST_MALFORMED;
+        if (r == LIST_MATCH)
+            result = LIST_MATCH;
     }
-    at = h2o_find_header(headers, H2O_TOKEN_IF_MODIFIED_SINCE, -1);
+    return result;
+}
+
+http_precond_t http_precond_eval(const h2o_headers_t *headers, const char *etag, int64_t mtime, const char **why)
+{
+    /* RFC 9110 13.2.2, steps 1 to 4 (step 5, If-Range, belongs to Range: respond.c). */
+    int m = header_list_match(headers, H2O_TOKEN_IF_MATCH, etag, false);
+    if (m != -2) {
+        if (m != LIST_MATCH) {
+            /* a list we cannot read promises nothing: refuse rather than guess */
+            *why = m == LIST_MALFORMED ? "malformed If-Match" : "If-Match: no tag matches";
+            return HTTP_PRECOND_FAILED;
+        }
+    } else {
+        ssize_t at = h2o_find_header(headers, H2O_TOKEN_IF_UNMODIFIED_SINCE, -1);
+        int64_t since;
+        /* an invalid date is ignored (13.1.4) */
+        if (at >= 0 && parse_http_date(headers->entries[at].value.base, headers->entries[at].value.len, &since) &&
+            mtime > since) {
+            *why = "modified since the If-Unmodified-Since date";
+            return HTTP_PRECOND_FAILED;
+        }
+    }
+    int n = header_list_match(headers, H2O_TOKEN_IF_NONE_MATCH, etag, true);
+    if (n != -2) {
+        /* If-None-Match decides alone when present (If-Modified-Since is ignored, 13.1.3); one we
+         * cannot read cannot say the client's copy is current: the whole object is sent. */
+        return n == LIST_MATCH ? HTTP_PRECOND_NOT_MODIFIED : HTTP_PRECOND_OK;
+    }
+    ssize_t at = h2o_find_header(headers, H2O_TOKEN_IF_MODIFIED_SINCE, -1);
     if (at >= 0) {
         int64_t since;
         const h2o_iovec_t *v = &headers->entries[at].value;
         if (parse_http_date(v->base, v->len, &since) && mtime <= since)
-            return true;
+            return HTTP_PRECOND_NOT_MODIFIED;
     }
-    return false;
+    return HTTP_PRECOND_OK;
 }
 
 /* Parses decimal digits at v[*i..len) with saturation; false when there are none. */

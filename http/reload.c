@@ -10,6 +10,9 @@
  * files, and connections already open keep the old one (OpenSSL counts the references of
  * their SSL objects), which goes away with the last of them.
  *
+ * The miss budget (--miss-rate, --miss-burst) is no loop's: the client table takes the new
+ * parameters under its own lock, and every bucket follows at its next miss.
+ *
  * The access settings (the auth file's users and tokens, --auth-required, --metrics-auth) travel
  * the same way: the file is read and checked here, and each loop swaps its reference to the new
  * http_auth_t, whose verdict table starts empty, so a user removed from the file is refused from
@@ -132,6 +135,7 @@ int http_server_reload(http_server_t *s, const http_config_t *cfg, cache_err_t *
         msgs[i] = NULL;
     }
     s->list_ttl_s = cfg->list_ttl_s;
+    http_clients_set_budget(s->clients, http_miss_rate_of(cfg), http_miss_burst_of(cfg));
     if (ctx != NULL) {
         SSL_CTX_free(s->ssl_ctx);
         s->ssl_ctx = ctx;
@@ -143,7 +147,8 @@ int http_server_reload(http_server_t *s, const http_config_t *cfg, cache_err_t *
     if (!wait_for_loops(s))
         LOG_W("http: a loop has not taken the new settings after %d s; it will at its next event",
               HTTP_RELOAD_WAIT_MS / 1000);
-    LOG_I("http: reloaded (list max-age %u s%s%s)", s->list_ttl_s,
+    LOG_I("http: reloaded (list max-age %u s, miss budget %u a second up to %u%s%s)", s->list_ttl_s,
+          http_miss_rate_of(cfg), http_miss_burst_of(cfg),
           s->tls_listen != NULL ? ", TLS certificate and key read again" : "",
           s->auth != NULL ? ", auth file read again" : "");
 out:

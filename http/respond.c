@@ -15,6 +15,7 @@
 #include "http_i.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 /* Bodies up to this size are copied into the pool (cheaper than pinning the object). */
@@ -26,6 +27,9 @@ static const char cc_immutable[] = "public, max-age=31536000, immutable";
 static const char ct_json[] = "application/json";
 static const char ct_text[] = "text/plain; charset=utf-8";
 static const char ct_zip[] = "application/zip";
+static const char ct_binary[] = "application/octet-stream";
+/* A database's newest tree head: whoever caches it must ask again (the store keeps it seconds). */
+static const char cc_no_cache[] = "no-cache";
 
 const char *http_reason(int status)
 {
@@ -48,6 +52,8 @@ const char *http_reason(int status)
         return "Method Not Allowed";
     case 410:
         return "Gone";
+    case 412:
+        return "Precondition Failed";
     case 416:
         return "Range Not Satisfiable";
     case 429:
@@ -100,14 +106,17 @@ void http_send_text(h2o_req_t *req, int status, const char *body, size_t len)
     http_send_body(req, status, ct_text, copy, len);
 }
 
-static const char *content_type_of(modkey_kind_t kind)
+static const char *content_type_of(const modkey_t *key)
 {
-    switch (kind) {
+    switch (key->kind) {
     case MODKEY_INFO:
     case MODKEY_LATEST:
         return ct_json;
     case MODKEY_ZIP:
         return ct_zip;
+    case MODKEY_SUMDB:
+        /* as sum.golang.org: tiles are hashes, lookups and tree heads signed text */
+        return key->db_kind == SUMDB_PATH_TILE ? ct_binary : ct_text;
     case MODKEY_LIST:
     case MODKEY_MOD:
         break;
@@ -183,7 +192,6 @@ static void respond_refetch(h2o_req_t *req, const modkey_t *key, bool retried, i
 
 void http_respond_object(h2o_req_t *req, const modkey_t *key, cache_object_t *obj, bool retried)
 {
-    modkey_kind_t kind = key->kind;
     http_thread_t *t = http_thread_of(req);
     cache_stat_t st;
     cache_object_stat(obj, &st);
@@ -197,10 +205,21 @@ void http_respond_object(h2o_req_t *req, const modkey_t *key, cache_object_t *ob
     add_header(req, H2O_TOKEN_LAST_MODIFIED, lm, HTTP_DATE_LEN);
     if (st.immutable)
         add_header(req, H2O_TOKEN_CACHE_CONTROL, H2O_STRLIT(cc_immutable));
+    else if (key->kind == MODKEY_SUMDB && key->db_kind == SUMDB_PATH_LATEST)
+        add_header(req, H2O_TOKEN_CACHE_CONTROL, H2O_STRLIT(cc_no_cache));
     else
         add_header(req, H2O_TOKEN_CACHE_CONTROL, t->cc_mutable.base, t->cc_mutable.len);
 
-    if (http_precond_not_modified(&req->headers, etag, st.mtime)) {
+    const char *why = NULL;
+    http_precond_t pre = http_precond_eval(&req->headers, etag, st.mtime, &why);
+    if (pre == HTTP_PRECOND_FAILED) {
+        cache_object_unref(obj);
+        char body[128];
+        int n = snprintf(body, sizeof body, "precondition failed: %s\n", why);
+        http_send_text(req, 412, body, (size_t)n);
+        return;
+    }
+    if (pre == HTTP_PRECOND_NOT_MODIFIED) {
         cache_object_unref(obj);
         req->res.status = 304;
         req->res.reason = http_reason(304);
@@ -211,7 +230,7 @@ void http_respond_object(h2o_req_t *req, const modkey_t *key, cache_object_t *ob
         return;
     }
 
-    if (kind == MODKEY_ZIP)
+    if (key->kind == MODKEY_ZIP)
         add_header(req, H2O_TOKEN_ACCEPT_RANGES, H2O_STRLIT("bytes"));
 
     uint64_t first = 0, len = st.size;
@@ -221,7 +240,7 @@ void http_respond_object(h2o_req_t *req, const modkey_t *key, cache_object_t *ob
         http_send_body(req, 416, NULL, "", 0);
         return;
     }
-    const char *ct = content_type_of(kind);
+    const char *ct = content_type_of(key);
     add_header(req, H2O_TOKEN_CONTENT_TYPE, ct, strlen(ct));
     req->res.reason = http_reason(req->res.status);
     req->res.content_length = (size_t)len;

@@ -4,11 +4,15 @@
  *
  * The go command escapes proxy paths with url.PathEscape (so '!' arrives as %21) while keeping
  * '+' and '@' literal, so the path is percent-decoded first — '+' is never a space here — and
- * then handed to modkey_parse, which applies Go's own rules. Only a path that is not even
+ * then handed to modkey_parse, which applies Go's own rules. An encoded '/' (%2F) is refused with
+ * a 404: go never sends one (its proxy client puts '/' back), and decoding it would give one
+ * object a second URL. Only a path that is not even
  * well-formed (a broken %-escape, a NUL) is a 400; a well-formed name that cannot be a module is
  * a 404 with the reason, as proxy.golang.org answers, because go reads 404 as "not found" and
- * moves on while it treats 400 as a hard failure. The checksum database is not mirrored: /sumdb/
- * is 404, which makes go fall back to the next GOPROXY entry or to sum.golang.org directly.
+ * moves on while it treats 400 as a hard failure. /sumdb/<name>/... names an answer of a checksum
+ * database (modkey_parse_sumdb: go sends those with '!' as it is, and percent-decoding leaves them
+ * alone); whether this server serves that database is the cache's to say, and 404 then lets go
+ * fall back to the next GOPROXY entry or to the database directly, as it does for any proxy.
  */
 #include "http_i.h"
 
@@ -39,6 +43,10 @@ int http_path_decode(const char *path, size_t len, char *out, size_t cap)
                 return -EINVAL;
             c = (char)(hi << 4 | lo);
             i += 2;
+            /* A '/' inside an element is no key's: decoded, it would make a second URL of an
+             * object (and split an element where the client did not). */
+            if (c == '/')
+                return -ENOENT;
         }
         if (c == '\0')
             return -EINVAL;
@@ -77,6 +85,10 @@ http_target_t http_route_resolve(const char *path, size_t len, modkey_t *key, ca
         cache_err_set(err, -ENAMETOOLONG, "path too long");
         return HTTP_TARGET_NOT_FOUND;
     }
+    if (n == -ENOENT) {
+        cache_err_set(err, -EINVAL, "an encoded \"/\" (%%2F) in the path: not a module key");
+        return HTTP_TARGET_NOT_FOUND;
+    }
     size_t dlen = (size_t)n;
     if (dlen == 0 || decoded[0] != '/') {
         cache_err_set(err, -EINVAL, "path must start with /");
@@ -89,8 +101,9 @@ http_target_t http_route_resolve(const char *path, size_t len, modkey_t *key, ca
     if (is_exactly(decoded, dlen, "/metrics"))
         return HTTP_TARGET_METRICS;
     if (is_exactly(decoded, dlen, "/sumdb") || has_prefix(decoded, dlen, "/sumdb/")) {
-        cache_err_set(err, -ENOENT, "checksum database not proxied");
-        return HTTP_TARGET_NOT_FOUND;
+        if (modkey_parse_sumdb(decoded + 1, dlen - 1, key, err) != 0)
+            return HTTP_TARGET_NOT_FOUND;
+        return HTTP_TARGET_KEY;
     }
     if (dlen == 1) {
         cache_err_set(err, -ENOENT, "not a module path");
@@ -108,7 +121,9 @@ http_target_t http_route_resolve(const char *path, size_t len, modkey_t *key, ca
 http_route_t http_route_of_path(const char *path, size_t len)
 {
     modkey_kind_t kind;
-    if (has_prefix(path, len, "/sumdb/") || !modkey_kind_of_path(path, len, &kind))
+    if (has_prefix(path, len, "/sumdb/"))
+        return HTTP_ROUTE_SUMDB;
+    if (!modkey_kind_of_path(path, len, &kind))
         return HTTP_ROUTE_OTHER;
     return http_route_of_kind(kind);
 }
@@ -126,12 +141,14 @@ http_route_t http_route_of_kind(modkey_kind_t kind)
         return HTTP_ROUTE_MOD;
     case MODKEY_ZIP:
         return HTTP_ROUTE_ZIP;
+    case MODKEY_SUMDB:
+        return HTTP_ROUTE_SUMDB;
     }
     return HTTP_ROUTE_OTHER;
 }
 
 const char *http_route_name(http_route_t r)
 {
-    static const char *const names[HTTP_ROUTE_COUNT] = {"list", "latest", "info", "mod", "zip", "other"};
+    static const char *const names[HTTP_ROUTE_COUNT] = {"list", "latest", "info", "mod", "zip", "sumdb", "other"};
     return (unsigned)r < HTTP_ROUTE_COUNT ? names[r] : "other";
 }

@@ -2,17 +2,23 @@
 /*
  * server.c — starting and stopping the front: listeners, loop threads, shutdown.
  *
- * One h2o_globalconf_t (and SSL_CTX) shared read-only; per thread an evloop, an h2o_context_t,
- * an accept socket per listener (a dup of the shared listening fd) and two receivers on the
- * context's multithread queue: finished fetches, and the stop message.
+ * One h2o_globalconf_t shared read-only; per thread an evloop, an h2o_context_t, an accept socket
+ * per listener (a dup of the shared listening fd), its own references to the SSL_CTX and the
+ * access settings, and three receivers on the context's multithread queue: finished fetches, the
+ * stop message, and new settings (reload.c).
+ *
+ * Every h2o object of a loop (evloop, context, multithread queue, listener sockets) is made and
+ * disposed on that loop's own thread: libh2o keeps buffer free lists per thread and a socket
+ * returns its buffers to the list of the thread that made it (see thread_setup).
  *
  * Stopping is graceful and bounded: each loop closes its listeners, sends HTTP/2 GOAWAY, turns
  * its keep-alive and handshake timeouts down to zero so idle connections go at once, and keeps
- * running until its connections and hand-offs are finished or HTTP_DRAIN_MS have passed. Then
- * the fetch workers are stopped (their last results still come back to the loops), and every
- * loop is torn down. A loop that missed the deadline still holds live connections that h2o
- * cannot tear down from outside; it is abandoned with a warning (the process is exiting anyway)
- * rather than freed under them.
+ * running until its connections and hand-offs are finished or HTTP_DRAIN_MS have passed; a
+ * drained loop then tears itself down. Hand-offs come back quickly because the owner of the
+ * cache cancels upstream transfers (cache_shutdown_begin) before it stops the fronts. Then the
+ * fetch workers are stopped. A loop that missed the deadline still holds live connections that
+ * h2o cannot tear down from outside; it is abandoned with a warning (the process is exiting
+ * anyway) rather than freed under them.
  */
 #include "http_i.h"
 
@@ -27,6 +33,15 @@
 #define HTTP_DRAIN_MS 10000
 #define HTTP_FETCH_WORKERS_DEFAULT 8
 #define HTTP_FETCH_QUEUE_MAX 4096
+/* One client's share of the queue: a sixteenth, so a flood from one client leaves the rest. */
+#define HTTP_FETCH_CLIENT_QUEUE_MAX (HTTP_FETCH_QUEUE_MAX / 16)
+/* The miss budget of a client. A cold `go mod download` of a large project (a few hundred
+ * modules: .info, .mod, .zip each, plus go's probes of import-path prefixes) asks for about a
+ * thousand misses, most of them in its first seconds: the burst takes that first wave and the
+ * rate the rest within half a minute, so builds never see a 429, while one client alone can make
+ * at most 50 upstream requests a second (rapid resets once made 1,100). */
+#define HTTP_MISS_RATE_DEFAULT 50
+#define HTTP_MISS_BURST_DEFAULT 500
 /* POST bodies are never read; h2o buffers a request body before the handler sees it, so keep
  * what a client can make it buffer small (larger gets 413 from h2o). */
 #define HTTP_MAX_REQUEST_BODY (64 * 1024)
@@ -98,18 +113,75 @@ static void on_control(h2o_multithread_receiver_t *receiver, h2o_linklist_t *mes
         h2o_context_request_shutdown(&t->ctx);
 }
 
+/* Undoes thread_setup on the loop's own thread, once nothing is left on the loop (no job out:
+ * workers never post to a disposed receiver; no reload runs concurrently with stop). */
+static void thread_dispose(http_thread_t *t)
+{
+    close_listeners(t);
+    h2o_evloop_run(t->loop, 0); /* lets the listeners' close finish */
+    h2o_multithread_unregister_receiver(t->ctx.queue, &t->fetch_done);
+    h2o_multithread_unregister_receiver(t->ctx.queue, &t->control);
+    h2o_multithread_unregister_receiver(t->ctx.queue, &t->reload);
+    h2o_multithread_queue_t *queue = t->ctx.queue;
+    h2o_context_dispose(&t->ctx);
+    /* libh2o 2.2.5 (evloop build) closes the queue in h2o_multithread_destroy_queue but never
+     * frees it */
+    free(queue);
+    h2o_evloop_destroy(t->loop);
+    t->loop = NULL;
+}
+
+/* Everything h2o of a loop is made here, on the loop's own thread. libh2o 2.2.5 keeps its buffer
+ * free lists in thread-local variables and every socket remembers the list of the thread that
+ * created it, then takes and returns buffers there whichever thread reads: the event-loop pipe of
+ * the multithread queue and the listeners, once made on the main thread for every loop, made all
+ * loops share the main thread's list without a lock. Under a flood of fetch results (each one a
+ * wake-up through that pipe) two loops corrupted it, and a worker later crashed on the garbage
+ * (the segfault of issue 8). Returns 0 or -errno; on failure nothing is left to undo. */
+static int thread_setup(http_thread_t *t)
+{
+    http_server_t *s = t->server;
+    t->loop = h2o_evloop_create();
+    h2o_context_init(&t->ctx, t->loop, &s->globalconf);
+    h2o_multithread_register_receiver(t->ctx.queue, &t->fetch_done, http_fetch_on_done);
+    h2o_multithread_register_receiver(t->ctx.queue, &t->control, on_control);
+    h2o_multithread_register_receiver(t->ctx.queue, &t->reload, http_reload_on_message);
+    int rc = 0;
+    if (s->fd_plain >= 0)
+        rc = http_listen_attach(t, s->fd_plain, &t->accept_plain, &t->listener_plain);
+    if (rc == 0 && s->fd_tls >= 0)
+        rc = http_listen_attach(t, s->fd_tls, &t->accept_tls, &t->listener_tls);
+    if (rc == 0 && s->fd_metrics >= 0)
+        rc = http_listen_attach(t, s->fd_metrics, &t->accept_metrics, &t->listener_metrics);
+    if (rc != 0)
+        thread_dispose(t);
+    return rc;
+}
+
 static void *thread_main(void *arg)
 {
     http_thread_t *t = arg;
+    http_server_t *s = t->server;
+    int rc = thread_setup(t);
+    pthread_mutex_lock(&s->start_mu);
+    t->setup_rc = rc;
+    t->setup_done = true;
+    pthread_cond_broadcast(&s->start_cv);
+    pthread_mutex_unlock(&s->start_mu);
+    if (rc != 0)
+        return NULL;
     for (;;) {
         h2o_evloop_run(t->loop, t->draining ? 100 : INT32_MAX);
         if (!t->draining)
             continue;
         if (thread_is_idle(t)) {
+            thread_dispose(t);
             t->drained = true;
             break;
         }
         if (h2o_now(t->loop) >= t->drain_deadline_ms) {
+            /* h2o cannot tear down live connections from outside: the loop is abandoned as it
+             * is (the process is exiting), and a worker may still post to its queue. */
             LOG_W("http loop %zu: connections still open %d s after stop; abandoning them", t->index,
                   HTTP_DRAIN_MS / 1000);
             break;
@@ -118,7 +190,16 @@ static void *thread_main(void *arg)
     return NULL;
 }
 
-static void thread_free(http_thread_t *t);
+/* Frees what thread_new made (no h2o object: those are the loop's own, see thread_dispose).
+ * After the loop thread has returned, or before it started. */
+static void thread_free(http_thread_t *t)
+{
+    if (t->accept_tls.ssl_ctx != NULL)
+        SSL_CTX_free(t->accept_tls.ssl_ctx);
+    free(t->cc_mutable.base);
+    http_auth_unref(t->auth);
+    free(t);
+}
 
 static http_thread_t *thread_new(http_server_t *s, size_t index)
 {
@@ -130,11 +211,6 @@ static http_thread_t *thread_new(http_server_t *s, size_t index)
     memset(t, 0, size);
     t->server = s;
     t->index = index;
-    t->loop = h2o_evloop_create();
-    h2o_context_init(&t->ctx, t->loop, &s->globalconf);
-    h2o_multithread_register_receiver(t->ctx.queue, &t->fetch_done, http_fetch_on_done);
-    h2o_multithread_register_receiver(t->ctx.queue, &t->control, on_control);
-    h2o_multithread_register_receiver(t->ctx.queue, &t->reload, http_reload_on_message);
     t->accept_plain.ctx = &t->ctx;
     t->accept_plain.hosts = s->hosts_main;
     t->accept_tls = t->accept_plain;
@@ -155,50 +231,30 @@ static http_thread_t *thread_new(http_server_t *s, size_t index)
     return t;
 }
 
-/* Frees a loop whose thread has returned (or never ran) with nothing left on it. */
-static void thread_free(http_thread_t *t)
-{
-    close_listeners(t);
-    /* deliver results that came back after the loop stopped: they only release their job */
-    h2o_evloop_run(t->loop, 0);
-    h2o_multithread_unregister_receiver(t->ctx.queue, &t->fetch_done);
-    h2o_multithread_unregister_receiver(t->ctx.queue, &t->control);
-    h2o_multithread_unregister_receiver(t->ctx.queue, &t->reload);
-    if (t->accept_tls.ssl_ctx != NULL)
-        SSL_CTX_free(t->accept_tls.ssl_ctx);
-    free(t->cc_mutable.base);
-    http_auth_unref(t->auth);
-    h2o_multithread_queue_t *queue = t->ctx.queue;
-    h2o_context_dispose(&t->ctx);
-    /* libh2o 2.2.5 (evloop build) closes the queue in h2o_multithread_destroy_queue but never
-     * frees it */
-    free(queue);
-    h2o_evloop_destroy(t->loop);
-    free(t);
-}
-
 static void server_free(http_server_t *s)
 {
     if (s->threads != NULL) {
-        for (size_t i = 0; i < s->nthreads; i++)
-            if (s->threads[i] != NULL && s->threads[i]->started)
-                h2o_multithread_send_message(&s->threads[i]->control, &s->threads[i]->stop_msg);
+        /* a loop that is running (set up, not yet stopped) gets the stop message */
+        for (size_t i = 0; i < s->nthreads; i++) {
+            http_thread_t *t = s->threads[i];
+            if (t != NULL && t->started && t->setup_rc == 0)
+                h2o_multithread_send_message(&t->control, &t->stop_msg);
+        }
         for (size_t i = 0; i < s->nthreads; i++) {
             http_thread_t *t = s->threads[i];
             if (t != NULL && t->started)
                 pthread_join(t->tid, NULL);
-            if (t != NULL)
-                t->exited = true;
         }
     }
-    /* every job comes back to its loop's queue, answered or cancelled */
+    /* No loop runs any more. Jobs of an abandoned loop may still be with a worker: they post to
+     * its queue, which is never disposed. */
     http_fetch_pool_free(s->fetch);
     bool leaked = false;
     for (size_t i = 0; s->threads != NULL && i < s->nthreads; i++) {
         http_thread_t *t = s->threads[i];
         if (t == NULL)
             continue;
-        if (t->started && !t->drained)
+        if (t->started && t->setup_rc == 0 && !t->drained)
             leaked = true;
         else
             thread_free(t);
@@ -216,6 +272,7 @@ static void server_free(http_server_t *s)
         h2o_config_dispose(&s->globalconf);
         if (s->ssl_ctx != NULL)
             SSL_CTX_free(s->ssl_ctx);
+        http_clients_free(s->clients);
         http_auth_unref(s->auth);
         http_ratelimit_dispose(&s->limit);
         pthread_cond_destroy(&s->reload_cv);
@@ -223,6 +280,8 @@ static void server_free(http_server_t *s)
         free(s->listen);
         free(s->tls_listen);
         free(s->metrics_listen);
+        pthread_cond_destroy(&s->start_cv);
+        pthread_mutex_destroy(&s->start_mu);
         free(s);
     }
 }
@@ -232,6 +291,7 @@ static char *dup_or_null(const char *s)
     return s != NULL ? strdup(s) : NULL;
 }
 
+/* Starts the loops one after the other, each setting itself up before the next starts. */
 static int start_threads(http_server_t *s, cache_err_t *err)
 {
     s->threads = calloc(s->nthreads, sizeof *s->threads);
@@ -241,22 +301,16 @@ static int start_threads(http_server_t *s, cache_err_t *err)
         http_thread_t *t = s->threads[i] = thread_new(s, i);
         if (t == NULL)
             return cache_err_set(err, -ENOMEM, "out of memory");
-        int rc = 0;
-        if (s->fd_plain >= 0)
-            rc = http_listen_attach(t, s->fd_plain, &t->accept_plain, &t->listener_plain);
-        if (rc == 0 && s->fd_tls >= 0)
-            rc = http_listen_attach(t, s->fd_tls, &t->accept_tls, &t->listener_tls);
-        if (rc == 0 && s->fd_metrics >= 0)
-            rc = http_listen_attach(t, s->fd_metrics, &t->accept_metrics, &t->listener_metrics);
-        if (rc != 0)
-            return cache_err_set(err, rc, "listener: %s", strerror(-rc));
-    }
-    for (size_t i = 0; i < s->nthreads; i++) {
-        http_thread_t *t = s->threads[i];
         int rc = pthread_create(&t->tid, NULL, thread_main, t);
         if (rc != 0)
             return cache_err_set(err, -rc, "starting http thread: %s", strerror(rc));
         t->started = true;
+        pthread_mutex_lock(&s->start_mu);
+        while (!t->setup_done)
+            pthread_cond_wait(&s->start_cv, &s->start_mu);
+        pthread_mutex_unlock(&s->start_mu);
+        if (t->setup_rc != 0)
+            return cache_err_set(err, t->setup_rc, "listener: %s", strerror(-t->setup_rc));
     }
     return 0;
 }
@@ -277,6 +331,8 @@ int http_server_start(cache_t *cache, const http_config_t *cfg, http_server_t **
     if (s == NULL)
         return cache_err_set(err, -ENOMEM, "out of memory");
     clock_gettime(CLOCK_MONOTONIC, &s->started_at);
+    pthread_mutex_init(&s->start_mu, NULL);
+    pthread_cond_init(&s->start_cv, NULL);
     s->cache = cache;
     s->fd_plain = s->fd_tls = s->fd_metrics = -1;
     s->listen = dup_or_null(cfg->listen);
@@ -314,7 +370,12 @@ int http_server_start(cache_t *cache, const http_config_t *cfg, http_server_t **
         if ((rc = http_tls_ctx_new(cfg->tls_cert, cfg->tls_key, &s->ssl_ctx, err)) != 0)
             goto fail;
     }
-    s->fetch = http_fetch_pool_new(cache, workers, HTTP_FETCH_QUEUE_MAX);
+    s->clients = http_clients_new(http_miss_rate_of(cfg), http_miss_burst_of(cfg));
+    if (s->clients == NULL) {
+        rc = cache_err_set(err, -ENOMEM, "out of memory");
+        goto fail;
+    }
+    s->fetch = http_fetch_pool_new(cache, workers, HTTP_FETCH_QUEUE_MAX, HTTP_FETCH_CLIENT_QUEUE_MAX);
     if (s->fetch == NULL) {
         rc = cache_err_set(err, -ENOMEM, "starting fetch workers");
         goto fail;

@@ -29,7 +29,8 @@ static int run_gc(options_t *o, int argc, char **argv)
         print_error("gc: takes no arguments (see modfs gc --help)");
         return 2;
     }
-    o->cache.upstream = "off"; /* gc never fetches */
+    o->cache.upstream = "off"; /* gc never fetches, nor asks a checksum database */
+    o->cache.sumdb = "off";
     o->cache.must_exist = true;
     cache_t *c = NULL;
     cache_err_t err = {0};

@@ -5,7 +5,9 @@
  *
  * SIGINT/SIGTERM/SIGHUP are blocked before any thread starts, so every thread inherits the mask
  * and the main thread alone receives them, in sigwait. Shutdown then runs in order on a normal
- * stack: the fronts first (in-flight requests finish, the mount goes away), the store last.
+ * stack: upstream transfers (and go commands fetching direct) are cancelled first, so that no
+ * front waits on upstream (every miss in progress is answered with an error at once), then the
+ * fronts stop (in-flight responses finish, the mount goes away), the store last.
  *
  * A reload reads the configuration again (the same flags, the environment, the config file) and
  * applies what can change under running requests: the options marked OPTF_RELOAD in optable.c.
@@ -71,6 +73,16 @@ static void warn_private_unserved(const options_t *o)
               o->cache.private_patterns);
 }
 
+/* What the HTTP front takes from the options beyond its own rows: the store's list TTL (the
+ * max-age of list and @latest), and --miss-rate 0, "no limit", which http_config_t spells as a
+ * negative rate (its 0 is "the default"). */
+static void http_config_fill(options_t *o)
+{
+    o->http.list_ttl_s = o->cache.list_ttl_s;
+    if (o->http.miss_rate == 0)
+        o->http.miss_rate = -1;
+}
+
 static void reload(serve_state_t *st)
 {
     service_reloading();
@@ -94,7 +106,7 @@ static void reload(serve_state_t *st)
         LOG_E("reload: %s; keeping the running configuration", err.msg);
         goto out;
     }
-    next.http.list_ttl_s = next.cache.list_ttl_s;
+    http_config_fill(&next);
     if (st->http != NULL && http_server_reload(st->http, &next.http, &err) != 0) {
         LOG_E("reload: %s; keeping the running configuration", err.msg);
         cache_access_free(access);
@@ -109,11 +121,15 @@ static void reload(serve_state_t *st)
         fs_mount_reload(st->fs, &next.fs);
     }
     modfs_log_set_level((modfs_log_level_t)next.log_level);
-    LOG_N("reloaded: list-ttl %u s, notfound-ttl %u s, log-level %s%s%s, access rules (allow: %s; deny: %s; "
+    char budget[64] = "";
+    if (st->http != NULL)
+        snprintf(budget, sizeof budget, ", miss-rate %d, miss-burst %d",
+                 next.http.miss_rate < 0 ? 0 : next.http.miss_rate, next.http.miss_burst);
+    LOG_N("reloaded: list-ttl %u s, notfound-ttl %u s, log-level %s%s%s%s, access rules (allow: %s; deny: %s; "
           "private: %s)",
           next.cache.list_ttl_s, next.cache.notfound_ttl_s, modfs_log_level_name((modfs_log_level_t)next.log_level),
           st->o->http.tls_listen ? ", TLS certificate and key" : "",
-          st->http && next.http.auth_file ? ", auth file" : "", next.cache.allow ? next.cache.allow : "none",
+          st->http && next.http.auth_file ? ", auth file" : "", budget, next.cache.allow ? next.cache.allow : "none",
           next.cache.deny ? next.cache.deny : "none", next.cache.private_patterns ? next.cache.private_patterns : "none");
     warn_private_unserved(&next);
 out:
@@ -160,7 +176,7 @@ static int run_serve(options_t *o, int argc, char **argv)
     signal(SIGPIPE, SIG_IGN); /* a client gone mid-response is an error return, not a death */
 
     /* The fronts tell clients and the kernel how long answers stay valid: the store's TTLs. */
-    o->http.list_ttl_s = o->cache.list_ttl_s;
+    http_config_fill(o);
     o->fs.list_ttl_s = o->cache.list_ttl_s;
     o->fs.notfound_ttl_s = o->cache.notfound_ttl_s;
 
@@ -211,8 +227,8 @@ static int run_serve(options_t *o, int argc, char **argv)
             continue;
         }
         LOG_N("signal %d (%s): shutting down", sig, strsignal(sig));
-        cache_shutdown_begin(st.cache);
         service_stopping();
+        cache_shutdown_begin(st.cache);
         break;
     }
 out:
@@ -231,8 +247,8 @@ const command_t cmd_serve = {
     .summary = "serve the store as a GOPROXY (--listen, --tls-listen) and/or as a GOMODCACHE mount (--mount)",
     .details = "Runs in the foreground until SIGINT or SIGTERM, which finish requests in progress first.\n"
                "SIGHUP reads the configuration again and applies the TTLs, the log level, the TLS\n"
-               "certificate, the auth file and the access rules (allow, deny, private) without\n"
-               "dropping a connection. Misses are fetched from upstream once, whichever front asked.\n"
+               "certificate, the auth file, the miss budget and the access rules (allow, deny,\n"
+               "private) without dropping a connection. Misses are fetched from upstream once, whichever front asked.\n"
                "Examples:\n"
                "  modfs serve --listen 127.0.0.1:3000                 GOPROXY=http://127.0.0.1:3000\n"
                "  modfs serve --mount /mnt/modfs --allow-other        GOMODCACHE=/mnt/modfs/gomodcache\n"

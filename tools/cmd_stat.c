@@ -14,8 +14,9 @@ static int run_stat(options_t *opt, int argc, char **argv)
     }
     cache_err_t err = {0};
     cache_t *c = NULL;
-    /* stat never fetches: any syntactically valid upstream will do */
+    /* stat never fetches: any syntactically valid upstream will do, and no checksum database */
     opt->cache.upstream = "off";
+    opt->cache.sumdb = "off";
     opt->cache.must_exist = true; /* reading a mistyped directory must not create a store there */
     if (cache_open(&opt->cache, &c, &err) != 0) {
         print_error("cannot open store %s: %s", opt->cache.dir, err.msg);
@@ -60,6 +61,10 @@ static int run_stat(options_t *opt, int argc, char **argv)
     printf("s3_gc_runs: %llu\n", (unsigned long long)st.s3_gc_runs);
     printf("s3_gc_deleted: %llu\n", (unsigned long long)st.s3_gc_deleted);
     printf("s3_gc_deleted_bytes: %llu\n", (unsigned long long)st.s3_gc_deleted_bytes);
+    printf("sumdb_verified: %llu\n", (unsigned long long)st.sumdb_verified);
+    printf("sumdb_skipped: %llu\n", (unsigned long long)st.sumdb_skipped);
+    for (int i = 0; i < CACHE_SUMDB_REASONS; i++)
+        printf("sumdb_refused_%s: %llu\n", cache_sumdb_reason_name(i), (unsigned long long)st.sumdb_failures[i]);
     return 0;
 }
 
@@ -67,7 +72,7 @@ const command_t cmd_stat = {
     .name = "stat",
     .args = "",
     .summary = "print what the store holds: objects, bytes on disk, dedup ratio, hits, misses, budget, evictions, "
-               "the shared tier's requests",
+               "checksum-database proofs, the shared tier's requests",
     .details = NULL,
     .bit = CMD_STAT,
     .accepts = CMD_STAT,

@@ -53,7 +53,7 @@ const option_spec_t option_table[] = {
      .cmds = CMD_STORE, .help = "the store",
      .doc = "serve, get and warm create it when missing; stat, gc, verify and repair refuse a directory that holds no store."},
     {.name = "upstream", .env = "MODFS_UPSTREAM", .arg = "LIST", .type = &opt_upstream,
-     .offset = F(cache.upstream), .def = CACHE_DEFAULT_UPSTREAM, .cmds = FETCH_CMDS,
+     .offset = F(cache.upstream), .def = CACHE_DEFAULT_UPSTREAM, .cmds = FETCH_CMDS | CMD_VERIFY,
      .help = "GOPROXY-style list: URL1,URL2 moves on after 404/410, URL1|URL2 after any error, off, direct",
      .doc = "A password in a URL (https://user:pass@host) is used but never printed: messages, logs "
             "and modfs config show it as xxxxx. off serves what the store holds and nothing else. direct "
@@ -61,7 +61,7 @@ const option_spec_t option_table[] = {
             "the service's own credentials (HOME's .netrc and git config, SSH_AUTH_SOCK), as GOPROXY=direct "
             "would; it ends the list like off."},
     {.name = "ca-file", .env = "MODFS_CA_FILE", .arg = "FILE", .type = &opt_path, .offset = F(cache.ca_file),
-     .def_doc = "the system's CAs", .cmds = FETCH_CMDS,
+     .def_doc = "the system's CAs", .cmds = FETCH_CMDS | CMD_VERIFY,
      .help = "PEM CA bundle to verify the upstream with (e.g. another modfs's CA)"},
     {.name = "list-ttl", .env = "MODFS_LIST_TTL", .arg = "SECONDS", .type = &opt_uint,
      .offset = F(cache.list_ttl_s), .max = YEAR_S, .def = "60", .cmds = FETCH_CMDS, .flags = OPTF_RELOAD,
@@ -71,11 +71,38 @@ const option_spec_t option_table[] = {
      .help = "how long a 404/410 from upstream is remembered"},
     {.name = "timeout", .env = "MODFS_TIMEOUT", .arg = "SECONDS", .type = &opt_seconds_ms,
      .offset = F(cache.total_timeout_ms), .max = 86400, .def = "300", .cmds = FETCH_CMDS,
-     .help = "upper bound of one upstream request; 0: the default"},
+     .help = "upper bound of one upstream request, even while its body still arrives; 0: the default",
+     .doc = "The default lets the largest zip go allows (500 MiB) arrive at under 2 MB/s. A request "
+            "that stalls fails much sooner: see --stall-timeout."},
+    {.name = "connect-timeout", .env = "MODFS_CONNECT_TIMEOUT", .arg = "SECONDS", .type = &opt_seconds_ms,
+     .offset = F(cache.connect_timeout_ms), .max = 3600, .def = "5", .cmds = FETCH_CMDS,
+     .help = "upper bound of connecting to the upstream, TLS included; 0: the default"},
+    {.name = "stall-timeout", .env = "MODFS_STALL_TIMEOUT", .arg = "SECONDS", .type = &opt_seconds_ms,
+     .offset = F(cache.stall_timeout_ms), .max = 3600, .def = "15", .cmds = FETCH_CMDS,
+     .help = "an upstream request fails when no answer comes, or its body moves under 1 KiB/s, this long; 0: the default",
+     .doc = "A hung upstream then errors within seconds instead of after --timeout, while a slow body that "
+            "keeps moving still completes."},
     {.name = "retries", .env = "MODFS_RETRIES", .arg = "N", .type = &opt_int, .offset = F(cache.retries),
-     .max = 100, .def = "2", .cmds = FETCH_CMDS, .help = "extra attempts after a transient upstream error"},
+     .max = 100, .def = "2", .cmds = FETCH_CMDS,
+     .help = "extra attempts after a transient upstream error (refused, reset, timeout, 429, 5xx)",
+     .doc = "A retry starts only within 8 s of the first attempt (a Retry-After from upstream is honoured "
+            "when it fits), so with the default timeouts a hung upstream errors within 30 s."},
+    {.name = "sumdb", .env = "MODFS_SUMDB", .arg = "'NAME+KEY [URL]'", .type = &opt_sumdbs, .offset = F(cache.sumdb),
+     .def = CACHE_DEFAULT_SUMDB, .cmds = FETCH_CMDS | CMD_VERIFY, .flags = OPTF_REPEAT,
+     .help = "checksum database in GOSUMDB syntax (a known name, NAME+KEY, NAME+KEY URL); off: none",
+     .doc = "Every .mod and .zip from upstream is proven against the first one before it is stored, as the "
+            "go command proves it (the signed tree head, the record's inclusion, the consistency of each "
+            "newer head with the one kept in the store's sumdb/NAME/latest); a mismatch stores nothing and "
+            "answers 502 (EIO on the mount) naming both hashes. Each database given (at most 16: the flag may "
+            "be repeated, the environment and the file take a comma-separated list, so a URL holds no comma) "
+            "is also served under /sumdb/NAME/. Without a URL a database is reached as go reaches it: through "
+            "the first proxy of --upstream that serves it, else at https://NAME."},
+    {.name = "nosumdb", .env = "MODFS_NOSUMDB", .arg = "GLOBS", .type = &opt_globs, .offset = F(cache.nosumdb),
+     .cmds = FETCH_CMDS | CMD_VERIFY,
+     .help = "modules never checked against the checksum database (GONOSUMDB syntax, comma-separated)",
+     .doc = "--private modules are never checked either, and no lookup of one is sent to a database."},
     {.name = "private", .env = "MODFS_PRIVATE", .arg = "GLOBS", .type = &opt_globs,
-     .offset = F(cache.private_patterns), .cmds = FETCH_CMDS, .flags = OPTF_RELOAD,
+     .offset = F(cache.private_patterns), .cmds = FETCH_CMDS | CMD_VERIFY, .flags = OPTF_RELOAD,
      .help = "private modules: fetched only by the go command, served over HTTP only to authenticated clients",
      .doc = "Comma-separated globs with GOPRIVATE's syntax and meaning (corp.example, *.corp.example/team). "
             "A private module is never asked of a proxy in --upstream, whatever the list says, and skips "
@@ -167,6 +194,17 @@ const option_spec_t option_table[] = {
      .cmds = CMD_SERVE, .flags = OPTF_RELOAD, .help = "PEM private key for --tls-listen"},
     {.name = "threads", .env = "MODFS_THREADS", .arg = "N", .type = &opt_int, .offset = F(http.threads),
      .max = 256, .def = "0", .cmds = CMD_SERVE, .help = "HTTP event loops; 0: one per core"},
+    {.name = "miss-rate", .env = "MODFS_MISS_RATE", .arg = "N", .type = &opt_int, .offset = F(http.miss_rate),
+     .max = 1000000, .def = "50", .cmds = CMD_SERVE, .flags = OPTF_RELOAD,
+     .help = "misses (requests that must go upstream) per second per client beyond the burst; 0: no limit",
+     .doc = "More get 429 with Retry-After, while other clients' misses still go through; hits are never "
+            "limited. A client is its authenticated user (--auth-file), else its address (an IPv6 client "
+            "by its /64). Each client may also have at most 256 misses waiting for upstream, and three "
+            "quarters of the fetch workers at once."},
+    {.name = "miss-burst", .env = "MODFS_MISS_BURST", .arg = "N", .type = &opt_int, .offset = F(http.miss_burst),
+     .min = 1, .max = 1000000, .def = "500", .cmds = CMD_SERVE, .flags = OPTF_RELOAD,
+     .help = "misses a client may make at once before --miss-rate applies",
+     .doc = "The default takes the first wave of a cold go mod download of a large project."},
     {.name = "metrics-listen", .env = "MODFS_METRICS_LISTEN", .arg = "ADDR:PORT", .type = &opt_address,
      .offset = F(http.metrics_listen), .cmds = CMD_SERVE,
      .help = "serve /metrics and /healthz only (no GOPROXY) on this address, e.g. for a mount",
@@ -207,6 +245,12 @@ const option_spec_t option_table[] = {
     {.name = "heal", .env = "MODFS_HEAL", .type = &opt_bool, .offset = F(heal), .def = "true", .cmds = CMD_VERIFY,
      .help = "drop damaged chunks with the objects using them (fetched again on their next use)",
      .doc = "--heal=false only reports."},
+    {.name = "sumdb-check", .env = "MODFS_SUMDB_CHECK", .type = &opt_bool, .offset = F(sumdb_check),
+     .def = "false", .cmds = CMD_VERIFY,
+     .help = "also check every stored .mod and .zip against the checksum database (--sumdb) again",
+     .doc = "Modules exempt by --nosumdb or --private are skipped. Each one the database does not vouch for "
+            "is listed and the exit status is 4; nothing is dropped. The database is reached as a fetch "
+            "would reach it (--upstream)."},
     {.name = "log-level", .env = "MODFS_LOG_LEVEL", .arg = "LEVEL", .type = &opt_level, .offset = F(log_level),
      .def = "notice", .cmds = CMD_ALL, .flags = OPTF_RELOAD,
      .help = "error, warn, notice (start, reload, stop), info (a line per request) or debug"},

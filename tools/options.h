@@ -64,7 +64,7 @@ typedef struct option_type {
 } option_type_t;
 
 extern const option_type_t opt_string, opt_path, opt_address, opt_upstream, opt_s3url, opt_uint, opt_int,
-    opt_seconds_ms, opt_size, opt_bool, opt_level, opt_globs, opt_rules;
+    opt_seconds_ms, opt_size, opt_bool, opt_level, opt_globs, opt_rules, opt_sumdbs;
 
 struct option_spec {
     const char *name;          /* long flag and config-file key */
@@ -108,6 +108,7 @@ typedef struct options {
     unsigned jobs;       /* warm: fetches in parallel */
     bool dry_run;        /* gc: count, change nothing */
     bool heal;           /* verify: drop what is damaged */
+    bool sumdb_check;    /* verify: check stored modules against the checksum database too */
 
     /* ---- bookkeeping ---- */
     option_origin_t origin[OPTION_MAX];

@@ -126,6 +126,21 @@ static int parse_globs(const option_spec_t *spec, const char *text, void *field,
 
 const option_type_t opt_globs = {"globs", parse_globs, format_string};
 
+/* Checksum databases: GOSUMDB values, comma-separated (a repeated flag adds one), checked now as
+ * for the list above: a bad key or name is a file:line error, not a failure at the first miss. */
+static int parse_sumdbs(const option_spec_t *spec, const char *text, void *field, char **owned, char *why,
+                        size_t cap)
+{
+    cache_err_t err = {0};
+    if (text[0] == '\0')
+        return why_set(why, cap, "%s", "empty (off disables the checks)");
+    if (cache_sumdb_list_check(text, &err) != 0)
+        return why_set(why, cap, "%s", err.msg);
+    return parse_string(spec, text, field, owned, why, cap);
+}
+
+const option_type_t opt_sumdbs = {"databases", parse_sumdbs, format_string};
+
 /* Allow or deny rules (GLOB or GLOB@OPVERSION, comma-separated); the row's name says which kind,
  * so that a message names it as the running server would. */
 static int parse_rules(const option_spec_t *spec, const char *text, void *field, char **owned, char *why, size_t cap)

@@ -90,8 +90,17 @@ typedef enum modkey_kind {
     MODKEY_INFO,   /* <module>/@v/<version>.info */
     MODKEY_MOD,    /* <module>/@v/<version>.mod */
     MODKEY_ZIP,    /* <module>/@v/<version>.zip */
+    MODKEY_SUMDB,  /* sumdb/<name>/<path>: an answer of a checksum database (modkey_parse_sumdb only) */
 } modkey_kind_t;
-#define MODKEY_KINDS 5
+#define MODKEY_KINDS 6
+
+/* What the path of a MODKEY_SUMDB key names (sumdbpath.c). */
+typedef enum sumdb_path_kind {
+    SUMDB_PATH_SUPPORTED, /* "supported": a proxy's own answer that it serves the database; never stored */
+    SUMDB_PATH_LATEST,    /* "latest": the signed tree head */
+    SUMDB_PATH_LOOKUP,    /* "lookup/<module>@<version>": a record and the tree head it is proven in */
+    SUMDB_PATH_TILE,      /* "tile/8/L/NNN[.p/W]": hashes of the log (L "data": its records) */
+} sumdb_path_kind_t;
 
 /*
  * A parsed, validated GOPROXY key: the one key type of modfs, used by the store, the upstream
@@ -102,7 +111,8 @@ typedef enum modkey_kind {
  */
 typedef struct modkey {
     modkey_kind_t kind;
-    bool immutable;           /* .info/.mod/.zip of a canonical version: never changes */
+    bool immutable;           /* .info/.mod/.zip of a canonical version, a full tile: never changes */
+    uint8_t db_kind;          /* MODKEY_SUMDB: what db_path names (sumdb_path_kind_t); 0 otherwise */
     uint16_t escaped_len;     /* strlen(escaped) */
     uint16_t esc_module_len;  /* strlen(esc_module) */
     uint16_t text_len;        /* bytes of text[] in use */
@@ -111,11 +121,15 @@ typedef struct modkey {
     const char *esc_version;  /* escaped version, "" for list and @latest */
     const char *module;       /* unescaped module path: github.com/BurntSushi/toml */
     const char *version;      /* unescaped version, "" for list and @latest */
+    /* MODKEY_SUMDB keys name no module unless they are a lookup, whose module and version the
+     * four fields above then hold (else ""); these two are "" for every other kind. */
+    const char *db_name;      /* the database: sum.golang.org */
+    const char *db_path;      /* the answer, below the database's URL: lookup/golang.org/x/text@v0.7.0 */
     char text[];
 } modkey_t;
 
-/* The five strings of the longest key, NULs included. */
-#define MODKEY_TEXT_MAX (5 * (MODKEY_MAX + 1))
+/* The seven strings of the longest key, NULs included. */
+#define MODKEY_TEXT_MAX (7 * (MODKEY_MAX + 1))
 
 /* A key with room for any key. Use .key. */
 typedef union modkey_buf {
@@ -137,8 +151,25 @@ int modkey_parse(const char *key, size_t len, modkey_t *out, cache_err_t *err);
  * into out (room for any key). 0 or -EINVAL with err. */
 int modkey_make(modkey_kind_t kind, const char *module, const char *version, modkey_t *out, cache_err_t *err);
 
-/* The same module and version as k, another kind (e.g. the .zip of an .info key). */
+/* The same module and version as k, another kind (e.g. the .zip of an .info key). Not for
+ * MODKEY_SUMDB keys (-EINVAL). */
 int modkey_sibling(const modkey_t *k, modkey_kind_t kind, modkey_t *out, cache_err_t *err);
+
+/*
+ * Parses the key of a checksum database's answer, "sumdb/<name>/<path>" (percent-decoded, no
+ * leading '/'; what follows $GOPROXY/ in a go client's request), into out (room for any key).
+ * The name is host[/path] (sumdb_name_valid) and ends before the first element that starts a
+ * path: "supported" or "latest" (the last element), "lookup/<escaped module>@<escaped version>"
+ * (a valid module version, module.Check, escaped canonically: '!' before a lower-case letter)
+ * or a canonical tile path of height 8 (sumdb_tile_parse). A full tile is immutable; nothing else
+ * is. modkey_parse never accepts these keys (no module path starts with "sumdb/": its first
+ * element needs a dot), so they cannot collide with a module's. 0 or -EINVAL with err.
+ */
+int modkey_parse_sumdb(const char *key, size_t len, modkey_t *out, cache_err_t *err);
+/* Builds the key of answer path (as above: "lookup/...", "tile/...", "latest", "supported") of
+ * database name. -EINVAL when the two do not make a key that parses back to this same name and
+ * path (a name holding an element "lookup", "tile", "latest" or "supported" cannot be served). */
+int modkey_make_sumdb(const char *name, const char *path, modkey_t *out, cache_err_t *err);
 
 /* A right-sized heap copy of k (free with free()); NULL when out of memory. */
 modkey_t *modkey_dup(const modkey_t *k);
@@ -150,8 +181,38 @@ bool modkey_equal(const modkey_t *a, const modkey_t *b);
 /* The kind of a GOPROXY request path from its ending alone (no validation: a cheap label for
  * metrics and logs); false when the path does not end like a key. */
 bool modkey_kind_of_path(const char *path, size_t len, modkey_kind_t *kind);
-/* "list", "@latest", ".info", ".mod", ".zip". */
+/* "list", "@latest", ".info", ".mod", ".zip", "sumdb". */
 const char *modkey_kind_name(modkey_kind_t kind);
+
+/* ---- checksum-database answers (sumdbpath.c): golang.org/x/mod/sumdb and sumdb/tlog -------- */
+
+#define SUMDB_NAME_MAX 255          /* a database name: host[/path] */
+#define SUMDB_TILE_HEIGHT 8         /* the tile height sum.golang.org serves and the go command asks for */
+#define SUMDB_HASH_SIZE 32          /* a tile holds SHA-256 hashes */
+#define SUMDB_TILE_PATH_MAX 160
+#define SUMDB_BODY_MAX (1 << 20)    /* larger answers from a database are refused as malformed */
+
+/* A tile of the log (tlog.Tile): height h (1..30), level l (-1 = data tile, else 0..63), number n
+ * within the level, width w (1..2^h; 2^h is a full tile, which never changes). */
+typedef struct sumdb_tile {
+    int h;
+    int l;
+    int64_t n;
+    int w;
+} sumdb_tile_t;
+
+/* Whether t's fields are in those ranges. */
+bool sumdb_tile_valid(const sumdb_tile_t *t);
+/* tlog.Tile.Path: "tile/H/L/x001/x234/067[.p/W]", L "data" for data tiles. Writes a NUL-terminated
+ * path and returns its length, or -EINVAL for a tile out of range, -ENAMETOOLONG past cap. */
+int sumdb_tile_path(const sumdb_tile_t *t, char *out, size_t cap);
+/* tlog.ParseTilePath: the inverse, accepting only the canonical form (what sumdb_tile_path gives
+ * back byte for byte). No leading '/'. Returns 0 or -EINVAL. */
+int sumdb_tile_parse(const char *path, size_t len, sumdb_tile_t *out, cache_err_t *err);
+/* A database name as the go command accepts it: host[/path] ("https://" + name parses back as
+ * exactly that), at most SUMDB_NAME_MAX bytes. Stricter than go in one point: no empty, "." or ".."
+ * element, since a name is also a directory of the store. */
+bool sumdb_name_valid(const char *name, size_t len);
 
 /* ---- the GOMODCACHE layout (modcache.c): cmd/go/internal/modfetch's cache directory -------- */
 
@@ -384,14 +445,17 @@ int gomod_validate_mod(const uint8_t *body, size_t len, cache_err_t *err);
 /* A list body: at most 16 MiB, text without NUL bytes. Lines that are not semver are allowed (go ignores them). */
 int gomod_validate_list(const uint8_t *body, size_t len, cache_err_t *err);
 
-/* The most bytes an upstream body of this kind may have. */
+/* The most bytes an upstream body of this kind may have (SUMDB_BODY_MAX for a database's answer). */
 uint64_t gomod_body_limit(modkey_kind_t kind);
 
 /*
  * Checks body as the object key names, the one gate every upstream body passes: .zip by
  * zipfile_parse (z filled, caller disposes), .mod and list as above, .info and @latest checked and
- * put in canonical form in canon (canon.base NULL for the other kinds). 0 or -EINVAL with err,
- * whose words start "invalid <kind>: ".
+ * put in canonical form in canon (canon.base NULL for the other kinds). A checksum database's
+ * answer is checked for its form alone: a hash tile holds exactly its width of hashes, a data
+ * tile, a lookup and "latest" are non-empty text of at most SUMDB_BODY_MAX bytes (their
+ * signatures are the sumdb client's to check). 0 or -EINVAL with err, whose words start
+ * "invalid <kind>: ".
  */
 int gomod_validate_body(const modkey_t *key, const uint8_t *body, size_t len, buf_t *canon, zipfile_t *z,
                         cache_err_t *err);

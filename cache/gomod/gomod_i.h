@@ -46,6 +46,13 @@ int gomod_escape_string(const char *s, size_t len, char *out, size_t cap);
 /* module.EscapeVersion's check: valid UTF-8, a valid file name, no '!'. */
 bool gomod_version_name_ok(const char *v, size_t len);
 
+/* ---- sumdbpath.c ------------------------------------------------------------------------- */
+
+/* Splits p[0..len), what follows "sumdb/" in a key, into the database name (the first *name_len
+ * bytes, a valid name) and the answer's path (after the '/' that follows), whose first element
+ * gives *kind. The path itself is the caller's to check. 0 or -EINVAL with err. */
+int gomod_sumdb_split(const char *p, size_t len, size_t *name_len, sumdb_path_kind_t *kind, cache_err_t *err);
+
 /* ---- unicode_letter.c and casefold.c (Unicode 13.0.0, as in Go 1.19) ------------------------ */
 
 /* unicode.IsLetter for r >= 0x80 (callers test ASCII letters themselves). */

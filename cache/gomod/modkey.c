@@ -11,6 +11,7 @@
  */
 #include <assert.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,14 +20,15 @@
 /* Quoted names in messages are cut to this many bytes, so two of them fit in cache_err_t. */
 #define QUOTE_MAX 120
 
+/* The ending of each kind's key (a checksum database's keys have none: they start "sumdb/"). */
 static const char *const kind_suffix[MODKEY_KINDS] = {
     [MODKEY_LIST] = "/@v/list", [MODKEY_LATEST] = "/@latest", [MODKEY_INFO] = ".info",
-    [MODKEY_MOD] = ".mod",      [MODKEY_ZIP] = ".zip",
+    [MODKEY_MOD] = ".mod",      [MODKEY_ZIP] = ".zip",        [MODKEY_SUMDB] = "",
 };
 
 const char *modkey_kind_name(modkey_kind_t kind)
 {
-    static const char *const names[MODKEY_KINDS] = {"list", "@latest", ".info", ".mod", ".zip"};
+    static const char *const names[MODKEY_KINDS] = {"list", "@latest", ".info", ".mod", ".zip", "sumdb"};
     return (unsigned)kind < MODKEY_KINDS ? names[kind] : "?";
 }
 
@@ -67,6 +69,16 @@ static void key_fill(modkey_t *out, modkey_kind_t kind, bool immutable, const ch
     out->esc_version = text_add(out, esc_version, evlen);
     out->module = text_add(out, module, mlen);
     out->version = text_add(out, version, vlen);
+    out->db_kind = 0;
+    out->db_name = text_add(out, "", 0);
+    out->db_path = text_add(out, "", 0);
+}
+
+static void key_clear(modkey_t *out)
+{
+    out->escaped = out->esc_module = out->esc_version = out->module = out->version = "";
+    out->db_name = out->db_path = "";
+    out->db_kind = 0;
 }
 
 /* modkey_make; path_checked when the caller has just checked module (modpath_unescape does). */
@@ -75,9 +87,9 @@ static int modkey_build(modkey_kind_t kind, const char *module, bool path_checke
 {
     assert(module != NULL && out != NULL);
     char q[QUOTE_MAX];
-    out->escaped = out->esc_module = out->esc_version = out->module = out->version = "";
-    if ((unsigned)kind >= MODKEY_KINDS)
-        return cache_err_set(err, -EINVAL, "unknown key kind %d", (int)kind);
+    key_clear(out);
+    if ((unsigned)kind >= MODKEY_KINDS || kind == MODKEY_SUMDB)
+        return cache_err_set(err, -EINVAL, "not a module key kind: %d", (int)kind);
     int rc = path_checked ? 0 : modpath_check(module, err);
     if (rc < 0)
         return rc;
@@ -131,6 +143,8 @@ int modkey_make(modkey_kind_t kind, const char *module, const char *version, mod
 
 int modkey_sibling(const modkey_t *k, modkey_kind_t kind, modkey_t *out, cache_err_t *err)
 {
+    if (k->kind == MODKEY_SUMDB)
+        return cache_err_set(err, -EINVAL, "%s names no module version", k->escaped);
     return modkey_build(kind, k->module, true, k->version, out, err);
 }
 
@@ -138,7 +152,7 @@ int modkey_parse(const char *key, size_t len, modkey_t *out, cache_err_t *err)
 {
     assert(out != NULL && (key != NULL || len == 0));
     char q[QUOTE_MAX];
-    out->escaped = out->esc_module = out->esc_version = out->module = out->version = "";
+    key_clear(out);
     if (len == 0)
         return cache_err_set(err, -EINVAL, "empty key");
     if (len > MODKEY_MAX)
@@ -204,7 +218,7 @@ int modkey_parse(const char *key, size_t len, modkey_t *out, cache_err_t *err)
     /* Escaping is one-to-one on valid names, so rebuilding gives the key back; anything else
      * would be a bug here, and two spellings of one object must never both reach the store. */
     if (out->escaped_len != len || memcmp(out->escaped, key, len) != 0) {
-        out->escaped = out->esc_module = out->esc_version = out->module = out->version = "";
+        key_clear(out);
         return cache_err_set(err, -EINVAL, "key %s is not in canonical escaped form",
                              str_quote(q, sizeof q, key, len));
     }
@@ -219,6 +233,8 @@ static void key_rebase(modkey_t *dst, const modkey_t *src)
     dst->esc_version = dst->text + (src->esc_version - src->text);
     dst->module = dst->text + (src->module - src->text);
     dst->version = dst->text + (src->version - src->text);
+    dst->db_name = dst->text + (src->db_name - src->text);
+    dst->db_path = dst->text + (src->db_path - src->text);
 }
 
 modkey_t *modkey_dup(const modkey_t *k)
@@ -248,10 +264,115 @@ bool modkey_kind_of_path(const char *path, size_t len, modkey_kind_t *kind)
 {
     for (int k = 0; k < MODKEY_KINDS; k++) {
         const char *s = kind_suffix[k];
+        if (s[0] == '\0')
+            continue;
         if (mem_has_suffix(path, len, s, strlen(s))) {
             *kind = (modkey_kind_t)k;
             return true;
         }
     }
     return false;
+}
+
+int modkey_parse_sumdb(const char *key, size_t len, modkey_t *out, cache_err_t *err)
+{
+    assert(out != NULL && (key != NULL || len == 0));
+    char q[QUOTE_MAX];
+    key_clear(out);
+    if (len > MODKEY_MAX)
+        return cache_err_set(err, -EINVAL, "key is %zu bytes, longer than %d", len, MODKEY_MAX);
+    /* Printable ASCII without spaces, as every name of a database and every escaped module is. */
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)key[i];
+        if (c <= 0x20 || c >= 0x7f)
+            return cache_err_set(err, -EINVAL, "key %s: byte 0x%02x at offset %zu is not allowed",
+                                 str_quote(q, sizeof q, key, len), c, i);
+    }
+    if (len < 6 || memcmp(key, "sumdb/", 6) != 0)
+        return cache_err_set(err, -EINVAL, "key %s: not under sumdb/", str_quote(q, sizeof q, key, len));
+    const char *body = key + 6;
+    size_t blen = len - 6, nlen;
+    sumdb_path_kind_t kind;
+    int rc = gomod_sumdb_split(body, blen, &nlen, &kind, err);
+    if (rc != 0)
+        return rc;
+    const char *path = body + nlen + 1;
+    size_t plen = blen - nlen - 1;
+
+    bool immutable = false;
+    const char *esc_module = "", *esc_version = "";
+    size_t emlen = 0, evlen = 0;
+    char module[MODKEY_MAX + 1] = "", version[MODKEY_MAX + 1] = "";
+    if (kind == SUMDB_PATH_LOOKUP) {
+        /* lookup/<escaped module>@<escaped version>: '@' is in neither, so the first one splits */
+        esc_module = path + 7;
+        const char *at = memchr(esc_module, '@', plen - 7);
+        if (at == NULL)
+            return cache_err_set(err, -EINVAL, "key %s: lookup/ needs <module>@<version>",
+                                 str_quote(q, sizeof q, key, len));
+        emlen = (size_t)(at - esc_module);
+        esc_version = at + 1;
+        evlen = plen - 7 - emlen - 1;
+        if ((rc = modpath_unescape(esc_module, emlen, module, sizeof module, err)) < 0 ||
+            (rc = modversion_unescape(esc_version, evlen, version, sizeof version, err)) < 0 ||
+            (rc = gomod_check_module_version(module, strlen(module), true, version, strlen(version), err)) < 0)
+            return rc;
+        /* one spelling per answer: the escaping must be the canonical one */
+        char again[MODKEY_MAX + 1];
+        int n = gomod_escape_string(module, strlen(module), again, sizeof again);
+        int m = n < 0 ? -1 : gomod_escape_string(version, strlen(version), again + n, sizeof again - (size_t)n);
+        if (n < 0 || m < 0 || (size_t)n != emlen || (size_t)m != evlen || memcmp(again, esc_module, emlen) != 0 ||
+            memcmp(again + n, esc_version, evlen) != 0)
+            return cache_err_set(err, -EINVAL, "key %s is not in canonical escaped form",
+                                 str_quote(q, sizeof q, key, len));
+    } else if (kind == SUMDB_PATH_TILE) {
+        sumdb_tile_t t;
+        if ((rc = sumdb_tile_parse(path, plen, &t, err)) != 0)
+            return rc;
+        if (t.h != SUMDB_TILE_HEIGHT)
+            return cache_err_set(err, -EINVAL, "key %s: tiles of height %d only",
+                                 str_quote(q, sizeof q, key, len), SUMDB_TILE_HEIGHT);
+        immutable = t.w == 1 << t.h;
+    }
+    out->kind = MODKEY_SUMDB;
+    out->immutable = immutable;
+    out->db_kind = (uint8_t)kind;
+    out->text_len = 0;
+    out->escaped = text_add(out, key, len);
+    out->escaped_len = (uint16_t)len;
+    out->esc_module = text_add(out, esc_module, emlen);
+    out->esc_module_len = (uint16_t)emlen;
+    out->esc_version = text_add(out, esc_version, evlen);
+    out->module = text_add(out, module, strlen(module));
+    out->version = text_add(out, version, strlen(version));
+    out->db_name = text_add(out, body, nlen);
+    out->db_path = text_add(out, path, plen);
+    return 0;
+}
+
+int modkey_make_sumdb(const char *name, const char *path, modkey_t *out, cache_err_t *err)
+{
+    char key[MODKEY_MAX + 1];
+    size_t nlen = strlen(name), plen = strlen(path);
+    key_clear(out);
+    if (6 + nlen + 1 + plen > MODKEY_MAX)
+        return cache_err_set(err, -EINVAL, "key of %.100s/%.100s is longer than %d bytes", name, path, MODKEY_MAX);
+    /* The name ends before the first element that starts an answer's path: a name holding one
+     * would be split elsewhere, and its answers named as another database's. */
+    size_t name_part;
+    sumdb_path_kind_t kind;
+    char probe[SUMDB_NAME_MAX + 16];
+    int n = snprintf(probe, sizeof probe, "%s/latest", name);
+    if (n > 0 && (size_t)n < sizeof probe &&
+        (gomod_sumdb_split(probe, (size_t)n, &name_part, &kind, NULL) != 0 || name_part != nlen)) {
+        char q[QUOTE_MAX];
+        return cache_err_set(err, -EINVAL, "checksum database name %s cannot be served under /sumdb/: it is not "
+                                           "host[/path], or an element of it starts an answer's path",
+                             str_quote(q, sizeof q, name, nlen));
+    }
+    memcpy(key, "sumdb/", 6);
+    memcpy(key + 6, name, nlen);
+    key[6 + nlen] = '/';
+    memcpy(key + 6 + nlen + 1, path, plen);
+    return modkey_parse_sumdb(key, 6 + nlen + 1 + plen, out, err);
 }

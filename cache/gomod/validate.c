@@ -249,11 +249,36 @@ uint64_t gomod_body_limit(modkey_kind_t kind)
         return GOMOD_MAX_MOD;
     case MODKEY_LIST:
         return GOMOD_MAX_LIST;
+    case MODKEY_SUMDB:
+        return SUMDB_BODY_MAX;
     case MODKEY_INFO:
     case MODKEY_LATEST:
         break;
     }
     return GOMOD_MAX_INFO;
+}
+
+/* A checksum database's answer, by its form: a hash tile holds exactly its width of hashes (what
+ * the tlog reader insists on), the rest is text no longer than SUMDB_BODY_MAX. */
+static int validate_sumdb(const modkey_t *key, const uint8_t *body, size_t len, cache_err_t *err)
+{
+    if (key->db_kind == SUMDB_PATH_TILE) {
+        sumdb_tile_t t;
+        if (sumdb_tile_parse(key->db_path, strlen(key->db_path), &t, err) != 0)
+            return cache_err_prefix(err, -EINVAL, "invalid tile");
+        if (t.l >= 0 && len != (size_t)t.w * SUMDB_HASH_SIZE)
+            return cache_err_set(err, -EINVAL, "invalid tile: %zu bytes, want %d hashes of %d bytes", len, t.w,
+                                 SUMDB_HASH_SIZE);
+        if (t.l < 0 && (len == 0 || len > SUMDB_BODY_MAX))
+            return cache_err_set(err, -EINVAL, "invalid data tile: %zu bytes", len);
+        return 0;
+    }
+    if (key->db_kind == SUMDB_PATH_SUPPORTED)
+        return cache_err_set(err, -EINVAL, "invalid sumdb answer: \"supported\" is a proxy's own answer");
+    const char *what = key->db_kind == SUMDB_PATH_LOOKUP ? "sumdb lookup" : "sumdb latest";
+    if (len == 0)
+        return cache_err_set(err, -EINVAL, "invalid %s: empty", what);
+    return validate_text(what, body, len, SUMDB_BODY_MAX, err);
 }
 
 int gomod_validate_body(const modkey_t *key, const uint8_t *body, size_t len, buf_t *canon, zipfile_t *z,
@@ -272,6 +297,8 @@ int gomod_validate_body(const modkey_t *key, const uint8_t *body, size_t len, bu
         return gomod_validate_info(body, len, key->module, key->immutable ? key->version : NULL, canon, err);
     case MODKEY_LATEST:
         return gomod_validate_info(body, len, key->module, NULL, canon, err);
+    case MODKEY_SUMDB:
+        return validate_sumdb(key, body, len, err);
     }
     return cache_err_set(err, -EINVAL, "unknown key kind");
 }

@@ -8,7 +8,8 @@
  *   key example.com/m/@v/v1.0.0.zip
  *   size 2500000
  *   sha256 <64 hex: the object's bytes>
- *   h1 h1:...                      (zips only)
+ *   h1 h1:...                      (.zip and .mod: the go.sum hash)
+ *   sumdb sum.golang.org           (the checksum database that proved it, when one did)
  *   time 1732900000                (when the writer fetched it from upstream)
  *   chunk-size 1048576             (a packed object: its bytes are packs/KEY/<sha256>)
  *   chunk <64 hex>                 (the SHA-256 of each chunk-size bytes of the pack, in order)
@@ -36,6 +37,7 @@
 #define CHUNK_SIZE_MIN (64u << 10)
 #define CHUNK_SIZE_MAX (16u << 20)
 #define H1_MAX 63
+#define SUMDB_MAX 255
 
 void shared_manifest_dispose(shared_manifest_t *m)
 {
@@ -45,12 +47,13 @@ void shared_manifest_dispose(shared_manifest_t *m)
     memset(m, 0, sizeof *m);
 }
 
-static bool h1_valid(const char *h1, size_t n)
+/* A field value of 1 to max printable bytes without spaces (an h1, a database name). */
+static bool token_valid(const char *v, size_t n, size_t max)
 {
-    if (n == 0 || n > H1_MAX)
+    if (n == 0 || n > max)
         return false;
     for (size_t i = 0; i < n; i++)
-        if (h1[i] <= ' ' || h1[i] > '~')
+        if (v[i] <= ' ' || v[i] > '~')
             return false;
     return true;
 }
@@ -66,8 +69,11 @@ int shared_manifest_build(const char *key, const uint8_t *body, size_t len, cons
 {
     memset(m, 0, sizeof *m);
     size_t h1len = strnlen(info->h1, sizeof info->h1);
+    size_t dblen = strnlen(info->sumdb, sizeof info->sumdb);
     if (!shared_key_valid(key, strlen(key)) || info->size != len ||
-        (h1len > 0 && !h1_valid(info->h1, h1len)) || h1len == sizeof info->h1 || info->time < 0)
+        (h1len > 0 && !token_valid(info->h1, h1len, H1_MAX)) || h1len == sizeof info->h1 ||
+        (dblen > 0 && !token_valid(info->sumdb, dblen, SUMDB_MAX)) || dblen == sizeof info->sumdb ||
+        info->time < 0)
         return -EINVAL;
     m->info = *info;
     if ((m->key = strdup(key)) == NULL)
@@ -104,6 +110,8 @@ int shared_manifest_encode(const shared_manifest_t *m, buf_t *out)
                          (unsigned long long)m->info.size, hex);
     if (rc == 0 && m->info.h1[0])
         rc = buf_appendf(out, "h1 %s\n", m->info.h1);
+    if (rc == 0 && m->info.sumdb[0])
+        rc = buf_appendf(out, "sumdb %s\n", m->info.sumdb);
     if (rc == 0)
         rc = buf_appendf(out, "time %lld\n", (long long)m->info.time);
     if (rc == 0 && m->inline_data) {
@@ -206,10 +214,16 @@ int shared_manifest_decode(const uint8_t *p, size_t len, shared_manifest_t *m, c
     else if (!(v = field(&c, "sha256", &n)) || n != 64 || shared_unhex(v, 32, m->info.sha256) != 0)
         BAD("manifest line %d: want \"sha256 HEX\"", c.line);
     if (rc == 0 && (v = field(&c, "h1", &n)) != NULL) {
-        if (!h1_valid(v, n))
+        if (!token_valid(v, n, H1_MAX))
             BAD("manifest line %d: want \"h1 H1\" of at most %d printable bytes", c.line - 1, H1_MAX);
         else
             memcpy(m->info.h1, v, n);
+    }
+    if (rc == 0 && (v = field(&c, "sumdb", &n)) != NULL) {
+        if (!token_valid(v, n, SUMDB_MAX))
+            BAD("manifest line %d: want \"sumdb NAME\" of at most %d printable bytes", c.line - 1, SUMDB_MAX);
+        else
+            memcpy(m->info.sumdb, v, n);
     }
     if (rc == 0) {
         if (!(v = field(&c, "time", &n)) || !number(v, n, INT64_MAX, &x))

@@ -11,7 +11,8 @@
  * how the local store chunks and compresses them is none of its business).
  *
  * An object in the bucket: its bytes, exactly as upstream served them, in one write-once pack
- * named by their SHA-256, and a manifest (size, SHA-256, h1, the SHA-256 of every chunk of
+ * named by their SHA-256, and a manifest (size, SHA-256, h1, the checksum database that proved
+ * it, the SHA-256 of every chunk of
  * SHARED_CHUNK_SIZE bytes) written after the pack: a reader that finds the manifest finds every
  * byte it names, and checks each chunk as its range arrives. Small objects (.info, .mod) live
  * inside their manifest: one request to write, one to read.
@@ -88,7 +89,9 @@ bool shared_is_down(shared_t *s, char *why, size_t cap);
 typedef struct shared_object_info {
     uint64_t size;
     uint8_t sha256[32]; /* of the bytes */
-    char h1[64];        /* "h1:..." of a zip, "" for other objects; opaque here */
+    char h1[64];        /* "h1:..." of a .zip or a .mod, "" for other objects; opaque here */
+    char sumdb[256];    /* the checksum database that proved it before it was written, "" when
+                           none did (exempt, or none configured); opaque here */
     int64_t time;       /* unix s, when the writer fetched it from upstream */
 } shared_object_info_t;
 

@@ -15,6 +15,7 @@
  * X" is a scan; it is asked only when a chunk is found corrupt, which should never happen.
  * synchronous=FULL: a committed object survives power loss, as the pack bytes it points to do.
  */
+#include <assert.h>
 #include <errno.h>
 #include <stddef.h>
 #include <pthread.h>
@@ -677,7 +678,15 @@ static const struct {
     {"s3_gc_runs", offsetof(store_counters_t, s3_gc_runs)},
     {"s3_gc_deleted", offsetof(store_counters_t, s3_gc_deleted)},
     {"s3_gc_deleted_bytes", offsetof(store_counters_t, s3_gc_deleted_bytes)},
+    {"sumdb_verified", offsetof(store_counters_t, sumdb_verified)},
+    {"sumdb_skipped", offsetof(store_counters_t, sumdb_skipped)},
+    {"sumdb_failures_mismatch", offsetof(store_counters_t, sumdb_failures[0])},
+    {"sumdb_failures_security", offsetof(store_counters_t, sumdb_failures[1])},
+    {"sumdb_failures_invalid", offsetof(store_counters_t, sumdb_failures[2])},
+    {"sumdb_failures_missing", offsetof(store_counters_t, sumdb_failures[3])},
+    {"sumdb_failures_unavailable", offsetof(store_counters_t, sumdb_failures[4])},
 };
+static_assert(STORE_SUMDB_REASONS == 5, "a counter row for each reason");
 #define COUNTER_ROWS (sizeof counter_rows / sizeof counter_rows[0])
 
 static uint64_t *counter_field(store_counters_t *c, size_t row)

@@ -141,6 +141,22 @@ typedef struct store_stats {
  * for a large store, never blocking a write or a read). */
 int store_stats_get(store_t *s, store_stats_t *st);
 
+/* ---- state files ---- */
+
+/*
+ * Small files of state kept beside the store under a relative name ("sumdb/<db>/latest": the tree
+ * head of a checksum database), each read whole and replaced whole. Any thread or process may
+ * call these at once.
+ */
+#define STORE_STATE_MAX (1u << 20)
+/* Reads the state file name into out (reset first): 0 with out empty when there is none. -EINVAL
+ * for a name that is not a clean relative path, -EFBIG past STORE_STATE_MAX, -errno, with err. */
+int store_state_read(store_t *s, const char *name, buf_t *out, cache_err_t *err);
+/* Compare-and-swap: replaces the file name with new_bytes, durably (synced, renamed into place,
+ * the directory synced), if and only if it still holds old (old empty: absent or empty). Returns
+ * 0, -EAGAIN (without words) when it holds something else, or -errno with err. */
+int store_state_swap(store_t *s, const char *name, slice_t old, slice_t new_bytes, cache_err_t *err);
+
 /* ---- a store that lives for years ---- */
 
 /* What a maintenance pass, `modfs gc` or an eviction did. */
@@ -181,12 +197,14 @@ void store_life_stats(store_t *s, store_life_stats_t *st);
 int store_verify(store_t *s, bool heal, uint64_t *checked, uint64_t *bad,
                  void (*progress)(void *arg, uint64_t done, uint64_t total), void *arg);
 
-/* Counters that outlive the process (hits, misses, upstream requests and errors, what
- * maintenance did, and the policy layer's figures of the shared tier): added in one transaction,
- * read back summed. store_maintain adds its own. */
+/* Counters that outlive the process (hits, misses, upstream requests and errors, the checksum
+ * database's proofs at ingest, what maintenance did, and the policy layer's figures of the shared
+ * tier): added in one transaction, read back summed. store_maintain adds its own. */
+#define STORE_SUMDB_REASONS 5 /* mismatch, security, invalid, missing, unavailable (cache.h) */
 typedef struct store_counters {
     uint64_t hits, misses, upstream_requests, upstream_errors;
     uint64_t evictions, evicted_bytes, reclaimed_bytes, compactions;
+    uint64_t sumdb_verified, sumdb_skipped, sumdb_failures[STORE_SUMDB_REASONS];
     uint64_t s3_requests, s3_errors, s3_bytes_read, s3_bytes_written, s3_hits, s3_writes, s3_damaged,
         s3_lease_waits, s3_lease_takeovers, s3_gc_runs, s3_gc_deleted, s3_gc_deleted_bytes;
 } store_counters_t;

@@ -505,3 +505,31 @@ int sumdb_check(sumdb_client_t *c, const char *module, const char *version, cons
                                             "%s says %s", module, version, gomod_h1, c->name, lines.gomod_h1);
     return 0;
 }
+
+int sumdb_answer_check(const sumdb_spec_t *spec, const char *path, const uint8_t *body, size_t len,
+                       cache_err_t *err)
+{
+    bool lookup = strncmp(path, "lookup/", 7) == 0;
+    if (!lookup && strcmp(path, "latest") != 0)
+        return 0; /* tiles: only a tree head can vouch for them */
+    if (spec->off)
+        return cache_err_set(err, -EINVAL, "GOSUMDB=off has no key to check with");
+    if (len > SUMDB_BODY_MAX)
+        return cache_err_set(err, -EPROTO, "%s: answer of %zu bytes is too large", path, len);
+    sumdb_verifier_t v;
+    int rc = sumdb_verifier_parse(spec->vkey, strlen(spec->vkey), &v, err);
+    if (rc != 0)
+        return rc;
+    slice_t note = {body, len}, text;
+    if (lookup) {
+        int64_t id;
+        slice_t record;
+        if ((rc = sumdb_record_parse(body, len, &id, &record, &note, err)) != 0)
+            return cache_err_prefix(err, rc, "%s", path);
+    }
+    if ((rc = sumdb_note_open(note.base, note.len, &v, &text, err)) != 0)
+        return cache_err_prefix(err, rc, "%s: tree note of checksum database %s", path, v.name);
+    sumdb_tree_t tree;
+    rc = sumdb_tree_parse(text.base, text.len, &tree, err);
+    return rc == 0 ? 0 : cache_err_prefix(err, rc, "%s: tree of checksum database %s", path, v.name);
+}

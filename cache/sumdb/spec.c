@@ -11,21 +11,6 @@
 
 #include "sumdb_i.h"
 
-/* What a database name may hold: go requires "https://" + name to parse back as exactly a host
- * and a path, nothing else. This is the conservative set of such characters. */
-static bool name_ok(const char *name)
-{
-    size_t len = strlen(name);
-    if (len == 0 || name[0] == '/' || name[len - 1] == '/' || strstr(name, "//") != NULL)
-        return false;
-    for (const char *p = name; *p; p++) {
-        char c = *p;
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || strchr("-._~/:", c)))
-            return false;
-    }
-    return true;
-}
-
 static bool url_ok(const char *url)
 {
     if (strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7) != 0)
@@ -96,7 +81,7 @@ int sumdb_spec_parse(const char *value, sumdb_spec_t *out, cache_err_t *err)
     int rc = sumdb_verifier_parse(key, strlen(key), &v, err);
     if (rc != 0)
         return cache_err_prefix(err, rc, "invalid GOSUMDB");
-    if (!name_ok(v.name))
+    if (!sumdb_name_valid(v.name, strlen(v.name)))
         return cache_err_set(err, -EINVAL, "invalid GOSUMDB: invalid sumdb name (must be host[/path]): %s", v.name);
     snprintf(out->name, sizeof out->name, "%s", v.name);
     snprintf(out->vkey, sizeof out->vkey, "%s", key);

@@ -35,15 +35,10 @@
 #include "common.h"
 #include "gomod.h"
 
-#define SUMDB_NAME_MAX 255   /* a database name: host[/path] */
 #define SUMDB_VKEY_MAX 400   /* NAME+HASH+BASE64 */
 #define SUMDB_URL_MAX 1024
-#define SUMDB_TILE_HEIGHT 8  /* the tile height sum.golang.org serves and the go command asks for */
-#define SUMDB_HASH_SIZE 32
 #define SUMDB_HASH_B64_MAX 64 /* "h1:" + base64 of a SHA-256, with room to spare */
 #define SUMDB_LINE_MAX 2400  /* "<module> <version>/go.mod h1:..." for the longest module path */
-#define SUMDB_TILE_PATH_MAX 160
-#define SUMDB_BODY_MAX (1 << 20) /* larger answers from the database are refused as malformed */
 
 /* The verifier key of sum.golang.org, as the go command knows it (cmd/go/internal/modfetch). */
 #define SUMDB_GOLANG_VKEY "sum.golang.org+033de0ae+Ac4zctda0e5eza+HJyk9SxEdh+s3Ux18htTTAD8OuAn8"
@@ -73,21 +68,8 @@ typedef struct sumdb_hash {
     uint8_t b[SUMDB_HASH_SIZE];
 } sumdb_hash_t;
 
-/* A tile of the log (tlog.Tile): height h (1..30), level l (-1 = data tile, else 0..63), number n
- * within the level, width w (1..2^h; 2^h is a full tile, which never changes). */
-typedef struct sumdb_tile {
-    int h;
-    int l;
-    int64_t n;
-    int w;
-} sumdb_tile_t;
-
-/* tlog.Tile.Path: "tile/H/L/x001/x234/067[.p/W]", L "data" for data tiles. Writes a NUL-terminated
- * path and returns its length, or -EINVAL for a tile out of range, -ENAMETOOLONG past cap. */
-int sumdb_tile_path(const sumdb_tile_t *t, char *out, size_t cap);
-/* tlog.ParseTilePath: the inverse, accepting only the canonical form (what sumdb_tile_path gives
- * back byte for byte). No leading '/'. Returns 0 or -EINVAL. */
-int sumdb_tile_parse(const char *path, size_t len, sumdb_tile_t *out, cache_err_t *err);
+/* Tiles (sumdb_tile_t), their paths, the database names and the size limits of answers are
+ * names a client sends, so they are Go rules of gomod.h (sumdbpath.c). */
 
 /* ---- the client ---- */
 
@@ -168,6 +150,18 @@ int sumdb_check(sumdb_client_t *c, const char *module, const char *version, cons
  * the kept head on or to check a database is well. 0 or -errno as above.
  */
 int sumdb_client_refresh(sumdb_client_t *c, cache_err_t *err);
+
+/*
+ * What can be checked of an answer of the database of spec alone, with no tile and no kept head:
+ * for "latest" and for a lookup (path as in sumdb_ops_t), that it is well formed and its tree
+ * head is signed with the database's key. For a proxy before it keeps or passes an answer on, and
+ * for a kept head before a client is made from it (sumdb_client_new checks this first, then reads
+ * tiles). Whether a head is consistent with the kept one, and a record in the tree, need tiles:
+ * sumdb_client_lookup proves those. Tiles pass (0): only a tree head vouches for them. 0, or
+ * -EPROTO (-EINVAL for spec "off") with err. Pure, any thread.
+ */
+int sumdb_answer_check(const sumdb_spec_t *spec, const char *path, const uint8_t *body, size_t len,
+                       cache_err_t *err);
 
 /* The size and hash of the newest tree head the client has verified (0 for none yet). */
 void sumdb_client_latest(sumdb_client_t *c, int64_t *size, sumdb_hash_t *hash);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * tile.c — tiles of the log (golang.org/x/mod/sumdb/tlog/tile.go): their paths, where a stored
- * hash sits in them, and the reader that proves hashes out of tiles against a signed tree head.
+ * tile.c — tiles of the log (golang.org/x/mod/sumdb/tlog/tile.go): where a stored hash sits in
+ * them, and the reader that proves hashes out of tiles against a signed tree head. (Their paths
+ * are names a client sends, so they are Go rules of gomod: gomod/sumdbpath.c.)
  *
  * A tile of height h holds 2^h hashes of one level band; a tile at level L+1 holds, for each full
  * tile below it, the hash of that tile. So one signed tree hash authenticates the top tiles, and
@@ -16,133 +17,6 @@
 #include <string.h>
 
 #include "sumdb_i.h"
-
-#define PATH_BASE 1000
-
-static bool tile_valid(const sumdb_tile_t *t)
-{
-    return t->h >= 1 && t->h <= 30 && t->l >= -1 && t->l <= 63 && t->n >= 0 && t->w >= 1 && t->w <= (1 << t->h);
-}
-
-int sumdb_tile_path(const sumdb_tile_t *t, char *out, size_t cap)
-{
-    if (!tile_valid(t))
-        return -EINVAL;
-    /* N in base 1000, most significant group first, all but the last prefixed with 'x'. */
-    int groups[8];
-    int ng = 0;
-    int64_t n = t->n;
-    do {
-        groups[ng++] = (int)(n % PATH_BASE);
-        n /= PATH_BASE;
-    } while (n > 0);
-    char level[8];
-    if (t->l == -1)
-        snprintf(level, sizeof level, "data");
-    else
-        snprintf(level, sizeof level, "%d", t->l);
-    size_t len = 0;
-    int w = snprintf(out, cap, "tile/%d/%s/", t->h, level);
-    if (w < 0 || (size_t)w >= cap)
-        return -ENAMETOOLONG;
-    len = (size_t)w;
-    for (int i = ng - 1; i >= 0; i--) {
-        w = snprintf(out + len, cap - len, i > 0 ? "x%03d/" : "%03d", groups[i]);
-        if (w < 0 || (size_t)w >= cap - len)
-            return -ENAMETOOLONG;
-        len += (size_t)w;
-    }
-    if (t->w != (1 << t->h)) {
-        w = snprintf(out + len, cap - len, ".p/%d", t->w);
-        if (w < 0 || (size_t)w >= cap - len)
-            return -ENAMETOOLONG;
-        len += (size_t)w;
-    }
-    return (int)len;
-}
-
-/* A decimal number of at most maxdigits digits, no sign, as strconv.Atoi takes it in the canonical
- * form (the round trip through sumdb_tile_path rejects leading zeros where they do not belong). */
-static bool parse_num(const char *s, size_t len, int maxdigits, int64_t *out)
-{
-    if (len == 0 || len > (size_t)maxdigits)
-        return false;
-    int64_t v = 0;
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return false;
-        v = v * 10 + (s[i] - '0');
-    }
-    *out = v;
-    return true;
-}
-
-int sumdb_tile_parse(const char *path, size_t len, sumdb_tile_t *out, cache_err_t *err)
-{
-    memset(out, 0, sizeof *out);
-    if (len > SUMDB_TILE_PATH_MAX || len < 5 || memcmp(path, "tile/", 5) != 0 || memchr(path, '\0', len))
-        goto bad;
-    /* Split on '/': tile, H, L, the groups of N (the last may end in ".p"), then W. */
-    const char *f[16];
-    size_t fl[16];
-    size_t nf = 0;
-    for (size_t i = 0, start = 0; i <= len; i++) {
-        if (i == len || path[i] == '/') {
-            if (nf == 16)
-                goto bad;
-            f[nf] = path + start;
-            fl[nf] = i - start;
-            nf++;
-            start = i + 1;
-        }
-    }
-    if (nf < 4)
-        goto bad;
-    int64_t h, l, w;
-    bool data = fl[2] == 4 && memcmp(f[2], "data", 4) == 0;
-    if (!parse_num(f[1], fl[1], 2, &h) || h < 1 || h > 30)
-        goto bad;
-    if (data)
-        l = -1;
-    else if (!parse_num(f[2], fl[2], 2, &l) || l > 63)
-        goto bad;
-    w = (int64_t)1 << h;
-    size_t last = nf; /* fields [3, last) hold N */
-    if (fl[nf - 2] >= 2 && memcmp(f[nf - 2] + fl[nf - 2] - 2, ".p", 2) == 0) {
-        int64_t ww;
-        if (!parse_num(f[nf - 1], fl[nf - 1], 10, &ww) || ww <= 0 || ww >= w)
-            goto bad;
-        w = ww;
-        fl[nf - 2] -= 2;
-        last = nf - 1;
-    }
-    if (last <= 3 || last - 3 > 6) /* 18 digits: past any tree of SUMDB_TREE_MAX */
-        goto bad;
-    int64_t n = 0;
-    for (size_t i = 3; i < last; i++) {
-        const char *s = f[i];
-        size_t sl = fl[i];
-        if (sl > 0 && s[0] == 'x')
-            s++, sl--;
-        int64_t g;
-        if (!parse_num(s, sl, 3, &g))
-            goto bad;
-        n = n * PATH_BASE + g;
-    }
-    out->h = (int)h;
-    out->l = (int)l;
-    out->n = n;
-    out->w = (int)w;
-    /* Only the canonical spelling is a tile path: it must print back to the same bytes. */
-    char again[SUMDB_TILE_PATH_MAX + 1];
-    int alen = sumdb_tile_path(out, again, sizeof again);
-    if (alen < 0 || (size_t)alen != len || memcmp(again, path, len) != 0)
-        goto bad;
-    return 0;
-bad:
-    memset(out, 0, sizeof *out);
-    return cache_err_set(err, -EINVAL, "malformed tile path \"%.*s\"", (int)(len > 100 ? 100 : len), path);
-}
 
 sumdb_tile_t sumdb_tile_for_index(int h, int64_t index, size_t *start, size_t *end)
 {
@@ -179,7 +53,7 @@ static void tile_hash(const uint8_t *data, size_t len, sumdb_hash_t *out)
 int sumdb_tile_hash_at(const sumdb_tile_t *t, const uint8_t *data, size_t len, int64_t index, sumdb_hash_t *out,
                        cache_err_t *err)
 {
-    if (!tile_valid(t) || t->l < 0 || index < 0)
+    if (!sumdb_tile_valid(t) || t->l < 0 || index < 0)
         return cache_err_set(err, -EINVAL, "invalid tile or index");
     if (len < (size_t)t->w * SUMDB_HASH_SIZE)
         return cache_err_set(err, -EPROTO, "data length %zu too short for a tile of width %d", len, t->w);

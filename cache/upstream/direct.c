@@ -28,11 +28,12 @@
  * Processes are spawned with posix_spawn in a process group of their own, with no inherited
  * descriptors (closefrom) and a clean signal mask (the server's threads block the stop signals).
  * At most `jobs` run at once; each has a deadline, after which the whole group (go and the git
- * processes under it) is killed. When go fails, its own words — the JSON "Error" field, else the
- * last lines of stderr, cleaned of control characters and of the throwaway paths — are the
- * reason given to the client and the log. Unknown revisions and unresolvable paths are "not
- * found" (404: go's client moves on); everything else (credentials, network, timeouts) is a
- * failure (502).
+ * processes under it) is killed, and so is every run at shutdown (upstream_direct_cancel: a run
+ * notices within its poll interval, a waiter for a slot at once). When go fails, its own words —
+ * the JSON "Error" field, else the last lines of stderr, cleaned of control characters and of the
+ * throwaway paths — are the reason given to the client and the log. Unknown revisions and
+ * unresolvable paths are "not found" (404: go's client moves on); everything else (credentials,
+ * network, timeouts) is a failure (502), and a run cut short at shutdown is -ECANCELED.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -41,6 +42,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,6 +73,7 @@ struct upstream_direct {
     pthread_mutex_t mu; /* protects running */
     pthread_cond_t cv;
     unsigned running;
+    atomic_bool cancelled; /* upstream_direct_cancel was called: no run starts, running ones are killed */
 };
 
 /* Variables every run sets, or must not inherit. */
@@ -136,6 +139,16 @@ int upstream_direct_new(const upstream_direct_config_t *cfg, upstream_direct_t *
     return 0;
 }
 
+void upstream_direct_cancel(upstream_direct_t *d)
+{
+    if (d == NULL)
+        return;
+    pthread_mutex_lock(&d->mu);
+    atomic_store(&d->cancelled, true);
+    pthread_cond_broadcast(&d->cv);
+    pthread_mutex_unlock(&d->mu);
+}
+
 void upstream_direct_free(upstream_direct_t *d)
 {
     if (d == NULL)
@@ -158,6 +171,7 @@ typedef struct run {
     size_t err_len;
     bool out_too_big;
     bool timed_out;
+    bool cancelled;
     int status; /* as waitpid gives it */
 } run_t;
 
@@ -168,13 +182,17 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void jobs_enter(upstream_direct_t *d)
+/* Waits for a free slot; false (no slot taken) once cancelled. */
+static bool jobs_enter(upstream_direct_t *d)
 {
     pthread_mutex_lock(&d->mu);
-    while (d->running >= d->max_jobs)
+    while (d->running >= d->max_jobs && !atomic_load(&d->cancelled))
         pthread_cond_wait(&d->cv, &d->mu);
-    d->running++;
+    bool ok = !atomic_load(&d->cancelled);
+    if (ok)
+        d->running++;
     pthread_mutex_unlock(&d->mu);
+    return ok;
 }
 
 static void jobs_leave(upstream_direct_t *d)
@@ -254,8 +272,9 @@ static int run_go(upstream_direct_t *d, char *const argv[], char *const env[], c
     int64_t deadline = now_ms() + d->timeout_ms;
     while (pfd[0].fd >= 0 || pfd[1].fd >= 0) {
         int64_t left = deadline - now_ms();
-        if (left <= 0) {
-            r->timed_out = true;
+        if (left <= 0 || atomic_load(&d->cancelled)) {
+            r->timed_out = left <= 0;
+            r->cancelled = !r->timed_out;
             kill(-pid, SIGKILL);
             break;
         }
@@ -480,8 +499,10 @@ static int body_from_json(const modkey_t *key, json_t *root, const char *tmp, in
                                  key->kind == MODKEY_MOD ? "go.mod" : "zip");
         return copy_file(json_string_value(f), tmp, fd, max_bytes, bytes, err);
     }
+    case MODKEY_SUMDB: /* a checksum database's answer: never asked of the go command */
+        break;
     }
-    return cache_err_set(err, -EINVAL, "direct: unknown key kind");
+    return cache_err_set(err, -EINVAL, "direct: not a module key");
 }
 
 int upstream_direct_fetch(upstream_direct_t *d, const modkey_t *key, bool private_module, int fd, uint64_t max_bytes,
@@ -490,6 +511,8 @@ int upstream_direct_fetch(upstream_direct_t *d, const modkey_t *key, bool privat
     snprintf(res->url, sizeof res->url, "direct");
     res->status = 0;
     res->bytes = 0;
+    if (key->kind == MODKEY_SUMDB)
+        return cache_err_set(err, -EINVAL, "direct: %s is a checksum database's answer", key->escaped);
     char arg[MODKEY_MAX * 2];
     const char *argv[8];
     size_t argc = 0;
@@ -566,10 +589,15 @@ int upstream_direct_fetch(upstream_direct_t *d, const modkey_t *key, bool privat
     memcpy(env + nenv, own, nown * sizeof *env);
 
     LOG_I("direct: %s %s", what, arg);
-    jobs_enter(d);
+    if (!jobs_enter(d)) {
+        rc = cache_err_set(err, -ECANCELED, "direct %s %s: cancelled (shutting down)", what, arg);
+        goto out;
+    }
     int64_t started = now_ms();
     rc = run_go(d, (char *const *)argv, env, tmp, &r, err);
     jobs_leave(d);
+    if (rc == 0 && r.cancelled)
+        rc = cache_err_set(err, -ECANCELED, "direct %s %s: cancelled (shutting down)", what, arg);
     if (rc != 0)
         goto out;
 

@@ -1,34 +1,32 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * upstream.c — fetching keys from the upstream GOPROXY list with libcurl.
+ * upstream.c — fetching keys from the upstream GOPROXY list: the walk along the list, retries,
+ * cancellation. The transfers themselves run on the curl multi thread of transfer.c.
  *
- * Every transfer runs on one thread that drives one curl multi handle. upstream_fetch queues a
- * transfer, wakes that thread (curl_multi_wakeup) and sleeps until the transfer is done; retries
- * and their backoff sleep in the calling thread, never on the transfer thread. Why not an easy
- * handle per calling thread: libcurl multiplexes HTTP/2 streams only among transfers of the same
- * multi handle (a connection busy in another multi is skipped), and with CURLOPT_PIPEWAIT a
- * transfer that finds another multi's connection still handshaking is parked until its own multi
- * finishes something, which can be never. With one multi, concurrent fetches to an HTTP/2 upstream
- * share one TLS connection, and HTTP/1.1 upstreams get a pool of keep-alive connections. A curl
- * share handle keeps DNS answers and TLS sessions across the pooled easy handles.
+ * The walk mirrors go's modfetch.TryProxies: after "URL," only 404/410 move on, after "URL|"
+ * anything does; of several failures the last one that is not "not found" wins, else the last
+ * "not found".
  *
- * The walk along the proxy list mirrors go's modfetch.TryProxies: after "URL," only 404/410 move
- * on, after "URL|" anything does; of several failures the last one that is not "not found" wins,
- * else the last "not found".
+ * Retries: a transient failure (connection refused or reset, a timeout, 429, 5xx, a truncated
+ * body) is tried again up to max_retries times with a jittered exponential backoff, but a new
+ * attempt starts only within the retry window (8 s by default) of the fetch's start. That bounds the whole
+ * fetch: with the defaults (connect 5 s, stall 15 s, 2 retries) a hung upstream errors after one
+ * stall (15 s, no retry fits), a blackholed one after two connect timeouts (about 10 s), and the
+ * worst case (an attempt that connects slowly then stalls, started just inside the window) stays
+ * under 30 s; a refused connection or a 503 is retried within a second. A Retry-After from the
+ * upstream (429, 503) replaces the backoff when it fits in the window, and ends the fetch with
+ * that said when it does not.
  */
 #include "upstream.h"
 
 #include <assert.h>
-#include <ctype.h>
 #include <errno.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -38,74 +36,9 @@
 #include "common.h"
 #include "upstream_i.h"
 
-#define UPSTREAM_USER_AGENT "modfs/" MODFS_VERSION
-#define UPSTREAM_MAX_REDIRECTS 10L
-#define UPSTREAM_IDLE_HANDLES 32      /* easy handles kept for reuse by the transfer thread */
-#define UPSTREAM_MAX_CONNECTS 64L     /* idle connections the multi handle keeps open */
-#define UPSTREAM_MAX_PATH 4096        /* escaped key length limit */
-#define UPSTREAM_ERROR_BODY_MAX 65536 /* an error body longer than this is not read to its end */
-#define UPSTREAM_DETAIL_MAX 200       /* bytes of an error body's first line shown in messages */
+#define UPSTREAM_MAX_PATH 4096 /* escaped key length limit */
 #define UPSTREAM_BACKOFF_FIRST_MS 100L
 #define UPSTREAM_BACKOFF_MAX_MS 5000L
-
-/* One attempt of one GET. Lives on the calling thread's stack; the transfer thread writes the
- * result fields until it sets done under upstream.mu, and never touches it afterwards. */
-typedef struct transfer {
-    const upstream_proxy_t *proxy;
-    const char *url;
-    int fd;
-    uint64_t max_bytes;
-    CURL *easy;
-
-    CURLcode code;
-    long status;
-    long redirects;
-    long os_errno;
-    uint64_t bytes;
-    bool status_known;
-    bool encoded; /* the final response has a Content-Encoding: its Content-Length is not the size */
-    bool too_big;
-    int write_errno;
-    uint64_t error_body_bytes;
-    size_t detail_len;
-    char detail[UPSTREAM_DETAIL_MAX + 1];
-    char reason[64];
-    char content_type[64];
-    char errbuf[CURL_ERROR_SIZE];
-
-    bool done; /* protected by upstream.mu */
-    pthread_cond_t done_cond;
-    struct transfer *next;
-} transfer_t;
-
-struct upstream {
-    upstream_proxy_t *proxies;
-    size_t nproxies;
-    char *ca_file;
-    char *no_proxy;
-    long connect_timeout_ms;
-    long total_timeout_ms;
-    int max_retries;
-    upstream_direct_t *direct;  /* the go command; NULL without a work directory and a "direct" entry */
-    _Atomic uint64_t requests;
-    _Atomic uint64_t last_answer_ms;  /* upstream_now_ms() of the last HTTP answer, 0: never */
-    _Atomic uint64_t last_failure_ms; /* of the last attempt with no answer at all, 0: never */
-    pthread_mutex_t health_mu;        /* protects last_failure */
-    char last_failure[256];
-
-    pthread_mutex_t mu; /* protects queue_head, queue_tail, stopping, transfer.done */
-    transfer_t *queue_head;
-    transfer_t *queue_tail;
-    bool stopping;
-
-    CURLM *multi;
-    CURLSH *share;
-    pthread_mutex_t share_locks[CURL_LOCK_DATA_LAST];
-    CURL *idle[UPSTREAM_IDLE_HANDLES]; /* transfer thread only */
-    size_t nidle;
-    pthread_t thread;
-    bool thread_started;
-};
 
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;
 static CURLcode global_rc;
@@ -118,17 +51,20 @@ static void global_init(void)
 /* ---- keys ---- */
 
 /* What go's url.PathEscape leaves alone in a path segment, plus '/' which go's proxy client puts
- * back ("%2F" -> "/"). Everything else, '!' included, becomes %XX. */
-static bool key_char_plain(unsigned char c)
+ * back ("%2F" -> "/"). Everything else, '!' included, becomes %XX, except in the paths of a
+ * checksum database, which go joins with web.Join and sends with '!' as it is. */
+static bool key_char_plain(unsigned char c, bool bang_plain)
 {
     if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
         return true;
+    if (c == '!')
+        return bang_plain;
     return c != '\0' && strchr("-_.~$&+:=@/", c) != NULL;
 }
 
 /* Checks the key's shape (relative, no empty, "." or ".." segment: go cleans such paths, a proxy
  * URL must not climb out of its base) and writes its escaped form into out. */
-static int key_escape(const char *key, char *out, size_t cap, cache_err_t *err)
+int upstream_path_escape(const char *key, bool bang_plain, char *out, size_t cap, cache_err_t *err)
 {
     if (key[0] == '\0' || key[0] == '/')
         return cache_err_set(err, -EINVAL, "upstream key \"%s\": must be a non-empty relative path", key);
@@ -149,7 +85,7 @@ static int key_escape(const char *key, char *out, size_t cap, cache_err_t *err)
             return cache_err_set(err, -EINVAL, "upstream key: contains a control character");
         if (o + 4 > cap)
             return cache_err_set(err, -ENAMETOOLONG, "upstream key \"%.64s...\": too long", key);
-        if (key_char_plain(*c)) {
+        if (key_char_plain(*c, bang_plain)) {
             out[o++] = (char)*c;
         } else {
             out[o++] = '%';
@@ -159,412 +95,6 @@ static int key_escape(const char *key, char *out, size_t cap, cache_err_t *err)
     }
     out[o] = '\0';
     return 0;
-}
-
-/* ---- curl callbacks (transfer thread) ---- */
-
-static void share_lock(CURL *easy, curl_lock_data data, curl_lock_access access, void *ud)
-{
-    (void)easy;
-    (void)access;
-    upstream_t *u = ud;
-    if ((unsigned)data < CURL_LOCK_DATA_LAST)
-        pthread_mutex_lock(&u->share_locks[data]);
-}
-
-static void share_unlock(CURL *easy, curl_lock_data data, void *ud)
-{
-    (void)easy;
-    upstream_t *u = ud;
-    if ((unsigned)data < CURL_LOCK_DATA_LAST)
-        pthread_mutex_unlock(&u->share_locks[data]);
-}
-
-/* Watches response heads: each status line starts a new response (redirects, 1xx), so the
- * per-response facts are reset there. */
-static size_t on_header(char *buf, size_t size, size_t nitems, void *ud)
-{
-    transfer_t *t = ud;
-    size_t len = size * nitems;
-    if (len >= 5 && memcmp(buf, "HTTP/", 5) == 0) {
-        t->encoded = false;
-        t->reason[0] = '\0';
-        /* "HTTP/1.1 404 Not Found\r\n"; HTTP/2 has no reason phrase. */
-        const char *p = memchr(buf, ' ', len);
-        if (p != NULL && (size_t)(p - buf) + 5 < len && p[4] == ' ') {
-            const char *r = p + 5, *end = buf + len;
-            while (end > r && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' '))
-                end--;
-            size_t n = (size_t)(end - r);
-            if (n >= sizeof t->reason)
-                n = sizeof t->reason - 1;
-            for (size_t i = 0; i < n; i++)
-                t->reason[i] = isprint((unsigned char)r[i]) ? r[i] : '?';
-            t->reason[n] = '\0';
-        }
-    } else if (len > 17 && strncasecmp(buf, "content-encoding:", 17) == 0) {
-        const char *v = buf + 17, *end = buf + len;
-        while (v < end && (*v == ' ' || *v == '\t'))
-            v++;
-        while (end > v && isspace((unsigned char)end[-1]))
-            end--;
-        t->encoded = end > v && !((size_t)(end - v) == 8 && strncasecmp(v, "identity", 8) == 0);
-    }
-    return len;
-}
-
-static bool transfer_is_payload(const transfer_t *t)
-{
-    /* file:// has no status: a readable file is the answer. */
-    return t->status == 200 || (t->proxy->file && t->status == 0);
-}
-
-static size_t on_body(char *buf, size_t size, size_t nmemb, void *ud)
-{
-    transfer_t *t = ud;
-    size_t len = size * nmemb;
-    if (!t->status_known) {
-        t->status_known = true;
-        curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &t->status);
-        curl_off_t clen = -1;
-        if (transfer_is_payload(t) && !t->encoded &&
-            curl_easy_getinfo(t->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &clen) == CURLE_OK && clen >= 0 &&
-            (uint64_t)clen > t->max_bytes) {
-            t->too_big = true; /* refused before a byte is written */
-            return CURL_WRITEFUNC_ERROR;
-        }
-    }
-    if (!transfer_is_payload(t)) {
-        /* An error answer: keep the start for the message, read (a bounded amount of) the rest so
-         * the connection stays reusable. */
-        size_t room = UPSTREAM_DETAIL_MAX - t->detail_len;
-        size_t take = len < room ? len : room;
-        memcpy(t->detail + t->detail_len, buf, take);
-        t->detail_len += take;
-        t->error_body_bytes += len;
-        return t->error_body_bytes > UPSTREAM_ERROR_BODY_MAX ? CURL_WRITEFUNC_ERROR : len;
-    }
-    if (len > t->max_bytes - t->bytes) {
-        t->too_big = true;
-        return CURL_WRITEFUNC_ERROR;
-    }
-    size_t done = 0;
-    while (done < len) {
-        ssize_t w = pwrite(t->fd, buf + done, len - done, (off_t)(t->bytes + done));
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            t->write_errno = w < 0 ? errno : EIO;
-            return CURL_WRITEFUNC_ERROR;
-        }
-        done += (size_t)w;
-    }
-    t->bytes += len;
-    return len;
-}
-
-/* ---- the transfer thread ---- */
-
-static void transfer_complete(upstream_t *u, transfer_t *t, CURLcode code)
-{
-    pthread_mutex_lock(&u->mu);
-    t->code = code;
-    t->done = true;
-    pthread_cond_signal(&t->done_cond);
-    pthread_mutex_unlock(&u->mu);
-}
-
-static void easy_release(upstream_t *u, CURL *e)
-{
-    if (u->nidle < UPSTREAM_IDLE_HANDLES)
-        u->idle[u->nidle++] = e;
-    else
-        curl_easy_cleanup(e);
-}
-
-static CURLcode easy_configure(upstream_t *u, CURL *e, transfer_t *t)
-{
-    CURLcode c = CURLE_OK;
-#define SET(opt, val)                                                                                        \
-    do {                                                                                                     \
-        if (c == CURLE_OK)                                                                                   \
-            c = curl_easy_setopt(e, opt, val);                                                               \
-    } while (0)
-    SET(CURLOPT_URL, t->url);
-    SET(CURLOPT_PRIVATE, (void *)t);
-    SET(CURLOPT_SHARE, u->share);
-    SET(CURLOPT_NOSIGNAL, 1L);
-    SET(CURLOPT_ERRORBUFFER, t->errbuf);
-    SET(CURLOPT_WRITEFUNCTION, on_body);
-    SET(CURLOPT_WRITEDATA, (void *)t);
-    SET(CURLOPT_HEADERFUNCTION, on_header);
-    SET(CURLOPT_HEADERDATA, (void *)t);
-    SET(CURLOPT_USERAGENT, UPSTREAM_USER_AGENT);
-    SET(CURLOPT_CONNECTTIMEOUT_MS, u->connect_timeout_ms);
-    SET(CURLOPT_TIMEOUT_MS, u->total_timeout_ms);
-    if (t->proxy->file) {
-        SET(CURLOPT_PROTOCOLS_STR, "file");
-    } else {
-        SET(CURLOPT_PROTOCOLS_STR, "http,https");
-        /* go refuses a redirect from https to http (securityPreservingHTTPClient). */
-        SET(CURLOPT_REDIR_PROTOCOLS_STR, t->proxy->https ? "https" : "http,https");
-        SET(CURLOPT_FOLLOWLOCATION, 1L);
-        SET(CURLOPT_MAXREDIRS, UPSTREAM_MAX_REDIRECTS);
-        SET(CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
-        SET(CURLOPT_PIPEWAIT, 1L);
-        SET(CURLOPT_TCP_KEEPALIVE, 1L);
-        SET(CURLOPT_TCP_KEEPIDLE, 60L);
-        SET(CURLOPT_TCP_KEEPINTVL, 30L);
-        /* What go's net/http asks for, so an upstream answers us as it answers go; curl decodes,
-         * the fd gets the decoded bytes. */
-        SET(CURLOPT_ACCEPT_ENCODING, "gzip");
-        SET(CURLOPT_NOPROXY, u->no_proxy);
-        SET(CURLOPT_SSL_VERIFYPEER, 1L);
-        SET(CURLOPT_SSL_VERIFYHOST, 2L);
-        if (u->ca_file != NULL)
-            SET(CURLOPT_CAINFO, u->ca_file);
-    }
-#undef SET
-    return c;
-}
-
-static void transfer_start(upstream_t *u, transfer_t *t)
-{
-    CURL *e = u->nidle > 0 ? u->idle[--u->nidle] : curl_easy_init();
-    if (e == NULL) {
-        transfer_complete(u, t, CURLE_OUT_OF_MEMORY);
-        return;
-    }
-    curl_easy_reset(e);
-    t->easy = e;
-    CURLcode c = easy_configure(u, e, t);
-    if (c == CURLE_OK && curl_multi_add_handle(u->multi, e) != CURLM_OK)
-        c = CURLE_FAILED_INIT;
-    if (c != CURLE_OK) {
-        easy_release(u, e);
-        transfer_complete(u, t, c);
-    }
-}
-
-static void transfer_reap(upstream_t *u)
-{
-    CURLMsg *msg;
-    int left;
-    while ((msg = curl_multi_info_read(u->multi, &left)) != NULL) {
-        if (msg->msg != CURLMSG_DONE)
-            continue;
-        CURL *e = msg->easy_handle;
-        CURLcode code = msg->data.result; /* msg is invalid once the handle is removed */
-        char *priv = NULL;
-        curl_easy_getinfo(e, CURLINFO_PRIVATE, &priv);
-        transfer_t *t = (transfer_t *)(void *)priv;
-        curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &t->status);
-        curl_easy_getinfo(e, CURLINFO_REDIRECT_COUNT, &t->redirects);
-        curl_easy_getinfo(e, CURLINFO_OS_ERRNO, &t->os_errno);
-        char *ctype = NULL;
-        if (curl_easy_getinfo(e, CURLINFO_CONTENT_TYPE, &ctype) == CURLE_OK && ctype != NULL)
-            snprintf(t->content_type, sizeof t->content_type, "%s", ctype);
-        curl_multi_remove_handle(u->multi, e);
-        easy_release(u, e);
-        transfer_complete(u, t, code);
-    }
-}
-
-static void *transfer_thread(void *arg)
-{
-    upstream_t *u = arg;
-    for (;;) {
-        pthread_mutex_lock(&u->mu);
-        transfer_t *q = u->queue_head;
-        u->queue_head = u->queue_tail = NULL;
-        bool stopping = u->stopping;
-        pthread_mutex_unlock(&u->mu);
-        while (q != NULL) {
-            transfer_t *next = q->next;
-            transfer_start(u, q);
-            q = next;
-        }
-        int running = 0;
-        CURLMcode mc = curl_multi_perform(u->multi, &running);
-        if (mc != CURLM_OK)
-            LOG_E("upstream: curl_multi_perform: %s", curl_multi_strerror(mc));
-        transfer_reap(u);
-        if (stopping && running == 0)
-            break;
-        mc = curl_multi_poll(u->multi, NULL, 0, 1000, NULL);
-        if (mc != CURLM_OK)
-            LOG_E("upstream: curl_multi_poll: %s", curl_multi_strerror(mc));
-    }
-    return NULL;
-}
-
-/* Queues t and blocks until the transfer thread has finished it. */
-static void transfer_run(upstream_t *u, transfer_t *t)
-{
-    pthread_mutex_lock(&u->mu);
-    assert(!u->stopping);
-    t->next = NULL;
-    if (u->queue_tail != NULL)
-        u->queue_tail->next = t;
-    else
-        u->queue_head = t;
-    u->queue_tail = t;
-    pthread_mutex_unlock(&u->mu);
-    curl_multi_wakeup(u->multi);
-    pthread_mutex_lock(&u->mu);
-    while (!t->done)
-        pthread_cond_wait(&t->done_cond, &u->mu);
-    pthread_mutex_unlock(&u->mu);
-}
-
-/* ---- judging an attempt ---- */
-
-/* Reason phrases for answers without one (HTTP/2 has none), as go's http.StatusText. */
-static const char *status_text(long status)
-{
-    static const struct {
-        long status;
-        const char *text;
-    } texts[] = {
-        {200, "OK"},
-        {204, "No Content"},
-        {206, "Partial Content"},
-        {301, "Moved Permanently"},
-        {302, "Found"},
-        {304, "Not Modified"},
-        {400, "Bad Request"},
-        {401, "Unauthorized"},
-        {403, "Forbidden"},
-        {404, "Not Found"},
-        {405, "Method Not Allowed"},
-        {410, "Gone"},
-        {429, "Too Many Requests"},
-        {500, "Internal Server Error"},
-        {501, "Not Implemented"},
-        {502, "Bad Gateway"},
-        {503, "Service Unavailable"},
-        {504, "Gateway Timeout"},
-    };
-    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
-        if (texts[i].status == status)
-            return texts[i].text;
-    return "";
-}
-
-static bool status_is_transient(long status)
-{
-    return status == 429 || status == 500 || status == 502 || status == 503 || status == 504;
-}
-
-/* The first line of a text/plain error body, printable characters only (go shows such bodies to
- * its users too: proxy.golang.org explains its 404s and 410s there). */
-static void transfer_detail(const transfer_t *t, char *out, size_t cap)
-{
-    out[0] = '\0';
-    if (strncasecmp(t->content_type, "text/plain", 10) != 0)
-        return;
-    size_t o = 0;
-    for (size_t i = 0; i < t->detail_len && t->detail[i] != '\n' && t->detail[i] != '\r' && o + 1 < cap;
-         i++) {
-        unsigned char c = (unsigned char)t->detail[i];
-        out[o++] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
-    }
-    while (o > 0 && out[o - 1] == ' ')
-        o--;
-    out[o] = '\0';
-}
-
-static int transfer_status_error(const transfer_t *t, const char *shown, cache_err_t *err)
-{
-    const char *reason = t->reason[0] != '\0' ? t->reason : status_text(t->status);
-    char detail[UPSTREAM_DETAIL_MAX + 1];
-    transfer_detail(t, detail, sizeof detail);
-    int rc = (t->status == 404 || t->status == 410) ? -ENOENT : -EIO;
-    return cache_err_set(err, rc, "upstream %s: %ld%s%s%s%s", shown, t->status, reason[0] ? " " : "", reason,
-                         detail[0] ? ": " : "", detail);
-}
-
-/* A transport failure: which errno, which words, and whether trying again may help. */
-static int transfer_curl_error(const transfer_t *t, const char *shown, bool *transient, cache_err_t *err)
-{
-    const char *why = t->errbuf[0] != '\0' ? t->errbuf : curl_easy_strerror(t->code);
-    int rc;
-    switch (t->code) {
-    case CURLE_COULDNT_CONNECT: {
-        rc = t->os_errno > 0 ? -(int)t->os_errno : -ECONNREFUSED;
-        *transient = true;
-        char what[128];
-        snprintf(what, sizeof what, "%s", strerror(-rc));
-        what[0] = (char)tolower((unsigned char)what[0]);
-        return cache_err_set(err, rc, "upstream %s: %s (%s)", shown, what, why);
-    }
-    case CURLE_OPERATION_TIMEDOUT:
-        *transient = true;
-        return cache_err_set(err, -ETIMEDOUT, "upstream %s: timed out (%s)", shown, why);
-    case CURLE_PARTIAL_FILE:
-        *transient = true;
-        return cache_err_set(err, -EIO, "upstream %s: truncated body (%s)", shown, why);
-    case CURLE_RECV_ERROR:
-    case CURLE_SEND_ERROR:
-    case CURLE_GOT_NOTHING:
-    case CURLE_HTTP2:
-    case CURLE_HTTP2_STREAM:
-        *transient = true;
-        return cache_err_set(err, -EIO, "upstream %s: %s", shown, why);
-    case CURLE_COULDNT_RESOLVE_HOST:
-        rc = -EHOSTUNREACH;
-        break;
-    case CURLE_TOO_MANY_REDIRECTS:
-        rc = -ELOOP;
-        break;
-    case CURLE_UNSUPPORTED_PROTOCOL:
-        return cache_err_set(err, -EPROTO, "upstream %s: redirect to a refused scheme (%s)", shown, why);
-    case CURLE_PEER_FAILED_VERIFICATION:
-    case CURLE_SSL_CONNECT_ERROR:
-    case CURLE_SSL_CACERT_BADFILE:
-    case CURLE_SSL_CERTPROBLEM:
-        return cache_err_set(err, -EPROTO, "upstream %s: TLS: %s", shown, why);
-    case CURLE_FILE_COULDNT_READ_FILE:
-        rc = -ENOENT;
-        break;
-    case CURLE_OUT_OF_MEMORY:
-        rc = -ENOMEM;
-        break;
-    default:
-        rc = -EIO;
-        break;
-    }
-    return cache_err_set(err, rc, "upstream %s: %s", shown, why);
-}
-
-/* Turns a finished attempt into 0 or -errno with words. */
-static int transfer_judge(transfer_t *t, const char *shown, bool *transient, cache_err_t *err)
-{
-    *transient = false;
-    if (t->too_big)
-        return cache_err_set(err, -EFBIG, "upstream %s: body larger than %llu bytes", shown,
-                             (unsigned long long)t->max_bytes);
-    if (t->write_errno != 0)
-        return cache_err_set(err, -t->write_errno, "upstream %s: writing the body: %s", shown,
-                             strerror(t->write_errno));
-    /* Redirect and TLS failures leave a 3xx or no status; they explain themselves better than it. */
-    bool transport_first = t->code == CURLE_TOO_MANY_REDIRECTS || t->code == CURLE_UNSUPPORTED_PROTOCOL;
-    if (!transport_first && t->status != 0 && t->status != 200) {
-        *transient = status_is_transient(t->status);
-        return transfer_status_error(t, shown, err);
-    }
-    if (t->code == CURLE_OK) {
-        if (transfer_is_payload(t)) {
-            t->status = 200; /* file:// has none; report what an HTTP proxy would have said */
-            return 0;
-        }
-        return cache_err_set(err, -EIO, "upstream %s: no HTTP status", shown);
-    }
-    if (t->code == CURLE_FILE_COULDNT_READ_FILE) {
-        t->status = 404; /* a missing file under a file:// proxy is go's "not found" */
-        return cache_err_set(err, -ENOENT, "upstream %s: 404 Not Found (no such file)", shown);
-    }
-    return transfer_curl_error(t, shown, transient, err);
 }
 
 /* ---- retries ---- */
@@ -593,13 +123,6 @@ static long backoff_ms(int attempt)
     if (d > UPSTREAM_BACKOFF_MAX_MS)
         d = UPSTREAM_BACKOFF_MAX_MS;
     return d * 3 / 4 + (long)(backoff_random() % (uint64_t)(d / 2 + 1));
-}
-
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-        ;
 }
 
 uint64_t upstream_now_ms(void)
@@ -639,8 +162,26 @@ bool upstream_health(upstream_t *u, uint64_t *answer_ms, uint64_t *failure_ms, c
     return true;
 }
 
-/* GET one URL, retrying transient failures. */
-static int fetch_url(upstream_t *u, const upstream_proxy_t *p, const char *key, const char *url,
+/* Sleeps ms, or less when the upstream is cancelled meanwhile. Returns false when cancelled. */
+static bool backoff_wait(upstream_t *u, long ms)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_sec += ms / 1000;
+    until.tv_nsec += (ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&u->mu);
+    while (!u->cancelled && pthread_cond_timedwait(&u->cancel_cv, &u->mu, &until) != ETIMEDOUT)
+        ;
+    bool cancelled = u->cancelled;
+    pthread_mutex_unlock(&u->mu);
+    return !cancelled;
+}
+
+int upstream_fetch_url(upstream_t *u, const upstream_proxy_t *p, const char *key, const char *url,
                      const char *shown, int fd, uint64_t max_bytes, upstream_result_t *res, cache_err_t *err)
 {
     assert(err != NULL);
@@ -658,12 +199,13 @@ static int fetch_url(upstream_t *u, const upstream_proxy_t *p, const char *key, 
             return cache_err_set(err, -ENOENT, "upstream %s: 404 Not Found (not a regular file)", shown);
         }
     }
+    uint64_t start = upstream_now_ms();
     for (int attempt = 0;; attempt++) {
         if (ftruncate(fd, 0) != 0) {
             int e = errno;
             return cache_err_set(err, -e, "upstream %s: truncating the output file: %s", shown, strerror(e));
         }
-        transfer_t t;
+        upstream_transfer_t t;
         memset(&t, 0, sizeof t);
         t.proxy = p;
         t.url = url;
@@ -671,12 +213,12 @@ static int fetch_url(upstream_t *u, const upstream_proxy_t *p, const char *key, 
         t.max_bytes = max_bytes;
         pthread_cond_init(&t.done_cond, NULL);
         atomic_fetch_add(&u->requests, 1);
-        transfer_run(u, &t);
+        upstream_transfer_run(u, &t);
         pthread_cond_destroy(&t.done_cond);
         if (t.redirects > 0)
             atomic_fetch_add(&u->requests, (uint64_t)t.redirects);
         bool transient;
-        int rc = transfer_judge(&t, shown, &transient, err);
+        int rc = upstream_transfer_judge(u, &t, shown, &transient, err);
         res->status = t.status;
         res->bytes = t.bytes;
         note_health(u, t.status > 0 || p->file || rc == 0 || rc == -ENOENT, err);
@@ -690,8 +232,27 @@ static int fetch_url(upstream_t *u, const upstream_proxy_t *p, const char *key, 
             return rc;
         }
         long delay = backoff_ms(attempt);
+        long left = u->retry_window_ms - (long)(upstream_now_ms() - start);
+        if (t.retry_after_s >= 0) {
+            if (t.retry_after_s * 1000 > left) {
+                /* the upstream asks for more patience than this fetch has */
+                size_t n = strlen(err->msg);
+                snprintf(err->msg + n, sizeof err->msg - n, " (retry after %ld s)", t.retry_after_s);
+                if (attempt > 0)
+                    cache_err_prefix(err, rc, "after %d attempts", attempt + 1);
+                return rc;
+            }
+            if (t.retry_after_s * 1000 > delay)
+                delay = t.retry_after_s * 1000;
+        }
+        if (delay > left) {
+            if (attempt > 0)
+                cache_err_prefix(err, rc, "after %d attempts", attempt + 1);
+            return rc;
+        }
         LOG_W("%s; retrying in %ld ms", err->msg, delay);
-        sleep_ms(delay);
+        if (!backoff_wait(u, delay))
+            return cache_err_set(err, -ECANCELED, "upstream %s: cancelled (shutting down)", shown);
     }
 }
 
@@ -709,6 +270,11 @@ int upstream_new(const upstream_config_t *cfg, upstream_t **out, cache_err_t *er
         return cache_err_set(err, -ENOMEM, "out of memory");
     pthread_mutex_init(&u->mu, NULL);
     pthread_mutex_init(&u->health_mu, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&u->cancel_cv, &ca);
+    pthread_condattr_destroy(&ca);
     for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
         pthread_mutex_init(&u->share_locks[i], NULL);
     int rc = upstream_proxylist_parse(cfg->proxy_list, &u->proxies, &u->nproxies, err);
@@ -751,36 +317,17 @@ int upstream_new(const upstream_config_t *cfg, upstream_t **out, cache_err_t *er
         if ((rc = upstream_direct_new(&dcfg, &u->direct, err)) != 0)
             goto fail;
     }
-    u->connect_timeout_ms = cfg->connect_timeout_ms > 0 ? cfg->connect_timeout_ms : 10000;
-    u->total_timeout_ms = cfg->total_timeout_ms > 0 ? cfg->total_timeout_ms : 300000;
+    u->connect_timeout_ms = cfg->connect_timeout_ms > 0 ? cfg->connect_timeout_ms : UPSTREAM_DEFAULT_CONNECT_TIMEOUT_MS;
+    u->stall_ms = cfg->stall_timeout_ms > 0 ? cfg->stall_timeout_ms : UPSTREAM_DEFAULT_STALL_TIMEOUT_MS;
+    u->total_timeout_ms = cfg->total_timeout_ms > 0 ? cfg->total_timeout_ms : UPSTREAM_DEFAULT_TOTAL_TIMEOUT_MS;
     u->max_retries = cfg->max_retries < 0 ? UPSTREAM_DEFAULT_RETRIES : cfg->max_retries;
-
-    u->share = curl_share_init();
-    u->multi = curl_multi_init();
-    if (u->share == NULL || u->multi == NULL) {
+    u->retry_window_ms = cfg->retry_window_ms > 0 ? cfg->retry_window_ms : UPSTREAM_DEFAULT_RETRY_WINDOW_MS;
+    if ((u->sumdb_routes = upstream_sumdb_routes_new()) == NULL) {
         rc = cache_err_set(err, -ENOMEM, "out of memory");
         goto fail;
     }
-    curl_share_setopt(u->share, CURLSHOPT_LOCKFUNC, share_lock);
-    curl_share_setopt(u->share, CURLSHOPT_UNLOCKFUNC, share_unlock);
-    curl_share_setopt(u->share, CURLSHOPT_USERDATA, (void *)u);
-    curl_share_setopt(u->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
-    curl_share_setopt(u->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
-    curl_multi_setopt(u->multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
-    curl_multi_setopt(u->multi, CURLMOPT_MAXCONNECTS, UPSTREAM_MAX_CONNECTS);
-
-    /* The transfer thread takes no signals: they belong to the threads of the program. A write to
-     * a socket the peer closed then fails with EPIPE instead of killing the process. */
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    int prc = pthread_create(&u->thread, NULL, transfer_thread, u);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    if (prc != 0) {
-        rc = cache_err_set(err, -prc, "upstream: starting the transfer thread: %s", strerror(prc));
+    if ((rc = upstream_transfers_start(u, err)) != 0)
         goto fail;
-    }
-    u->thread_started = true;
     *out = u;
     return 0;
 fail:
@@ -788,31 +335,36 @@ fail:
     return rc;
 }
 
+void upstream_cancel_all(upstream_t *u)
+{
+    pthread_mutex_lock(&u->mu);
+    bool was = u->cancelled;
+    u->cancelled = true;
+    pthread_cond_broadcast(&u->cancel_cv);
+    pthread_mutex_unlock(&u->mu);
+    if (!was && u->multi != NULL)
+        curl_multi_wakeup(u->multi);
+    upstream_direct_cancel(u->direct);
+}
+
 void upstream_free(upstream_t *u)
 {
     if (u == NULL)
         return;
-    if (u->thread_started) {
-        pthread_mutex_lock(&u->mu);
-        u->stopping = true;
-        pthread_mutex_unlock(&u->mu);
-        curl_multi_wakeup(u->multi);
-        pthread_join(u->thread, NULL);
-    }
-    for (size_t i = 0; i < u->nidle; i++)
-        curl_easy_cleanup(u->idle[i]);
-    if (u->multi != NULL)
-        curl_multi_cleanup(u->multi);
-    if (u->share != NULL)
-        curl_share_cleanup(u->share);
+    /* no caller is left (the contract), so cancelling only cuts short what a hung transfer would
+     * otherwise hold up here */
+    upstream_cancel_all(u);
+    upstream_transfers_stop(u);
     for (size_t i = 0; i < u->nproxies; i++)
         upstream_proxy_dispose(&u->proxies[i]);
     free(u->proxies);
+    upstream_sumdb_routes_free(u->sumdb_routes);
     free(u->ca_file);
     free(u->no_proxy);
     upstream_direct_free(u->direct);
     for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
         pthread_mutex_destroy(&u->share_locks[i]);
+    pthread_cond_destroy(&u->cancel_cv);
     pthread_mutex_destroy(&u->mu);
     pthread_mutex_destroy(&u->health_mu);
     free(u);
@@ -831,7 +383,7 @@ int upstream_fetch(upstream_t *u, const char *escaped_key, bool private_module, 
     if (err != NULL)
         err->upstream_status = 0;
     char path[UPSTREAM_MAX_PATH];
-    int rc = key_escape(escaped_key, path, sizeof path, err);
+    int rc = upstream_path_escape(escaped_key, false, path, sizeof path, err);
     if (rc != 0)
         return rc;
 
@@ -883,12 +435,19 @@ int upstream_fetch(upstream_t *u, const char *escaped_key, bool private_module, 
                 free(url);
                 return cache_err_set(err, -ENOMEM, "out of memory");
             }
-            rc = fetch_url(u, p, escaped_key, url, shown, fd, max_bytes, &r, &e);
+            rc = upstream_fetch_url(u, p, escaped_key, url, shown, fd, max_bytes, &r, &e);
             free(url);
             free(shown);
             if (rc == 0) {
                 *res = r;
                 return 0;
+            }
+            if (rc == -ECANCELED) {
+                /* shutting down: the rest of the list would be cancelled too */
+                *res = r;
+                if (err != NULL)
+                    *err = e;
+                return rc;
             }
         }
         bool not_found = rc == -ENOENT;

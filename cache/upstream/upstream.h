@@ -9,8 +9,11 @@
  * --private patterns) is never asked of a proxy: it goes direct whatever the list says, and
  * skips the checksum database.
  * Connections are shared between threads (HTTP/2 multiplexing and keep-alive: every transfer runs
- * on one curl multi handle), TLS is verified, transient failures (connect errors, timeouts, 429, 5xx)
- * are retried a bounded number of times with exponential backoff.
+ * on one curl multi handle), TLS is verified, and no transfer waits for another: HTTP/1.1
+ * upstreams get a connection per concurrent transfer. A dead or hung upstream fails within
+ * seconds (connect timeout, stall limit) while a slow body that keeps moving completes. Transient
+ * failures (connect errors, timeouts, 429, 5xx) are retried a bounded number of times with
+ * exponential backoff, within a window that bounds the whole fetch (see upstream.c).
  */
 #ifndef MODFS_UPSTREAM_H
 #define MODFS_UPSTREAM_H
@@ -26,8 +29,9 @@ typedef struct upstream upstream_t;
 typedef struct upstream_config {
     const char *proxy_list;   /* e.g. "https://proxy.golang.org" or "http://127.0.0.1:8080,https://b|https://c" */
     const char *ca_file;      /* optional PEM bundle to verify the upstream (another modfs with its own CA) */
-    long connect_timeout_ms;  /* default 10000 when 0 */
-    long total_timeout_ms;    /* per attempt, default 300000 when 0 */
+    long connect_timeout_ms;  /* TCP and TLS handshake; 0: UPSTREAM_DEFAULT_CONNECT_TIMEOUT_MS */
+    long stall_timeout_ms;    /* no response, or a body under 1 KiB/s, this long fails the attempt; 0: default */
+    long total_timeout_ms;    /* per attempt, even while the body moves; 0: UPSTREAM_DEFAULT_TOTAL_TIMEOUT_MS */
     int max_retries;          /* extra attempts on transient errors; < 0 means UPSTREAM_DEFAULT_RETRIES */
     const char *go_command;   /* the go command for direct fetches; "go" from PATH when NULL */
     const char *work_dir;     /* absolute directory for the throwaway GOPATHs of direct fetches;
@@ -35,11 +39,21 @@ typedef struct upstream_config {
                                  a private key every fetch) */
     long direct_timeout_ms;   /* one go command run; default UPSTREAM_DIRECT_TIMEOUT_MS */
     int direct_jobs;          /* go commands at once; default UPSTREAM_DIRECT_JOBS */
+    long retry_window_ms;     /* no retry starts later than this after the fetch began; 0: default */
 } upstream_config_t;
 
+/* Why these: a TCP and TLS handshake to any working upstream takes well under a second (5 s
+ * leaves room for two lost SYNs); a GOPROXY answers .info/.mod/list at once and streams a zip
+ * without pauses, and 15 s of silence after the request is already longer than go's own users
+ * wait for a cold module on proxy.golang.org; 300 s lets the largest zip (500 MiB) arrive at
+ * under 2 MB/s. With these and 2 retries a hung upstream errors within 30 s (upstream.c). */
+#define UPSTREAM_DEFAULT_CONNECT_TIMEOUT_MS 5000L
+#define UPSTREAM_DEFAULT_STALL_TIMEOUT_MS 15000L
+#define UPSTREAM_DEFAULT_TOTAL_TIMEOUT_MS 300000L
 #define UPSTREAM_DEFAULT_RETRIES 2
 #define UPSTREAM_DIRECT_TIMEOUT_MS 300000L
 #define UPSTREAM_DIRECT_JOBS 4
+#define UPSTREAM_DEFAULT_RETRY_WINDOW_MS 8000L
 
 typedef struct upstream_result {
     long status;           /* last HTTP status seen (0 if no response) */
@@ -49,6 +63,8 @@ typedef struct upstream_result {
 
 /* Parses the list and sets up the shared connection cache. Returns 0 or -EINVAL (bad list) with err. */
 int upstream_new(const upstream_config_t *cfg, upstream_t **out, cache_err_t *err);
+/* Cancels what still runs (see upstream_cancel_all), stops the transfer thread, frees. No call
+ * may be in progress or follow. */
 void upstream_free(upstream_t *u);
 
 /*
@@ -61,11 +77,32 @@ void upstream_free(upstream_t *u);
  * otherwise.
  * Returns 0 on 200; -ENOENT when the list ended in not found (404/410/off; res->status says
  * which); -EFBIG when the body is larger than max_bytes; -EIO for an error status or a broken
- * body (short of Content-Length, reset); -ETIMEDOUT; -ECONNREFUSED and friends for transport
- * errors. err names the URL and the status or curl's reason.
+ * body (short of Content-Length, reset); -ETIMEDOUT (no connection, no response, a stalled body,
+ * or past the total timeout: err says which); -ECONNREFUSED and friends for transport errors;
+ * -ECANCELED after upstream_cancel_all. err names the URL and the status or the cause.
  */
 int upstream_fetch(upstream_t *u, const char *escaped_key, bool private_module, int fd, uint64_t max_bytes,
                    upstream_result_t *res, cache_err_t *err);
+
+/*
+ * Aborts every transfer in flight (go commands fetching direct are killed) and makes every later
+ * upstream_fetch return -ECANCELED at once; retries waiting for their backoff wake up and return
+ * -ECANCELED too. For shutdown: it cannot be undone. Any thread; returns at once (the transfers
+ * end on the transfer thread, and their callers wake up within milliseconds).
+ */
+void upstream_cancel_all(upstream_t *u);
+
+/*
+ * GET <base>/<path> of the checksum database name, path being "lookup/...", "tile/..." or "latest"
+ * (relative; '!' is sent as it is, as go sends it). The base is found as go's dbClient finds it:
+ * url itself when url_given (the GOSUMDB value named it: go then bypasses every proxy); else the
+ * first proxy of the list whose <proxy>/sumdb/<name>/supported answers 200 (asked in list order,
+ * moving on after 404/410, or after any failure past a '|'); else, after "off", "direct" or the
+ * end of the list, url (https://<name>). Another answer to that question is a failure of this
+ * fetch and is not remembered; a base found is kept for ten minutes. Otherwise as upstream_fetch.
+ */
+int upstream_sumdb_fetch(upstream_t *u, const char *name, const char *url, bool url_given, const char *path, int fd,
+                         uint64_t max_bytes, upstream_result_t *res, cache_err_t *err);
 
 /* Number of HTTP requests sent so far (every attempt counts). */
 uint64_t upstream_request_count(const upstream_t *u);

@@ -7,7 +7,8 @@
  * the first 8 bytes of the path field's hash pick the object size. Beyond "does not crash" it
  * checks the promises respond.c builds on: a partial range lies inside the object and is never
  * empty; a decoded path holds no NUL and is never longer than its input; a resolved key is a
- * valid key whose escaped form parses again to itself.
+ * valid key (a module's, or a checksum database's answer under /sumdb/) whose escaped form parses
+ * again to itself.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -32,7 +33,11 @@ static void fuzz_path(const char *p, size_t len)
     http_target_t t = http_route_resolve(p, len, key, &err);
     if (t == HTTP_TARGET_KEY) {
         cache_err_t err2 = {0};
-        CHECK(modkey_parse(key->escaped, strlen(key->escaped), again, &err2) == 0);
+        if (key->kind == MODKEY_SUMDB)
+            CHECK(modkey_parse_sumdb(key->escaped, strlen(key->escaped), again, &err2) == 0 &&
+                  strncmp(key->escaped, "sumdb/", 6) == 0);
+        else
+            CHECK(modkey_parse(key->escaped, strlen(key->escaped), again, &err2) == 0);
         CHECK(strcmp(again->escaped, key->escaped) == 0);
     } else if (t == HTTP_TARGET_NOT_FOUND || t == HTTP_TARGET_BAD_REQUEST) {
         CHECK(err.msg[0] != '\0');
@@ -78,7 +83,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         h2o_add_header(&pool, &headers, H2O_TOKEN_IF_NONE_MATCH, NULL, f[3], flen[3]);
     if (flen[4] > 0)
         h2o_add_header(&pool, &headers, H2O_TOKEN_IF_MODIFIED_SINCE, NULL, f[4], flen[4]);
-    (void)http_precond_not_modified(&headers, etag, 784111777);
+    const char *why;
+    (void)http_precond_eval(&headers, etag, 784111777, &why);
+    /* the same values as If-Match and If-Unmodified-Since */
+    h2o_headers_t strong = {NULL, 0, 0};
+    if (flen[3] > 0)
+        h2o_add_header(&pool, &strong, H2O_TOKEN_IF_MATCH, NULL, f[3], flen[3]);
+    if (flen[4] > 0)
+        h2o_add_header(&pool, &strong, H2O_TOKEN_IF_UNMODIFIED_SINCE, NULL, f[4], flen[4]);
+    (void)http_precond_eval(&strong, etag, 784111777, &why);
     h2o_mem_clear_pool(&pool);
     return 0;
 }

@@ -4,6 +4,7 @@
  * paths and versions (cache/gomod/modkey.c, modpath.c, semver.c), and the GOMODCACHE paths
  * the kernel hands the mount for writing (modcache.c, modcache_write_rule).
  *
+ * Keys of a checksum database's answers (sumdb/<name>/...) go through their own parser too.
  * Beyond "does not crash", it checks the promises the fronts build on: an accepted key is
  * its own canonical escaped form, holds no "..", "//", control byte or leading '/', and
  * modkey_make rebuilds it bit for bit; escaping and unescaping are inverse; the path checks
@@ -72,6 +73,37 @@ static void fuzz_key(const char *data, size_t size)
     CHECK(modkey_make(k->kind, k->module, k->version, again, NULL) == 0);
     CHECK(same_key(again, k));
     CHECK(modkey_parse(k->escaped, len, again, NULL) == 0 && same_key(again, k));
+}
+
+/* Keys of a checksum database's answers: canonical, never a module key, rebuilt by
+ * modkey_make_sumdb from their name and path, immutable only as full tiles. */
+static void fuzz_sumdb_key(const char *data, size_t size)
+{
+    static modkey_buf_t kb, againb;
+    modkey_t *k = &kb.key, *again = &againb.key;
+    cache_err_t err = {0};
+    int rc = modkey_parse_sumdb(data, size, k, &err);
+    CHECK(rc == 0 || rc == -EINVAL);
+    if (rc != 0) {
+        CHECK(err.msg[0] != '\0');
+        return;
+    }
+    CHECK(k->kind == MODKEY_SUMDB && k->escaped_len == size && memcmp(k->escaped, data, size) == 0);
+    CHECK(modkey_parse(data, size, again, NULL) != 0);
+    CHECK(strncmp(k->escaped, "sumdb/", 6) == 0 && sumdb_name_valid(k->db_name, strlen(k->db_name)));
+    CHECK(strstr(k->escaped, "//") == NULL && strstr(k->escaped, "/../") == NULL &&
+          strstr(k->escaped, "/./") == NULL);
+    CHECK(modkey_make_sumdb(k->db_name, k->db_path, again, NULL) == 0);
+    CHECK(modkey_equal(again, k) && strcmp(again->db_path, k->db_path) == 0);
+    if (k->db_kind == SUMDB_PATH_LOOKUP)
+        CHECK(modversion_check(k->module, k->version, NULL) == 0);
+    else
+        CHECK(k->module[0] == '\0' && k->version[0] == '\0');
+    if (k->immutable) {
+        sumdb_tile_t t;
+        CHECK(k->db_kind == SUMDB_PATH_TILE);
+        CHECK(sumdb_tile_parse(k->db_path, strlen(k->db_path), &t, NULL) == 0 && t.w == 1 << t.h);
+    }
 }
 
 static void fuzz_names(const char *s, size_t len)
@@ -162,6 +194,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     fuzz_key((const char *)data, size);
     fuzz_write_rule((const char *)data, size);
+    fuzz_sumdb_key((const char *)data, size);
     /* The string APIs see the input up to its first NUL, as C callers would pass it. */
     char *s = malloc(size + 1);
     if (s == NULL)

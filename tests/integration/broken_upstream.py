@@ -5,13 +5,21 @@ must refuse. It serves the files of a GOPROXY tree like a static server, except
 for the paths named in a rules file (JSON, keyed by the decoded request path):
 
   {"status": 500, "body": "text"}  answer with that status and a text/plain body
+                    ("retry_after": N adds a Retry-After header)
   {"truncate": N}   announce the full Content-Length, send N bytes, hang up
   {"extra_length": N}  announce N bytes more than the file has, send it, hang up
-  {"rate": B}       send the file at about B bytes per second
+  {"rate": B}       send the file at about B bytes per second (a trickle)
+  {"hang": true}    read the request and never answer; the connection stays open
+                    until the client closes it
+  {"delay": S}      wait S seconds before answering, then answer as usual
+
+A rule key ending in "*" applies to every path that starts with what precedes
+it (the longest such prefix wins; an exact key wins over any prefix).
 
 Each request is logged as "<method> <decoded path> <status> <bytes sent>", the
 format the nginx upstream of tests/integration/lib.sh writes, so request
-counting works the same on both.
+counting works the same on both. A hung request is logged when it arrives, with
+the status "hang", and again with "gone" when its client closes.
 
 usage: broken_upstream.py --root DIR --port N --log FILE [--rules FILE]
 """
@@ -38,20 +46,49 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.server.log.write(f"{self.command} {self.decoded} {status} {sent}\n")
             self.server.log.flush()
 
+    def rule(self):
+        rules = self.server.rules
+        if self.decoded in rules:
+            return rules[self.decoded]
+        best = None
+        for key in rules:
+            if key.endswith("*") and self.decoded.startswith(key[:-1]):
+                if best is None or len(key) > len(best):
+                    best = key
+        return rules[best] if best is not None else {}
+
+    def hang(self):
+        self.record("hang", 0)
+        self.close_connection = True
+        try:
+            while self.connection.recv(4096):
+                pass
+        except OSError:
+            pass
+        self.record("gone", 0)
+
     def do_GET(self):
         self.decoded = urllib.parse.unquote(self.path.split("?", 1)[0])
-        rule = self.server.rules.get(self.decoded, {})
+        rule = self.rule()
+        if rule.get("hang"):
+            self.hang()
+            return
+        if "delay" in rule:
+            time.sleep(rule["delay"])
         if "status" in rule:
             body = rule.get("body", "error\n").encode()
             self.send_response(rule["status"])
             self.send_header("Content-Type", "text/plain; charset=utf-8")
             self.send_header("Content-Length", str(len(body)))
+            if "retry_after" in rule:
+                self.send_header("Retry-After", str(rule["retry_after"]))
             self.end_headers()
             self.wfile.write(body)
             self.record(rule["status"], len(body))
             return
         root = self.server.root
-        path = os.path.realpath(os.path.join(root, self.decoded.lstrip("/")))
+        # normpath, not realpath: the tests serve trees of symlinks (cp -rs)
+        path = os.path.normpath(os.path.join(root, self.decoded.lstrip("/")))
         if not path.startswith(root + os.sep) or not os.path.isfile(path):
             body = b"not found\n"
             self.send_response(404)
@@ -102,9 +139,11 @@ def main():
     ap.add_argument("--log", required=True)
     ap.add_argument("--rules")
     args = ap.parse_args()
+    # a deep accept queue: the flood tests open many connections at once
+    http.server.ThreadingHTTPServer.request_queue_size = 256
     server = http.server.ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
     server.daemon_threads = True
-    server.root = os.path.realpath(args.root)
+    server.root = os.path.abspath(args.root)
     server.rules = {}
     if args.rules:
         with open(args.rules) as f:

@@ -33,8 +33,19 @@
 #   t_make_ca DIR [NAME...]  a throwaway CA and a server certificate for 127.0.0.1 and the
 #                            host NAMEs (default localhost) in $T_TMP/DIR (again: a renewal,
 #                            same files); sets T_CA, T_CERT, T_KEY
-#   t_stop_modfs PID LOG     stop a `modfs serve` with SIGTERM; fail on a sanitizer
+#   t_start_sumdb [ARGS...]  a real checksum database over the fixtures (golang.org/x/mod/sumdb in
+#                            $MODFS_SUMDB_SERVER) on 127.0.0.1, signed by a key made for this run
+#                            unless ARGS give -key-file; ARGS go to the server (-mode fork,
+#                            -filler N, ...). Sets SUMDB_VKEY (NAME+HASH+KEY), SUMDB_URL,
+#                            SUMDB_NAME, SUMDB_LOG (one line per request: "GET /lookup/... 200")
+#                            and SUMDB_PID. May be called more than once; the variables then name
+#                            the newest server.
+#   t_stop_sumdb             stop the newest checksum database and wait for it
+#   t_stop_modfs PID LOG     stop a `modfs serve` with SIGTERM; fail on a sanitizer (ASan, LSan, TSan, UBSan)
 #                            report in LOG, a non-zero exit, or a stop over 15 s
+#   t_sumdb_off ARGS...      print "--sumdb off" unless ARGS (a modfs command line) give a --sumdb:
+#                            modfs checks modules against sum.golang.org by default, which tests
+#                            cannot reach; use unquoted: modfs serve $(t_sumdb_off "$@") "$@"
 #   t_go_env                 export a hermetic go environment in $T_TMP
 #                            (GOPROXY=off until the test sets it)
 #   T_KEEP_TMP=1             (environment) keep $T_TMP for a post-mortem
@@ -229,6 +240,37 @@ t_start_broken_upstream() {
 	export UPSTREAM_URL UPSTREAM_LOG UPSTREAM_PID
 }
 
+_T_SUMDBS=0
+
+t_start_sumdb() {
+	local pfx i
+	[ -x "${MODFS_SUMDB_SERVER:-}" ] || t_fail "MODFS_SUMDB_SERVER is not set (tools/fixtures/sumdb)"
+	_T_SUMDBS=$((_T_SUMDBS + 1))
+	pfx="$T_TMP/sumdb.$_T_SUMDBS"
+	mkdir -p "$pfx"
+	SUMDB_LOG="$pfx/requests.log"
+	: >"$SUMDB_LOG"
+	"$MODFS_SUMDB_SERVER" -modules "$MODFS_FIXTURES/modules.txt" -log "$SUMDB_LOG" "$@" \
+		>"$pfx/out" 2>"$pfx/err" </dev/null &
+	SUMDB_PID=$!
+	t_on_exit "kill $SUMDB_PID; wait $SUMDB_PID"
+	for ((i = 0; i < 400; i++)); do
+		grep -qx ready "$pfx/out" && break
+		kill -0 "$SUMDB_PID" 2>/dev/null || t_fail "checksum database died: $(cat "$pfx/err")"
+		sleep 0.05
+	done
+	grep -qx ready "$pfx/out" || t_fail "checksum database not ready after 20 s: $(cat "$pfx/err")"
+	SUMDB_VKEY=$(awk '$1 == "vkey" { print $2 }' "$pfx/out")
+	SUMDB_URL=$(awk '$1 == "url" { print $2 }' "$pfx/out")
+	SUMDB_NAME=${SUMDB_VKEY%%+*}
+	export SUMDB_VKEY SUMDB_URL SUMDB_NAME SUMDB_LOG SUMDB_PID
+}
+
+t_stop_sumdb() {
+	kill "$SUMDB_PID" 2>/dev/null || true
+	wait "$SUMDB_PID" 2>/dev/null || true
+}
+
 t_upstream_count() {
 	local n
 	n=$(grep -cF -- "$1" "${2:-$UPSTREAM_LOG}") || true
@@ -260,12 +302,20 @@ t_stop_modfs() {
 	wait "$pid" || rc=$?
 	end=$(date +%s)
 	T_CHECKS=$((T_CHECKS + 1))
-	if grep -qE "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" "$log"; then
-		grep -E -A40 "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" "$log" | head -80 >&2
+	if grep -qE "ERROR: (AddressSanitizer|LeakSanitizer)|WARNING: ThreadSanitizer|runtime error:" "$log"; then
+		grep -E -A40 "ERROR: (AddressSanitizer|LeakSanitizer)|WARNING: ThreadSanitizer|runtime error:" "$log" | head -80 >&2
 		t_fail "sanitizer report in $log"
 	fi
 	[ "$rc" -eq 0 ] || t_fail "modfs serve exited with status $rc: $(tail -5 "$log")"
 	[ $((end - start)) -le 15 ] || t_fail "modfs serve took $((end - start)) s to stop"
+}
+
+t_sumdb_off() {
+	local a
+	for a in "$@"; do
+		case $a in --sumdb | --sumdb=*) return 0 ;; esac
+	done
+	echo "--sumdb off"
 }
 
 t_go_env() {

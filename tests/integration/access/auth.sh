@@ -39,9 +39,10 @@ start() {
 	port=$(t_free_port)
 	tport=$(t_free_port)
 	LOG="$T_TMP/modfs-$name.log"
+	# shellcheck disable=SC2046
 	"$MODFS_BIN" serve --cache-dir "$(t_tmpdir "store-$name")" --upstream "$UPSTREAM_URL" \
 		--listen "127.0.0.1:$port" --tls-listen "127.0.0.1:$tport" --tls-cert "$A_CERT" --tls-key "$A_KEY" \
-		--auth-file "$authfile" "$@" >"$LOG" 2>&1 &
+		--auth-file "$authfile" $(t_sumdb_off "$@") "$@" >"$LOG" 2>&1 &
 	PID=$!
 	t_on_exit "kill $PID; wait $PID"
 	t_wait_port "$port"

@@ -26,8 +26,9 @@ start() {
 	port=$(t_free_port)
 	MNT=$(t_tmpdir "mnt-$name")
 	LOG="$T_TMP/modfs-$name.log"
+	# shellcheck disable=SC2046
 	"$MODFS_BIN" serve --cache-dir "$store" --upstream "$UPSTREAM_URL" --listen "127.0.0.1:$port" \
-		--mount "$MNT" "$@" >"$LOG" 2>&1 &
+		--mount "$MNT" $(t_sumdb_off "$@") "$@" >"$LOG" 2>&1 &
 	PID=$!
 	t_on_exit "kill $PID; wait $PID; fusermount3 -u -z $MNT"
 	t_wait_port "$port"

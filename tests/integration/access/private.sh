@@ -45,9 +45,10 @@ tport=$(t_free_port)
 store=$(t_tmpdir store)
 mnt=$(t_tmpdir mnt)
 log="$T_TMP/modfs.log"
-# public.example is not private: its checksums would be checked by sum.golang.org, which this
+# no checksum database on this network (--sumdb off); and public.example is not private: the go
+# command run for direct would check it with sum.golang.org, which this
 # network has not, so the service account exempts it as an operator would an internal host
-HOME="$svc_home" SSL_CERT_FILE="$A_CA" GONOSUMDB=public.example "$MODFS_BIN" serve --cache-dir "$store" --log-level info \
+HOME="$svc_home" SSL_CERT_FILE="$A_CA" GONOSUMDB=public.example "$MODFS_BIN" serve --cache-dir "$store" --log-level info --sumdb off \
 	--upstream "$UPSTREAM_URL,direct" --private private.example --auth-file "$authfile" \
 	--listen "127.0.0.1:$port" --tls-listen "127.0.0.1:$tport" --tls-cert "$A_CERT" --tls-key "$A_KEY" \
 	--mount "$mnt" >"$log" 2>&1 &
@@ -148,7 +149,7 @@ bad_home="$T_TMP/bad-home"
 a_service_home "$bad_home" wrong
 port2=$(t_free_port)
 log2="$T_TMP/modfs-bad.log"
-HOME="$bad_home" SSL_CERT_FILE="$A_CA" "$MODFS_BIN" serve --cache-dir "$(t_tmpdir store-bad)" \
+HOME="$bad_home" SSL_CERT_FILE="$A_CA" "$MODFS_BIN" serve --cache-dir "$(t_tmpdir store-bad)" --sumdb off \
 	--upstream "$UPSTREAM_URL,direct" --private private.example --auth-file "$authfile" \
 	--listen "127.0.0.1:$port2" >"$log2" 2>&1 &
 pid2=$!
@@ -168,7 +169,7 @@ t_stop_modfs "$pid2" "$log2"
 port3=$(t_free_port)
 mnt3=$(t_tmpdir mnt-noauth)
 log3="$T_TMP/modfs-noauth.log"
-HOME="$svc_home" SSL_CERT_FILE="$A_CA" "$MODFS_BIN" serve --cache-dir "$store" \
+HOME="$svc_home" SSL_CERT_FILE="$A_CA" "$MODFS_BIN" serve --cache-dir "$store" --sumdb off \
 	--upstream "$UPSTREAM_URL,direct" --private private.example --listen "127.0.0.1:$port3" \
 	--mount "$mnt3" >"$log3" 2>&1 &
 pid3=$!

@@ -50,7 +50,9 @@ f_start_mount() {
 	F_MNT=$(t_tmpdir "mnt-$name")
 	F_LOG="$T_TMP/modfs-$name.log"
 	F_WRITE="$F_STORE/gomodcache-rw/$(id -u)"
-	"$MODFS_BIN" serve --cache-dir "$F_STORE" --upstream "$upstream" --mount "$F_MNT" "$@" >>"$F_LOG" 2>&1 &
+	# shellcheck disable=SC2046
+	"$MODFS_BIN" serve --cache-dir "$F_STORE" --upstream "$upstream" --mount "$F_MNT" $(t_sumdb_off "$@") "$@" \
+		>>"$F_LOG" 2>&1 &
 	F_PID=$!
 	t_on_exit "_f_cleanup $F_MNT $F_PID"
 	for ((i = 0; i < 400; i++)); do

@@ -5,7 +5,9 @@
 # streams reset mid-zip on a connection that goes on. The server stays healthy (the next request
 # on the same connection, and new ones, are answered; the zip still arrives whole), its memory
 # does not grow with the number of abandoned downloads, and a connection that resets streams by
-# the hundred ("rapid reset") is closed while one that resets a few is not.
+# the hundred ("rapid reset") is closed while one that resets a few is not. The count is per
+# client, not per connection: a client that reconnects before each limit is cut all the same,
+# and another client (another loopback address) is not.
 set -euo pipefail
 . "$MODFS_TEST_LIB"
 . "$(dirname "$0")/http_lib.sh"
@@ -67,11 +69,16 @@ t_assert_file_eq "$W/big" "$H_UP$big" "big zip over TLS after the aborts"
 t_assert_eq "$(python3 "$RESET" "$PORT" rapid "$big" 50)" open "a connection that reset 50 streams"
 t_assert_eq "$(python3 "$RESET" "$PORT" rapid "$big" 1000)" closed "a connection that reset 1000 streams"
 t_assert_eq "$(curl -sS "$H_URL/healthz")" ok "healthz after the rapid resets"
+# 150 resets per connection stay under the limit of one connection; the second 150 of the same
+# client pass the client's limit (200 in 10 s); a third client's 150 are its own.
+t_assert_eq "$(python3 "$RESET" --from 127.0.0.3 "$PORT" rapid "$big" 150)" open "client 3, first 150 resets"
+t_assert_eq "$(python3 "$RESET" --from 127.0.0.3 "$PORT" rapid "$big" 150)" closed "client 3, 150 more on a new connection"
+t_assert_eq "$(python3 "$RESET" --from 127.0.0.4 "$PORT" rapid "$big" 150)" open "client 4, first 150 resets"
 
 m=$(curl -sS "$H_URL/metrics")
 aborted=$(h_metric "$m" modfs_http_aborted_responses_total)
 [ "$aborted" != missing ] && [ "$aborted" -ge 40 ] || t_fail "aborted responses counted: $aborted"
-t_assert_eq "$(h_metric "$m" modfs_http_connections_cut_total)" 1 "connections cut"
+t_assert_eq "$(h_metric "$m" modfs_http_connections_cut_total)" 2 "connections cut"
 t_assert_eq "$(h_metric "$m" 'modfs_http_errors_total{kind="read"}')" 0 "store read errors"
 T_CHECKS=$((T_CHECKS + 1))
 

@@ -4,12 +4,17 @@
 tests of what a server must survive. No HTTP/2 library is needed: frames and HPACK literals
 are written by hand (requests use only literal header fields, which every decoder accepts).
 
+  h2_reset.py [--from ADDR] PORT MODE ...   connect from ADDR (another loopback address is
+                                  another client to the server)
+
   h2_reset.py PORT abort PATH     GET PATH, reset the stream (RST_STREAM CANCEL) after the first
                                   DATA frame, then GET /healthz on the same connection; prints
                                   "ok" when that answers 200 "ok\\n"
   h2_reset.py PORT rapid PATH N   open and at once reset N streams for PATH (the "rapid reset"
                                   pattern), then wait; prints "closed" when the server closes
-                                  the connection (EOF or GOAWAY), "open" otherwise
+                                  the connection (EOF or GOAWAY), "open" otherwise. "{n}" in
+                                  PATH is replaced by a number unique to each stream, so that
+                                  every stream asks for another key (distinct misses)
 """
 
 import socket
@@ -39,10 +44,14 @@ def get(stream, path, port):
     return frame(HEADERS, END_STREAM | END_HEADERS, stream, block)
 
 
+SOURCE = None
+
+
 class Conn:
     def __init__(self, port):
         self.port = port
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10,
+                                             source_address=(SOURCE, 0) if SOURCE else None)
         self.buf = b""
         # Streams keep the default 64 KiB window; the connection gets 16 MiB more, so bytes
         # parked in an abandoned stream never starve the next one.
@@ -106,9 +115,11 @@ def abort(port, path):
 def rapid(port, path, n):
     c = Conn(port)
     stream = 1
+    base = int(time.time() * 1000) % 10**9 * 1000
     try:
-        for _ in range(n):
-            c.sock.sendall(get(stream, path, port) + frame(RST_STREAM, 0, stream, struct.pack(">I", CANCEL)))
+        for i in range(n):
+            p = path.replace("{n}", str(base + i))
+            c.sock.sendall(get(stream, p, port) + frame(RST_STREAM, 0, stream, struct.pack(">I", CANCEL)))
             stream += 2
     except ConnectionError:
         # the server may cut the connection while the burst is still being sent
@@ -131,11 +142,16 @@ def rapid(port, path, n):
 
 
 def main():
-    port, mode = int(sys.argv[1]), sys.argv[2]
+    global SOURCE
+    args = sys.argv[1:]
+    if len(args) > 1 and args[0] == "--from":
+        SOURCE = args[1]
+        args = args[2:]
+    port, mode = int(args[0]), args[1]
     if mode == "abort":
-        abort(port, sys.argv[3])
+        abort(port, args[2])
     elif mode == "rapid":
-        rapid(port, sys.argv[3], int(sys.argv[4]))
+        rapid(port, args[2], int(args[3]))
     else:
         sys.exit(__doc__)
 

@@ -125,6 +125,24 @@ cond 304 "If-None-Match over h2" --http2 -H "If-None-Match: $ET" "$T$Z"
 cond 304 "If-Modified-Since Last-Modified" -H "If-Modified-Since: $LM" "$U$Z"
 cond 200 "If-Modified-Since long ago" -H "If-Modified-Since: Thu, 01 Jan 1970 00:00:00 GMT" "$U$Z"
 cond 200 "If-None-Match decides over If-Modified-Since" -H 'If-None-Match: "x"' -H "If-Modified-Since: $LM" "$U$Z"
+# entity-tag lists are parsed strictly: two tags with no comma between them are no list
+cond 200 "If-None-Match without a comma between tags" -H "If-None-Match: \"x\"$ET" "$U$Z"
+t_assert_file_eq "$W/c.b" "$ZF" "malformed If-None-Match: body"
+cond 200 "If-None-Match with junk after the tag" -H "If-None-Match: ${ET}x" "$U$Z"
+# If-Match (strong) and If-Unmodified-Since: 412 when they fail, before any 304
+cond 200 "If-Match with the ETag" -H "If-Match: $ET" "$U$Z"
+cond 200 "If-Match: *" -H "If-Match: *" "$U$Z"
+cond 412 "If-Match with another ETag" -H 'If-Match: "00000000000000000000000000000000"' "$U$Z"
+grep -q "^precondition failed: If-Match" "$W/c.b" || t_fail "412 body: $(cat "$W/c.b")"
+cond 412 "If-Match with a weak ETag" -H "If-Match: W/$ET" "$U$Z"
+cond 412 "malformed If-Match" -H "If-Match: \"x\"$ET" "$U$Z"
+cond 412 "If-Match over h2" --http2 -H 'If-Match: "0"' "$T$Z"
+cond 412 "If-Match fails before If-None-Match" -H 'If-Match: "0"' -H "If-None-Match: $ET" "$U$Z"
+cond 200 "If-Unmodified-Since Last-Modified" -H "If-Unmodified-Since: $LM" "$U$Z"
+cond 412 "If-Unmodified-Since long ago" -H "If-Unmodified-Since: Thu, 01 Jan 1970 00:00:00 GMT" "$U$Z"
+grep -q "^precondition failed: modified since" "$W/c.b" || t_fail "412 body: $(cat "$W/c.b")"
+cond 200 "If-Unmodified-Since not a date" -H "If-Unmodified-Since: yesterday" "$U$Z"
+cond 412 "If-Unmodified-Since on HEAD" -I -H "If-Unmodified-Since: Thu, 01 Jan 1970 00:00:00 GMT" "$U$Z"
 
 # ---- Range ----
 range() { # RANGE FIRST LAST DESCRIPTION [CURL_ARGS...]
@@ -179,6 +197,10 @@ text 404 /sumdb/sum.golang.org/supported "checksum database"
 text 400 /%zz "bad percent-encoding"
 text 400 /golang.org/x/text/@v/list%2 "truncated percent-encoding"
 text 400 /golang.org/x/text/%00/@v/list "encoded NUL"
+# one object, one URL: an encoded '/' is not a path separator, and no key has one
+text 404 /golang.org%2Fx/text/@v/v0.8.0.info "encoded / in the module path"
+grep -q '%2F' "$W/e.b" || t_fail "404 body for an encoded /: $(cat "$W/e.b")"
+text 404 /golang.org/x/text/@v%2fv0.8.0.info "encoded / before the version"
 text 405 /golang.org/x/text/@v/list "POST" -X POST -d x
 t_assert_eq "$(hdr "$W/e.h" allow)" "GET, HEAD" "405 Allow"
 text 405 /golang.org/x/text/@v/list "PUT" -X PUT -d x

@@ -74,7 +74,8 @@ h_start_modfs() {
 		tport=$(t_free_port)
 		args+=(--tls-listen "127.0.0.1:$tport" --tls-cert "$H_CERT" --tls-key "$H_KEY")
 	fi
-	"$MODFS_BIN" serve --cache-dir "$store" --upstream "$upstream" "${args[@]}" "$@" >"$log" 2>&1 &
+	# shellcheck disable=SC2046
+	"$MODFS_BIN" serve --cache-dir "$store" --upstream "$upstream" "${args[@]}" $(t_sumdb_off "$@") "$@" >"$log" 2>&1 &
 	H_PID=$!
 	t_on_exit "kill $H_PID; wait $H_PID"
 	t_wait_port "$port"

@@ -21,7 +21,7 @@ small=$(t_tmpdir small)
 mount -t tmpfs -o size=3m modfs-test "$small" 2>"$out/mount.err" || t_skip "cannot mount a tmpfs: $(cat "$out/mount.err")"
 t_on_exit "umount -l $small"
 port=$(t_free_port)
-"$MODFS_BIN" serve --cache-dir "$small/store" --upstream "$UPSTREAM_URL" --listen "127.0.0.1:$port" \
+"$MODFS_BIN" serve --cache-dir "$small/store" --upstream "$UPSTREAM_URL" --sumdb off --listen "127.0.0.1:$port" \
 	>"$out/full.log" 2>&1 &
 pid=$!
 t_on_exit "kill $pid; wait $pid"
@@ -64,7 +64,8 @@ t_assert_eq "$(l_stat "$small/store" objects)" "${#served[@]}" "objects stored a
 # ---- a budget smaller than one object
 port=$(t_free_port)
 store=$(t_tmpdir store-budget)
-"$MODFS_BIN" serve --cache-dir "$store" --upstream "$UPSTREAM_URL" --listen "127.0.0.1:$port" --max-size 512K \
+"$MODFS_BIN" serve --cache-dir "$store" --upstream "$UPSTREAM_URL" --sumdb off --listen "127.0.0.1:$port" \
+	--max-size 512K \
 	>"$out/budget.log" 2>&1 &
 pid=$!
 t_on_exit "kill $pid; wait $pid"

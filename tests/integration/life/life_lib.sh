@@ -48,5 +48,6 @@ l_stat() {
 l_get() {
 	local store=$1 key=$2
 	shift 2
-	"$MODFS_BIN" get --cache-dir "$store" --upstream "$UPSTREAM_URL" "$@" "$key"
+	# shellcheck disable=SC2046
+	"$MODFS_BIN" get --cache-dir "$store" --upstream "$UPSTREAM_URL" $(t_sumdb_off "$@") "$@" "$key"
 }

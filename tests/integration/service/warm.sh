@@ -12,7 +12,8 @@ t_require_cmd go
 
 t_start_upstream "$FIX/proxy"
 store=$(t_tmpdir store)
-"$MODFS_BIN" warm --cache-dir "$store" --upstream "$UPSTREAM_URL" "$FIX/app" >"$T_TMP/warm.out" 2>"$T_TMP/warm.err" ||
+"$MODFS_BIN" warm --cache-dir "$store" --upstream "$UPSTREAM_URL" --sumdb off "$FIX/app" >"$T_TMP/warm.out" \
+	2>"$T_TMP/warm.err" ||
 	t_fail "modfs warm failed: $(cat "$T_TMP/warm.err")"
 grep -q '^warm: 6 module versions: 16 objects fetched (.*), 0 already in the store, 0 failed' "$T_TMP/warm.out" ||
 	t_fail "unexpected summary: $(cat "$T_TMP/warm.out")"
@@ -47,14 +48,16 @@ mkdir -p "$T_TMP/missing"
 printf 'module example.com/x\n\ngo 1.17\n\nrequire (\n\texample.com/m/v2 v2.1.0\n\texample.com/m/v2 v2.9.9 // no such version\n)\n' \
 	>"$T_TMP/missing/go.mod"
 rc=0
-"$MODFS_BIN" warm --cache-dir "$store" --upstream "$UPSTREAM_URL" "$T_TMP/missing" >"$T_TMP/warm3.out" 2>"$T_TMP/warm3.err" || rc=$?
+"$MODFS_BIN" warm --cache-dir "$store" --upstream "$UPSTREAM_URL" --sumdb off "$T_TMP/missing" >"$T_TMP/warm3.out" \
+	2>"$T_TMP/warm3.err" || rc=$?
 t_assert_eq "$rc" 1 "exit status of a warm with a missing version"
 grep -q '^  example.com/m/v2@v2.9.9 .info: ' "$T_TMP/warm3.err" || t_fail "the failure is not listed: $(cat "$T_TMP/warm3.err")"
 grep -q '1 failed' "$T_TMP/warm3.out" || t_fail "summary does not count the failure: $(cat "$T_TMP/warm3.out")"
 # a malformed go.mod is refused with its line, before anything is fetched
 printf 'module x\nrequire example.com/m/v2 2.1.0\n' >"$T_TMP/missing/go.mod"
 rc=0
-"$MODFS_BIN" warm --cache-dir "$store" --upstream "$UPSTREAM_URL" "$T_TMP/missing" 2>"$T_TMP/warm4.err" || rc=$?
+"$MODFS_BIN" warm --cache-dir "$store" --upstream "$UPSTREAM_URL" --sumdb off "$T_TMP/missing" 2>"$T_TMP/warm4.err" ||
+	rc=$?
 t_assert_eq "$rc" 2 "exit status of a warm of a malformed go.mod"
 grep -q "^modfs: warm: $T_TMP/missing/go.mod:2: require: " "$T_TMP/warm4.err" ||
 	t_fail "no file:line error: $(cat "$T_TMP/warm4.err")"

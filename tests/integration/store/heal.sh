@@ -25,7 +25,7 @@ start() { # start [ARGS...]: modfs serve on $CACHE; sets URL, PID
 	port=$(t_free_port)
 	log="$T_TMP/modfs.$port.log"
 	"$MODFS_BIN" serve --cache-dir "$CACHE" --listen "127.0.0.1:$port" --upstream "$UPSTREAM_URL" \
-		--list-ttl 3600 "$@" >"$log" 2>&1 &
+		--list-ttl 3600 --sumdb off "$@" >"$log" 2>&1 &
 	PID=$!
 	LOG=$log
 	t_on_exit "kill $PID"

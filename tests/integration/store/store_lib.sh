@@ -14,7 +14,8 @@ FIX="$MODFS_FIXTURES"
 CACHE=$(t_tmpdir cache)
 
 s_get() {
-	"$MODFS_BIN" get --cache-dir "$CACHE" --upstream "$UPSTREAM_URL" --list-ttl 3600 "$@"
+	# shellcheck disable=SC2046
+	"$MODFS_BIN" get --cache-dir "$CACHE" --upstream "$UPSTREAM_URL" --list-ttl 3600 $(t_sumdb_off "$@") "$@"
 }
 
 s_stat() {

@@ -230,12 +230,149 @@ static void test_modkey_kind_of_path(void **state)
     assert_string_equal(modkey_kind_name(MODKEY_MOD), ".mod");
 }
 
+/* Keys of a checksum database's answers: what a go client asks $GOPROXY/sumdb/<name>/ for. */
+static const struct {
+    const char *key;
+    bool ok;
+    sumdb_path_kind_t kind;
+    bool immutable;
+    const char *name, *path, *module, *version;
+} sumdb_tests[] = {
+    {"sumdb/sum.golang.org/supported", true, SUMDB_PATH_SUPPORTED, false, "sum.golang.org", "supported", "", ""},
+    {"sumdb/sum.golang.org/latest", true, SUMDB_PATH_LATEST, false, "sum.golang.org", "latest", "", ""},
+    {"sumdb/sum.golang.org/lookup/golang.org/x/text@v0.7.0", true, SUMDB_PATH_LOOKUP, false, "sum.golang.org",
+     "lookup/golang.org/x/text@v0.7.0", "golang.org/x/text", "v0.7.0"},
+    {"sumdb/sum.golang.org/lookup/example.com/!upper/!lib@v1.2.3", true, SUMDB_PATH_LOOKUP, false,
+     "sum.golang.org", "lookup/example.com/!upper/!lib@v1.2.3", "example.com/Upper/Lib", "v1.2.3"},
+    {"sumdb/sum.golang.org/lookup/example.com/old@v2.0.0+incompatible", true, SUMDB_PATH_LOOKUP, false,
+     "sum.golang.org", "lookup/example.com/old@v2.0.0+incompatible", "example.com/old", "v2.0.0+incompatible"},
+    {"sumdb/sum.golang.org/tile/8/0/000.p/9", true, SUMDB_PATH_TILE, false, "sum.golang.org",
+     "tile/8/0/000.p/9", "", ""},
+    {"sumdb/sum.golang.org/tile/8/0/x001/234", true, SUMDB_PATH_TILE, true, "sum.golang.org",
+     "tile/8/0/x001/234", "", ""},
+    {"sumdb/sum.golang.org/tile/8/1/000.p/1", true, SUMDB_PATH_TILE, false, "sum.golang.org", "tile/8/1/000.p/1",
+     "", ""},
+    {"sumdb/sum.golang.org/tile/8/data/000", true, SUMDB_PATH_TILE, true, "sum.golang.org", "tile/8/data/000", "",
+     ""},
+    {"sumdb/db.example.com:8443/go/sum/lookup/a.com/x@v1.0.0", true, SUMDB_PATH_LOOKUP, false,
+     "db.example.com:8443/go/sum", "lookup/a.com/x@v1.0.0", "a.com/x", "v1.0.0"},
+    {"sumdb/sum.modfs.test/tile/8/2/000.p/3", true, SUMDB_PATH_TILE, false, "sum.modfs.test", "tile/8/2/000.p/3",
+     "", ""},
+    /* refused: no such answer, no name, a name go refuses, non-canonical spellings */
+    {"sumdb/sum.golang.org", false, 0, false, "", "", "", ""},
+    {"sumdb/supported", false, 0, false, "", "", "", ""},
+    {"sumdb//supported", false, 0, false, "", "", "", ""},
+    {"sumdb/sum.golang.org/", false, 0, false, "", "", "", ""},
+    {"sumdb/sum.golang.org/supported/", false, 0, false, "", "", "", ""},
+    {"sumdb/sum.golang.org/supported/x", false, 0, false, "", "", "", ""},
+    {"sumdb/sum.golang.org/lookup", false, 0, false, "", "", "", ""},
+    {"sumdb/sum.golang.org/lookup/", false, 0, false, "", "", "", ""},
+    {"sumdb/sum.golang.org/lookup/golang.org/x/text", false, 0, false, "", "", "", ""},
+    {"sumdb/sum.golang.org/lookup/golang.org/x/text@v0.7", false, 0, false, "", "", "", ""},
+    {"sumdb/sum.golang.org/lookup/golang.org/x/text@v0.7.0/go.mod", false, 0, false, "", "", "", ""},
+    {"sumdb/sum.golang.org/lookup/example.com/Upper/Lib@v1.2.3", false, 0, false, "", "", "", ""},
+    {"sumdb/sum.golang.org/lookup/example.com/m/v2@v1.0.0", false, 0, false, "", "", "", ""},
+    {"sumdb/sum.golang.org/lookup/../x@v1.0.0", false, 0, false, "", "", "", ""},
+    {"sumdb/sum.golang.org/tile/8/0/0.p/9", false, 0, false, "", "", "", ""},
+    {"sumdb/sum.golang.org/tile/8/0/000.p/256", false, 0, false, "", "", "", ""},
+    {"sumdb/sum.golang.org/tile/8/0/000.p/0", false, 0, false, "", "", "", ""},
+    {"sumdb/sum.golang.org/tile/4/0/000", false, 0, false, "", "", "", ""},
+    {"sumdb/sum.golang.org/tile/8/0/x000/001", false, 0, false, "", "", "", ""},
+    {"sumdb/sum.golang.org/latest/x", false, 0, false, "", "", "", ""},
+    {"sumdb/sum.golang.org/tiles/8/0/000", false, 0, false, "", "", "", ""},
+    {"sumdb/../x/latest", false, 0, false, "", "", "", ""},
+    {"sumdb/a.com/./b/latest", false, 0, false, "", "", "", ""},
+    {"sumdb/db?x/latest", false, 0, false, "", "", "", ""},
+    {"sumdb/sum golang.org/latest", false, 0, false, "", "", "", ""},
+    {"/sumdb/sum.golang.org/latest", false, 0, false, "", "", "", ""},
+    {"sumdbx/sum.golang.org/latest", false, 0, false, "", "", "", ""},
+    {"golang.org/x/text/@v/list", false, 0, false, "", "", "", ""},
+};
+
+static void test_modkey_sumdb(void **state)
+{
+    (void)state;
+    TABLE_BEGIN();
+    for (size_t i = 0; i < N(sumdb_tests); i++) {
+        const char *key = sumdb_tests[i].key;
+        modkey_buf_t kb;
+        modkey_t *k = &kb.key;
+        cache_err_t err = {0};
+        int rc = modkey_parse_sumdb(key, strlen(key), k, &err);
+        /* module keys and answers never share a name */
+        modkey_buf_t ob;
+        expect(modkey_parse(key, strlen(key), &ob.key, NULL) != 0 || !sumdb_tests[i].ok,
+               "modkey_parse accepts the sumdb key %s", key);
+        if (!sumdb_tests[i].ok) {
+            expect(rc == -EINVAL && err.msg[0] != '\0', "modkey_parse_sumdb(%s) = %d, want -EINVAL with a reason",
+                   key, rc);
+            continue;
+        }
+        expect(rc == 0, "modkey_parse_sumdb(%s) = %d (%s), want 0", key, rc, err.msg);
+        if (rc != 0)
+            continue;
+        expect(k->kind == MODKEY_SUMDB && k->db_kind == sumdb_tests[i].kind, "%s: kind %d/%d", key, k->kind,
+               k->db_kind);
+        expect(k->immutable == sumdb_tests[i].immutable, "%s: immutable = %d", key, k->immutable);
+        expect(strcmp(k->escaped, key) == 0 && k->escaped_len == strlen(key), "%s: escaped = %s", key,
+               k->escaped);
+        expect(strcmp(k->db_name, sumdb_tests[i].name) == 0, "%s: db_name = %s", key, k->db_name);
+        expect(strcmp(k->db_path, sumdb_tests[i].path) == 0, "%s: db_path = %s", key, k->db_path);
+        expect(strcmp(k->module, sumdb_tests[i].module) == 0, "%s: module = %s", key, k->module);
+        expect(strcmp(k->version, sumdb_tests[i].version) == 0, "%s: version = %s", key, k->version);
+        /* made from its parts, copied, duplicated: the same key */
+        modkey_buf_t mb;
+        rc = modkey_make_sumdb(k->db_name, k->db_path, &mb.key, &err);
+        expect(rc == 0 && modkey_equal(&mb.key, k) && strcmp(mb.key.db_path, k->db_path) == 0,
+               "modkey_make_sumdb(%s) differs", key);
+        modkey_t *d = modkey_dup(k);
+        modkey_buf_t cb;
+        modkey_copy(&cb.key, d);
+        expect(d != NULL && modkey_equal(d, k) && strcmp(d->db_name, k->db_name) == 0 &&
+                   strcmp(cb.key.db_path, k->db_path) == 0 && strcmp(cb.key.module, k->module) == 0 &&
+                   cb.key.db_path != d->db_path,
+               "modkey_dup/modkey_copy(%s) differ", key);
+        free(d);
+        modkey_buf_t sb;
+        expect(modkey_sibling(k, MODKEY_ZIP, &sb.key, NULL) == -EINVAL, "%s has a sibling", key);
+    }
+    TABLE_END();
+
+    /* module keys carry empty database fields */
+    modkey_buf_t kb;
+    assert_int_equal(modkey_parse("golang.org/x/text/@v/v0.7.0.zip", 31, &kb.key, NULL), 0);
+    assert_string_equal(kb.key.db_name, "");
+    assert_string_equal(kb.key.db_path, "");
+    /* a name with an element that starts an answer's path cannot be served */
+    cache_err_t err = {0};
+    assert_int_equal(modkey_make_sumdb("db.example.com/lookup", "supported", &kb.key, &err), -EINVAL);
+    assert_int_equal(modkey_make_sumdb("db.example.com/tile/x", "latest", &kb.key, &err), -EINVAL);
+    assert_non_null(strstr(err.msg, "cannot be served"));
+    assert_int_equal(modkey_make_sumdb("sum.golang.org", "lookup/x", &kb.key, &err), -EINVAL);
+    assert_int_equal(modkey_make(MODKEY_SUMDB, "sum.golang.org", "latest", &kb.key, &err), -EINVAL);
+    /* the longest lookup key fits the limit, one more byte does not */
+    char path[MODKEY_MAX + 8];
+    size_t o = (size_t)sprintf(path, "lookup/example.com/");
+    size_t room = MODKEY_MAX - strlen("sumdb/s.io/") - strlen("@v1.0.0");
+    for (; o < room; o++)
+        path[o] = (o % 60 == 0) ? '/' : 'a';
+    if (path[o - 1] == '/')
+        path[o - 1] = 'a';
+    strcpy(path + o, "@v1.0.0");
+    assert_int_equal(modkey_make_sumdb("s.io", path, &kb.key, &err), 0);
+    assert_int_equal(kb.key.escaped_len, MODKEY_MAX);
+    memmove(path + 20, path + 19, strlen(path + 19) + 1);
+    path[19] = 'b';
+    assert_int_equal(modkey_make_sumdb("s.io", path, &kb.key, &err), -EINVAL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_modkey_parse),
         cmocka_unit_test(test_modkey_limits),
         cmocka_unit_test(test_modkey_kind_of_path),
+        cmocka_unit_test(test_modkey_sumdb),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

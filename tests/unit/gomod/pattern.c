@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Tests of cache/gomod/pattern.c: Go's own tables for path.Match (path/match_test.go, Go 1.19)
- * and module.MatchPrefixPatterns (golang.org/x/mod module_test.go), plus the start-up check of
- * pattern lists.
+ * and module.MatchPrefixPatterns (golang.org/x/mod module_test.go), lists as operators write them
+ * for --private and --nosumdb, plus the start-up check of pattern lists.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -134,6 +134,15 @@ static const struct {
     {"private.example/lib", "private.example/library", false},
     {"*.corp.example", "git.corp.example/team/x", true},
     {"*.corp.example", "corp.example/x", false},
+    /* lists as GOPRIVATE and GONOSUMDB are usually written */
+    {"corp.example.com,github.com/acme", "github.com/acme/tool", true},
+    {"corp.example.com,github.com/acme", "github.com/acmeco/tool", false},
+    {"corp.example.com,github.com/acme", "corp.example.com", true},
+    {"example.com/Upper", "example.com/Upper/Lib", true},
+    {"example.com/upper", "example.com/Upper/Lib", false},
+    /* a malformed glob matches nothing, the others still count */
+    {"[,example.com", "example.com/multi", true},
+    {"[", "[", false},
 };
 
 static void test_match_prefix_patterns(void **state)
@@ -160,6 +169,11 @@ static void test_patterns_check(void **state)
     assert_int_equal(modpath_patterns_check("a.example, b.example", &err), -EINVAL);
     assert_non_null(strstr(err.msg, "space"));
     assert_int_equal(modpath_patterns_check("x\\", &err), -EINVAL);
+    assert_int_equal(modpath_patterns_check("", &err), 0);
+    assert_int_equal(modpath_patterns_check(",,", &err), 0);
+    assert_int_equal(modpath_patterns_check("corp.example.com,*.acme.io/,x/[a-c]*", &err), 0);
+    /* malformed past a part that would already fail to match "" */
+    assert_int_equal(modpath_patterns_check("a*[", &err), -EINVAL);
 }
 
 int main(void)

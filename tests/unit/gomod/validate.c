@@ -282,6 +282,57 @@ static void test_mod_and_list(void **state)
     free(big);
 }
 
+/* A checksum database's answers are checked for their form: hash tiles by their exact size. */
+static void test_sumdb_answers(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *key;
+        size_t len;
+        bool ok;
+    } rows[] = {
+        {"sumdb/s.io/tile/8/0/000.p/9", 9 * 32, true},
+        {"sumdb/s.io/tile/8/0/000.p/9", 9 * 32 - 1, false},
+        {"sumdb/s.io/tile/8/0/000.p/9", 10 * 32, false},
+        {"sumdb/s.io/tile/8/0/000.p/9", 0, false},
+        {"sumdb/s.io/tile/8/1/000", 256 * 32, true},
+        {"sumdb/s.io/tile/8/1/000", 255 * 32, false},
+        {"sumdb/s.io/tile/8/data/000.p/3", 200, true},
+        {"sumdb/s.io/tile/8/data/000.p/3", 0, false},
+        {"sumdb/s.io/tile/8/data/000.p/3", SUMDB_BODY_MAX + 1, false},
+        {"sumdb/s.io/lookup/a.com/x@v1.0.0", 100, true},
+        {"sumdb/s.io/lookup/a.com/x@v1.0.0", 0, false},
+        {"sumdb/s.io/lookup/a.com/x@v1.0.0", SUMDB_BODY_MAX + 1, false},
+        {"sumdb/s.io/latest", 100, true},
+        {"sumdb/s.io/supported", 0, false},
+        {"sumdb/s.io/supported", 10, false},
+    };
+    uint8_t *body = calloc(1, SUMDB_BODY_MAX + 2);
+    assert_non_null(body);
+    memset(body, 'a', SUMDB_BODY_MAX + 1);
+    TABLE_BEGIN();
+    for (size_t i = 0; i < N(rows); i++) {
+        modkey_buf_t kb;
+        assert_int_equal(modkey_parse_sumdb(rows[i].key, strlen(rows[i].key), &kb.key, NULL), 0);
+        cache_err_t err = {0};
+        buf_t canon = BUF_INIT;
+        zipfile_t z;
+        memset(&z, 0, sizeof z);
+        int rc = gomod_validate_body(&kb.key, body, rows[i].len, &canon, &z, &err);
+        expect((rc == 0) == rows[i].ok, "%s with %zu bytes: %d (%s)", rows[i].key, rows[i].len, rc, err.msg);
+        expect(rc == 0 || strncmp(err.msg, "invalid ", 8) == 0, "%s: message %s", rows[i].key, err.msg);
+        expect(canon.base == NULL, "%s: canonical form made", rows[i].key);
+    }
+    TABLE_END();
+    /* a NUL is not text */
+    modkey_buf_t kb;
+    assert_int_equal(modkey_parse_sumdb("sumdb/s.io/latest", 17, &kb.key, NULL), 0);
+    body[5] = 0;
+    assert_int_equal(gomod_validate_body(&kb.key, body, 10, NULL, NULL, NULL), -EINVAL);
+    assert_int_equal(gomod_body_limit(MODKEY_SUMDB), SUMDB_BODY_MAX);
+    free(body);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -289,6 +340,7 @@ int main(void)
         cmocka_unit_test(test_info_want_version),
         cmocka_unit_test(test_info_limits),
         cmocka_unit_test(test_mod_and_list),
+        cmocka_unit_test(test_sumdb_answers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -31,6 +31,28 @@ static void bodies_name_no_upstream(void **state)
                         "not found: /example.com/a/@v/v1.0.0.zip (the store does not hold it and upstream is off)\n");
     assert_string_equal(body(-ETIMEDOUT, 0, "upstream http://10.1.2.3/x: timed out"),
                         "bad gateway: fetching /example.com/a/@v/v1.0.0.zip failed: upstream timed out\n");
+    /* a timeout's cause is shown without its URL, also after retries */
+    assert_string_equal(body(-ETIMEDOUT, 0,
+                             "after 3 attempts: upstream http://10.1.2.3/x: timed out: no response within 15 s of the "
+                             "request"),
+                        "bad gateway: fetching /example.com/a/@v/v1.0.0.zip failed: upstream timed out: no response "
+                        "within 15 s of the request\n");
+    /* shutting down: a cancelled upstream transfer names its URL, the body does not */
+    assert_string_equal(body(-ECANCELED, 0, "upstream http://10.1.2.3/x: cancelled (shutting down)"),
+                        "unavailable: /example.com/a/@v/v1.0.0.zip: the server is shutting down\n");
+    /* a client over its miss budget reads which budget and when to come back */
+    assert_int_equal(http_status_of_error(-EUSERS, NULL), 429);
+    assert_string_equal(body(-EUSERS, 0, "this client's budget of misses is spent; retry after 2 s"),
+                        "too many requests: this client's budget of misses is spent; retry after 2 s\n");
+    /* the checksum database's verdict is shown, never where the refused body came from */
+    assert_string_equal(body(-EBADMSG, 0,
+                             "refused by the checksum database: example.com/a@v1.0.0: checksum mismatch: zip has "
+                             "h1:AAA=, checksum database sum.golang.org says h1:BBB="),
+                        "bad gateway: fetching /example.com/a/@v/v1.0.0.zip failed: refused by the checksum database: "
+                        "example.com/a@v1.0.0: checksum mismatch: zip has h1:AAA=, checksum database sum.golang.org "
+                        "says h1:BBB=\n");
+    /* the store's budget is not the client's */
+    assert_int_equal(http_status_of_error(-EDQUOT, NULL), 507);
     assert_string_equal(body(-EIO, 500, "upstream http://10.1.2.3/x: 500"),
                         "bad gateway: fetching /example.com/a/@v/v1.0.0.zip failed: upstream answered 500\n");
     assert_string_equal(body(-EBADMSG, 0, "upstream http://10.1.2.3/x: invalid .zip: ..."),

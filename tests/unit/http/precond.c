@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* Tests of http/precond.c: ETag and HTTP-date formatting, If-None-Match / If-Modified-Since,
- * Range and If-Range parsing, against the rules of RFC 9110. */
+/* Tests of http/precond.c: ETag and HTTP-date formatting, the conditionals (If-Match,
+ * If-Unmodified-Since, If-None-Match, If-Modified-Since, strict entity-tag lists), Range and
+ * If-Range parsing, against the rules of RFC 9110. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -100,29 +101,46 @@ static void if_range_is_strong(void **state)
     assert_false(http_if_range_matches("yesterday", 9, etag, MTIME));
 }
 
-/* not_modified(INM or NULL, IMS or NULL) against etag and MTIME. */
-static bool not_modified(const char *inm, const char *ims)
+/* The precondition verdict for the given header fields (NULL: absent) against etag and MTIME. */
+static http_precond_t eval4(const char *im, const char *ius, const char *inm, const char *ims)
 {
     h2o_mem_pool_t pool;
     h2o_mem_init_pool(&pool);
     h2o_headers_t headers = {NULL, 0, 0};
+    if (im != NULL)
+        h2o_add_header(&pool, &headers, H2O_TOKEN_IF_MATCH, NULL, im, strlen(im));
+    if (ius != NULL)
+        h2o_add_header(&pool, &headers, H2O_TOKEN_IF_UNMODIFIED_SINCE, NULL, ius, strlen(ius));
     if (inm != NULL)
         h2o_add_header(&pool, &headers, H2O_TOKEN_IF_NONE_MATCH, NULL, inm, strlen(inm));
     if (ims != NULL)
         h2o_add_header(&pool, &headers, H2O_TOKEN_IF_MODIFIED_SINCE, NULL, ims, strlen(ims));
-    bool r = http_precond_not_modified(&headers, etag, MTIME);
+    const char *why = NULL;
+    http_precond_t r = http_precond_eval(&headers, etag, MTIME, &why);
+    if (r == HTTP_PRECOND_FAILED)
+        assert_non_null(why);
     h2o_mem_clear_pool(&pool);
     return r;
 }
+
+static bool not_modified(const char *inm, const char *ims)
+{
+    return eval4(NULL, NULL, inm, ims) == HTTP_PRECOND_NOT_MODIFIED;
+}
+
+#define TAG "\"00112233445566778899aabbccddeeff\""
 
 static void conditionals_follow_rfc(void **state)
 {
     (void)state;
     assert_false(not_modified(NULL, NULL));
     assert_true(not_modified(etag, NULL));
-    assert_true(not_modified("W/\"00112233445566778899aabbccddeeff\"", NULL)); /* weak comparison */
-    assert_true(not_modified("\"x\", \"00112233445566778899aabbccddeeff\"", NULL));
+    assert_true(not_modified("W/" TAG, NULL)); /* weak comparison */
+    assert_true(not_modified("\"x\", " TAG, NULL));
+    assert_true(not_modified("\"x\"," TAG ",", NULL)); /* empty list elements are allowed */
+    assert_true(not_modified(" , \"x\" ,\t" TAG " ", NULL));
     assert_true(not_modified("*", NULL));
+    assert_true(not_modified(" * ", NULL));
     assert_false(not_modified("\"x\"", NULL));
     assert_false(not_modified("\"00112233445566778899aabbccddeef\"", NULL)); /* one character short */
     assert_false(not_modified("junk, \"y\"", NULL));
@@ -135,6 +153,61 @@ static void conditionals_follow_rfc(void **state)
     assert_true(not_modified(etag, "Thu, 01 Jan 1970 00:00:00 GMT"));
 }
 
+/* A list that is not a list of entity-tags matches nothing, even where a tag in it would. */
+static void entity_tag_lists_are_strict(void **state)
+{
+    (void)state;
+    static const char *const malformed[] = {
+        "\"x\"" TAG,           /* no comma between two tags */
+        TAG "\"x\"",
+        TAG " " TAG,           /* white space is not a separator */
+        TAG "junk",
+        "00112233445566778899aabbccddeeff", /* unquoted */
+        "\"0011",              /* unterminated */
+        "W/ " TAG,             /* W/ belongs to the tag */
+        "w/" TAG,              /* W is upper case */
+        "*, " TAG,             /* "*" only alone */
+        TAG ", *",
+        "\"a\"b\"",
+        "\"a\x01\"",           /* a control character is not etagc */
+        "",
+        ",",
+    };
+    for (size_t i = 0; i < sizeof malformed / sizeof malformed[0]; i++) {
+        if (not_modified(malformed[i], NULL))
+            fail_msg("If-None-Match: %s gave 304", malformed[i]);
+        if (eval4(malformed[i], NULL, NULL, NULL) != HTTP_PRECOND_FAILED)
+            fail_msg("If-Match: %s did not fail", malformed[i]);
+    }
+    /* obs-text is etagc */
+    assert_false(not_modified("\"\xc3\xa9\", \"x\"", NULL));
+    assert_int_equal(eval4("\"\xc3\xa9\", " TAG, NULL, NULL, NULL), HTTP_PRECOND_OK);
+}
+
+static void if_match_and_if_unmodified_since(void **state)
+{
+    (void)state;
+    /* If-Match: strong comparison, "*" matches an existing object */
+    assert_int_equal(eval4(TAG, NULL, NULL, NULL), HTTP_PRECOND_OK);
+    assert_int_equal(eval4("\"x\", " TAG, NULL, NULL, NULL), HTTP_PRECOND_OK);
+    assert_int_equal(eval4("*", NULL, NULL, NULL), HTTP_PRECOND_OK);
+    assert_int_equal(eval4("\"x\"", NULL, NULL, NULL), HTTP_PRECOND_FAILED);
+    assert_int_equal(eval4("W/" TAG, NULL, NULL, NULL), HTTP_PRECOND_FAILED);
+    /* If-Unmodified-Since */
+    assert_int_equal(eval4(NULL, "Sun, 06 Nov 1994 08:49:37 GMT", NULL, NULL), HTTP_PRECOND_OK);
+    assert_int_equal(eval4(NULL, "Mon, 07 Nov 1994 08:49:37 GMT", NULL, NULL), HTTP_PRECOND_OK);
+    assert_int_equal(eval4(NULL, "Sun, 06 Nov 1994 08:49:36 GMT", NULL, NULL), HTTP_PRECOND_FAILED);
+    assert_int_equal(eval4(NULL, "not a date", NULL, NULL), HTTP_PRECOND_OK); /* ignored */
+    /* If-Match wins over If-Unmodified-Since (13.2.2 step 2 only without If-Match) */
+    assert_int_equal(eval4(TAG, "Sun, 06 Nov 1994 08:49:36 GMT", NULL, NULL), HTTP_PRECOND_OK);
+    assert_int_equal(eval4("\"x\"", "Mon, 07 Nov 1994 08:49:37 GMT", NULL, NULL), HTTP_PRECOND_FAILED);
+    /* a failed precondition comes before 304 */
+    assert_int_equal(eval4("\"x\"", NULL, TAG, NULL), HTTP_PRECOND_FAILED);
+    assert_int_equal(eval4(TAG, NULL, TAG, NULL), HTTP_PRECOND_NOT_MODIFIED);
+    assert_int_equal(eval4(NULL, "Mon, 07 Nov 1994 08:49:37 GMT", NULL, "Mon, 07 Nov 1994 08:49:37 GMT"),
+                     HTTP_PRECOND_NOT_MODIFIED);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -143,6 +216,8 @@ int main(void)
         cmocka_unit_test(range_parse_follows_rfc),
         cmocka_unit_test(if_range_is_strong),
         cmocka_unit_test(conditionals_follow_rfc),
+        cmocka_unit_test(entity_tag_lists_are_strict),
+        cmocka_unit_test(if_match_and_if_unmodified_since),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -21,8 +21,11 @@ static void decode_keeps_plus_and_rejects_bad_escapes(void **state)
     char out[64];
     assert_int_equal(decode("/a/%21b/v1.0.0+incompatible.zip", out, sizeof out), 29);
     assert_string_equal(out, "/a/!b/v1.0.0+incompatible.zip");
-    assert_int_equal(decode("%2f%2F%7e", out, sizeof out), 3);
-    assert_string_equal(out, "//~");
+    assert_int_equal(decode("%7e%7E", out, sizeof out), 2);
+    assert_string_equal(out, "~~");
+    /* an escaped '/' is no key's: refused, whatever its case */
+    assert_int_equal(decode("/golang.org%2fx/text/@v/list", out, sizeof out), -ENOENT);
+    assert_int_equal(decode("/golang.org%2Fx/text/@v/list", out, sizeof out), -ENOENT);
     assert_int_equal(decode("", out, sizeof out), 0);
     assert_string_equal(out, "");
     assert_int_equal(decode("/%zz", out, sizeof out), -EINVAL);
@@ -48,10 +51,32 @@ static void resolve_names_targets(void **state)
     assert_int_equal(resolve("/healthz", key, &err), HTTP_TARGET_HEALTHZ);
     assert_int_equal(resolve("/readyz", key, &err), HTTP_TARGET_READYZ);
     assert_int_equal(resolve("/metrics", key, &err), HTTP_TARGET_METRICS);
-    assert_int_equal(resolve("/sumdb/sum.golang.org/supported", key, &err), HTTP_TARGET_NOT_FOUND);
+    assert_int_equal(resolve("/sumdb/sum.golang.org/supported", key, &err), HTTP_TARGET_KEY);
+    assert_int_equal(key->kind, MODKEY_SUMDB);
+    assert_int_equal(key->db_kind, SUMDB_PATH_SUPPORTED);
+    assert_string_equal(key->db_name, "sum.golang.org");
+    /* go sends '!' as it is in sumdb paths; %21 means the same */
+    assert_int_equal(resolve("/sumdb/sum.golang.org/lookup/example.com/!upper/!lib@v1.2.3", key, &err),
+                     HTTP_TARGET_KEY);
+    assert_string_equal(key->module, "example.com/Upper/Lib");
+    assert_int_equal(resolve("/sumdb/sum.golang.org/lookup/example.com/%21upper/%21lib@v1.2.3", key, &err),
+                     HTTP_TARGET_KEY);
+    assert_string_equal(key->escaped, "sumdb/sum.golang.org/lookup/example.com/!upper/!lib@v1.2.3");
+    assert_int_equal(resolve("/sumdb/sum.golang.org/tile/8/0/x001/002.p/5", key, &err), HTTP_TARGET_KEY);
+    assert_string_equal(key->db_path, "tile/8/0/x001/002.p/5");
+    assert_int_equal(resolve("/sumdb/sum.golang.org/tile/8/0/1002.p/5", key, &err), HTTP_TARGET_NOT_FOUND);
+    assert_int_equal(resolve("/sumdb/sum.golang.org/lookup/example.com/Upper@v1.0.0", key, &err),
+                     HTTP_TARGET_NOT_FOUND);
+    assert_int_equal(resolve("/sumdb/sum.golang.org", key, &err), HTTP_TARGET_NOT_FOUND);
+    assert_true(err.msg[0] != '\0');
     assert_int_equal(resolve("/sumdb", key, &err), HTTP_TARGET_NOT_FOUND);
+    assert_int_equal(resolve("/sumdb/", key, &err), HTTP_TARGET_NOT_FOUND);
     assert_int_equal(resolve("/", key, &err), HTTP_TARGET_NOT_FOUND);
     assert_int_equal(resolve("/%zz", key, &err), HTTP_TARGET_BAD_REQUEST);
+    /* one object, one URL: /golang.org%2Fx/text/... is not /golang.org/x/text/... */
+    assert_int_equal(resolve("/golang.org%2Fx/text/@v/v0.8.0.zip", key, &err), HTTP_TARGET_NOT_FOUND);
+    assert_non_null(strstr(err.msg, "%2F"));
+    assert_int_equal(resolve("/golang.org/x/text%2f@v/v0.8.0.zip", key, &err), HTTP_TARGET_NOT_FOUND);
     assert_int_equal(resolve("no-slash", key, &err), HTTP_TARGET_BAD_REQUEST);
 
     assert_int_equal(resolve("/golang.org/x/text/@v/v0.8.0.zip", key, &err), HTTP_TARGET_KEY);
@@ -91,7 +116,7 @@ static void route_labels_follow_the_suffix(void **state)
         {"/a.com/x/@v/list", HTTP_ROUTE_LIST},     {"/a.com/x/@latest", HTTP_ROUTE_LATEST},
         {"/a.com/x/@v/v1.0.0.info", HTTP_ROUTE_INFO}, {"/a.com/x/@v/v1.0.0.mod", HTTP_ROUTE_MOD},
         {"/a.com/x/@v/v1.0.0.zip", HTTP_ROUTE_ZIP},   {"/metrics", HTTP_ROUTE_OTHER},
-        {"/sumdb/x/lookup/a.com/x@v1.0.0.zip", HTTP_ROUTE_OTHER},
+        {"/sumdb/x/lookup/a.com/x@v1.0.0.zip", HTTP_ROUTE_SUMDB},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         assert_int_equal(http_route_of_path(cases[i].path, strlen(cases[i].path)), cases[i].want);

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Tests of cache/shared/manifest.c: a manifest decodes to what was encoded (inline and packed,
- * at the edges of the chunk size), and every other form is refused as -EBADMSG: a truncated,
- * bit-flipped, reordered or padded manifest, numbers in another spelling, counts that do not
- * match the size. The refusals are made with a correct end line, so they test the fields, not
- * only the hash.
+ * at the edges of the chunk size, with and without h1 and the proving database), and every other
+ * form is refused as -EBADMSG: a truncated, bit-flipped, reordered or padded manifest, numbers in
+ * another spelling, counts that do not match the size. The refusals are made with a correct end
+ * line, so they test the fields, not only the hash.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -22,7 +22,7 @@
 #include "shared_i.h"
 #include "expect.h"
 
-static void info_of(const uint8_t *p, size_t n, const char *h1, shared_object_info_t *info)
+static void info_of(const uint8_t *p, size_t n, const char *h1, const char *sumdb, shared_object_info_t *info)
 {
     memset(info, 0, sizeof *info);
     info->size = n;
@@ -30,16 +30,17 @@ static void info_of(const uint8_t *p, size_t n, const char *h1, shared_object_in
     unsigned l;
     assert_int_equal(EVP_Digest(p, n, info->sha256, &l, EVP_sha256(), NULL), 1);
     snprintf(info->h1, sizeof info->h1, "%s", h1);
+    snprintf(info->sumdb, sizeof info->sumdb, "%s", sumdb);
 }
 
 /* Encodes body as key, decodes it back and checks every field. */
-static void round_trip(const char *key, size_t n, const char *h1)
+static void round_trip(const char *key, size_t n, const char *h1, const char *sumdb)
 {
     uint8_t *body = malloc(n ? n : 1);
     for (size_t i = 0; i < n; i++)
         body[i] = (uint8_t)(i * 31 + (i >> 11));
     shared_object_info_t info;
-    info_of(body, n, h1, &info);
+    info_of(body, n, h1, sumdb, &info);
     shared_manifest_t m, d;
     buf_t text = BUF_INIT;
     assert_int_equal(shared_manifest_build(key, body, n, &info, &m), 0);
@@ -52,6 +53,7 @@ static void round_trip(const char *key, size_t n, const char *h1)
     assert_int_equal(d.info.size, n);
     assert_memory_equal(d.info.sha256, info.sha256, 32);
     assert_string_equal(d.info.h1, h1);
+    assert_string_equal(d.info.sumdb, sumdb);
     assert_int_equal(d.info.time, info.time);
     assert_int_equal(d.inline_data, n <= SHARED_INLINE_MAX);
     if (d.inline_data) {
@@ -75,13 +77,14 @@ static void round_trip(const char *key, size_t n, const char *h1)
 static void test_round_trip(void **state)
 {
     (void)state;
-    round_trip("example.com/m/@v/v1.0.0.info", 0, "");
-    round_trip("example.com/m/@v/v1.0.0.mod", 57, "");
-    round_trip("example.com/m/@v/v1.0.0.zip", SHARED_INLINE_MAX, "h1:abc=");
-    round_trip("example.com/m/@v/v1.0.0.zip", SHARED_INLINE_MAX + 1, "h1:abc=");
-    round_trip("example.com/m/@v/v1.0.0.zip", SHARED_CHUNK_SIZE, "h1:abc=");
+    round_trip("example.com/m/@v/v1.0.0.info", 0, "", "");
+    round_trip("example.com/m/@v/v1.0.0.mod", 57, "", "");
+    round_trip("example.com/m/@v/v1.0.0.mod", 57, "h1:abc=", "sum.golang.org");
+    round_trip("example.com/m/@v/v1.0.0.zip", SHARED_INLINE_MAX, "h1:abc=", "");
+    round_trip("example.com/m/@v/v1.0.0.zip", SHARED_INLINE_MAX + 1, "h1:abc=", "sum.example.com/db");
+    round_trip("example.com/m/@v/v1.0.0.zip", SHARED_CHUNK_SIZE, "h1:abc=", "");
     round_trip("example.com/m/@v/v1.0.0.zip", 3 * SHARED_CHUNK_SIZE + 17,
-               "h1:S44igHwYeuvL4lxvTi0JMo+BNqfvxkEvt0CT3Zka2DU=");
+               "h1:S44igHwYeuvL4lxvTi0JMo+BNqfvxkEvt0CT3Zka2DU=", "sum.golang.org");
 }
 
 /* Replaces the end line of text[0..len) with the right hash of what comes before it. */
@@ -183,6 +186,11 @@ static void test_refused(void **state)
         {"modfs-object 1\nkey a\nsize 1\ntime 5\nsha256 " SHA "\ndata 00\n", "fields out of order"},
         {"modfs-object 1\nkey a\nsize 1\nsha256 " SHA "\nh1 \ntime 5\ndata 00\n", "an empty h1"},
         {"modfs-object 1\nkey a\nsize 1\nsha256 " SHA "\nh1 h1 x\ntime 5\ndata 00\n", "an h1 with a space"},
+        {"modfs-object 1\nkey a\nsize 1\nsha256 " SHA "\nsumdb \ntime 5\ndata 00\n", "an empty sumdb"},
+        {"modfs-object 1\nkey a\nsize 1\nsha256 " SHA "\nsumdb sum golang\ntime 5\ndata 00\n",
+         "a sumdb with a space"},
+        {"modfs-object 1\nkey a\nsize 1\nsha256 " SHA "\nsumdb s\nh1 h1:x\ntime 5\ndata 00\n",
+         "sumdb before h1"},
         {"modfs-object 1\nkey a\nsize 1\nsha256 " SHA "\ntime -5\ndata 00\n", "a negative time"},
         {"modfs-object 1\nkey a\nsize 1\nsha256 " SHA "\ntime 5\ndata 0\n", "odd hex data"},
         {"modfs-object 1\nkey a\nsize 1\nsha256 " SHA "\ntime 5\ndata 0000\n", "more data than size"},
@@ -214,11 +222,14 @@ static void test_build_refuses(void **state)
 {
     (void)state;
     shared_object_info_t info;
-    info_of((const uint8_t *)"x", 1, "", &info);
+    info_of((const uint8_t *)"x", 1, "", "", &info);
     shared_manifest_t m;
     assert_int_equal(shared_manifest_build("a/../b", (const uint8_t *)"x", 1, &info, &m), -EINVAL);
     assert_int_equal(shared_manifest_build("a", (const uint8_t *)"xy", 2, &info, &m), -EINVAL); /* size */
     snprintf(info.h1, sizeof info.h1, "h1 x");
+    assert_int_equal(shared_manifest_build("a", (const uint8_t *)"x", 1, &info, &m), -EINVAL);
+    snprintf(info.h1, sizeof info.h1, "h1:x");
+    snprintf(info.sumdb, sizeof info.sumdb, "sum golang");
     assert_int_equal(shared_manifest_build("a", (const uint8_t *)"x", 1, &info, &m), -EINVAL);
 }
 

@@ -729,6 +729,56 @@ static int group_teardown(void **state)
     return 0;
 }
 
+/* What a proxy checks before it keeps an answer: the tree head's signature by the database's key,
+ * the lookup's form; tiles pass; nothing is fetched or merged into a client. */
+static void test_check_answer(void **state)
+{
+    (void)state;
+    testdb_t db = TESTDB_INIT, other = TESTDB_INIT;
+    const char *wrong[] = {"-mode", "wrongkey", NULL};
+    start(&db, NULL);
+    start(&other, wrong);
+    caller_t c;
+    caller_init(&c, &db, false);
+    sumdb_client_t *client = client_new(&c, db.vkey);
+    sumdb_spec_t spec;
+    assert_int_equal(sumdb_spec_parse(db.vkey, &spec, NULL), 0);
+    char url[1024], path[400];
+    buf_t body = BUF_INIT, bad = BUF_INIT;
+    const fixture_t *x = &fixtures[3];
+    char emod[256];
+    assert_true(modpath_escape(x->module, emod, sizeof emod) > 0);
+    snprintf(path, sizeof path, "lookup/%s@%s", emod, x->version);
+    snprintf(url, sizeof url, "%s/%s", db.url, path);
+    assert_int_equal(testdb_http(url, false, &body), 200);
+    cache_err_t err = {0};
+    assert_int_equal(sumdb_answer_check(&spec, path, body.base, body.len, &err), 0);
+    snprintf(url, sizeof url, "%s/latest", db.url);
+    assert_int_equal(testdb_http(url, false, &bad), 200);
+    assert_int_equal(sumdb_answer_check(&spec, "latest", bad.base, bad.len, &err), 0);
+    /* another key's signature, a cut note, a lookup without its record number */
+    snprintf(url, sizeof url, "%s/%s", other.url, path);
+    assert_int_equal(testdb_http(url, false, &bad), 200);
+    assert_int_equal(sumdb_answer_check(&spec, path, bad.base, bad.len, &err), -EPROTO);
+    assert_non_null(strstr(err.msg, "signature"));
+    assert_int_equal(sumdb_answer_check(&spec, path, body.base, body.len - 10, &err), -EPROTO);
+    const char *nonum = "x\ngarbage\n\n";
+    assert_int_equal(sumdb_answer_check(&spec, path, (const uint8_t *)nonum, strlen(nonum), &err), -EPROTO);
+    assert_int_equal(sumdb_answer_check(&spec, "latest", body.base, body.len, &err), -EPROTO);
+    assert_int_equal(sumdb_answer_check(&spec, "tile/8/0/000.p/9", (const uint8_t *)"x", 1, &err), 0);
+    /* nothing was fetched or kept */
+    assert_int_equal(c.remote_reads, 0);
+    assert_int_equal(kept_size(&c), -1);
+    int64_t n;
+    sumdb_client_latest(client, &n, NULL);
+    assert_int_equal(n, 0);
+    buf_dispose(&body);
+    buf_dispose(&bad);
+    sumdb_client_free(client);
+    testdb_stop(&db);
+    testdb_stop(&other);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -744,6 +794,7 @@ int main(void)
         cmocka_unit_test(test_spoiled_answers),
         cmocka_unit_test(test_bad_kept_head),
         cmocka_unit_test(test_concurrent_lookups),
+        cmocka_unit_test(test_check_answer),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

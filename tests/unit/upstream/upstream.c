@@ -206,6 +206,18 @@ static upstream_t *up_new(const char *list, int retries, long timeout_ms, const 
     return u;
 }
 
+/* With a stall limit of its own (curl counts it in whole seconds). */
+static upstream_t *up_new_stall(const char *list, int retries, long stall_ms)
+{
+    upstream_config_t cfg = {.proxy_list = list, .stall_timeout_ms = stall_ms, .max_retries = retries};
+    upstream_t *u = NULL;
+    cache_err_t err = {0};
+    int rc = upstream_new(&cfg, &u, &err);
+    if (rc != 0)
+        fail_msg("upstream_new(%s): %d %s", list, rc, err.msg);
+    return u;
+}
+
 static char *list_fmt(const char *fmt, ...)
 {
     static _Thread_local char s[1024];
@@ -701,6 +713,194 @@ static void test_timeout(void **state)
     upstream_free(u);
 }
 
+/* One fetch on its own thread, timed. */
+typedef struct bg_fetch {
+    upstream_t *u;
+    const char *key;
+    int rc;
+    double started, ended;
+    cache_err_t err;
+    pthread_t th;
+} bg_fetch_t;
+
+static void *bg_fetch_run(void *arg)
+{
+    bg_fetch_t *b = arg;
+    upstream_result_t res;
+    b->started = now_s();
+    b->rc = fetch(b->u, b->key, 1 << 20, &res, &b->err, NULL, NULL);
+    b->ended = now_s();
+    return NULL;
+}
+
+static void bg_fetch_start(bg_fetch_t *b, upstream_t *u, const char *key)
+{
+    memset(b, 0, sizeof *b);
+    b->u = u;
+    b->key = key;
+    assert_int_equal(pthread_create(&b->th, NULL, bg_fetch_run, b), 0);
+}
+
+/* Waits until the plain server has seen n requests for /path. */
+static void server_wait_count(const char *path, long n)
+{
+    for (int i = 0; i < 500 && server_count(path) < n; i++)
+        usleep(20000);
+    assert_true(server_count(path) >= n);
+}
+
+/* Over HTTP/1.1 a request that never gets an answer holds its connection, and only that one:
+ * another key is fetched meanwhile on a connection of its own (the old PIPEWAIT made it queue
+ * behind the first request until that timed out). The hung one fails naming its cause. */
+static void test_hung_request_alone(void **state)
+{
+    (void)state;
+    upstream_t *u = up_new_stall(list_fmt("http://127.0.0.1:%d", plain.port), 0, 3000);
+    bg_fetch_t hung;
+    bg_fetch_start(&hung, u, "hang/first/" ZIP_KEY);
+    server_wait_count("hang/first/" ZIP_KEY, 1);
+    upstream_result_t res;
+    cache_err_t err = {0};
+    uint8_t *b;
+    size_t len;
+    double t0 = now_s();
+    assert_int_equal(fetch(u, "files/" ZIP_KEY, 1 << 20, &res, &err, &b, &len), 0);
+    double t1 = now_s();
+    assert_int_equal(len, ZIP_SIZE);
+    free(b);
+    assert_true(t1 - t0 < 2.0);
+    pthread_join(hung.th, NULL);
+    assert_true(hung.ended > t1); /* both were in flight at once */
+    assert_int_equal(hung.rc, -ETIMEDOUT);
+    if (strstr(hung.err.msg, "timed out: no response within 3 s of the request") == NULL)
+        fail_msg("hung fetch: %s", hung.err.msg);
+    assert_null(strstr(hung.err.msg, "resolve"));
+    assert_true(hung.ended - hung.started >= 2.5 && hung.ended - hung.started < 10.0);
+    upstream_free(u);
+}
+
+/* A body that stops in the middle fails on the stall limit, long before the total timeout. */
+static void test_stalled_body(void **state)
+{
+    (void)state;
+    upstream_t *u = up_new_stall(list_fmt("http://127.0.0.1:%d/stall/1000/files", plain.port), 0, 2000);
+    upstream_result_t res;
+    cache_err_t err = {0};
+    double t0 = now_s();
+    assert_int_equal(fetch(u, ZIP_KEY, 1 << 20, &res, &err, NULL, NULL), -ETIMEDOUT);
+    double dt = now_s() - t0;
+    assert_true(dt >= 1.5 && dt < 10.0);
+    if (strstr(err.msg, "timed out: body stalled after 1000 bytes") == NULL)
+        fail_msg("stalled body: %s", err.msg);
+    upstream_free(u);
+}
+
+/* Retries start only within the retry window: a transient failure that keeps coming back ends
+ * the fetch after a few attempts, however many retries are allowed. */
+static void test_retry_window(void **state)
+{
+    (void)state;
+    upstream_config_t cfg = {.proxy_list = list_fmt("http://127.0.0.1:%d/slow/600/status/503/w", plain.port),
+                             .max_retries = 50,
+                             .retry_window_ms = 2000};
+    upstream_t *u = NULL;
+    cache_err_t err = {0};
+    assert_int_equal(upstream_new(&cfg, &u, &err), 0);
+    upstream_result_t res;
+    double t0 = now_s();
+    assert_int_equal(fetch(u, ZIP_KEY, 1 << 20, &res, &err, NULL, NULL), -EIO);
+    double dt = now_s() - t0;
+    long n = server_count("slow/600/status/503/w/" ZIP_KEY);
+    /* attempts of 0.6 s start at about 0, 0.7 and 1.5 s; none after 2 s */
+    if (n < 2 || n > 5 || dt > 6.0)
+        fail_msg("%ld attempts in %.1f s: %s", n, dt, err.msg);
+    assert_non_null(strstr(err.msg, "503 Service Unavailable"));
+    upstream_free(u);
+}
+
+/* Retry-After: honoured when it fits in the retry window, reported when it does not. */
+static void test_retry_after(void **state)
+{
+    (void)state;
+    upstream_t *u = up_new(list_fmt("http://127.0.0.1:%d/retryafter/1/1/a/files", plain.port), 2, 0, NULL);
+    upstream_result_t res;
+    cache_err_t err = {0};
+    double t0 = now_s();
+    assert_int_equal(fetch(u, ZIP_KEY, 1 << 20, &res, &err, NULL, NULL), 0);
+    assert_true(now_s() - t0 >= 0.9);
+    assert_int_equal(server_count("retryafter/1/1/a/files/" ZIP_KEY), 2);
+    upstream_free(u);
+
+    u = up_new(list_fmt("http://127.0.0.1:%d/retryafter/1/120/b/files", plain.port), 2, 0, NULL);
+    t0 = now_s();
+    assert_int_equal(fetch(u, ZIP_KEY, 1 << 20, &res, &err, NULL, NULL), -EIO);
+    assert_true(now_s() - t0 < 2.0);
+    assert_int_equal(server_count("retryafter/1/120/b/files/" ZIP_KEY), 1);
+    if (strstr(err.msg, "503 Service Unavailable: busy: come back later (retry after 120 s)") == NULL)
+        fail_msg("retry after: %s", err.msg);
+    upstream_free(u);
+}
+
+static void *cancel_later(void *arg)
+{
+    usleep(300000);
+    upstream_cancel_all(arg);
+    return NULL;
+}
+
+/* upstream_cancel_all ends a hung transfer and a retry sleeping in its backoff at once, and
+ * every later fetch fails without a request. */
+static void test_cancel(void **state)
+{
+    (void)state;
+    upstream_t *u = up_new(list_fmt("http://127.0.0.1:%d", plain.port), 2, 0, NULL);
+    bg_fetch_t hung, backoff;
+    bg_fetch_start(&hung, u, "hang/cancel/" ZIP_KEY);
+    bg_fetch_start(&backoff, u, "retryafter/5/5/c/files/" ZIP_KEY);
+    server_wait_count("hang/cancel/" ZIP_KEY, 1);
+    server_wait_count("retryafter/5/5/c/files/" ZIP_KEY, 1);
+    pthread_t th;
+    double t0 = now_s();
+    assert_int_equal(pthread_create(&th, NULL, cancel_later, u), 0);
+    pthread_join(hung.th, NULL);
+    pthread_join(backoff.th, NULL);
+    pthread_join(th, NULL);
+    assert_true(hung.ended - t0 < 2.0);
+    assert_true(backoff.ended - t0 < 2.0);
+    assert_int_equal(hung.rc, -ECANCELED);
+    assert_int_equal(backoff.rc, -ECANCELED);
+    assert_non_null(strstr(hung.err.msg, "cancelled"));
+    upstream_result_t res;
+    cache_err_t err = {0};
+    assert_int_equal(fetch(u, "echo/after-cancel", 1 << 20, &res, &err, NULL, NULL), -ECANCELED);
+    assert_int_equal(server_count("echo/after-cancel"), 0);
+    upstream_free(u);
+}
+
+/* upstream_cancel_all also kills a go command fetching direct, long before its deadline. */
+static void test_cancel_direct(void **state)
+{
+    (void)state;
+    char started[512], script[1100];
+    snprintf(started, sizeof started, "%s/go-started", tmp);
+    unlink(started);
+    snprintf(script, sizeof script, "touch '%s'; sleep 60 & sleep 60", started);
+    upstream_t *u = up_direct("direct", script, 60000);
+    bg_fetch_t hung;
+    bg_fetch_start(&hung, u, ZIP_KEY);
+    for (int i = 0; i < 500 && access(started, F_OK) != 0; i++)
+        usleep(20000);
+    assert_int_equal(access(started, F_OK), 0);
+    double t0 = now_s();
+    upstream_cancel_all(u);
+    pthread_join(hung.th, NULL);
+    /* the runner looks every second; the deadline was a minute away */
+    if (hung.rc != -ECANCELED || hung.ended - t0 > 10.0)
+        fail_msg("direct fetch after cancel: %d after %.1f s: %s", hung.rc, hung.ended - t0, hung.err.msg);
+    assert_non_null(strstr(hung.err.msg, "cancelled"));
+    upstream_free(u);
+}
+
 typedef struct worker {
     upstream_t *u;
     int i;
@@ -974,6 +1174,79 @@ static void test_http2_multiplexed(void **state)
     assert_int_equal(lines, N + N / 2);
 }
 
+/* A checksum database through the proxy list, as go's dbClient reaches it. */
+static void test_sumdb_routes(void **state)
+{
+    (void)state;
+    write_file("sumdb/db.test/supported", "", 0);
+    write_file("sumdb/db.test/lookup/example.com/!x@v1.0.0", "record\n", 7);
+    upstream_result_t res;
+    cache_err_t err = {0};
+    char direct[128];
+    snprintf(direct, sizeof direct, "http://127.0.0.1:%d/echo/direct", plain.port);
+    const char *lookup = "lookup/example.com/!x@v1.0.0";
+
+    /* 404 on supported moves on; the proxy that says 200 serves the database, '!' sent as it is */
+    upstream_t *u =
+        up_new(list_fmt("http://127.0.0.1:%d/status/404,http://127.0.0.1:%d/files", plain.port, plain.port), 0,
+               0, NULL);
+    int fd = tmpfd();
+    assert_int_equal(upstream_sumdb_fetch(u, "db.test", direct, false, lookup, fd, 1024, &res, &err), 0);
+    char body[64] = "";
+    assert_int_equal(pread(fd, body, sizeof body - 1, 0), 7);
+    assert_string_equal(body, "record\n");
+    assert_string_equal(res.url,
+                        list_fmt("http://127.0.0.1:%d/files/sumdb/db.test/lookup/example.com/!x@v1.0.0", plain.port));
+    assert_int_equal(upstream_request_count(u), 3);
+    /* the route is kept: no second probe */
+    assert_int_equal(upstream_sumdb_fetch(u, "db.test", direct, false, lookup, fd, 1024, &res, &err), 0);
+    assert_int_equal(upstream_request_count(u), 4);
+    /* what the database does not have is not found */
+    assert_int_equal(upstream_sumdb_fetch(u, "db.test", direct, false, "lookup/a.com/y@v1.0.0", fd, 1024, &res, &err),
+                     -ENOENT);
+    assert_int_equal(err.upstream_status, 404);
+    upstream_free(u);
+
+    /* a URL given with the database bypasses the proxies */
+    u = up_new(list_fmt("http://127.0.0.1:%d/files", plain.port), 0, 0, NULL);
+    memset(body, 0, sizeof body);
+    assert_int_equal(upstream_sumdb_fetch(u, "db.test", direct, true, lookup, fd, 1024, &res, &err), 0);
+    assert_true(pread(fd, body, sizeof body - 1, 0) > 0);
+    assert_string_equal(body, "/echo/direct/lookup/example.com/!x@v1.0.0");
+    assert_int_equal(upstream_request_count(u), 1);
+    upstream_free(u);
+
+    /* no proxy serves it, or off: the database's own URL */
+    const char *lists[] = {"http://127.0.0.1:%d/status/404", "http://127.0.0.1:%d/status/410,off", "off",
+                           "http://127.0.0.1:%d/status/500|direct"};
+    for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++) {
+        /* a list naming direct needs the work directory modfs always gives */
+        upstream_config_t cfg = {.proxy_list = list_fmt(lists[i], plain.port), .work_dir = tmp};
+        assert_int_equal(upstream_new(&cfg, &u, &err), 0);
+        memset(body, 0, sizeof body);
+        assert_int_equal(upstream_sumdb_fetch(u, "db.test", direct, false, "latest", fd, 1024, &res, &err), 0);
+        assert_true(pread(fd, body, sizeof body - 1, 0) > 0);
+        assert_string_equal(body, "/echo/direct/latest");
+        upstream_free(u);
+    }
+
+    /* any other answer: unavailable, and asked again next time */
+    u = up_new(list_fmt("http://127.0.0.1:%d/status/403,http://127.0.0.1:%d/files", plain.port, plain.port), 0, 0,
+               NULL);
+    assert_int_equal(upstream_sumdb_fetch(u, "db.test", direct, false, lookup, fd, 1024, &res, &err), -EIO);
+    assert_non_null(strstr(err.msg, "checksum database db.test unavailable"));
+    assert_non_null(strstr(err.msg, "403"));
+    assert_int_equal(upstream_sumdb_fetch(u, "db.test", direct, false, lookup, fd, 1024, &res, &err), -EIO);
+    assert_int_equal(upstream_request_count(u), 2);
+    upstream_free(u);
+    /* past a '|' a failure moves on too */
+    u = up_new(list_fmt("http://127.0.0.1:%d/status/403|http://127.0.0.1:%d/files", plain.port, plain.port), 0, 0,
+               NULL);
+    assert_int_equal(upstream_sumdb_fetch(u, "db.test", direct, false, lookup, fd, 1024, &res, &err), 0);
+    upstream_free(u);
+    close(fd);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -990,8 +1263,15 @@ int main(void)
         cmocka_unit_test(test_broken_bodies),
         cmocka_unit_test(test_too_big),
         cmocka_unit_test(test_timeout),
+        cmocka_unit_test(test_hung_request_alone),
+        cmocka_unit_test(test_stalled_body),
+        cmocka_unit_test(test_retry_window),
+        cmocka_unit_test(test_retry_after),
+        cmocka_unit_test(test_cancel),
+        cmocka_unit_test(test_cancel_direct),
         cmocka_unit_test(test_threads),
         cmocka_unit_test(test_escaping),
+        cmocka_unit_test(test_sumdb_routes),
         cmocka_unit_test(test_gzip_decoded),
         cmocka_unit_test(test_redirects),
         cmocka_unit_test(test_file_scheme),

@@ -22,6 +22,10 @@ behaviours that wrap another take the rest of the path as the inner request, so 
   /redirect/<inner>            302 to /<inner>
   /redirloop/...               302 to itself
   /redirto/<scheme>/<port>/<inner>  302 to <scheme>://127.0.0.1:<port>/<inner>
+  /hang/...                    reads the request and never answers (until the client hangs up)
+  /stall/<n>/<inner>           the head and the first n bytes of <inner>'s body, then silence
+  /retryafter/<n>/<s>/<tag>/<inner>  503 with Retry-After: <s> for the first n requests of this
+                               exact path, then <inner>
 """
 import gzip
 import http.server
@@ -89,6 +93,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if seen <= int(n):
                 return Answer(503, b"flaky: try again\n", "text/plain")
             return self.answer(inner)
+        if kind == "retryafter":
+            n, rest2 = split(rest)
+            secs, rest3 = split(rest2)
+            _, inner = split(rest3)
+            with counts_lock:
+                seen = counts.get(path, 0)
+            if seen <= int(n):
+                return Answer(503, b"busy: come back later\n", "text/plain", {"Retry-After": secs})
+            return self.answer(inner)
         if kind == "slow":
             ms, inner = split(rest)
             time.sleep(int(ms) / 1000.0)
@@ -115,6 +128,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         with counts_lock:
             counts[path] = counts.get(path, 0) + 1
         kind, rest = split(path)
+        if kind == "hang":
+            self.wait_for_hangup()
+            return
         if kind == "badchunk":
             self.send_response(200)
             self.send_header("Transfer-Encoding", "chunked")
@@ -126,6 +142,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if kind in ("chunked", "truncate"):
             mode = kind
             path = rest
+        stall_after = None
+        if kind == "stall":
+            n, path = split(rest)
+            stall_after = int(n)
         a = self.answer(path)
         self.send_response(a.code)
         self.send_header("Content-Type", a.ctype)
@@ -146,7 +166,20 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.wfile.flush()
             self.close_connection = True
             return
+        if stall_after is not None:
+            self.wfile.write(a.body[:stall_after])
+            self.wfile.flush()
+            self.wait_for_hangup()
+            return
         self.wfile.write(a.body)
+
+    def wait_for_hangup(self):
+        self.close_connection = True
+        try:
+            while self.connection.recv(4096):
+                pass
+        except OSError:
+            pass
 
 
 class Server(http.server.ThreadingHTTPServer):
