@@ -61,8 +61,10 @@ static int from_bucket(cache_t *c, const modkey_t *key, int64_t now, cache_objec
         rc = cache_ingest(c, key, fd, &in, now, out, err);
         if (rc == -EBADMSG)
             shared_object_reject(c->shared, key->escaped, err->msg);
-        else if (rc == 0)
+        else if (rc == 0) {
+            atomic_fetch_add_explicit(&c->s3_hits, 1, memory_order_relaxed);
             LOG_I("%s: from the bucket", key->escaped);
+        }
         else
             *local = true;
     }

@@ -446,6 +446,7 @@ static void stats_fill(cache_t *c, const store_stats_t *counts, const store_life
     st->hits = c->flushed.hits + c->pending.hits + atomic_load(&c->hits);
     st->misses = c->flushed.misses + c->pending.misses + atomic_load(&c->misses);
     st->upstream_errors = c->flushed.upstream_errors + c->pending.upstream_errors + atomic_load(&c->upstream_errors);
+    st->s3_hits = c->flushed.s3_hits + c->pending.s3_hits + atomic_load(&c->s3_hits);
     st->upstream_requests =
         c->flushed.upstream_requests + (upstream_request_count(c->upstream) - c->upstream_requests_flushed);
     st->max_bytes = life->max_bytes;
@@ -474,7 +475,6 @@ static void stats_fill(cache_t *c, const store_stats_t *counts, const store_life
     S3(s3_errors, errors);
     S3(s3_bytes_read, bytes_read);
     S3(s3_bytes_written, bytes_written);
-    S3(s3_hits, objects_read);
     S3(s3_writes, objects_written);
     S3(s3_damaged, damaged);
     S3(s3_lease_waits, lease_waits);

@@ -101,6 +101,8 @@ struct cache {
 
     /* Counters since the last flush: incremented by any thread, taken by the flush. */
     atomic_uint_fast64_t hits, misses, upstream_errors;
+    atomic_uint_fast64_t s3_hits; /* misses answered from the bucket (bucket.c): a copy read whole
+                                     and then refused by our checks is no hit */
 
     pthread_mutex_t flush_lock;          /* one counter flush at a time */
     pthread_mutex_t figures_lock;        /* protects the fields below; never held across I/O */

@@ -34,6 +34,7 @@ void cache_counters_flush(cache_t *c)
         .hits = atomic_exchange(&c->hits, 0),
         .misses = atomic_exchange(&c->misses, 0),
         .upstream_errors = atomic_exchange(&c->upstream_errors, 0),
+        .s3_hits = atomic_exchange(&c->s3_hits, 0),
         .upstream_requests = reqs - c->upstream_requests_flushed,
     };
     /* the shared tier's figures only grow: what they gained since the last flush */
@@ -45,7 +46,6 @@ void cache_counters_flush(cache_t *c)
         d.s3_errors = sh.errors - w->errors;
         d.s3_bytes_read = sh.bytes_read - w->bytes_read;
         d.s3_bytes_written = sh.bytes_written - w->bytes_written;
-        d.s3_hits = sh.objects_read - w->objects_read;
         d.s3_writes = sh.objects_written - w->objects_written;
         d.s3_damaged = sh.damaged - w->damaged;
         d.s3_lease_waits = sh.lease_waits - w->lease_waits;
@@ -88,6 +88,7 @@ void cache_counters_flush(cache_t *c)
         atomic_fetch_add(&c->hits, d.hits);
         atomic_fetch_add(&c->misses, d.misses);
         atomic_fetch_add(&c->upstream_errors, d.upstream_errors);
+        atomic_fetch_add(&c->s3_hits, d.s3_hits);
         cache_sumdb_counters_return(c, &d);
     }
     pthread_mutex_unlock(&c->figures_lock);

@@ -19,8 +19,9 @@
 #                             percent-encoded as S3 wants), body on stdout; fails on a non-2xx
 #   s_obj BUCKET KEY          "BUCKET/KEY" with KEY percent-encoded as S3 signs it, for s_s3
 #   s_list BUCKET PREFIX      the object names under PREFIX, one a line (first 1000)
-#   s_manifest KEY FILE [TIME]
-#                             the manifest modfs writes for FILE's bytes as KEY (on stdout)
+#   s_manifest KEY FILE [TIME [H1 [SUMDB]]]
+#                             the manifest modfs writes for FILE's bytes as KEY (on stdout), with
+#                             an h1 line and the proving database's line when given
 #   s_tree DIR...             a GOPROXY tree in $T_TMP/tree made of the trees DIR (symlinked);
 #                             sets S_TREE
 #   s_sums FILE               "path version sum gomodsum" lines of go's -json stream FILE, sorted;
@@ -115,11 +116,12 @@ s_obj() {
 }
 
 s_manifest() {
-	python3 - "$1" "$2" "${3:-1700000000}" <<'EOF_PY'
+	python3 - "$1" "$2" "${3:-1700000000}" "${4:-}" "${5:-}" <<'EOF_PY'
 import hashlib, sys
-key, path, when = sys.argv[1], sys.argv[2], sys.argv[3]
+key, path, when, h1, sumdb = sys.argv[1:6]
 data = open(path, "rb").read()
-text = "modfs-object 1\nkey %s\nsize %d\nsha256 %s\ntime %s\n" % (key, len(data), hashlib.sha256(data).hexdigest(), when)
+text = "modfs-object 1\nkey %s\nsize %d\nsha256 %s\n" % (key, len(data), hashlib.sha256(data).hexdigest())
+text += ("h1 %s\n" % h1 if h1 else "") + ("sumdb %s\n" % sumdb if sumdb else "") + "time %s\n" % when
 if len(data) <= 16384:
     text += "data %s\n" % data.hex()
 else:
