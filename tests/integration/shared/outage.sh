@@ -12,8 +12,13 @@
 #     "remote I/O error"; a hang costs about one --s3-timeout (2 s), not one per miss;
 #     /metrics says modfs_s3_up 0;
 #   - comes back (the same cluster: the data is still there): the misses that failed now succeed,
-#     fetched from upstream once and written to the bucket, and a new front with an empty store
-#     serves them and the app's modules from the bucket with upstream stopped.
+#     fetched from upstream once and written to the bucket;
+#   - stops whole (gateway, OSD and monitor) while A is fetching a zip for a go client: the
+#     client gets it (stored on A, not shared: A says so), and everything above holds again with
+#     the cluster down; the cluster starts again from its disk (bluestore) and the misses succeed;
+#     the zip A could not share is fetched once more by C, after taking over the lease A could not
+#     end; and a new front with an empty store serves all of it and the app's modules from the
+#     bucket with upstream stopped: what was written before the restart was kept.
 set -euo pipefail
 . "$MODFS_TEST_LIB"
 . "$(dirname "$0")/shared_lib.sh"
@@ -21,14 +26,15 @@ set -euo pipefail
 . "$MODFS_SOURCE_ROOT/tests/integration/fs/fs_lib.sh"
 t_require_cmd go nginx
 
-s_start_store
+s_start_store bluestore
 bucket=$(s_url farm)
 s_tree "$FIX/proxy" "$FIX/load"
-t_start_upstream "$S_TREE"
+# m14's zip arrives slowly (about 10 s): the cluster is stopped while it does
+t_start_upstream "$S_TREE" '        location ~ ^/example.com/load/m14/@v/v1.0.0.zip$ { limit_rate 64k; }'
 upstream_pid=$UPSTREAM_PID
 t_go_env
 
-args=(--s3 "$bucket" --s3-timeout 2)
+args=(--s3 "$bucket" --s3-timeout 2 --s3-lease 5)
 h_start_modfs a "$UPSTREAM_URL" "${args[@]}"
 h_start_modfs c "$UPSTREAM_URL" "${args[@]}" --s3-required
 f_start_mount b "$UPSTREAM_URL" "${args[@]}" --s3-required
@@ -130,13 +136,60 @@ done
 [ "$(s_metric "$C_URL" modfs_s3_up)" = 1 ] || t_fail "/metrics of C still says the store is down"
 T_CHECKS=$((T_CHECKS + 1))
 
+# Mid-run: the whole cluster stops while A fetches m14's zip for a go client.
+GOMODCACHE="$T_TMP/mc-a-midrun" GOPROXY=$A_URL go mod download example.com/load/m14@v1.0.0 \
+	2>"$T_TMP/dl-a-midrun.err" &
+midrun=$!
+lease=$(s_obj farm "leases/$(zip_key 14)/0000000001")
+for ((i = 0; i < 600; i++)); do
+	s_s3 HEAD "$lease" -o /dev/null 2>/dev/null && break
+	sleep 0.05
+done
+s_s3 HEAD "$lease" -o /dev/null 2>/dev/null || t_fail "A never took the lease on $(zip_key 14)"
+s_store_stop
+t_log "the cluster stopped while A fetched $(zip_key 14)"
+wait "$midrun" || t_fail "go mod download of m14 through A failed: $(tail -3 "$T_TMP/dl-a-midrun.err")"
+t_assert_file_eq "$T_TMP/mc-a-midrun/cache/download/$(zip_key 14)" "$S_TREE/$(zip_key 14)" \
+	"m14's zip, fetched while the cluster stopped"
+grep -qF "$(zip_key 14): stored here but not shared" "$A_LOG" ||
+	t_fail "A does not say it could not share $(zip_key 14): the cluster did not stop mid-fetch"
+T_CHECKS=$((T_CHECKS + 1))
+# A's tier is in its back-off since the failure; once that lapses (/metrics says up again, untried),
+# the next miss on A meets the stopped cluster afresh, as in the phases above
+for ((i = 0; i < 600; i++)); do
+	[ "$(s_metric "$A_URL" modfs_s3_up)" = 1 ] && break
+	sleep 0.1
+done
+check_down cluster-stopped 20
+s_store_start
+t_log "the cluster is back from its disk"
+for ((i = 0; i < 600; i++)); do
+	status=$(curl -sS -o /dev/null -w '%{http_code}' "$C_URL/$(zip_key 20)")
+	[ "$status" = 200 ] && break
+	sleep 0.1
+done
+t_assert_eq "$status" 200 "a miss on C once the cluster is back"
+for n in 14 20 21; do
+	download_via_c "restarted$n" "example.com/load/m$n@v1.0.0" ||
+		t_fail "restarted: go mod download of m$n through C failed: $(tail -3 "$T_TMP/dl-c-restarted$n.err")"
+done
+read_on_b example.com/load/m22@v1.0.0 || t_fail "restarted: reading m22 on B's mount failed"
+T_CHECKS=$((T_CHECKS + 1))
+for n in 20 21 22 23; do
+	t_assert_eq "$(grep -c " /$(zip_key "$n") 200 " "$UPSTREAM_LOG" || true)" 1 "upstream fetches of $(zip_key "$n")"
+done
+t_assert_eq "$(grep -c " /$(zip_key 14) 200 " "$UPSTREAM_LOG" || true)" 2 "upstream fetches of $(zip_key 14) (A's unshared)"
+[ "$(s_metric "$C_URL" modfs_s3_lease_takeovers_total)" -ge 1 ] || t_fail "C took over no lease (A's on m14)"
+T_CHECKS=$((T_CHECKS + 1))
+
 # A new front with an empty store and no upstream finds all of it in the bucket.
 kill "$upstream_pid"
 wait "$upstream_pid" 2>/dev/null || true
 h_start_modfs e "http://127.0.0.1:$(t_free_port)" --s3 "$bucket" --s3-required
 GOMODCACHE="$T_TMP/mc-e" GOPROXY=$E_URL go mod download "${app_mods[@]}" example.com/load/m00@v1.0.0 \
 	example.com/load/m01@v1.0.0 example.com/load/m02@v1.0.0 example.com/load/m10@v1.0.0 \
-	example.com/load/m11@v1.0.0 example.com/load/m12@v1.0.0 2>"$T_TMP/dl-e.err" ||
+	example.com/load/m11@v1.0.0 example.com/load/m12@v1.0.0 example.com/load/m14@v1.0.0 \
+	example.com/load/m20@v1.0.0 example.com/load/m21@v1.0.0 example.com/load/m22@v1.0.0 2>"$T_TMP/dl-e.err" ||
 	t_fail "the new front could not serve everything from the bucket: $(tail -3 "$T_TMP/dl-e.err")"
 T_CHECKS=$((T_CHECKS + 1))
 

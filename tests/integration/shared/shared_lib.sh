@@ -5,8 +5,13 @@
 # gateway (radosgw), started per test by ./ceph-rgw on a free port and stopped at exit. A test
 # skips (77) only when ceph-rgw cannot run at all here (the Ceph packages are missing and cannot
 # be installed); any other failure to start fails the test.
-#   s_start_store             start the cluster; sets S3_PORT, S3_DIR and exports the fronts'
-#                             credentials (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)
+#   s_start_store [bluestore] start the cluster (its OSD on memstore, in RAM, or on bluestore, a
+#                             sparse file that outlives a restart); sets S3_PORT, S3_DIR and
+#                             exports the fronts' credentials (AWS_ACCESS_KEY_ID,
+#                             AWS_SECRET_ACCESS_KEY)
+#   s_store_stop / s_store_start
+#                             stop the whole cluster (gateway, OSD, monitor), and start it again
+#                             from S3_DIR on the same port; with bluestore the data is still there
 #   s_url BUCKET              http://127.0.0.1:PORT/BUCKET, for --s3
 #   s_gateway_stop            stop the gateway alone (the cluster keeps the data): the fronts'
 #                             object store is gone, connections are refused
@@ -43,7 +48,7 @@ s_start_store() {
 	S3_DIR="$T_TMP/ceph"
 	S3_PORT=$(t_free_port)
 	t_on_exit "'$CEPH_RGW' stop '$S3_DIR'"
-	if ! out=$("$CEPH_RGW" start "$S3_DIR" "$S3_PORT" 2>"$T_TMP/ceph-rgw.err"); then
+	if ! out=$(CEPH_RGW_OBJECTSTORE=${1:-memstore} "$CEPH_RGW" start "$S3_DIR" "$S3_PORT" 2>"$T_TMP/ceph-rgw.err"); then
 		if ! command -v radosgw >/dev/null 2>&1 || ! command -v ceph-osd >/dev/null 2>&1; then
 			t_skip "the Ceph object gateway cannot run here: $(tail -1 "$T_TMP/ceph-rgw.err")"
 		fi
@@ -76,23 +81,45 @@ s_gateway_stop() {
 	kill -KILL "$pid" 2>/dev/null || true
 }
 
-s_gateway_start() {
-	local i
-	# as ceph-rgw starts it: its own session, no descriptor of ours, recorded in DIR/pids so that
-	# `ceph-rgw stop` stops it
+# _s_spawn NAME CMD...: a daemon of the cluster as ceph-rgw starts it: in the foreground of its own
+# session, no descriptor of ours, recorded in DIR/pids so that `ceph-rgw stop` stops it.
+_s_spawn() {
+	local name=$1
+	shift
 	(
 		for fd in /proc/self/fd/*; do
 			fd=${fd##*/}
 			[ "$fd" -gt 2 ] 2>/dev/null && eval "exec $fd>&-" 2>/dev/null
 		done
-		exec setsid radosgw -c "$S3_DIR/ceph.conf" -n client.rgw.a -f
-	) </dev/null >>"$S3_DIR/log/rgw.a.out" 2>&1 &
-	echo "rgw.a $!" >>"$S3_DIR/pids"
-	for ((i = 0; i < 1200; i++)); do
+		exec setsid "$@" -f
+	) </dev/null >>"$S3_DIR/log/$name.out" 2>&1 &
+	echo "$name $!" >>"$S3_DIR/pids"
+}
+
+_s_wait_answer() { # _s_wait_answer WHAT SECONDS: until an authenticated request succeeds
+	local i
+	for ((i = 0; i < $2 * 20; i++)); do
 		s_s3 GET "" -o /dev/null 2>/dev/null && return 0
 		sleep 0.05
 	done
-	t_fail "the gateway did not come back within 60 s"
+	t_fail "$1 did not answer within $2 s"
+}
+
+s_gateway_start() {
+	_s_spawn rgw.a radosgw -c "$S3_DIR/ceph.conf" -n client.rgw.a
+	_s_wait_answer "the gateway" 60
+}
+
+s_store_stop() {
+	"$CEPH_RGW" stop "$S3_DIR" >>"$T_TMP/ceph-rgw.err" 2>&1 || t_fail "ceph-rgw stop failed"
+}
+
+s_store_start() {
+	local conf="$S3_DIR/ceph.conf"
+	_s_spawn mon.a ceph-mon -c "$conf" -i a
+	_s_spawn osd.0 ceph-osd -c "$conf" -i 0
+	_s_spawn rgw.a radosgw -c "$conf" -n client.rgw.a
+	_s_wait_answer "the restarted object store" 180
 }
 
 s_gateway_freeze() {
