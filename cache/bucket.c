@@ -39,8 +39,10 @@ static bool tier_failed(int rc)
 }
 
 /* The object from the bucket into the store: 0, -ENOENT (not there), -EBADMSG (damaged there:
- * its bytes, hashes or Go's checks), a tier error, or (*local set) a failure of this store's
- * own (a full disk, a budget the object does not fit), which upstream would not cure either. */
+ * its bytes, hashes, Go's checks, or refused by the checksum database), a tier error, or (*local
+ * set) a failure that is not the bucket's: this store's own (a full disk, a budget the object
+ * does not fit) or the checksum database's being unreachable for the proof, which upstream would
+ * not cure either. */
 static int from_bucket(cache_t *c, const modkey_t *key, int64_t now, cache_object_t **out, bool *local,
                        cache_err_t *err)
 {
@@ -64,9 +66,9 @@ static int from_bucket(cache_t *c, const modkey_t *key, int64_t now, cache_objec
         else if (rc == 0) {
             atomic_fetch_add_explicit(&c->s3_hits, 1, memory_order_relaxed);
             LOG_I("%s: from the bucket", key->escaped);
-        }
-        else
+        } else {
             *local = true;
+        }
     }
     close(fd);
     return rc;
