@@ -104,6 +104,14 @@ bool cache_access_is_private(const cache_access_t *a, const char *module)
     return a->private_patterns != NULL && modpath_match_prefix_patterns(a->private_patterns, module);
 }
 
+bool cache_is_private(cache_t *c, const modkey_t *key)
+{
+    cache_access_t *access = cache_access_acquire(c);
+    bool private_module = cache_access_is_private(access, key->module);
+    cache_access_release(access);
+    return private_module;
+}
+
 bool cache_key_is_private(cache_t *c, const modkey_t *key)
 {
     /* a lookup of a private module is refused by the cache (cache.c), not kept from clients */

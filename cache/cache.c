@@ -111,6 +111,27 @@ int cache_open(const cache_config_t *cfg, cache_t **out, cache_err_t *err)
     }
     if ((rc = cache_sumdb_open(c, cfg, err)) != 0)
         goto out;
+    if (cfg->s3_url != NULL && cfg->s3_url[0] != '\0') {
+        shared_config_t scfg = {
+            .url = cfg->s3_url,
+            .region = cfg->s3_region,
+            .credentials = cfg->s3_credentials,
+            .timeout_ms = cfg->s3_timeout_ms,
+            .lease_s = cfg->s3_lease_s,
+            .gc_grace_s = cfg->s3_gc_grace_s,
+        };
+        if ((rc = shared_open(&scfg, &c->shared, err)) != 0) {
+            cache_err_prefix(err, rc, "the shared store");
+            goto out;
+        }
+        c->s3_required = cfg->s3_required;
+        c->s3_gc_interval_s = cfg->s3_gc_interval_s;
+        /* the holder of a lease renews it while it fetches; a fetch takes at most the upstream
+         * timeout (with its retries), so a wait past that means a holder that hangs */
+        long total = cfg->total_timeout_ms > 0 ? cfg->total_timeout_ms : 300000;
+        c->upstream_wait_ms = (int64_t)total * (cfg->retries > 0 ? cfg->retries + 1 : 3) +
+                              (int64_t)(cfg->s3_lease_s ? cfg->s3_lease_s : SHARED_DEFAULT_LEASE_S) * 1000;
+    }
     store_set_drop_hook(c->store, on_store_drop, c);
     store_set_budget(c->store, cfg->max_size);
     if ((rc = store_counters_get(c->store, &c->flushed)) != 0) {
@@ -138,6 +159,7 @@ void cache_shutdown_begin(cache_t *c)
 {
     atomic_store(&c->shutting_down, true);
     upstream_cancel_all(c->upstream);
+    shared_cancel(c->shared); /* the object store's requests and lease waits too */
 }
 
 void cache_close(cache_t *c)
@@ -154,6 +176,7 @@ void cache_close(cache_t *c)
     cache_notfound_free(c->refresh_failed);
     cache_sumdb_close(c);
     upstream_free(c->upstream);
+    shared_close(c->shared);
     cache_flight_close(c->flight);
     cache_fetchlog_free(c->fetchlog);
     store_close(c->store);
@@ -175,6 +198,11 @@ void cache_ttls_set(cache_t *c, unsigned list_ttl_s, unsigned notfound_ttl_s)
 int cache_upstream_describe(const char *list, char **shown, cache_err_t *err)
 {
     return upstream_describe(list, shown, err);
+}
+
+int cache_s3_describe(const char *url, char **shown, cache_err_t *err)
+{
+    return shared_url_check(url, shown, err);
 }
 
 void cache_upstream_health(cache_t *c, cache_upstream_health_t *h)
@@ -251,7 +279,10 @@ static int lead_fetch(cache_t *c, const modkey_t *key, int64_t now, cache_object
         }
     }
     if (rc != 0) {
-        rc = cache_fetch(c, key, now, out, err);
+        /* the bucket holds what every front may serve: immutable objects of public modules */
+        bool tiered =
+            c->shared != NULL && key->immutable && key->kind != MODKEY_SUMDB && !cache_is_private(c, key);
+        rc = tiered ? cache_fetch_tiered(c, key, now, out, err) : cache_fetch(c, key, now, false, out, err);
         if (rc == 0)
             count(&c->misses);
     } else {
@@ -366,7 +397,7 @@ int cache_get(cache_t *c, const modkey_t *key, int flags, cache_object_t **out, 
         cache_notfound_forget(c->refresh_failed, key->escaped);
     } else if (rc == -ENOENT) {
         cache_notfound_put(c->notfound, key->escaped, err->upstream_status ? err->upstream_status : 404, err->msg);
-    } else if (rc != -ECANCELED) {
+    } else if (rc != -ECANCELED && rc != -EREMOTEIO) { /* the shared tier's failures are counted as its own */
         count(&c->upstream_errors);
     }
     cache_flight_finish(c->flight, flight, rc, got, err);
@@ -422,6 +453,7 @@ static void stats_fill(cache_t *c, const store_stats_t *counts, const store_life
     st->hits = c->flushed.hits + c->pending.hits + atomic_load(&c->hits);
     st->misses = c->flushed.misses + c->pending.misses + atomic_load(&c->misses);
     st->upstream_errors = c->flushed.upstream_errors + c->pending.upstream_errors + atomic_load(&c->upstream_errors);
+    st->s3_hits = c->flushed.s3_hits + c->pending.s3_hits + atomic_load(&c->s3_hits);
     st->upstream_requests =
         c->flushed.upstream_requests + (upstream_request_count(c->upstream) - c->upstream_requests_flushed);
     st->max_bytes = life->max_bytes;
@@ -437,6 +469,27 @@ static void stats_fill(cache_t *c, const store_stats_t *counts, const store_life
     for (int i = 0; i < CACHE_SUMDB_REASONS; i++)
         st->sumdb_failures[i] = c->flushed.sumdb_failures[i] + c->pending.sumdb_failures[i];
     cache_sumdb_stats(c, st); /* and what is not yet taken by a flush */
+    /* the shared tier: what the store's counters hold, plus what its figures gained since */
+    shared_stats_t now = {0};
+    if (c->shared != NULL) {
+        shared_stats_get(c->shared, &now);
+        st->s3 = true;
+        st->s3_down = now.down;
+    }
+    const shared_stats_t *was = &c->shared_flushed;
+#define S3(field, from) st->field = c->flushed.field + (c->shared != NULL ? now.from - was->from : 0)
+    S3(s3_requests, requests);
+    S3(s3_errors, errors);
+    S3(s3_bytes_read, bytes_read);
+    S3(s3_bytes_written, bytes_written);
+    S3(s3_writes, objects_written);
+    S3(s3_damaged, damaged);
+    S3(s3_lease_waits, lease_waits);
+    S3(s3_lease_takeovers, lease_takeovers);
+    S3(s3_gc_runs, gc_runs);
+    S3(s3_gc_deleted, gc_deleted);
+    S3(s3_gc_deleted_bytes, gc_deleted_bytes);
+#undef S3
 }
 
 void cache_stats_get(cache_t *c, cache_stats_t *st)

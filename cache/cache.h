@@ -9,8 +9,10 @@
  * fetched from upstream (once, however many threads and processes ask: single-flight), checked
  * by Go's rules, stored durably, and only then returned. list and @latest are refreshed after a
  * TTL, and the stale copy is served when upstream fails. Where an answer comes from, in order:
- * the in-memory map of recent objects, the local store, upstream. How bytes are stored (chunks,
- * packs, SQLite) is invisible from here.
+ * the in-memory map of recent objects, the local store, the shared tier (an S3 bucket shared by
+ * many fronts, when cache_config_t.s3_url is set: a miss of an immutable object looks there
+ * before upstream, and what comes from upstream is written there), upstream. How bytes are stored
+ * (chunks, packs, SQLite, the bucket) is invisible from here.
  *
  * Checksum databases: every .mod and .zip from upstream is proven to be what the checksum database
  * (cache_config_t.sumdb, the first one) says of that module version, as the go command proves it,
@@ -36,18 +38,19 @@
  *   -ENOENT   not found (upstream said 404/410, err->upstream_status tells which; or the
  *             negative cache remembers it)
  *   -EINVAL   the key is not a valid Go module key (modkey_parse does this check)
- *   -EBADMSG  upstream answered 200 with a body that failed validation, or a .mod or .zip whose
- *             hash is not the checksum database's ("checksum mismatch", both hashes named);
- *             nothing stored
- *   -ENOTRECOVERABLE  the checksum database served a tree head inconsistent with the one kept
- *             (SECURITY ERROR); -EPROTO: its answer did not verify. Nothing stored.
- *             A refusal by the database's verdict (these three, and a module it has no record of)
- *             has a message starting CACHE_SUMDB_REFUSED_WORDS.
+ *   -EBADMSG  upstream answered 200 with a body that failed validation (nothing stored)
+ *   -EIO      with a message starting CACHE_SUMDB_REFUSED_WORDS: the checksum database refused
+ *             the module (a .mod or .zip whose hash is not the database's, "checksum mismatch"
+ *             with both hashes named; a tree head inconsistent with the one kept, SECURITY
+ *             ERROR; an answer that does not verify; no record of it) or one of its own answers
+ *             whose signature does not verify. Nothing stored.
  *   -EIO, -ETIMEDOUT, -ECONNREFUSED, ...  upstream failure, or a corrupt chunk on disk
  *   -EAGAIN   CACHE_GET_NOFETCH and the answer needs upstream
+ *   -EREMOTEIO the answer needs the shared tier, which cannot be reached, and s3_required says
+ *             not to go upstream without it
  *   -EACCES   the allow/deny rules refuse the key (err names the rule); nothing below the rules
  *             (memory, store, upstream) was touched
- *   -ECANCELED  the answer needs upstream and cache_shutdown_begin was called
+ *   -ECANCELED  the answer needs upstream (or the shared tier) and cache_shutdown_begin was called
  */
 #ifndef MODFS_CACHE_H
 #define MODFS_CACHE_H
@@ -91,6 +94,17 @@ typedef struct cache_config {
     const char *sumdb;
     const char *nosumdb;         /* GONOSUMDB globs (module.MatchPrefixPatterns): modules never checked;
                                     private_patterns are never checked either, as GOPRIVATE implies */
+
+    /* The shared tier (NULL s3_url: none). */
+    const char *s3_url;          /* http(s)://HOST[:PORT]/BUCKET[/PREFIX] */
+    const char *s3_region;       /* SigV4 region; NULL: us-east-1 */
+    const char *s3_credentials;  /* AWS credentials file; NULL: $AWS_ACCESS_KEY_ID, $AWS_SECRET_ACCESS_KEY */
+    long s3_timeout_ms;          /* connecting, and the longest stall of a transfer; 0: 10 s */
+    bool s3_required;            /* a miss the bucket cannot be asked about fails (-EREMOTEIO) rather
+                                    than going upstream unshared */
+    unsigned s3_lease_s;         /* lifetime of a fetch lease; 0: 30 s */
+    unsigned s3_gc_grace_s;      /* unreferenced bytes younger than this stay in the bucket; 0: 1 h */
+    unsigned s3_gc_interval_s;   /* background bucket gc, once per interval across the fronts; 0: never */
 } cache_config_t;
 
 #define CACHE_DEFAULT_UPSTREAM "https://proxy.golang.org"
@@ -126,6 +140,13 @@ void cache_ttls_set(cache_t *c, unsigned list_ttl_s, unsigned notfound_ttl_s);
  */
 int cache_upstream_describe(const char *list, char **shown, cache_err_t *err);
 
+/*
+ * Checks an object store URL (the syntax of cache_config_t.s3_url) without contacting it; *shown
+ * (may be NULL) gets a malloc'd copy for messages. 0, or -EINVAL with err saying what is wrong
+ * (credentials in the URL are refused: they belong in a file or the environment).
+ */
+int cache_s3_describe(const char *url, char **shown, cache_err_t *err);
+
 /* What the store last heard from upstream, for a readiness check. */
 typedef struct cache_upstream_health {
     bool off;                  /* the list is "off": the store answers alone, upstream never matters */
@@ -142,8 +163,10 @@ void cache_upstream_health(cache_t *c, cache_upstream_health_t *h);
  * aborted, and from now on every cache_get that would need upstream fails at once with
  * -ECANCELED ("shutting down"), the fetches in progress included, so that every waiter (HTTP
  * fetch workers, FUSE lookups, single-flight waiters, a leader waiting for another process's
- * fetch lock) is answered within milliseconds whatever upstream does. Answers from the store are
- * still served while the fronts drain. Any thread; cannot be undone.
+ * fetch lock) is answered within milliseconds whatever upstream does. The shared tier's part
+ * stops the same way: requests to the object store in flight are aborted and waits for another
+ * front's lease end (the leases this front holds are still released by cache_close). Answers
+ * from the local store are still served while the fronts drain. Any thread; cannot be undone.
  */
 void cache_shutdown_begin(cache_t *c);
 
@@ -296,6 +319,16 @@ typedef struct cache_stats {
     uint64_t evicted_bytes;
     uint64_t reclaimed_bytes; /* disk given back by garbage collection and compaction (since start) */
     uint64_t compactions;     /* packs compacted (since start) */
+    /* the shared tier (all time; zero without one) */
+    bool s3;                  /* configured */
+    bool s3_down;             /* unreachable just now (in its back-off) */
+    uint64_t s3_requests, s3_errors; /* requests to the object store, and those that got no usable answer */
+    uint64_t s3_bytes_read, s3_bytes_written;
+    uint64_t s3_hits;         /* misses of the local store answered from the bucket */
+    uint64_t s3_writes;       /* objects written to the bucket */
+    uint64_t s3_damaged;      /* objects found damaged in the bucket (fetched again) */
+    uint64_t s3_lease_waits, s3_lease_takeovers; /* misses that waited for another front; dead leases taken over */
+    uint64_t s3_gc_runs, s3_gc_deleted, s3_gc_deleted_bytes; /* bucket gc passes of this store's fronts, packs deleted */
     /* Checksum-database proofs of .mod and .zip at ingest (all time, as hits and misses). */
     uint64_t sumdb_verified;  /* proven to be the database's */
     uint64_t sumdb_skipped;   /* exempt: nosumdb, or no database */
@@ -372,11 +405,20 @@ typedef struct cache_gc_report {
     uint64_t evicted, evicted_bytes;    /* objects evicted (over the budget) */
     uint64_t gc_chunks, gc_bytes;       /* chunks no object uses, and their bytes in the packs */
     uint64_t compacted_packs, copied_bytes, reclaimed_bytes;
+    /* the bucket, when the shared tier is configured */
+    bool bucket;
+    uint64_t bucket_objects;            /* objects the bucket holds */
+    uint64_t bucket_packs, bucket_bytes;/* packs in it, and their bytes */
+    uint64_t bucket_deleted, bucket_deleted_bytes; /* packs no object names, past the grace period */
+    uint64_t bucket_young, bucket_young_bytes;     /* packs no object names yet, within the grace period */
+    uint64_t bucket_leases;             /* abandoned leases deleted */
 } cache_gc_report_t;
 
 /* A pass now, waiting for one another process may be running: evict down to the budget, collect,
- * compact. With dry_run nothing changes and the report says what collection would free.
- * progress (may be NULL) is called with the report as it grows. */
+ * compact; with the shared tier, collect the bucket too (see shared.h: what no manifest names,
+ * older than the grace period; safe beside other fronts writing). With dry_run nothing changes and
+ * the report says what collection would free. progress (may be NULL) is called with the report as
+ * it grows. */
 typedef void (*cache_gc_progress_fn)(void *arg, const cache_gc_report_t *so_far);
 int cache_gc(cache_t *c, bool dry_run, cache_gc_progress_fn progress, void *arg, cache_gc_report_t *r,
              cache_err_t *err);

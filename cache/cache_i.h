@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * cache_i.h — what the policy layer's files share (cache.c, access.c, fetch.c, hot.c, notfound.c,
- * flight.c, fetchlog.c, housekeeper.c, maintainer.c) and nothing else may include: the cache struct and the interfaces of its parts.
- * The fronts include cache.h only; the sub-libraries below (store/, upstream/, gomod/, common/)
- * know nothing of this layer.
+ * cache_i.h — what the policy layer's files share (cache.c, access.c, fetch.c, bucket.c, tmpfiles.c,
+ * hot.c, notfound.c, flight.c, fetchlog.c, housekeeper.c, maintainer.c) and nothing else may include:
+ * the cache struct and the interfaces of its parts. The fronts include cache.h only; the
+ * sub-libraries below (store/, upstream/, shared/, gomod/, common/) know nothing of this layer.
  */
 #ifndef MODFS_CACHE_I_H
 #define MODFS_CACHE_I_H
@@ -12,6 +12,7 @@
 #include <stdatomic.h>
 
 #include "cache.h"
+#include "shared.h"
 #include "store.h"
 #include "upstream.h"
 
@@ -112,15 +113,22 @@ struct cache {
     cache_fetchlog_t *fetchlog;  /* what upstream fetches did (fetchlog.c) */
     atomic_bool shutting_down;   /* cache_shutdown_begin was called */
     cache_sumdb_t *sumdb;        /* verify.c: the checksum databases; fixed once open */
+    shared_t *shared;            /* the shared tier, or NULL */
+    bool s3_required;            /* a miss it cannot be asked about fails instead of going upstream */
+    unsigned s3_gc_interval_s;   /* background bucket gc (0: never) */
+    int64_t upstream_wait_ms;    /* the longest wait for another front's lease (then we fetch ourselves) */
 
     /* Counters since the last flush: incremented by any thread, taken by the flush. */
     atomic_uint_fast64_t hits, misses, upstream_errors;
+    atomic_uint_fast64_t s3_hits; /* misses answered from the bucket (bucket.c): a copy read whole
+                                     and then refused by our checks is no hit */
 
     pthread_mutex_t flush_lock;          /* one counter flush at a time */
     pthread_mutex_t figures_lock;        /* protects the fields below; never held across I/O */
     store_counters_t flushed;            /* what the store's counters hold (loaded at open, plus each flush) */
     store_counters_t pending;            /* taken from the atomics, being written by a flush */
     uint64_t upstream_requests_flushed;  /* part of upstream_request_count() already in flushed */
+    shared_stats_t shared_flushed;       /* part of shared_stats_get() already in flushed */
     store_stats_t counts;                /* the last scan of the store */
     store_life_stats_t life;             /* the budget's figures, taken with counts */
     atomic_bool counts_stale;            /* the store changed since that scan (set by fetches) */
@@ -158,6 +166,9 @@ void cache_access_release(cache_access_t *a);
 /* 0, or -EACCES with err naming the rule that refuses key. */
 int cache_access_check(const cache_access_t *a, const modkey_t *key, cache_err_t *err);
 bool cache_access_is_private(const cache_access_t *a, const char *module);
+/* The same with the rules in force now: whether key's module is private (fetched by the go
+ * command alone, and never read from or written to the shared bucket). */
+bool cache_is_private(cache_t *c, const modkey_t *key);
 
 /* cache.c: the object under key from memory or the store, however old (no upstream, no counting):
  * 0 and a new reference, or -ENOENT. */
@@ -179,6 +190,9 @@ const cache_sumdb_db_t *cache_sumdb_find(cache_t *c, const char *name);
 int cache_sumdb_download(cache_t *c, const modkey_t *key, int fd, upstream_result_t *res, cache_err_t *err);
 /* What can be checked of an answer alone before it is stored: the signature of its tree head. */
 int cache_sumdb_check_answer(cache_t *c, const modkey_t *key, const uint8_t *body, size_t len, cache_err_t *err);
+/* The name of the database that proves module at ingest (the first one), or NULL when module is
+ * exempt: no database, --nosumdb, or private. Any thread. */
+const char *cache_sumdb_prover(cache_t *c, const char *module, bool private_module);
 /* The ingest proof: body (a .mod, or a .zip parsed into z) must hash to what the first database
  * says of key's module version, unless the module is exempt (nosumdb, private: private_module
  * says whether the access rules in force made key private). Other kinds pass. 0, or -EBADMSG
@@ -193,8 +207,35 @@ void cache_sumdb_counters_take(cache_t *c, store_counters_t *d);
 void cache_sumdb_counters_return(cache_t *c, const store_counters_t *d);
 void cache_sumdb_stats(cache_t *c, cache_stats_t *st);
 
-/* fetch.c: downloads key, checks it by Go's rules, stores it; *out the stored object. */
-int cache_fetch(cache_t *c, const modkey_t *key, int64_t now, cache_object_t **out, cache_err_t *err);
+/* fetch.c: downloads key from upstream, checks it by Go's rules, stores it; *out the stored
+ * object. With share (the caller holds the key's lease), the stored bytes are then written to the
+ * bucket too (a failure there is logged, not returned: the object is stored and served). */
+int cache_fetch(cache_t *c, const modkey_t *key, int64_t now, bool share, cache_object_t **out, cache_err_t *err);
+/* Where a body handed to cache_ingest comes from, and what to do with it once stored. */
+typedef struct cache_ingest {
+    const char *origin;                 /* for messages: "upstream URL", "the bucket" */
+    const shared_object_info_t *bucket; /* the manifest of a copy from the bucket; NULL: from upstream */
+    bool private_module;                /* the access rules in force make key's module private */
+    bool share;                         /* then write it to the bucket (the caller holds the lease) */
+} cache_ingest_t;
+/* fetch.c: the ingest boundary every body crosses, whatever its source: the body in fd is checked
+ * by Go's rules, a .mod or .zip proven against the checksum database (a copy from the bucket: its
+ * h1 against its manifest's, and the database's proof unless the manifest names this front's
+ * database; see fetch.c), then stored; with share, then written to the bucket. -EBADMSG when the
+ * body fails a check (nothing stored; from the bucket: damaged there, a refusal by the database
+ * included); -EIO worded CACHE_SUMDB_REFUSED_WORDS when the database refuses upstream's body. */
+int cache_ingest(cache_t *c, const modkey_t *key, int fd, const cache_ingest_t *in, int64_t now,
+                 cache_object_t **out, cache_err_t *err);
+
+/* bucket.c: the walk below the local store when the shared tier is configured, for an immutable
+ * key (the caller, a miss's leader, holds the key's cross-process lock): the bucket, then
+ * upstream under the key's lease, written back to the bucket. Falls back to upstream alone (or
+ * fails with -EREMOTEIO, s3_required) when the tier is down. */
+int cache_fetch_tiered(cache_t *c, const modkey_t *key, int64_t now, cache_object_t **out, cache_err_t *err);
+/* bucket.c: the bucket's part of a gc pass (cache_gc), and the background pass the maintenance
+ * thread runs once per s3_gc_interval_s across the fronts of a bucket. */
+int cache_bucket_gc(cache_t *c, bool dry_run, cache_gc_report_t *r, cache_err_t *err);
+void cache_bucket_gc_background(cache_t *c);
 
 /* housekeeper.c: the background thread (started by cache_open, stopped by cache_close) and the
  * counter flush it runs, also called once more at close. */

@@ -34,8 +34,26 @@ void cache_counters_flush(cache_t *c)
         .hits = atomic_exchange(&c->hits, 0),
         .misses = atomic_exchange(&c->misses, 0),
         .upstream_errors = atomic_exchange(&c->upstream_errors, 0),
+        .s3_hits = atomic_exchange(&c->s3_hits, 0),
         .upstream_requests = reqs - c->upstream_requests_flushed,
     };
+    /* the shared tier's figures only grow: what they gained since the last flush */
+    shared_stats_t sh = c->shared_flushed;
+    if (c->shared != NULL) {
+        shared_stats_get(c->shared, &sh);
+        const shared_stats_t *w = &c->shared_flushed;
+        d.s3_requests = sh.requests - w->requests;
+        d.s3_errors = sh.errors - w->errors;
+        d.s3_bytes_read = sh.bytes_read - w->bytes_read;
+        d.s3_bytes_written = sh.bytes_written - w->bytes_written;
+        d.s3_writes = sh.objects_written - w->objects_written;
+        d.s3_damaged = sh.damaged - w->damaged;
+        d.s3_lease_waits = sh.lease_waits - w->lease_waits;
+        d.s3_lease_takeovers = sh.lease_takeovers - w->lease_takeovers;
+        d.s3_gc_runs = sh.gc_runs - w->gc_runs;
+        d.s3_gc_deleted = sh.gc_deleted - w->gc_deleted;
+        d.s3_gc_deleted_bytes = sh.gc_deleted_bytes - w->gc_deleted_bytes;
+    }
     cache_sumdb_counters_take(c, &d);
     c->pending = d;
     pthread_mutex_unlock(&c->figures_lock);
@@ -52,11 +70,25 @@ void cache_counters_flush(cache_t *c)
         c->flushed.sumdb_skipped += d.sumdb_skipped;
         for (int i = 0; i < STORE_SUMDB_REASONS; i++)
             c->flushed.sumdb_failures[i] += d.sumdb_failures[i];
+        c->flushed.s3_requests += d.s3_requests;
+        c->flushed.s3_errors += d.s3_errors;
+        c->flushed.s3_bytes_read += d.s3_bytes_read;
+        c->flushed.s3_bytes_written += d.s3_bytes_written;
+        c->flushed.s3_hits += d.s3_hits;
+        c->flushed.s3_writes += d.s3_writes;
+        c->flushed.s3_damaged += d.s3_damaged;
+        c->flushed.s3_lease_waits += d.s3_lease_waits;
+        c->flushed.s3_lease_takeovers += d.s3_lease_takeovers;
+        c->flushed.s3_gc_runs += d.s3_gc_runs;
+        c->flushed.s3_gc_deleted += d.s3_gc_deleted;
+        c->flushed.s3_gc_deleted_bytes += d.s3_gc_deleted_bytes;
+        c->shared_flushed = sh;
     } else {
         /* kept for the next flush */
         atomic_fetch_add(&c->hits, d.hits);
         atomic_fetch_add(&c->misses, d.misses);
         atomic_fetch_add(&c->upstream_errors, d.upstream_errors);
+        atomic_fetch_add(&c->s3_hits, d.s3_hits);
         cache_sumdb_counters_return(c, &d);
     }
     pthread_mutex_unlock(&c->figures_lock);

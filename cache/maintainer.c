@@ -9,8 +9,16 @@
  * MAINTAIN_INTERVAL_S it runs one store pass (store_maintain: the uses of the last second
  * written, eviction when over the budget, gc and compaction when something was replaced or
  * dropped); a pass with nothing to do costs a directory listing.
+ *
+ * With the shared tier, the same thread collects the bucket's garbage at a low rate: every
+ * s3_gc_interval_s (from a random point of the first interval, so fronts started together do not
+ * line up) it asks the bucket whether any front collected within the interval (a stamp object),
+ * and collects when none did: one pass per interval for the whole farm, whatever its size. Here
+ * and not in `modfs gc` alone because a farm of stateless fronts has no machine to run a cron job
+ * on; `modfs gc` with --s3 runs a pass at once, for an operator.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -44,6 +52,10 @@ static void *maintainer_main(void *arg)
 {
     cache_t *c = arg;
     int wait_s = MAINTAIN_INTERVAL_S;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    unsigned seed = (unsigned)now.tv_nsec ^ (unsigned)(uintptr_t)c;
+    time_t next_bucket_gc = now.tv_sec + (c->s3_gc_interval_s ? 1 + rand_r(&seed) % c->s3_gc_interval_s : 0);
     pthread_mutex_lock(&c->maint_lock);
     while (!c->maint_stop) {
         struct timespec deadline;
@@ -53,6 +65,13 @@ static void *maintainer_main(void *arg)
         if (c->maint_stop)
             break;
         pthread_mutex_unlock(&c->maint_lock);
+        if (c->shared != NULL && c->s3_gc_interval_s > 0) {
+            clock_gettime(CLOCK_MONOTONIC, &now);
+            if (now.tv_sec >= next_bucket_gc) {
+                cache_bucket_gc_background(c);
+                next_bucket_gc = now.tv_sec + c->s3_gc_interval_s;
+            }
+        }
         store_life_report_t r = {0};
         int rc = store_maintain(c->store, false, &r);
         if (rc != 0) {
@@ -129,7 +148,7 @@ int cache_gc(cache_t *c, bool dry_run, cache_gc_progress_fn progress, void *arg,
     if (rc != 0)
         return cache_err_set(err, rc, "store %s: %s", c->dir, strerror(-rc));
     atomic_store(&c->counts_stale, true);
-    return 0;
+    return cache_bucket_gc(c, dry_run, report, err);
 }
 
 int cache_verify(cache_t *c, bool heal, uint64_t *checked, uint64_t *damaged, cache_progress_fn progress, void *arg,

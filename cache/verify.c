@@ -473,6 +473,15 @@ static int check_once(cache_sumdb_db_t *db, const char *module, const char *vers
     return rc;
 }
 
+const char *cache_sumdb_prover(cache_t *c, const char *module, bool private_module)
+{
+    cache_sumdb_t *s = c->sumdb;
+    if (s == NULL || s->ndbs == 0 || private_module ||
+        (s->nosumdb != NULL && modpath_match_prefix_patterns(s->nosumdb, module)))
+        return NULL;
+    return s->dbs[0].spec.name;
+}
+
 /* Checks module@version's hashes against the first database, unless the module is exempt (*exempt
  * then, and 0): no database, --nosumdb, or private (as GOPRIVATE implies GONOSUMDB; its name is
  * never sent to a database). ingest: a proof at the ingest boundary, counted and logged; else a
@@ -482,8 +491,7 @@ static int sumdb_verify(cache_t *c, const char *module, const char *version, con
                         cache_err_t *err)
 {
     cache_sumdb_t *s = c->sumdb;
-    *exempt = s == NULL || s->ndbs == 0 || private_module ||
-              (s->nosumdb != NULL && modpath_match_prefix_patterns(s->nosumdb, module));
+    *exempt = cache_sumdb_prover(c, module, private_module) == NULL;
     if (*exempt) {
         if (ingest && s != NULL)
             count(&s->skipped);

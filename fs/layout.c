@@ -77,6 +77,7 @@ static int fs_layout_errno(int rc)
     case -EBADMSG:
     case -EFBIG:
     case -EPROTO:
+    case -EREMOTEIO: /* the shared store is down and required: "remote I/O error" says so, EIO would not */
         return rc;
     default:
         return -EIO;

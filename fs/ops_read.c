@@ -124,7 +124,7 @@ static int fs_open_view(fs_mount_t *m, fs_node_t *node, struct fuse_file_info *f
         if (rc < 0) {
             if (rc != -ENOENT)
                 LOG_W("fs: open %s: %s", node->key->escaped, err.msg[0] ? err.msg : strerror(-rc));
-            return rc == -ENOENT || rc == -ENOMEM ? rc : rc == -EACCES ? -ENOENT : -EIO;
+            return rc == -ENOENT || rc == -ENOMEM || rc == -EREMOTEIO ? rc : rc == -EACCES ? -ENOENT : -EIO;
         }
         if (!(h = fs_handle_new(m, FS_HANDLE_OBJECT))) {
             cache_object_unref(o);

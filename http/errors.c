@@ -8,6 +8,7 @@
  *   -EINVAL            404: a well-formed name that cannot be a module (what proxy.golang.org does)
  *   -EACCES            403: the allow/deny rules refuse it; the body names the rule
  *   -EAGAIN, shutdown  503: the fetch queue is full or the server is stopping
+ *   -EREMOTEIO         503: the shared object store is unreachable and required (--s3-required)
  *   -EUSERS            429: the client's miss budget is spent, or its share of the fetch queue is
  *                      full (the caller adds Retry-After)
  *   -ENOSPC, -EDQUOT   507: the store's disk is full, or the object is larger than its budget
@@ -45,6 +46,7 @@ int http_status_of_error(int rc, const cache_err_t *err)
     case -EAGAIN:
     case -ECANCELED:
     case -ESHUTDOWN:
+    case -EREMOTEIO:
         return 503;
     case -ENOSPC: /* the store's disk is full */
     case -EDQUOT: /* the object is larger than the store's whole budget */
@@ -148,7 +150,12 @@ size_t http_error_body(int status, int rc, const cache_err_t *err, const char *p
             len = snprintf(out, cap, "not found: %s\n", path);
         break;
     case 503:
-        if (rc == -ECANCELED || rc == -ESHUTDOWN) /* an upstream transfer cut short names its URL */
+        if (rc == -EREMOTEIO) /* the message names the object store: the operator's business */
+            len = snprintf(out, cap,
+                           "unavailable: %s: the shared object store is unreachable, and this server fetches "
+                           "only through it\n",
+                           path);
+        else if (rc == -ECANCELED || rc == -ESHUTDOWN) /* an upstream transfer cut short names its URL */
             len = snprintf(out, cap, "unavailable: %s: the server is shutting down\n", path);
         else
             len = snprintf(out, cap, "unavailable: %s\n", line); /* our own words: queue full */

@@ -303,6 +303,41 @@ int http_metrics_render(http_server_t *s, buf_t *out)
             (unsigned long long)st.pack_bytes, (unsigned long long)st.evictions, (unsigned long long)st.evicted_bytes,
             (unsigned long long)st.reclaimed_bytes, (unsigned long long)st.compactions);
     }
+    if (rc == 0 && st.s3) {
+        rc = buf_appendf(
+            out,
+            "# HELP modfs_s3_up Whether the shared object store answers (0 while its tier is skipped after a "
+            "failure).\n# TYPE modfs_s3_up gauge\nmodfs_s3_up %d\n"
+            "# HELP modfs_s3_requests_total Requests sent to the shared object store.\n"
+            "# TYPE modfs_s3_requests_total counter\nmodfs_s3_requests_total %llu\n"
+            "# HELP modfs_s3_errors_total Requests to the object store that got no usable answer.\n"
+            "# TYPE modfs_s3_errors_total counter\nmodfs_s3_errors_total %llu\n"
+            "# HELP modfs_s3_bytes_total Body bytes exchanged with the object store.\n"
+            "# TYPE modfs_s3_bytes_total counter\nmodfs_s3_bytes_total{direction=\"read\"} %llu\n"
+            "modfs_s3_bytes_total{direction=\"written\"} %llu\n"
+            "# HELP modfs_s3_hits_total Misses of the local store answered from the bucket.\n"
+            "# TYPE modfs_s3_hits_total counter\nmodfs_s3_hits_total %llu\n"
+            "# HELP modfs_s3_writes_total Objects written to the bucket.\n"
+            "# TYPE modfs_s3_writes_total counter\nmodfs_s3_writes_total %llu\n"
+            "# HELP modfs_s3_damaged_total Objects found damaged in the bucket (fetched and written again).\n"
+            "# TYPE modfs_s3_damaged_total counter\nmodfs_s3_damaged_total %llu\n"
+            "# HELP modfs_s3_lease_waits_total Misses that waited for another front's fetch.\n"
+            "# TYPE modfs_s3_lease_waits_total counter\nmodfs_s3_lease_waits_total %llu\n"
+            "# HELP modfs_s3_lease_takeovers_total Leases of dead fronts taken over.\n"
+            "# TYPE modfs_s3_lease_takeovers_total counter\nmodfs_s3_lease_takeovers_total %llu\n"
+            "# HELP modfs_s3_gc_runs_total Bucket garbage collection passes.\n"
+            "# TYPE modfs_s3_gc_runs_total counter\nmodfs_s3_gc_runs_total %llu\n"
+            "# HELP modfs_s3_gc_deleted_total Packs no object names deleted from the bucket.\n"
+            "# TYPE modfs_s3_gc_deleted_total counter\nmodfs_s3_gc_deleted_total %llu\n"
+            "# HELP modfs_s3_gc_deleted_bytes_total Bytes of those packs.\n"
+            "# TYPE modfs_s3_gc_deleted_bytes_total counter\nmodfs_s3_gc_deleted_bytes_total %llu\n",
+            st.s3_down ? 0 : 1, (unsigned long long)st.s3_requests, (unsigned long long)st.s3_errors,
+            (unsigned long long)st.s3_bytes_read, (unsigned long long)st.s3_bytes_written,
+            (unsigned long long)st.s3_hits, (unsigned long long)st.s3_writes, (unsigned long long)st.s3_damaged,
+            (unsigned long long)st.s3_lease_waits, (unsigned long long)st.s3_lease_takeovers,
+            (unsigned long long)st.s3_gc_runs, (unsigned long long)st.s3_gc_deleted,
+            (unsigned long long)st.s3_gc_deleted_bytes);
+    }
     /* the start as a timestamp, not an uptime: Prometheus derives the age (time() - start) and a
      * restart shows as a step, as with process_start_time_seconds */
     if (rc == 0)

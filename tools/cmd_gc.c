@@ -3,7 +3,8 @@
  * cmd_gc.c — `modfs gc`: one maintenance pass now, the one a running modfs makes every second:
  * over --max-size, evict down to 90% of it; collect the chunks no object uses; compact the packs
  * whose live share fell low; delete the packs nothing uses. Safe beside a running modfs serve on
- * the same store (one pass at a time across processes: gc waits for the other's).
+ * the same store (one pass at a time across processes: gc waits for the other's). With --s3, the
+ * bucket's garbage too (packs no object names, past --s3-gc-grace), safe beside fronts writing.
  */
 #include <stdio.h>
 #include <string.h>
@@ -52,6 +53,19 @@ static int run_gc(options_t *o, int argc, char **argv)
     human_bytes((double)r.reclaimed_bytes, back, sizeof back);
     human_bytes((double)r.evicted_bytes, evicted, sizeof evicted);
     printf("store: %s\n", o->cache.dir);
+    if (r.bucket) {
+        char bytes[32], deleted[32], young[32];
+        human_bytes((double)r.bucket_bytes, bytes, sizeof bytes);
+        human_bytes((double)r.bucket_deleted_bytes, deleted, sizeof deleted);
+        human_bytes((double)r.bucket_young_bytes, young, sizeof young);
+        printf("bucket: %llu objects, %llu packs (%s)\n", (unsigned long long)r.bucket_objects,
+               (unsigned long long)r.bucket_packs, bytes);
+        printf("bucket %s: %llu packs no object names (%s), %llu abandoned leases\n",
+               o->dry_run ? "would delete" : "deleted", (unsigned long long)r.bucket_deleted, deleted,
+               (unsigned long long)r.bucket_leases);
+        printf("bucket kept: %llu packs no object names yet, within --s3-gc-grace (%s)\n",
+               (unsigned long long)r.bucket_young, young);
+    }
     if (o->dry_run) {
         printf("on disk: %s\n", before);
         printf("would collect: %llu unused chunks (%s in packs; compaction gives it back)\n",
@@ -72,7 +86,8 @@ const command_t cmd_gc = {
     .args = "",
     .summary = "collect garbage now: evict down to --max-size, drop unused chunks, compact sparse packs",
     .details = "A running modfs does this in the background every second; gc does it now and reports.\n"
-               "It may run beside a modfs serve on the same store. With --dry-run nothing changes.",
+               "It may run beside a modfs serve on the same store. With --dry-run nothing changes.\n"
+               "With --s3, the bucket too: packs no object names, older than --s3-gc-grace.",
     .bit = CMD_GC,
     .accepts = CMD_GC,
     .run = run_gc,

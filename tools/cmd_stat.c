@@ -48,6 +48,19 @@ static int run_stat(options_t *opt, int argc, char **argv)
     printf("evicted_bytes: %llu\n", (unsigned long long)st.evicted_bytes);
     printf("reclaimed_bytes: %llu\n", (unsigned long long)st.reclaimed_bytes);
     printf("compactions: %llu\n", (unsigned long long)st.compactions);
+    /* the shared tier, as the fronts on this store counted it */
+    printf("s3_requests: %llu\n", (unsigned long long)st.s3_requests);
+    printf("s3_errors: %llu\n", (unsigned long long)st.s3_errors);
+    printf("s3_bytes_read: %llu\n", (unsigned long long)st.s3_bytes_read);
+    printf("s3_bytes_written: %llu\n", (unsigned long long)st.s3_bytes_written);
+    printf("s3_hits: %llu\n", (unsigned long long)st.s3_hits);
+    printf("s3_writes: %llu\n", (unsigned long long)st.s3_writes);
+    printf("s3_damaged: %llu\n", (unsigned long long)st.s3_damaged);
+    printf("s3_lease_waits: %llu\n", (unsigned long long)st.s3_lease_waits);
+    printf("s3_lease_takeovers: %llu\n", (unsigned long long)st.s3_lease_takeovers);
+    printf("s3_gc_runs: %llu\n", (unsigned long long)st.s3_gc_runs);
+    printf("s3_gc_deleted: %llu\n", (unsigned long long)st.s3_gc_deleted);
+    printf("s3_gc_deleted_bytes: %llu\n", (unsigned long long)st.s3_gc_deleted_bytes);
     printf("sumdb_verified: %llu\n", (unsigned long long)st.sumdb_verified);
     printf("sumdb_skipped: %llu\n", (unsigned long long)st.sumdb_skipped);
     for (int i = 0; i < CACHE_SUMDB_REASONS; i++)
@@ -59,7 +72,7 @@ const command_t cmd_stat = {
     .name = "stat",
     .args = "",
     .summary = "print what the store holds: objects, bytes on disk, dedup ratio, hits, misses, budget, evictions, "
-               "checksum-database proofs",
+               "checksum-database proofs, the shared tier's requests",
     .details = NULL,
     .bit = CMD_STAT,
     .accepts = CMD_STAT,

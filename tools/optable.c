@@ -21,6 +21,8 @@
 #define YEAR_S (86400LL * 365)
 
 #define FETCH_CMDS (CMD_SERVE | CMD_GET | CMD_WARM)
+/* the commands that may talk to the shared tier: those that fetch, and gc (which collects it) */
+#define S3_CMDS (FETCH_CMDS | CMD_GC)
 
 /* The store's default place: systemd's CacheDirectory= for a service, else the XDG cache. */
 static const char *default_cache_dir(char *buf, size_t cap)
@@ -138,6 +140,46 @@ const option_spec_t option_table[] = {
             "is given back. Evicted objects are fetched again on their next use. An object larger "
             "than the whole budget is refused. The store may pass the budget by about a pack "
             "(a sixteenth of it) between passes."},
+    {.name = "s3", .env = "MODFS_S3", .arg = "URL", .type = &opt_s3url, .offset = F(cache.s3_url), .cmds = S3_CMDS,
+     .help = "an S3 bucket shared with other modfs fronts: http(s)://HOST[:PORT]/BUCKET[/PREFIX]",
+     .doc = "The bucket is the tier between this store and upstream: a miss here looks in the bucket before "
+            "going upstream, and what one front fetches from upstream is written there, so that no other front "
+            "fetches it again (a lease in the bucket keeps fronts from fetching one module at the same time). "
+            "Only .info, .mod and .zip of canonical versions are shared. The bucket is created when missing. "
+            "When the object store is down, hits of the local store are served as usual and misses go upstream "
+            "unshared (see --s3-required). Credentials come from --s3-credentials or the environment, never "
+            "from the URL."},
+    {.name = "s3-region", .env = "MODFS_S3_REGION", .arg = "REGION", .type = &opt_string,
+     .offset = F(cache.s3_region), .def = "us-east-1", .cmds = S3_CMDS,
+     .help = "the region the bucket's requests are signed for (AWS Signature V4)"},
+    {.name = "s3-credentials", .env = "MODFS_S3_CREDENTIALS", .arg = "FILE", .type = &opt_path,
+     .offset = F(cache.s3_credentials), .def_doc = "$AWS_ACCESS_KEY_ID and $AWS_SECRET_ACCESS_KEY", .cmds = S3_CMDS,
+     .help = "AWS credentials file (aws_access_key_id, aws_secret_access_key)",
+     .doc = "The keys are read from the file (before any section, or in [default]), else from the environment; "
+            "they are never taken from the command line and never written to a message, a log or modfs config."},
+    {.name = "s3-timeout", .env = "MODFS_S3_TIMEOUT", .arg = "SECONDS", .type = &opt_seconds_ms,
+     .offset = F(cache.s3_timeout_ms), .min = 1, .max = 3600, .def = "10", .cmds = S3_CMDS,
+     .help = "give up on the object store after this long without an answer or progress",
+     .doc = "After a failure the shared tier is skipped for 5 s at a time until the store answers again, so a "
+            "dead or hanging store costs one timeout, not one per miss."},
+    {.name = "s3-required", .env = "MODFS_S3_REQUIRED", .type = &opt_bool, .offset = F(cache.s3_required),
+     .def = "false", .cmds = FETCH_CMDS,
+     .help = "when the object store is unreachable, fail misses rather than fetch them unshared",
+     .doc = "For a farm that must fetch every module from upstream once: a miss then fails with an error that "
+            "names the shared store (HTTP 503) until it answers again. Hits of the local store are served either "
+            "way."},
+    {.name = "s3-lease", .env = "MODFS_S3_LEASE", .arg = "SECONDS", .type = &opt_uint, .offset = F(cache.s3_lease_s),
+     .min = 2, .max = 86400, .def = "30", .cmds = FETCH_CMDS,
+     .help = "lifetime of a front's lease on a module it fetches (renewed while it fetches)",
+     .doc = "A front that dies while fetching blocks the module for the other fronts for at most this long."},
+    {.name = "s3-gc-grace", .env = "MODFS_S3_GC_GRACE", .arg = "SECONDS", .type = &opt_uint,
+     .offset = F(cache.s3_gc_grace_s), .min = 1, .max = YEAR_S, .def = "3600", .cmds = S3_CMDS,
+     .help = "bucket gc keeps bytes no object names yet for this long (a write in progress)"},
+    {.name = "s3-gc-interval", .env = "MODFS_S3_GC_INTERVAL", .arg = "SECONDS", .type = &opt_uint,
+     .offset = F(cache.s3_gc_interval_s), .max = YEAR_S, .def = "3600", .cmds = CMD_SERVE,
+     .help = "collect the bucket's garbage once per interval, one front for all; 0: never",
+     .doc = "Each front checks a stamp in the bucket once per interval and collects only when no front did "
+            "within it. modfs gc with --s3 collects at once."},
     {.name = "listen", .env = "MODFS_LISTEN", .arg = "ADDR:PORT", .type = &opt_address, .offset = F(http.listen),
      .cmds = CMD_SERVE, .help = "serve GOPROXY over HTTP/1.1 and h2c, e.g. 127.0.0.1:3000 or [::1]:3000",
      .doc = "An empty host (:3000) listens on every address."},

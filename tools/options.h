@@ -63,8 +63,8 @@ typedef struct option_type {
     void (*format)(const option_spec_t *spec, const void *field, char *out, size_t cap);
 } option_type_t;
 
-extern const option_type_t opt_string, opt_path, opt_address, opt_upstream, opt_uint, opt_int, opt_seconds_ms,
-    opt_size, opt_bool, opt_level, opt_globs, opt_rules, opt_sumdbs;
+extern const option_type_t opt_string, opt_path, opt_address, opt_upstream, opt_s3url, opt_uint, opt_int,
+    opt_seconds_ms, opt_size, opt_bool, opt_level, opt_globs, opt_rules, opt_sumdbs;
 
 struct option_spec {
     const char *name;          /* long flag and config-file key */

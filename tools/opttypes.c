@@ -157,6 +157,18 @@ static int parse_rules(const option_spec_t *spec, const char *text, void *field,
 
 const option_type_t opt_rules = {"rules", parse_rules, format_string};
 
+/* The object store's URL: checked whole (it holds no secret: credentials in it are refused). */
+static int parse_s3url(const option_spec_t *spec, const char *text, void *field, char **owned, char *why,
+                       size_t cap)
+{
+    cache_err_t err = {0};
+    if (text[0] != '\0' && cache_s3_describe(text, NULL, &err) != 0)
+        return why_set(why, cap, "%s", err.msg);
+    return parse_string(spec, text, field, owned, why, cap);
+}
+
+const option_type_t opt_s3url = {"url", parse_s3url, format_string};
+
 /* ---- numbers ---- */
 
 static int parse_number(const option_spec_t *spec, const char *text, long long *out, char *why, size_t cap)

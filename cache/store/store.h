@@ -198,13 +198,15 @@ int store_verify(store_t *s, bool heal, uint64_t *checked, uint64_t *bad,
                  void (*progress)(void *arg, uint64_t done, uint64_t total), void *arg);
 
 /* Counters that outlive the process (hits, misses, upstream requests and errors, the checksum
- * database's proofs at ingest, and what maintenance did): added in one transaction, read back
- * summed. store_maintain adds its own. */
+ * database's proofs at ingest, what maintenance did, and the policy layer's figures of the shared
+ * tier): added in one transaction, read back summed. store_maintain adds its own. */
 #define STORE_SUMDB_REASONS 5 /* mismatch, security, invalid, missing, unavailable (cache.h) */
 typedef struct store_counters {
     uint64_t hits, misses, upstream_requests, upstream_errors;
     uint64_t evictions, evicted_bytes, reclaimed_bytes, compactions;
     uint64_t sumdb_verified, sumdb_skipped, sumdb_failures[STORE_SUMDB_REASONS];
+    uint64_t s3_requests, s3_errors, s3_bytes_read, s3_bytes_written, s3_hits, s3_writes, s3_damaged,
+        s3_lease_waits, s3_lease_takeovers, s3_gc_runs, s3_gc_deleted, s3_gc_deleted_bytes;
 } store_counters_t;
 int store_counters_add(store_t *s, const store_counters_t *delta);
 int store_counters_get(store_t *s, store_counters_t *out);

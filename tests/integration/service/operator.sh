@@ -24,6 +24,11 @@ T_CHECKS=$((T_CHECKS + 1))
 t_start_upstream "$FIX/proxy"
 secret_url="http://builder:hunter2@${UPSTREAM_URL#http://}"
 h_start_modfs main "$secret_url" --log-level info
+# the banner follows the listening socket: wait for it rather than race it
+for ((i = 0; i < 200; i++)); do
+	grep -q "^modfs: notice: modfs .* serving store" "$H_LOG" && break
+	sleep 0.05
+done
 grep -q "^modfs: notice: modfs .* serving store .* (upstream http://builder:xxxxx@127.0.0.1:" "$H_LOG" ||
 	t_fail "the banner is not a notice with the masked upstream: $(head -3 "$H_LOG")"
 # a 404 and a 502 (an invalid body: a zip that is not one)

@@ -75,6 +75,11 @@ static void bodies_name_no_upstream(void **state)
     /* the runner's own failures name local paths: not shown */
     assert_string_equal(body(-EIO, 0, "direct: temporary directory in /var/cache/x: full"),
                         "bad gateway: fetching /example.com/a/@v/v1.0.0.zip failed: upstream or store failure\n");
+    /* the shared store's address is the operator's business too */
+    assert_int_equal(http_status_of_error(-EREMOTEIO, NULL), 503);
+    assert_string_equal(body(-EREMOTEIO, 0, "x: the shared store is unreachable: object store http://10.1.2.3:7480/farm"),
+                        "unavailable: /example.com/a/@v/v1.0.0.zip: the shared object store is unreachable, and this "
+                        "server fetches only through it\n");
 }
 
 static void readiness(void **state)
