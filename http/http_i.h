@@ -429,6 +429,7 @@ struct http_server {
     size_t reload_pending;     /* loops that have not yet taken a reload's settings */
     pthread_mutex_t start_mu; /* with start_cv: a loop thread reports its setup */
     pthread_cond_t start_cv;
+    bool loops_go;            /* under start_mu: every loop exists; they may answer requests */
 };
 
 static inline http_thread_t *http_thread_of(h2o_req_t *req)

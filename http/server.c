@@ -169,6 +169,10 @@ static void *thread_main(void *arg)
     t->setup_rc = rc;
     t->setup_done = true;
     pthread_cond_broadcast(&s->start_cv);
+    /* A request may read every loop's figures (/metrics, the status page): none is answered
+     * before every loop exists. */
+    while (!s->loops_go)
+        pthread_cond_wait(&s->start_cv, &s->start_mu);
     pthread_mutex_unlock(&s->start_mu);
     if (rc != 0)
         return NULL;
@@ -299,8 +303,17 @@ static char *dup_or_null(const char *s)
     return s != NULL ? strdup(s) : NULL;
 }
 
-/* Starts the loops one after the other, each setting itself up before the next starts. */
-static int start_threads(http_server_t *s, cache_err_t *err)
+/* Lets the loops that were started run (they wait in thread_main until then). */
+static void release_loops(http_server_t *s)
+{
+    pthread_mutex_lock(&s->start_mu);
+    s->loops_go = true;
+    pthread_cond_broadcast(&s->start_cv);
+    pthread_mutex_unlock(&s->start_mu);
+}
+
+/* Creates and starts each loop in turn, waiting for its setup before the next. */
+static int start_threads_in_turn(http_server_t *s, cache_err_t *err)
 {
     s->threads = calloc(s->nthreads, sizeof *s->threads);
     if (s->threads == NULL)
@@ -321,6 +334,15 @@ static int start_threads(http_server_t *s, cache_err_t *err)
             return cache_err_set(err, t->setup_rc, "listener: %s", strerror(-t->setup_rc));
     }
     return 0;
+}
+
+/* Starts the loops one after the other, each setting itself up before the next starts; they
+ * answer requests once all are there, or (on failure) go on to their stop. */
+static int start_threads(http_server_t *s, cache_err_t *err)
+{
+    int rc = start_threads_in_turn(s, err);
+    release_loops(s);
+    return rc;
 }
 
 int http_server_start(cache_t *cache, const http_config_t *cfg, http_server_t **out, cache_err_t *err)
