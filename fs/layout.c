@@ -134,10 +134,6 @@ int fs_layout_get(fs_mount_t *m, fs_view_t *v, const modkey_t *k, int flags, cac
     }
     if (rc == -EAGAIN || rc == -ENOMEM)
         return rc;
-    /* the checksum database's verdict is EIO whatever its proof's errno, as go itself fails a
-     * download it cannot verify; the note and the log say which verdict */
-    if (cache_sumdb_is_refusal(err.msg))
-        return -EIO;
     return fs_layout_errno(rc);
 }
 
