@@ -430,6 +430,7 @@ struct http_server {
     pthread_mutex_t start_mu; /* with start_cv: a loop thread reports its setup */
     pthread_cond_t start_cv;
     bool loops_go;            /* under start_mu: every loop exists; they may answer requests */
+    bool start_failed;        /* under start_mu, set before loops_go: the loops never run */
 };
 
 static inline http_thread_t *http_thread_of(h2o_req_t *req)

@@ -173,9 +173,17 @@ static void *thread_main(void *arg)
      * before every loop exists. */
     while (!s->loops_go)
         pthread_cond_wait(&s->start_cv, &s->start_mu);
+    bool run = rc == 0 && !s->start_failed;
     pthread_mutex_unlock(&s->start_mu);
-    if (rc != 0)
+    if (!run) {
+        /* a later loop failed to start: this one never answers (a request could read the slots
+         * of loops never made); it lets go of what it set up and counts as stopped */
+        if (rc == 0) {
+            thread_dispose(t);
+            t->drained = true;
+        }
         return NULL;
+    }
     for (;;) {
         h2o_evloop_run(t->loop, t->draining ? 100 : INT32_MAX);
         if (!t->draining)
@@ -248,7 +256,7 @@ static void server_free(http_server_t *s)
         /* a loop that is running (set up, not yet stopped) gets the stop message */
         for (size_t i = 0; i < s->nthreads; i++) {
             http_thread_t *t = s->threads[i];
-            if (t != NULL && t->started && t->setup_rc == 0)
+            if (t != NULL && t->started && t->setup_rc == 0 && !s->start_failed)
                 h2o_multithread_send_message(&t->control, &t->stop_msg);
         }
         for (size_t i = 0; i < s->nthreads; i++) {
@@ -303,10 +311,12 @@ static char *dup_or_null(const char *s)
     return s != NULL ? strdup(s) : NULL;
 }
 
-/* Lets the loops that were started run (they wait in thread_main until then). */
-static void release_loops(http_server_t *s)
+/* Lets the loops that were started run, or (failed) stop without running: they wait in
+ * thread_main until then. */
+static void release_loops(http_server_t *s, bool failed)
 {
     pthread_mutex_lock(&s->start_mu);
+    s->start_failed = failed;
     s->loops_go = true;
     pthread_cond_broadcast(&s->start_cv);
     pthread_mutex_unlock(&s->start_mu);
@@ -337,11 +347,11 @@ static int start_threads_in_turn(http_server_t *s, cache_err_t *err)
 }
 
 /* Starts the loops one after the other, each setting itself up before the next starts; they
- * answer requests once all are there, or (on failure) go on to their stop. */
+ * answer requests once all are there, or (on failure) stop without answering any. */
 static int start_threads(http_server_t *s, cache_err_t *err)
 {
     int rc = start_threads_in_turn(s, err);
-    release_loops(s);
+    release_loops(s, rc != 0);
     return rc;
 }
 
