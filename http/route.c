@@ -19,17 +19,6 @@
 #include <errno.h>
 #include <string.h>
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 int http_path_decode(const char *path, size_t len, char *out, size_t cap)
 {
     size_t o = 0;
@@ -38,7 +27,7 @@ int http_path_decode(const char *path, size_t len, char *out, size_t cap)
         if (c == '%') {
             if (len - i < 3) /* fewer than two characters follow */
                 return -EINVAL;
-            int hi = hex_value(path[i + 1]), lo = hex_value(path[i + 2]);
+            int hi = ascii_hex_value(path[i + 1]), lo = ascii_hex_value(path[i + 2]);
             if (hi < 0 || lo < 0)
                 return -EINVAL;
             c = (char)(hi << 4 | lo);

@@ -227,6 +227,14 @@ static inline char ascii_lower(char c)
 {
     return ascii_is_upper(c) ? (char)(c - 'A' + 'a') : c;
 }
+/* The value of a hex digit of either case, or -1. */
+static inline int ascii_hex_value(char c)
+{
+    if (ascii_is_digit(c))
+        return c - '0';
+    c = ascii_lower(c);
+    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
 /* strings.EqualFold restricted to ASCII: s[0..len) against the NUL-terminated lit. */
 bool ascii_equal_fold(const void *s, size_t len, const char *lit);
 /* Whether s[0..len) ends with the NUL-terminated suffix. */

@@ -36,13 +36,10 @@ void shared_hex(const uint8_t *p, size_t n, char *out)
     out[2 * n] = '\0';
 }
 
+/* The names this layout writes are lower-case hex: an upper-case digit is some other name. */
 static int hexval(char c)
 {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
+    return ascii_is_upper(c) ? -1 : ascii_hex_value(c);
 }
 
 int shared_unhex(const char *s, size_t n, uint8_t *out)

@@ -48,17 +48,6 @@ bool sumdb_note_name_valid(const char *name, size_t len)
     return true;
 }
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 int sumdb_verifier_parse(const char *vkey, size_t len, sumdb_verifier_t *out, cache_err_t *err)
 {
     memset(out, 0, sizeof *out);
@@ -78,7 +67,7 @@ int sumdb_verifier_parse(const char *vkey, size_t len, sumdb_verifier_t *out, ca
         return cache_err_set(err, -EINVAL, "malformed verifier key: the key hash must be 8 hex digits");
     uint32_t hash = 0;
     for (int i = 0; i < 8; i++) {
-        int v = hex_value(hash16[i]);
+        int v = ascii_hex_value(hash16[i]);
         if (v < 0)
             return cache_err_set(err, -EINVAL, "malformed verifier key: the key hash must be 8 hex digits");
         hash = hash << 4 | (uint32_t)v;
