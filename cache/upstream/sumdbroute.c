@@ -147,13 +147,8 @@ int upstream_sumdb_fetch(upstream_t *u, const char *name, const char *url, bool 
                          int fd, uint64_t max_bytes, upstream_result_t *res, cache_err_t *err)
 {
     upstream_result_t scratch;
-    if (res == NULL)
-        res = &scratch;
-    memset(res, 0, sizeof *res);
-    if (err != NULL)
-        err->upstream_status = 0;
     char epath[SUMDB_PATH_MAX];
-    int rc = upstream_path_escape(path, true, epath, sizeof epath, err);
+    int rc = upstream_fetch_begin(path, true, epath, sizeof epath, &res, &scratch, err);
     if (rc != 0)
         return rc;
     long proxy = -1;

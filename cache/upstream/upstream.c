@@ -62,6 +62,17 @@ static bool key_char_plain(unsigned char c, bool bang_plain)
     return c != '\0' && strchr("-_.~$&+:=@/", c) != NULL;
 }
 
+int upstream_fetch_begin(const char *path, bool bang_plain, char *out, size_t cap, upstream_result_t **res,
+                         upstream_result_t *scratch, cache_err_t *err)
+{
+    if (*res == NULL)
+        *res = scratch;
+    memset(*res, 0, sizeof **res);
+    if (err != NULL)
+        err->upstream_status = 0;
+    return upstream_path_escape(path, bang_plain, out, cap, err);
+}
+
 /* Checks the key's shape (relative, no empty, "." or ".." segment: go cleans such paths, a proxy
  * URL must not climb out of its base) and writes its escaped form into out. */
 int upstream_path_escape(const char *key, bool bang_plain, char *out, size_t cap, cache_err_t *err)
@@ -377,13 +388,8 @@ int upstream_fetch(upstream_t *u, const char *escaped_key, bool private_module, 
 {
     assert(u != NULL && escaped_key != NULL);
     upstream_result_t scratch;
-    if (res == NULL)
-        res = &scratch;
-    memset(res, 0, sizeof *res);
-    if (err != NULL)
-        err->upstream_status = 0;
     char path[UPSTREAM_MAX_PATH];
-    int rc = upstream_path_escape(escaped_key, false, path, sizeof path, err);
+    int rc = upstream_fetch_begin(escaped_key, false, path, sizeof path, &res, &scratch, err);
     if (rc != 0)
         return rc;
 

@@ -177,6 +177,10 @@ int upstream_transfer_judge(const upstream_t *u, upstream_transfer_t *t, const c
  * %-escaped as go's proxy client does ('!' too, unless bang_plain: a checksum database's paths
  * keep it). 0, -EINVAL or -ENAMETOOLONG with err. */
 int upstream_path_escape(const char *path, bool bang_plain, char *out, size_t cap, cache_err_t *err);
+/* The start of every fetch: *res (scratch when it is NULL) cleared, no upstream status in err
+ * yet, and path escaped into out by upstream_path_escape, whose result it returns. */
+int upstream_fetch_begin(const char *path, bool bang_plain, char *out, size_t cap, upstream_result_t **res,
+                         upstream_result_t *scratch, cache_err_t *err);
 /* GET url (shown in messages as shown) through proxy entry p, retrying transient failures within
  * the retry window; key is the path below p, read directly for a file:// entry. Results as
  * upstream_fetch. */
