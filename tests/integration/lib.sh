@@ -46,6 +46,8 @@
 #   t_sumdb_off ARGS...      print "--sumdb off" unless ARGS (a modfs command line) give a --sumdb:
 #                            modfs checks modules against sum.golang.org by default, which tests
 #                            cannot reach; use unquoted: modfs serve $(t_sumdb_off "$@") "$@"
+#   t_go_sums <JSON          "path version sum gomodsum" of each module in the stream of
+#                            `go mod download -json`, sorted; fails on a module with an Error
 #   t_go_env                 export a hermetic go environment in $T_TMP
 #                            (GOPROXY=off until the test sets it)
 #   T_KEEP_TMP=1             (environment) keep $T_TMP for a post-mortem
@@ -331,6 +333,24 @@ t_sumdb_off() {
 		case $a in --sumdb | --sumdb=*) return 0 ;; esac
 	done
 	echo "--sumdb off"
+}
+
+t_go_sums() {
+	python3 -c '
+import json, sys
+text = sys.stdin.read()
+dec = json.JSONDecoder()
+i, out = 0, []
+while True:
+    while i < len(text) and text[i].isspace():
+        i += 1
+    if i >= len(text):
+        break
+    obj, i = dec.raw_decode(text, i)
+    if obj.get("Error"):
+        sys.exit("go: " + obj["Path"] + ": " + obj["Error"])
+    out.append("%s %s %s %s" % (obj["Path"], obj["Version"], obj["Sum"], obj["GoModSum"]))
+print("\n".join(sorted(out)))'
 }
 
 t_go_env() {

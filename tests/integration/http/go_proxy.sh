@@ -19,31 +19,12 @@ t_go_env
 mapfile -t mods < <(awk '{ print $1 "@" $2 }' "$FIX/modules.txt")
 [ "${#mods[@]}" -ge 5 ] || t_fail "only ${#mods[@]} fixture modules"
 
-# "path version sum gomodsum" for each object of go's -json stream, sorted.
-sums_of() {
-	python3 -c '
-import json, sys
-text = sys.stdin.read()
-dec = json.JSONDecoder()
-i, out = 0, []
-while True:
-    while i < len(text) and text[i].isspace():
-        i += 1
-    if i >= len(text):
-        break
-    obj, i = dec.raw_decode(text, i)
-    if obj.get("Error"):
-        sys.exit("go: " + obj["Path"] + ": " + obj["Error"])
-    out.append("%s %s %s %s" % (obj["Path"], obj["Version"], obj["Sum"], obj["GoModSum"]))
-print("\n".join(sorted(out)))'
-}
-
 # download MODE PROXY: a fresh module cache each time, so every object crosses the wire.
 download() {
 	local mode=$1
 	GOMODCACHE="$T_TMP/modcache-$mode" GOPROXY=$2 go mod download -json "${mods[@]}" >"$T_TMP/dl-$mode.json" ||
 		t_fail "go mod download via $mode failed"
-	sums_of <"$T_TMP/dl-$mode.json" >"$T_TMP/sums-$mode"
+	t_go_sums <"$T_TMP/dl-$mode.json" >"$T_TMP/sums-$mode"
 }
 
 cd "$(t_tmpdir work)"

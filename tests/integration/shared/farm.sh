@@ -42,7 +42,7 @@ work=$(t_tmpdir work)
 cd "$work"
 GOMODCACHE="$T_TMP/modcache-file" GOPROXY="file://$S_TREE" go mod download -json "${mods[@]}" >"$T_TMP/dl-file.json" ||
 	t_fail "go mod download from file:// failed"
-s_sums "$T_TMP/dl-file.json" >"$T_TMP/sums-want"
+t_go_sums <"$T_TMP/dl-file.json" >"$T_TMP/sums-want"
 
 # client NAME ROUND: every module through front NAME in an order of its own, into a fresh
 # module cache (so that every object crosses the front).
@@ -70,7 +70,7 @@ for round in 1 2; do
 		wait "${pids[$i]}" || t_fail "round $round: go mod download through front $(echo a b c | cut -d' ' -f$((i + 1))) failed: $(tail -3 "$T_TMP/dl-$(echo a b c | cut -d' ' -f$((i + 1)))$round.err")"
 	done
 	for name in a b c; do
-		s_sums "$T_TMP/dl-$name$round.json" >"$T_TMP/sums-$name$round" || t_fail "round $round via $name: an error"
+		t_go_sums <"$T_TMP/dl-$name$round.json" >"$T_TMP/sums-$name$round" || t_fail "round $round via $name: an error"
 		t_assert_file_eq "$T_TMP/sums-$name$round" "$T_TMP/sums-want" "go.sum lines via front $name, round $round"
 	done
 done
@@ -111,7 +111,7 @@ wait "$upstream_pid" 2>/dev/null || true
 h_start_modfs d "http://127.0.0.1:$(t_free_port)" --s3 "$bucket"
 GOMODCACHE="$T_TMP/mc-d" GOPROXY=$D_URL go mod download -json "${mods[@]}" >"$T_TMP/dl-d.json" 2>"$T_TMP/dl-d.err" ||
 	t_fail "go mod download through the fresh front failed: $(tail -3 "$T_TMP/dl-d.err")"
-s_sums "$T_TMP/dl-d.json" >"$T_TMP/sums-d"
+t_go_sums <"$T_TMP/dl-d.json" >"$T_TMP/sums-d"
 t_assert_file_eq "$T_TMP/sums-d" "$T_TMP/sums-want" "go.sum lines via the fresh front"
 cp -r "$FIX/app" "$T_TMP/app"
 (cd "$T_TMP/app" && GOMODCACHE="$T_TMP/mc-app" GOPROXY=$D_URL go build -o app . && ./app >"$T_TMP/app.out") ||

@@ -29,8 +29,6 @@
 #                             an h1 line and the proving database's line when given
 #   s_tree DIR...             a GOPROXY tree in $T_TMP/tree made of the trees DIR (symlinked);
 #                             sets S_TREE
-#   s_sums FILE               "path version sum gomodsum" lines of go's -json stream FILE, sorted;
-#                             fails on an Error
 #   s_stat STORE FIELD        one field of `modfs stat`
 #   s_metric URL NAME         the value of the /metrics series NAME of the front at URL
 
@@ -176,24 +174,6 @@ s_tree() {
 		cp -rs "$d/." "$S_TREE/"
 	done
 	rm -f "$S_TREE/modules.txt"
-}
-
-s_sums() {
-	python3 -c '
-import json, sys
-text = open(sys.argv[1]).read()
-dec = json.JSONDecoder()
-i, out = 0, []
-while True:
-    while i < len(text) and text[i].isspace():
-        i += 1
-    if i >= len(text):
-        break
-    obj, i = dec.raw_decode(text, i)
-    if obj.get("Error"):
-        sys.exit("go: " + obj["Path"] + ": " + obj["Error"])
-    out.append("%s %s %s %s" % (obj["Path"], obj["Version"], obj["Sum"], obj["GoModSum"]))
-print("\n".join(sorted(out)))' "$1"
 }
 
 s_stat() {
