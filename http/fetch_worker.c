@@ -184,10 +184,18 @@ static void job_early(void *arg, cache_object_t *obj)
 /* Runs a miss job: true when the job has already gone back to its loop (an early answer). */
 static bool job_fetch(http_fetch_pool_t *p, http_fetch_job_t *job)
 {
+    /* the worker's own copy of the key: once the early answer is posted, the loop may free the
+     * job, key and all, while cache_get_early still commits (and files the object) under it */
+    modkey_t *key = modkey_dup(job->key);
+    if (key == NULL) {
+        job->rc = cache_err_set(&job->err, -ENOMEM, "out of memory");
+        return false;
+    }
     early_ctx_t e = {.pool = p, .job = job};
     cache_object_t *obj = NULL;
     cache_err_t err = {0};
-    int rc = cache_get_early(p->cache, job->key, 0, job_early, &e, &obj, &err);
+    int rc = cache_get_early(p->cache, key, 0, job_early, &e, &obj, &err);
+    free(key);
     if (e.posted) {
         /* its client has its answer; the commit's outcome is the store's (logged there) */
         if (rc != 0)
