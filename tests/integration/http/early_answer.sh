@@ -36,6 +36,11 @@ start "$T_TMP/hang.log" MODFS_FAULT=pack-synced:1:hang
 code=$(curl -s --max-time 60 -o "$out/early" -w '%{http_code}' "http://127.0.0.1:$PORT/$mod") || true
 t_assert_eq "$code" 200 "status of the miss answered before its commit"
 t_assert_file_eq "$out/early" "$want" "the early answer is upstream's body"
+# the leader goes on to the pack sync after the answer: wait (generously) for it to stop there
+for ((i = 0; i < 600; i++)); do
+	grep -q "fault point reached: this thread stops here" "$T_TMP/hang.log" && break
+	sleep 0.1
+done
 grep -q "fault point reached: this thread stops here" "$T_TMP/hang.log" ||
 	t_fail "the leader did not stop at pack-synced: $(tail -3 "$T_TMP/hang.log")"
 T_CHECKS=$((T_CHECKS + 1))
