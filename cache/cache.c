@@ -8,7 +8,8 @@
  * to miss fetches, the others take its result. Objects of canonical versions never expire; list,
  * @latest and query .info are fresh for list_ttl_s and served stale when upstream fails (not when
  * it says 404/410: then the module is gone). A body becomes visible only after it passed Go's
- * checks and the store committed it (fetch.c).
+ * checks and the store committed it (fetch.c); cache_get_early lets the leader's own caller be
+ * answered from the checked bytes before that commit, and nobody else.
  *
  * A checksum database's answers follow the same road with their own freshness: a full tile never
  * changes, a lookup or a partial tile is superseded as the log grows (list_ttl_s), and "latest"
@@ -259,7 +260,8 @@ static void hit(cache_t *c, cache_object_t *o)
 
 /* The leader's part of a miss: under the cross-process lock, the store once more (only when
  * another process held the lock: it has probably just stored the object), then upstream. */
-static int lead_fetch(cache_t *c, const modkey_t *key, int64_t now, cache_object_t **out, cache_err_t *err)
+static int lead_fetch(cache_t *c, const modkey_t *key, int64_t now, cache_early_fn early, void *early_arg,
+                      cache_object_t **out, cache_err_t *err)
 {
     bool waited = false;
     int token = cache_flight_lock(c->flight, key->escaped, &c->shutting_down, &waited);
@@ -282,7 +284,8 @@ static int lead_fetch(cache_t *c, const modkey_t *key, int64_t now, cache_object
         /* the bucket holds what every front may serve: immutable objects of public modules */
         bool tiered =
             c->shared != NULL && key->immutable && key->kind != MODKEY_SUMDB && !cache_is_private(c, key);
-        rc = tiered ? cache_fetch_tiered(c, key, now, out, err) : cache_fetch(c, key, now, false, out, err);
+        rc = tiered ? cache_fetch_tiered(c, key, now, out, err)
+                    : cache_fetch_early(c, key, now, false, early, early_arg, out, err);
         if (rc == 0)
             count(&c->misses);
     } else {
@@ -325,6 +328,12 @@ static int sumdb_key_check(cache_t *c, const modkey_t *key, cache_err_t *err)
 }
 
 int cache_get(cache_t *c, const modkey_t *key, int flags, cache_object_t **out, cache_err_t *err)
+{
+    return cache_get_early(c, key, flags, NULL, NULL, out, err);
+}
+
+int cache_get_early(cache_t *c, const modkey_t *key, int flags, cache_early_fn early, void *early_arg,
+                    cache_object_t **out, cache_err_t *err)
 {
     cache_err_t local;
     if (err == NULL)
@@ -388,7 +397,7 @@ int cache_get(cache_t *c, const modkey_t *key, int flags, cache_object_t **out, 
     } else {
         cache_object_unref(got);
         got = NULL;
-        rc = lead_fetch(c, key, now, &got, err);
+        rc = lead_fetch(c, key, now, early, early_arg, &got, err);
     }
     if (rc == 0) {
         atomic_store(&c->counts_stale, true);

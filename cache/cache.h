@@ -182,6 +182,21 @@ void cache_shutdown_begin(cache_t *c);
  */
 int cache_get(cache_t *c, const modkey_t *key, int flags, cache_object_t **out, cache_err_t *err);
 
+/*
+ * cache_get for a caller that answers one client and may answer it before the object is
+ * durable. When this call leads the fetch of key from upstream and the object is small (at most
+ * 64 KiB: every .info and .mod, most zips), early(arg, obj) is called once, on this thread, with a
+ * new reference (the callee's) to an object made of the body's bytes as soon as they passed every
+ * check, before the store has made them durable and committed them. Only the caller's client may
+ * be answered from it: other lookups (the hot map, waiters on the same key) see the object only
+ * once it is committed, and the return value and *out are still the commit's (a failed commit
+ * after an early answer is logged and returned; the bytes answered were verified all the same).
+ * early is never called on a hit, a waiter's miss or a fetch through the shared bucket.
+ */
+typedef void (*cache_early_fn)(void *arg, cache_object_t *obj);
+int cache_get_early(cache_t *c, const modkey_t *key, int flags, cache_early_fn early, void *arg,
+                    cache_object_t **out, cache_err_t *err);
+
 /* Whether the module of key is private (matched by the private patterns in force); false for a
  * MODKEY_SUMDB key, which is no module's. Any thread. */
 bool cache_key_is_private(cache_t *c, const modkey_t *key);

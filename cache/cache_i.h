@@ -211,12 +211,17 @@ void cache_sumdb_stats(cache_t *c, cache_stats_t *st);
  * object. With share (the caller holds the key's lease), the stored bytes are then written to the
  * bucket too (a failure there is logged, not returned: the object is stored and served). */
 int cache_fetch(cache_t *c, const modkey_t *key, int64_t now, bool share, cache_object_t **out, cache_err_t *err);
+/* cache_fetch with an early answer (cache.h: cache_get_early; early NULL: none). */
+int cache_fetch_early(cache_t *c, const modkey_t *key, int64_t now, bool share, cache_early_fn early, void *arg,
+                      cache_object_t **out, cache_err_t *err);
 /* Where a body handed to cache_ingest comes from, and what to do with it once stored. */
 typedef struct cache_ingest {
     const char *origin;                 /* for messages: "upstream URL", "the bucket" */
     const shared_object_info_t *bucket; /* the manifest of a copy from the bucket; NULL: from upstream */
     bool private_module;                /* the access rules in force make key's module private */
     bool share;                         /* then write it to the bucket (the caller holds the lease) */
+    cache_early_fn early;               /* NULL, or the early answer (cache.h: cache_get_early) */
+    void *early_arg;
 } cache_ingest_t;
 /* fetch.c: the ingest boundary every body crosses, whatever its source: the body in fd is checked
  * by Go's rules, a .mod or .zip proven against the checksum database (a copy from the bucket: its

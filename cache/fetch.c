@@ -7,7 +7,10 @@
  * upstream is then written to the bucket when the caller holds the key's lease. A body that fails
  * a check is never stored or served, whatever its source: a bucket is shared and written by other
  * machines, so its bytes cross the same boundary as upstream's. A stored object is visible only
- * once its bytes are durable.
+ * once its bytes are durable. The one client a miss's leader fetches for may be answered sooner
+ * (cache_fetch_early, store_put_early): from the checked bytes of a small object, while the store
+ * syncs and commits them; a cold `go mod download` asks for .info, .mod and .zip of each version
+ * in turn, and those syncs and the commit were most of each miss's time.
  *
  * A module from the bucket and the checksum database. The front that fetched it from upstream
  * proved it before writing it, and its manifest says so: it carries the h1 of the bytes (the zip's
@@ -139,7 +142,8 @@ int cache_ingest(cache_t *c, const modkey_t *key, int fd, const cache_ingest_t *
         if ((rc = prove(c, key, in, body, body_len, &z, h1, &prover, err)) != 0)
             goto out;
     }
-    rc = store_put(c->store, key, body, body_len, key->kind == MODKEY_ZIP ? &z : NULL, now, out, err);
+    rc = store_put_early(c->store, key, body, body_len, key->kind == MODKEY_ZIP ? &z : NULL, now, in->early,
+                         in->early_arg, out, err);
     if (rc == 0 && in->share && c->shared != NULL && !in->private_module)
         share(c, key, body, body_len, *out, h1, prover, now);
 out:
@@ -152,6 +156,12 @@ out:
 
 int cache_fetch(cache_t *c, const modkey_t *key, int64_t now, bool share_it, cache_object_t **out,
                 cache_err_t *err)
+{
+    return cache_fetch_early(c, key, now, share_it, NULL, NULL, out, err);
+}
+
+int cache_fetch_early(cache_t *c, const modkey_t *key, int64_t now, bool share_it, cache_early_fn early,
+                      void *early_arg, cache_object_t **out, cache_err_t *err)
 {
     uint64_t started_us = fetch_now_us();
     int fd = cache_tmp_take(c, err);
@@ -173,7 +183,11 @@ int cache_fetch(cache_t *c, const modkey_t *key, int64_t now, bool share_it, cac
     if (rc == 0) {
         char origin[sizeof res.url + 16];
         snprintf(origin, sizeof origin, "upstream %s", res.url);
-        cache_ingest_t in = {.origin = origin, .private_module = private_module, .share = share_it};
+        cache_ingest_t in = {.origin = origin,
+                             .private_module = private_module,
+                             .share = share_it,
+                             .early = early,
+                             .early_arg = early_arg};
         rc = cache_ingest(c, key, fd, &in, now, out, err);
     }
     /* the status page's and /metrics' figures of upstream fetches (the miss path only) */

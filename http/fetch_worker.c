@@ -6,7 +6,9 @@
  * that call cache_get without NOFETCH, which may wait on upstream (the store makes concurrent
  * fetches of one key a single upstream request). The result goes back to the loop that owns the
  * request through h2o's multithread queue, and the response is built there: only a loop thread
- * may touch an h2o_req_t.
+ * may touch an h2o_req_t. A miss whose object is small goes back as soon as its bytes are checked
+ * (cache_get_early), before the store has made them durable and committed them: the worker goes on
+ * with that commit after posting the job, and touches the job no more.
  *
  * The request may die while its job waits (client reset, connection closed). A guard allocated
  * in the request's pool clears job->req when the pool is disposed, and the job is shared by two
@@ -148,6 +150,65 @@ static http_fetch_job_t *job_next(http_fetch_pool_t *p)
     return NULL;
 }
 
+/* Sends job back to its loop; the worker must not touch it afterwards (the loop may free it and
+ * unpin its client). */
+static void job_post(http_fetch_pool_t *p, http_fetch_job_t *job)
+{
+    pthread_mutex_lock(&p->mu);
+    /* Before posting: once posted, the loop may free the job and unpin its client. */
+    job->client->running--;
+    /* a client below its share again may have jobs waiting */
+    pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+    h2o_multithread_send_message(&job->thread->fetch_done, &job->msg);
+}
+
+/* A miss being fetched for one job (cache_get_early). */
+typedef struct early_ctx {
+    http_fetch_pool_t *pool;
+    http_fetch_job_t *job;
+    bool posted; /* the job went back to its loop with the early object */
+} early_ctx_t;
+
+/* The object is verified but not yet durable (cache.h: cache_get_early): this job's client is
+ * answered now, while the worker goes on to the store's sync and commit. */
+static void job_early(void *arg, cache_object_t *obj)
+{
+    early_ctx_t *e = arg;
+    e->job->rc = 0;
+    e->job->obj = obj;
+    e->posted = true;
+    job_post(e->pool, e->job);
+}
+
+/* Runs a miss job: true when the job has already gone back to its loop (an early answer). */
+static bool job_fetch(http_fetch_pool_t *p, http_fetch_job_t *job)
+{
+    /* the worker's own copy of the key: once the early answer is posted, the loop may free the
+     * job, key and all, while cache_get_early still commits (and files the object) under it */
+    modkey_t *key = modkey_dup(job->key);
+    if (key == NULL) {
+        job->rc = cache_err_set(&job->err, -ENOMEM, "out of memory");
+        return false;
+    }
+    early_ctx_t e = {.pool = p, .job = job};
+    cache_object_t *obj = NULL;
+    cache_err_t err = {0};
+    int rc = cache_get_early(p->cache, key, 0, job_early, &e, &obj, &err);
+    free(key);
+    if (e.posted) {
+        /* its client has its answer; the commit's outcome is the store's (logged there) */
+        if (rc != 0)
+            LOG_W("a client was answered from verified bytes that were then not stored: %s", err.msg);
+        cache_object_unref(obj);
+        return true;
+    }
+    job->rc = rc;
+    job->obj = obj;
+    job->err = err;
+    return false;
+}
+
 static void *worker_main(void *arg)
 {
     http_fetch_pool_t *p = arg;
@@ -169,15 +230,11 @@ static void *worker_main(void *arg)
             job->rc = cache_err_set(&job->err, -ECANCELED, "client went away"); /* nobody to answer: no work */
         else if (job->key == NULL)
             job->auth_result = http_auth_verify(job->auth, job->auth_value, job->auth_len);
-        else
-            job->rc = cache_get(p->cache, job->key, 0, &job->obj, &job->err);
-        pthread_mutex_lock(&p->mu);
-        /* Before posting: once posted, the loop may free the job and unpin its client. */
-        job->client->running--;
-        /* a client below its share again may have jobs waiting */
-        pthread_cond_broadcast(&p->cv);
-        pthread_mutex_unlock(&p->mu);
-        h2o_multithread_send_message(&job->thread->fetch_done, &job->msg);
+        else if (job_fetch(p, job)) {
+            pthread_mutex_lock(&p->mu);
+            continue;
+        }
+        job_post(p, job);
         pthread_mutex_lock(&p->mu);
     }
     pthread_mutex_unlock(&p->mu);

@@ -5,7 +5,10 @@
  *
  * MODFS_FAULT=<name> in the environment makes the process SIGKILL itself the first time it
  * reaches the step of that name, so a crash test kills exactly where it says, not wherever a
- * timer happened to land. MODFS_FAULT=<name>:<n> waits for the n-th time. Steps of store_put:
+ * timer happened to land. MODFS_FAULT=<name>:<n> waits for the n-th time. MODFS_FAULT=<name>:<n>:hang
+ * stops the thread that reaches the step there for good instead, the rest of the process running
+ * on: a test then sees what the process does (or answers) between that step and the next one, and
+ * kills it itself. Steps of store_put:
  *   pack-written   chunks appended to the pack, not yet synced, index not committed
  *   pack-sync-begun  a group sync of the packs under way (other ingests may append meanwhile)
  *   pack-synced    chunks durable, index not committed
@@ -38,6 +41,13 @@ void store_fault_point(const char *name)
     long nth = want[n] == ':' ? strtol(want + n + 1, NULL, 10) : 1;
     if (atomic_fetch_add(&hits, 1) + 1 < nth)
         return;
+    if (want[n] == ':' && strstr(want + n, ":hang") != NULL) {
+        static const char hang[] = "modfs: fault point reached: this thread stops here\n";
+        ssize_t w = write(STDERR_FILENO, hang, sizeof hang - 1);
+        (void)w;
+        for (;;)
+            pause();
+    }
     static const char msg[] = "modfs: fault point reached: killing myself\n";
     ssize_t w = write(STDERR_FILENO, msg, sizeof msg - 1);
     (void)w;

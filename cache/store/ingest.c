@@ -12,7 +12,11 @@
  * decode on every read, worth it only where they save disk.
  * Nothing is read back: the object handed back holds the layout just committed, a small object's
  * bytes copied from the body, and a zip's member table decoded from the bytes just encoded.
+ * store_put_early also hands a small object's caller a copy made before the sync and the commit
+ * (its bytes in memory, never read from the packs): for that caller's client alone, never put
+ * where another lookup finds it.
  */
+#include <assert.h>
 #include <errno.h>
 #include <openssl/evp.h>
 #include <stdlib.h>
@@ -21,6 +25,8 @@
 #include <zstd.h>
 
 #include "store_i.h"
+
+static_assert(STORE_EARLY_MAX <= STORE_INLINE_MAX, "an early answer's bytes are all in memory");
 
 #define ZSTD_LEVEL 3
 #define ZSTD_MIN_INPUT 128 /* below this a frame header eats any saving */
@@ -135,21 +141,34 @@ static size_t max_chunks(size_t len, long nseg)
     return len / CHUNKER_MIN + (size_t)nseg + 1;
 }
 
+/* The early answer of one store_put_early (store.h), offered once across its attempts. */
+typedef struct early {
+    store_early_fn fn;
+    void *arg;
+} early_t;
+
 static int put_once(store_t *s, const modkey_t *key, const uint8_t *body, size_t len, const zipfile_t *z, int64_t now,
-                    store_object_t **out, cache_err_t *err);
+                    early_t *early, store_object_t **out, cache_err_t *err);
 
 int store_put(store_t *s, const modkey_t *key, const uint8_t *body, size_t len, const zipfile_t *z, int64_t now,
               store_object_t **out, cache_err_t *err)
 {
+    return store_put_early(s, key, body, len, z, now, NULL, NULL, out, err);
+}
+
+int store_put_early(store_t *s, const modkey_t *key, const uint8_t *body, size_t len, const zipfile_t *z,
+                    int64_t now, store_early_fn early_fn, void *early_arg, store_object_t **out, cache_err_t *err)
+{
+    early_t early = {.fn = early_fn, .arg = early_arg};
     if (s->max_bytes > 0 && len > s->max_bytes)
         return cache_err_set(err, -EDQUOT, "%s is %zu bytes, more than the store's whole budget (--max-size %llu)",
                              key->escaped, len, (unsigned long long)s->max_bytes);
     /* Room first: the store stays within its budget (plus at most a pack compaction is copying)
      * rather than passing it and evicting after. */
     store_maintain_for(s, len);
-    int rc = put_once(s, key, body, len, z, now, out, err);
+    int rc = put_once(s, key, body, len, z, now, &early, out, err);
     if (rc == -EAGAIN) /* gc took a chunk this ingest counted on: once more, from what is stored now */
-        rc = put_once(s, key, body, len, z, now, out, err);
+        rc = put_once(s, key, body, len, z, now, &early, out, err);
     if (rc != 0)
         return rc;
     if (!key->immutable)
@@ -157,8 +176,37 @@ int store_put(store_t *s, const modkey_t *key, const uint8_t *body, size_t len, 
     return 0;
 }
 
+/* Hands the early answer (store.h: store_put_early) its object: a copy of the row's facts and
+ * layout so far, with the body's bytes in memory. The layout is never read through (the bytes are
+ * all there); a chunk found already stored has no location in it yet. Nothing is offered when
+ * the object cannot be made: the caller then answers after the commit. */
+static void early_offer(store_t *s, const modkey_t *key, const store_row_t *row, const uint8_t *body,
+                        const buf_t *members, early_t *early)
+{
+    store_early_fn fn = early->fn;
+    early->fn = NULL; /* once, whatever happens here */
+    store_row_t copy = {.info = row->info, .nchunks = row->nchunks, .queue = row->queue};
+    copy.chunks = calloc(row->nchunks ? row->nchunks : 1, sizeof *copy.chunks);
+    if (copy.chunks == NULL)
+        return;
+    if (row->nchunks > 0)
+        memcpy(copy.chunks, row->chunks, row->nchunks * sizeof *copy.chunks);
+    store_object_t *o = NULL;
+    int rc = store_object_build(s, key->escaped, &copy, body, &o);
+    store_row_dispose(&copy);
+    if (rc == 0 && members != NULL) {
+        rc = store_members_decode(o, members->base, members->len);
+        o->members_loaded = rc == 0;
+    }
+    if (rc != 0) {
+        store_object_unref(o);
+        return;
+    }
+    fn(early->arg, o);
+}
+
 static int put_once(store_t *s, const modkey_t *key, const uint8_t *body, size_t len, const zipfile_t *z, int64_t now,
-                    store_object_t **out, cache_err_t *err)
+                    early_t *early, store_object_t **out, cache_err_t *err)
 {
     store_row_t row = {0};
     ingest_t in = {.store = s, .row = &row, .zbuf = BUF_INIT};
@@ -204,6 +252,10 @@ static int put_once(store_t *s, const modkey_t *key, const uint8_t *body, size_t
         cache_err_set(err, rc, "pack log of %s: %s", key->escaped, strerror(-rc));
         goto out;
     }
+    /* the bytes are checked and written: the caller's client need not wait for their sync and
+     * the index commit, which are what make them everyone's */
+    if (early->fn != NULL && len <= STORE_EARLY_MAX)
+        early_offer(s, key, &row, body, z ? &members : NULL, early);
     STORE_FAULT("pack-written");
     if ((rc = store_pack_sync(s->packs, err)) != 0)
         goto out;

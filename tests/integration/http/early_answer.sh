@@ -1,0 +1,65 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+#
+# A miss is answered from its verified bytes before the store has made them durable and
+# committed them (cache_get_early), and nothing becomes visible before that commit. The leader of
+# the fetch is stopped for good right after the pack sync, before the index commit
+# (MODFS_FAULT=pack-synced:1:hang, see cache/store/fault.c), with the rest of the server running:
+#   - the client that asked still gets its answer, upstream's bytes, while the leader is stopped;
+#   - another request of the same key is not answered meanwhile: it waits for the commit;
+#   - the server is then killed (SIGKILL) there: the object was never committed, so the next
+#     server on the same store fetches it from upstream again, and serves the same bytes.
+set -euo pipefail
+. "$MODFS_TEST_LIB"
+. "$(dirname "$0")/http_lib.sh"
+
+t_start_upstream "$FIX/proxy"
+mod=golang.org/x/mod/@v/v0.7.0.mod
+want="$FIX/proxy/$mod"
+[ -f "$want" ] || t_fail "fixture $want missing"
+store=$(t_tmpdir store)
+out=$(t_tmpdir out)
+
+start() { # start LOG [ENV...]: a server on $store; sets PORT and PID
+	local log=$1
+	shift
+	PORT=$(t_free_port)
+	env "$@" "$MODFS_BIN" serve --cache-dir "$store" --upstream "$UPSTREAM_URL" --sumdb off \
+		--listen "127.0.0.1:$PORT" >"$log" 2>&1 &
+	PID=$!
+	t_on_exit "kill -9 $PID 2>/dev/null; wait $PID 2>/dev/null"
+	t_wait_port "$PORT" 20 "$PID" "$log"
+}
+
+# 1. the leader stops after the pack sync; its client is answered all the same
+start "$T_TMP/hang.log" MODFS_FAULT=pack-synced:1:hang
+code=$(curl -s --max-time 60 -o "$out/early" -w '%{http_code}' "http://127.0.0.1:$PORT/$mod") || true
+t_assert_eq "$code" 200 "status of the miss answered before its commit"
+t_assert_file_eq "$out/early" "$want" "the early answer is upstream's body"
+# the leader goes on to the pack sync after the answer: wait (generously) for it to stop there
+for ((i = 0; i < 600; i++)); do
+	grep -q "fault point reached: this thread stops here" "$T_TMP/hang.log" && break
+	sleep 0.1
+done
+grep -q "fault point reached: this thread stops here" "$T_TMP/hang.log" ||
+	t_fail "the leader did not stop at pack-synced: $(tail -3 "$T_TMP/hang.log")"
+T_CHECKS=$((T_CHECKS + 1))
+t_assert_eq "$(t_upstream_count "GET /$mod ")" 1 "upstream requests for the .mod before the crash"
+# nobody else sees it before the commit: another request of it waits for the stopped leader
+# (it would be answered at once from memory or the store if the object were visible there)
+code=$(curl -s --max-time 3 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/$mod") || true
+t_assert_eq "$code" 000 "a second request of the .mod while its commit has not happened"
+
+# 2. killed before the commit: nothing of it is in the store
+kill -9 "$PID"
+wait "$PID" 2>/dev/null || true
+start "$T_TMP/after.log"
+code=$(curl -s --max-time 60 -o "$out/again" -w '%{http_code}' "http://127.0.0.1:$PORT/$mod") || true
+t_assert_eq "$code" 200 "status of the .mod after the crash"
+t_assert_file_eq "$out/again" "$want" "the .mod after the crash"
+t_assert_eq "$(t_upstream_count "GET /$mod ")" 2 "upstream requests for the .mod: fetched again, never committed"
+# and now it is committed: a hit
+curl -sf --max-time 60 -o "$out/hit" "http://127.0.0.1:$PORT/$mod"
+t_assert_file_eq "$out/hit" "$want" "the .mod as a hit"
+t_assert_eq "$(t_upstream_count "GET /$mod ")" 2 "upstream requests for the .mod once committed"
+t_stop_modfs "$PID" "$T_TMP/after.log"
