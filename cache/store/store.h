@@ -74,6 +74,10 @@ int store_object_open(store_t *s, const modkey_t *key, store_object_t **out);
  * back). z is the parsed zip for a .zip key, NULL otherwise. now is the store time (unix s).
  * Returns 0, or -ENOSPC, -EIO, -ENOMEM with err; nothing is visible after a failure.
  */
+/* store_put of a body whose SHA-256 is already known (sha256; NULL: computed here): the ingest
+ * hashes a body while it arrives, so the store does not hash the same bytes again. */
+int store_put_hashed(store_t *s, const modkey_t *key, const uint8_t *body, size_t len, const zipfile_t *z,
+                     const uint8_t *sha256, int64_t now, store_object_t **out, cache_err_t *err);
 int store_put(store_t *s, const modkey_t *key, const uint8_t *body, size_t len, const zipfile_t *z, int64_t now,
               store_object_t **out, cache_err_t *err);
 
