@@ -231,6 +231,26 @@ typedef struct cache_ingest {
  * included); -EIO worded CACHE_SUMDB_REFUSED_WORDS when the database refuses upstream's body. */
 int cache_ingest(cache_t *c, const modkey_t *key, int fd, const cache_ingest_t *in, int64_t now,
                  cache_object_t **out, cache_err_t *err);
+/* fetch.c: cache_ingest of a body already in memory, body[0..len), with what was computed of it
+ * while it arrived (arrival.c): its SHA-256 (NULL: none) and a walk of its zip members (NULL:
+ * none). The same checks, in full. */
+int cache_ingest_body(cache_t *c, const modkey_t *key, const uint8_t *body, size_t len, const uint8_t *sha256,
+                      const zipstream_t *walk, const cache_ingest_t *in, int64_t now, cache_object_t **out,
+                      cache_err_t *err);
+
+/* arrival.c: a zip body worked on while it arrives. cache_arrival_start reserves a buffer of limit
+ * bytes and starts the worker (0, or -ENOMEM with err: then fetch without it); the sink goes to
+ * upstream_fetch_sink. After the fetch returned, cache_arrival_finish stops the worker and says
+ * whether the body of res is the buffer (then cache_arrival_body gives it, its SHA-256 and the
+ * walk, valid until cache_arrival_free) or is in the file as without this. One fetch's; the
+ * sink runs on the transfer thread, the rest on the fetching thread. */
+typedef struct cache_arrival cache_arrival_t;
+int cache_arrival_start(uint64_t limit, cache_arrival_t **out, cache_err_t *err);
+const upstream_sink_t *cache_arrival_sink(cache_arrival_t *a);
+bool cache_arrival_finish(cache_arrival_t *a, const upstream_result_t *res);
+const uint8_t *cache_arrival_body(const cache_arrival_t *a, size_t *len, const uint8_t **sha256,
+                                  const zipstream_t **walk);
+void cache_arrival_free(cache_arrival_t *a);
 
 /* bucket.c: the walk below the local store when the shared tier is configured, for an immutable
  * key (the caller, a miss's leader, holds the key's cross-process lock): the bucket, then

@@ -8,7 +8,7 @@
  * a check is never stored or served, whatever its source: a bucket is shared and written by other
  * machines, so its bytes cross the same boundary as upstream's. A stored object is visible only
  * once its bytes are durable. The one client a miss's leader fetches for may be answered sooner
- * (cache_fetch_early, store_put_early): from the checked bytes of a small object, while the store
+ * (cache_fetch_early, store_put_with): from the checked bytes of a small object, while the store
  * syncs and commits them; a cold `go mod download` asks for .info, .mod and .zip of each version
  * in turn, and those syncs and the commit were most of each miss's time.
  *
@@ -26,7 +26,9 @@
  *
  * The body goes to an anonymous temporary file (O_TMPFILE: nothing to clean up after a crash; kept
  * for the next fetch, tmpfiles.c) and is mapped for the checks and the ingest, so a 500 MiB zip
- * never sits in the heap.
+ * never sits in the heap. A zip from a proxy is the exception (arrival.c): it lands in a mapping
+ * reserved for it, hashed and its members read while it arrives, and the checks and the store read
+ * it there (cache_ingest_body) instead of reading back a file just written.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -97,26 +99,29 @@ int cache_ingest(cache_t *c, const modkey_t *key, int fd, const cache_ingest_t *
                  cache_object_t **out, cache_err_t *err)
 {
     uint8_t *map = NULL;
-    size_t len = 0;
+    struct stat st;
+    if (fstat(fd, &st) != 0)
+        return cache_err_set(err, -errno, "temp file: %s", strerror(errno));
+    size_t len = (size_t)st.st_size;
+    if (len > 0) {
+        map = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (map == MAP_FAILED)
+            return cache_err_set(err, -errno, "map temp file: %s", strerror(errno));
+    }
+    int rc = cache_ingest_body(c, key, map, len, NULL, NULL, in, now, out, err);
+    if (map)
+        munmap(map, len);
+    return rc;
+}
+
+int cache_ingest_body(cache_t *c, const modkey_t *key, const uint8_t *map, size_t len, const uint8_t *sha256,
+                      const zipstream_t *walk, const cache_ingest_t *in, int64_t now, cache_object_t **out,
+                      cache_err_t *err)
+{
     buf_t canon = BUF_INIT;
     zipfile_t z;
     memset(&z, 0, sizeof z);
-    int rc = 0;
-    struct stat st;
-    if (fstat(fd, &st) != 0) {
-        rc = cache_err_set(err, -errno, "temp file: %s", strerror(errno));
-        goto out;
-    }
-    len = (size_t)st.st_size;
-    if (len > 0) {
-        map = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
-        if (map == MAP_FAILED) {
-            map = NULL;
-            rc = cache_err_set(err, -errno, "map temp file: %s", strerror(errno));
-            goto out;
-        }
-    }
-    rc = gomod_validate_body(key, map, len, &canon, &z, err);
+    int rc = gomod_validate_body_streamed(key, map, len, walk, &canon, &z, err);
     if (rc != 0) {
         rc = cache_err_prefix(err, -EBADMSG, "%s", in->origin);
         goto out;
@@ -142,13 +147,12 @@ int cache_ingest(cache_t *c, const modkey_t *key, int fd, const cache_ingest_t *
         if ((rc = prove(c, key, in, body, body_len, &z, h1, &prover, err)) != 0)
             goto out;
     }
-    rc = store_put_early(c->store, key, body, body_len, key->kind == MODKEY_ZIP ? &z : NULL, now, in->early,
-                         in->early_arg, out, err);
+    /* the SHA-256 computed while the body arrived is of these bytes unless canon replaced them */
+    store_put_extra_t extra = {.sha256 = canon.base ? NULL : sha256, .early = in->early, .early_arg = in->early_arg};
+    rc = store_put_with(c->store, key, body, body_len, key->kind == MODKEY_ZIP ? &z : NULL, &extra, now, out, err);
     if (rc == 0 && in->share && c->shared != NULL && !in->private_module)
         share(c, key, body, body_len, *out, h1, prover, now);
 out:
-    if (map)
-        munmap(map, len);
     zipfile_dispose(&z);
     buf_dispose(&canon);
     return rc;
@@ -174,9 +178,18 @@ int cache_fetch_early(cache_t *c, const modkey_t *key, int64_t now, bool share_i
     /* a private module goes to the go command alone, whatever the list says, skips the checksum
      * databases and is never shared; a checksum database's answer is no module's */
     bool private_module = key->kind != MODKEY_SUMDB && cache_is_private(c, key);
+    /* a zip from a proxy is hashed and its members read while it arrives (arrival.c); without
+     * the memory for that, it is fetched to the file as any other body */
+    cache_arrival_t *arrival = NULL;
+    if (key->kind == MODKEY_ZIP && !private_module) {
+        cache_err_t ignored = {0};
+        if (cache_arrival_start(limit, &arrival, &ignored) != 0)
+            arrival = NULL;
+    }
     int rc = key->kind == MODKEY_SUMDB
                  ? cache_sumdb_download(c, key, fd, &res, err)
-                 : upstream_fetch(c->upstream, key->escaped, private_module, fd, limit, &res, err);
+                 : upstream_fetch_sink(c->upstream, key->escaped, private_module, fd,
+                                       arrival ? cache_arrival_sink(arrival) : NULL, limit, &res, err);
     if (rc == -EFBIG)
         cache_err_set(err, rc, "upstream %s: %s larger than %llu bytes", res.url, modkey_kind_name(key->kind),
                       (unsigned long long)limit);
@@ -188,8 +201,17 @@ int cache_fetch_early(cache_t *c, const modkey_t *key, int64_t now, bool share_i
                              .share = share_it,
                              .early = early,
                              .early_arg = early_arg};
-        rc = cache_ingest(c, key, fd, &in, now, out, err);
+        if (arrival != NULL && cache_arrival_finish(arrival, &res)) {
+            size_t len;
+            const uint8_t *sha256;
+            const zipstream_t *walk;
+            const uint8_t *body = cache_arrival_body(arrival, &len, &sha256, &walk);
+            rc = cache_ingest_body(c, key, body, len, sha256, walk, &in, now, out, err);
+        } else {
+            rc = cache_ingest(c, key, fd, &in, now, out, err);
+        }
     }
+    cache_arrival_free(arrival);
     /* the status page's and /metrics' figures of upstream fetches (the miss path only) */
     cache_fetchlog_note(c->fetchlog, key, private_module, fetch_now_us() - started_us, res.bytes, rc, err);
     cache_tmp_give(c, fd);

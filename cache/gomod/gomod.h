@@ -356,6 +356,28 @@ int zipfile_parse(const uint8_t *buf, size_t len, const char *module, const char
                   cache_err_t *err);
 void zipfile_dispose(zipfile_t *z);
 
+/*
+ * A module zip read while it arrives (zip_stream.c). The caller keeps the body in one buffer
+ * that only grows (bytes once given never change or move) and calls zipstream_step with the
+ * bytes in so far, from one thread at a time; each call does at most one member's work (inflate,
+ * CRC-32 and SHA-256 of one member) and returns 1 when it made a step, 0 when it needs more bytes
+ * and -1 when the walk is over (the central directory reached, or a layout it does not follow:
+ * never an error, the rest is read at the end). zipstream_end stops the walk. Nothing is judged
+ * here: zipfile_parse_streamed(..., s, ...) on the whole body applies every rule of zipfile_parse
+ * and uses what the walk computed only for the members it matches exactly, so its verdict,
+ * message and h1 are zipfile_parse's. zipstream_new returns 0 or -ENOMEM.
+ */
+typedef struct zipstream zipstream_t;
+int zipstream_new(zipstream_t **out);
+int zipstream_step(zipstream_t *s, const uint8_t *buf, size_t len);
+void zipstream_end(zipstream_t *s);
+/* How many members the walk has read (for logs and tests). */
+size_t zipstream_walked(const zipstream_t *s);
+void zipstream_free(zipstream_t *s);
+/* zipfile_parse with what the walk s (NULL: none) computed. */
+int zipfile_parse_streamed(const uint8_t *buf, size_t len, const char *module, const char *version,
+                           const zipstream_t *s, zipfile_t *out, cache_err_t *err);
+
 /* ---- h1 (dirhash.c): golang.org/x/mod/sumdb/dirhash.Hash1 -------------------------------- */
 
 /* One file of a hashed tree: its name and the SHA-256 of its content. */
@@ -459,5 +481,9 @@ uint64_t gomod_body_limit(modkey_kind_t kind);
  */
 int gomod_validate_body(const modkey_t *key, const uint8_t *body, size_t len, buf_t *canon, zipfile_t *z,
                         cache_err_t *err);
+/* gomod_validate_body with what a zipstream_t walk of a .zip body computed while it arrived (zs NULL:
+ * none; only .zip keys use it). */
+int gomod_validate_body_streamed(const modkey_t *key, const uint8_t *body, size_t len, const zipstream_t *zs,
+                                 buf_t *canon, zipfile_t *z, cache_err_t *err);
 
 #endif

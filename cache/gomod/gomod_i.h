@@ -97,6 +97,8 @@ typedef struct zip_parse {
     buf_t fold; /* folded paths, one after the other (zip_names.c) */
     buf_t keys; /* the name keys of every entry below the root (zip_names.c) */
     buf_t scratch; /* one path as a C string (zip_names.c) */
+
+    const zipstream_t *pre; /* members read while the zip arrived (zip_stream.c), or NULL */
 } zip_parse_t;
 
 #define ZIP_FLAG_ENCRYPTED 0x0001
@@ -115,6 +117,20 @@ int zip_check_layout(zip_parse_t *p);
 /* zip_names.c: x/mod/zip.CheckZip's rules on names and sizes, then its collision checker. */
 int zip_check_name(zip_parse_t *p, const zip_entry_t *e);
 int zip_check_collisions(zip_parse_t *p);
+
+/* zip_stream.c: what the walker computed of one member, found by its local header. */
+typedef struct zipstream_member {
+    uint64_t header_offset;
+    uint64_t data_offset;
+    uint64_t compressed_size; /* the bytes its deflate stream took (stored: the local header's size) */
+    uint64_t produced;        /* the bytes it inflated to */
+    uint32_t crc32;           /* of those bytes */
+    uint16_t method;
+    uint8_t sha256[32];
+} zipstream_member_t;
+
+/* The members walked so far, in ascending header_offset; *count 0 for a NULL s. */
+const zipstream_member_t *zipstream_members(const zipstream_t *s, size_t *count);
 
 /* zip_content.c: every entry read through archive/zip's size and CRC checks, its SHA-256 kept. */
 int zip_hash_entries(zip_parse_t *p);

@@ -284,9 +284,15 @@ static int validate_sumdb(const modkey_t *key, const uint8_t *body, size_t len, 
 int gomod_validate_body(const modkey_t *key, const uint8_t *body, size_t len, buf_t *canon, zipfile_t *z,
                         cache_err_t *err)
 {
+    return gomod_validate_body_streamed(key, body, len, NULL, canon, z, err);
+}
+
+int gomod_validate_body_streamed(const modkey_t *key, const uint8_t *body, size_t len, const zipstream_t *zs,
+                                 buf_t *canon, zipfile_t *z, cache_err_t *err)
+{
     switch (key->kind) {
     case MODKEY_ZIP: {
-        int rc = zipfile_parse(body, len, key->module, key->version, z, err);
+        int rc = zipfile_parse_streamed(body, len, key->module, key->version, zs, z, err);
         return rc == 0 ? 0 : cache_err_prefix(err, rc, "invalid .zip");
     }
     case MODKEY_MOD:

@@ -12,7 +12,8 @@
  * declared content. Measured: x/text's 8 MB zip at about 330 MB/s of content per core (inflate
  * 75%, SHA-256 18%). Entries are independent, so a zip of megabytes is shared among the cores
  * (contiguous runs of entries, one thread each), and the error reported is still the first in
- * order.
+ * order. Members already read while the zip arrived (zip_stream.c) are taken from that walk when
+ * its record is of exactly that member, and only the others are read here.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -183,11 +184,43 @@ static int zip_hash_entry(zip_parse_t *p, zip_hasher_t *h, zip_entry_t *e)
     return 0;
 }
 
-/* One thread's share of the entries: [first, end), checked in order with a hasher and an error
- * of its own (a copy of the parse pointing at it); the entries' SHA-256 fields are disjoint. */
+/* The walk's record of entry e (zip_stream.c), when it is of exactly this member and passes the
+ * checks zip_hash_entry would make: e's SHA-256 is then the record's. Anything else (no record, a
+ * record that differs in any way, a CRC-32 that fails) is read again by zip_hash_entry, so that
+ * a verdict and its message do not depend on what the walk saw. */
+static bool zip_take_streamed(const zip_parse_t *p, zip_entry_t *e)
+{
+    size_t n = 0;
+    const zipstream_member_t *m = zipstream_members(p->pre, &n);
+    if (n == 0 || e->is_dir)
+        return false;
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (m[mid].header_offset < e->header_offset)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == n)
+        return false;
+    const zipstream_member_t *r = &m[lo];
+    if (r->header_offset != e->header_offset || r->data_offset != e->data_offset || r->method != e->method ||
+        r->compressed_size != e->compressed_size || r->produced != e->uncompressed_size)
+        return false;
+    if (((e->flags & ZIP_FLAG_DESCRIPTOR) != 0 || e->crc32 != 0) && r->crc32 != e->crc32)
+        return false;
+    memcpy(e->sha256, r->sha256, sizeof e->sha256);
+    return true;
+}
+
+/* One thread's share of the entries left to read: todo[first, end), checked in order with a
+ * hasher and an error of its own (a copy of the parse pointing at it); the entries' SHA-256
+ * fields are disjoint. */
 typedef struct hash_part {
     zip_parse_t p;
     cache_err_t err;
+    const size_t *todo;
     size_t first, end;
     int rc;
     pthread_t thread;
@@ -202,7 +235,7 @@ static void *hash_part_run(void *arg)
     if (rc < 0)
         cache_err_set(part->p.err, rc, "zip: out of memory");
     for (size_t i = part->first; rc == 0 && i < part->end; i++)
-        rc = zip_hash_entry(&part->p, &h, &part->p.entries[i]);
+        rc = zip_hash_entry(&part->p, &h, &part->p.entries[part->todo[i]]);
     zip_hasher_dispose(&h);
     part->rc = rc;
     return NULL;
@@ -210,7 +243,7 @@ static void *hash_part_run(void *arg)
 
 /* How many threads share the entries: one per HASH_PART_MIN bytes of compressed data, at most one
  * per core and HASH_PARTS_MAX. */
-static size_t hash_parts(const zip_parse_t *p, uint64_t compressed)
+static size_t hash_parts(size_t count, uint64_t compressed)
 {
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     size_t n = (size_t)(compressed / HASH_PART_MIN);
@@ -218,18 +251,26 @@ static size_t hash_parts(const zip_parse_t *p, uint64_t compressed)
         n = (size_t)cores;
     if (n > HASH_PARTS_MAX)
         n = HASH_PARTS_MAX;
-    if (n > p->count)
-        n = p->count;
+    if (n > count)
+        n = count;
     return n < 1 ? 1 : n;
 }
 
 int zip_hash_entries(zip_parse_t *p)
 {
+    size_t *todo = malloc((p->count ? p->count : 1) * sizeof *todo);
+    if (todo == NULL)
+        return cache_err_set(p->err, -ENOMEM, "zip: out of memory");
+    size_t count = 0;
     uint64_t compressed = 0;
-    for (size_t i = 0; i < p->count; i++)
+    for (size_t i = 0; i < p->count; i++) {
+        if (zip_take_streamed(p, &p->entries[i]))
+            continue;
+        todo[count++] = i;
         compressed += p->entries[i].compressed_size;
+    }
     hash_part_t parts[HASH_PARTS_MAX];
-    size_t n = hash_parts(p, compressed);
+    size_t n = hash_parts(count, compressed);
     /* contiguous runs of entries of about equal compressed bytes, so that the first failure of
      * the first part that fails is the first failure in order, as one thread would find it */
     size_t next = 0;
@@ -239,10 +280,11 @@ int zip_hash_entries(zip_parse_t *p)
         memset(part, 0, sizeof *part);
         part->p = *p;
         part->p.err = k == 0 ? p->err : &part->err;
+        part->todo = todo;
         part->first = next;
         uint64_t share = compressed * (k + 1) / n;
-        while (next < p->count && (k == n - 1 || taken < share)) {
-            taken += p->entries[next].compressed_size;
+        while (next < count && (k == n - 1 || taken < share)) {
+            taken += p->entries[todo[next]].compressed_size;
             next++;
         }
         part->end = next;
@@ -262,6 +304,6 @@ int zip_hash_entries(zip_parse_t *p)
                 *p->err = parts[k].err;
         }
     }
+    free(todo);
     return rc;
 }
-

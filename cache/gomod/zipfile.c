@@ -88,6 +88,12 @@ static int zip_fill(zip_parse_t *p, zipfile_t *out)
 int zipfile_parse(const uint8_t *buf, size_t len, const char *module, const char *version, zipfile_t *out,
                   cache_err_t *err)
 {
+    return zipfile_parse_streamed(buf, len, module, version, NULL, out, err);
+}
+
+int zipfile_parse_streamed(const uint8_t *buf, size_t len, const char *module, const char *version,
+                           const zipstream_t *s, zipfile_t *out, cache_err_t *err)
+{
     assert(out != NULL && module != NULL && version != NULL);
     assert(buf != NULL || len == 0);
     memset(out, 0, sizeof *out);
@@ -104,7 +110,7 @@ int zipfile_parse(const uint8_t *buf, size_t len, const char *module, const char
                              ZIPFILE_MAX_SIZE);
 
     zip_parse_t p = {
-        .buf = buf, .len = len, .err = err, .fold = BUF_INIT, .keys = BUF_INIT, .scratch = BUF_INIT};
+        .buf = buf, .len = len, .err = err, .fold = BUF_INIT, .keys = BUF_INIT, .scratch = BUF_INIT, .pre = s};
     int rc = asprintf(&p.prefix, "%s@%s/", module, version);
     if (rc < 0) {
         p.prefix = NULL;

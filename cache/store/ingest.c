@@ -12,13 +12,14 @@
  * decode on every read, worth it only where they save disk.
  * Nothing is read back: the object handed back holds the layout just committed, a small object's
  * bytes copied from the body, and a zip's member table decoded from the bytes just encoded.
- * store_put_early also hands a small object's caller a copy made before the sync and the commit
+ * store_put_with may also hand a small object's caller a copy made before the sync and the commit
  * (its bytes in memory, never read from the packs): for that caller's client alone, never put
  * where another lookup finds it.
  */
 #include <assert.h>
 #include <errno.h>
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -30,6 +31,16 @@ static_assert(STORE_EARLY_MAX <= STORE_INLINE_MAX, "an early answer's bytes are 
 
 #define ZSTD_LEVEL 3
 #define ZSTD_MIN_INPUT 128 /* below this a frame header eats any saving */
+
+/* Bodies from this size on are cut on two threads. */
+#define CUT_SPLIT_MIN (1u << 20)
+
+/* The most chunks an object of len bytes in nseg segments can have: every cut but a segment's
+ * last is at least CHUNKER_MIN long. */
+static size_t max_chunks(size_t len, long nseg)
+{
+    return len / CHUNKER_MIN + (size_t)nseg + 1;
+}
 
 /* A chunk written by this ingest, so that one repeating inside the object (a file that appears
  * twice in a zip) is written once: the index learns of them only at commit. */
@@ -49,7 +60,7 @@ typedef struct ingest {
     store_pack_holds_t holds; /* the packs this ingest has uncommitted bytes in */
 } ingest_t;
 
-static int sha256(const uint8_t *p, size_t len, uint8_t out[32])
+static int sha256_of(const uint8_t *p, size_t len, uint8_t out[32])
 {
     unsigned int n = 0;
     return EVP_Digest(p, len, out, &n, EVP_sha256(), NULL) == 1 && n == 32 ? 0 : -EIO;
@@ -101,22 +112,89 @@ static int chunk_store(ingest_t *in, const uint8_t *p, size_t len, bool compress
     return rc;
 }
 
+/* One thread's share of the cutting: segments [first, end) cut and their chunks' addresses
+ * computed into chunks[0..n) (raw_size and hash; the rest zero). */
+typedef struct cut_part {
+    const uint8_t *body;
+    const store_segment_t *segs;
+    long first, end;
+    store_chunk_t *chunks;
+    size_t n;
+    int rc;
+    pthread_t thread;
+    bool started;
+} cut_part_t;
+
+static void *cut_part_run(void *arg)
+{
+    cut_part_t *part = arg;
+    for (long s = part->first; part->rc == 0 && s < part->end; s++) {
+        const uint8_t *p = part->body + part->segs[s].offset;
+        size_t left = (size_t)part->segs[s].len;
+        while (left > 0) {
+            size_t n = store_chunker_cut(p, left);
+            store_chunk_t *ch = &part->chunks[part->n++];
+            ch->raw_size = (uint32_t)n;
+            if (sha256_of(p, n, ch->hash) != 0) {
+                part->rc = -EIO;
+                break;
+            }
+            p += n;
+            left -= n;
+        }
+    }
+    return NULL;
+}
+
+/* Cuts every segment into chunks and computes their addresses into row->chunks: on two threads
+ * for a body of megabytes (segments are cut independently, so the cuts are the same). */
+static int cut_all(const uint8_t *body, size_t len, const store_segment_t *segs, long nseg, store_row_t *row)
+{
+    cut_part_t parts[2];
+    memset(parts, 0, sizeof parts);
+    long split = nseg;
+    if (len >= CUT_SPLIT_MIN && nseg > 1) {
+        uint64_t half = 0;
+        for (split = 0; split < nseg - 1 && half < len / 2; split++)
+            half += segs[split].len;
+    }
+    parts[0] = (cut_part_t){.body = body, .segs = segs, .first = 0, .end = split, .chunks = row->chunks};
+    parts[1] = (cut_part_t){.body = body, .segs = segs, .first = split, .end = nseg};
+    if (split < nseg) {
+        uint64_t bytes = 0;
+        for (long s = split; s < nseg; s++)
+            bytes += segs[s].len;
+        parts[1].chunks = calloc(max_chunks((size_t)bytes, nseg - split), sizeof *parts[1].chunks);
+        if (parts[1].chunks == NULL)
+            return -ENOMEM;
+        parts[1].started = pthread_create(&parts[1].thread, NULL, cut_part_run, &parts[1]) == 0;
+    }
+    cut_part_run(&parts[0]);
+    if (split < nseg) {
+        if (parts[1].started)
+            pthread_join(parts[1].thread, NULL);
+        else
+            cut_part_run(&parts[1]); /* no thread to be had: this one does it */
+        memcpy(row->chunks + parts[0].n, parts[1].chunks, parts[1].n * sizeof *parts[1].chunks);
+        free(parts[1].chunks);
+    }
+    return parts[0].rc != 0 ? parts[0].rc : parts[1].rc;
+}
+
 /* Cuts every segment into chunks and stores them into in->row. */
-static int ingest_chunks(ingest_t *in, const uint8_t *body, const store_segment_t *segs, long nseg, cache_err_t *err)
+static int ingest_chunks(ingest_t *in, const uint8_t *body, size_t len, const store_segment_t *segs, long nseg,
+                         cache_err_t *err)
 {
     store_row_t *row = in->row;
+    int rc = cut_all(body, len, segs, nseg, row);
+    if (rc != 0)
+        return cache_err_set(err, rc, rc == -ENOMEM ? "out of memory" : "SHA-256 failed");
     for (long s = 0; s < nseg; s++) {
         const uint8_t *p = body + segs[s].offset;
         size_t left = (size_t)segs[s].len;
         while (left > 0) {
-            size_t n = store_chunker_cut(p, left);
-            store_chunk_t *ch = &row->chunks[row->nchunks];
-            memset(ch, 0, sizeof *ch);
-            ch->raw_size = (uint32_t)n;
-            if (sha256(p, n, ch->hash) != 0)
-                return cache_err_set(err, -EIO, "SHA-256 failed");
-            int rc = chunk_store(in, p, n, segs[s].compressed, err);
-            if (rc != 0)
+            size_t n = row->chunks[row->nchunks].raw_size;
+            if ((rc = chunk_store(in, p, n, segs[s].compressed, err)) != 0)
                 return rc;
             row->nchunks++;
             p += n;
@@ -134,41 +212,38 @@ static int64_t now_ns(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-/* The most chunks an object of len bytes in nseg segments can have: every cut but a segment's
- * last is at least CHUNKER_MIN long. */
-static size_t max_chunks(size_t len, long nseg)
-{
-    return len / CHUNKER_MIN + (size_t)nseg + 1;
-}
 
-/* The early answer of one store_put_early (store.h), offered once across its attempts. */
+/* The early answer of one store_put_with (store.h), offered once across its attempts. */
 typedef struct early {
     store_early_fn fn;
     void *arg;
 } early_t;
 
-static int put_once(store_t *s, const modkey_t *key, const uint8_t *body, size_t len, const zipfile_t *z, int64_t now,
-                    early_t *early, store_object_t **out, cache_err_t *err);
+static int put_once(store_t *s, const modkey_t *key, const uint8_t *body, size_t len, const zipfile_t *z,
+                    const uint8_t *sha256, int64_t now, early_t *early, store_object_t **out, cache_err_t *err);
 
 int store_put(store_t *s, const modkey_t *key, const uint8_t *body, size_t len, const zipfile_t *z, int64_t now,
               store_object_t **out, cache_err_t *err)
 {
-    return store_put_early(s, key, body, len, z, now, NULL, NULL, out, err);
+    return store_put_with(s, key, body, len, z, NULL, now, out, err);
 }
 
-int store_put_early(store_t *s, const modkey_t *key, const uint8_t *body, size_t len, const zipfile_t *z,
-                    int64_t now, store_early_fn early_fn, void *early_arg, store_object_t **out, cache_err_t *err)
+int store_put_with(store_t *s, const modkey_t *key, const uint8_t *body, size_t len, const zipfile_t *z,
+                   const store_put_extra_t *extra, int64_t now, store_object_t **out, cache_err_t *err)
 {
-    early_t early = {.fn = early_fn, .arg = early_arg};
+    const store_put_extra_t none = {0};
+    if (extra == NULL)
+        extra = &none;
+    early_t early = {.fn = extra->early, .arg = extra->early_arg};
     if (s->max_bytes > 0 && len > s->max_bytes)
         return cache_err_set(err, -EDQUOT, "%s is %zu bytes, more than the store's whole budget (--max-size %llu)",
                              key->escaped, len, (unsigned long long)s->max_bytes);
     /* Room first: the store stays within its budget (plus at most a pack compaction is copying)
      * rather than passing it and evicting after. */
     store_maintain_for(s, len);
-    int rc = put_once(s, key, body, len, z, now, &early, out, err);
+    int rc = put_once(s, key, body, len, z, extra->sha256, now, &early, out, err);
     if (rc == -EAGAIN) /* gc took a chunk this ingest counted on: once more, from what is stored now */
-        rc = put_once(s, key, body, len, z, now, &early, out, err);
+        rc = put_once(s, key, body, len, z, extra->sha256, now, &early, out, err);
     if (rc != 0)
         return rc;
     if (!key->immutable)
@@ -176,7 +251,7 @@ int store_put_early(store_t *s, const modkey_t *key, const uint8_t *body, size_t
     return 0;
 }
 
-/* Hands the early answer (store.h: store_put_early) its object: a copy of the row's facts and
+/* Hands the early answer (store.h: store_put_with) its object: a copy of the row's facts and
  * layout so far, with the body's bytes in memory. The layout is never read through (the bytes are
  * all there); a chunk found already stored has no location in it yet. Nothing is offered when
  * the object cannot be made: the caller then answers after the commit. */
@@ -205,8 +280,8 @@ static void early_offer(store_t *s, const modkey_t *key, const store_row_t *row,
     fn(early->arg, o);
 }
 
-static int put_once(store_t *s, const modkey_t *key, const uint8_t *body, size_t len, const zipfile_t *z, int64_t now,
-                    early_t *early, store_object_t **out, cache_err_t *err)
+static int put_once(store_t *s, const modkey_t *key, const uint8_t *body, size_t len, const zipfile_t *z,
+                    const uint8_t *sha256, int64_t now, early_t *early, store_object_t **out, cache_err_t *err)
 {
     store_row_t row = {0};
     ingest_t in = {.store = s, .row = &row, .zbuf = BUF_INIT};
@@ -219,7 +294,9 @@ static int put_once(store_t *s, const modkey_t *key, const uint8_t *body, size_t
     row.info.size = len;
     row.info.stored_at = now;
     row.info.fetched_at = now;
-    if ((rc = sha256(body, len, row.info.sha256)) != 0) {
+    if (sha256 != NULL)
+        memcpy(row.info.sha256, sha256, sizeof row.info.sha256);
+    else if ((rc = sha256_of(body, len, row.info.sha256)) != 0) {
         cache_err_set(err, rc, "SHA-256 failed");
         goto out;
     }
@@ -244,7 +321,7 @@ static int put_once(store_t *s, const modkey_t *key, const uint8_t *body, size_t
         rc = cache_err_set(err, -ENOMEM, "out of memory");
         goto out;
     }
-    if ((rc = ingest_chunks(&in, body, segs, nseg, err)) != 0)
+    if ((rc = ingest_chunks(&in, body, len, segs, nseg, err)) != 0)
         goto out;
     /* The object's own record in the pack log, so the index can be rebuilt without it. */
     if ((rc = store_packlog_object(&record, key->escaped, &row, z ? &members : NULL, now_ns())) != 0 ||

@@ -78,21 +78,30 @@ int store_put(store_t *s, const modkey_t *key, const uint8_t *body, size_t len, 
               store_object_t **out, cache_err_t *err);
 
 /*
- * The early answer of an ingest (store_put_early): called at most once, on the ingesting thread,
+ * The early answer of an ingest (store_put_with): called at most once, on the ingesting thread,
  * with a new reference (the callee's) to an object made of body's bytes, held in memory, once the
  * body is written to the packs but before those bytes are durable and the index commits them: the
  * caller's own client may be answered from it, since body was checked before store_put, but
  * nothing else may see it (no hot map, no other waiter): the object is in the store only when
- * store_put_early returns 0. Offered only for objects of at most STORE_EARLY_MAX bytes (every
+ * store_put_with returns 0. Offered only for objects of at most STORE_EARLY_MAX bytes (every
  * .info and .mod, most zips), which never read the packs.
  */
 #define STORE_EARLY_MAX (64u << 10)
 typedef void (*store_early_fn)(void *arg, store_object_t *o);
 
-/* store_put, calling early (when not NULL) as said above. The return value and *out are the
- * commit's, whether early was called or not. */
-int store_put_early(store_t *s, const modkey_t *key, const uint8_t *body, size_t len, const zipfile_t *z,
-                    int64_t now, store_early_fn early, void *early_arg, store_object_t **out, cache_err_t *err);
+/* What a caller may add to a plain store_put. */
+typedef struct store_put_extra {
+    /* the body's SHA-256 when already known (the ingest hashes a zip while it arrives, so the
+     * store does not hash the same bytes again); NULL: computed here */
+    const uint8_t *sha256;
+    store_early_fn early; /* the early answer (above), or NULL */
+    void *early_arg;
+} store_put_extra_t;
+
+/* store_put with extra (NULL: none). The return value and *out are the commit's, whether the
+ * early answer was called or not. */
+int store_put_with(store_t *s, const modkey_t *key, const uint8_t *body, size_t len, const zipfile_t *z,
+                   const store_put_extra_t *extra, int64_t now, store_object_t **out, cache_err_t *err);
 
 /* What the store knows of an object. */
 typedef struct store_object_info {

@@ -126,7 +126,7 @@ static int route_probe(upstream_t *u, const char *name, int fd, long *proxy, cac
         upstream_result_t res;
         memset(&res, 0, sizeof res);
         cache_err_t e = {0};
-        int rc = upstream_fetch_url(u, p, key, url, shown, fd, SUPPORTED_MAX, &res, &e);
+        int rc = upstream_fetch_url(u, p, key, url, shown, fd, NULL, SUPPORTED_MAX, &res, &e);
         free(url);
         free(shown);
         if (rc == 0) {
@@ -187,7 +187,7 @@ int upstream_sumdb_fetch(upstream_t *u, const char *name, const char *url, bool 
             rc = -ENOMEM;
     }
     if (rc == 0)
-        rc = upstream_fetch_url(u, p, key, full, shown, fd, max_bytes, res, err);
+        rc = upstream_fetch_url(u, p, key, full, shown, fd, NULL, max_bytes, res, err);
     else
         cache_err_set(err, rc, "out of memory");
     if (err != NULL)

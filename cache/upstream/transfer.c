@@ -181,6 +181,18 @@ static size_t on_body(char *buf, size_t size, size_t nmemb, void *ud)
         t->too_big = true;
         return CURL_WRITEFUNC_ERROR;
     }
+    if (t->sink != NULL) {
+        /* the hook: a consumer (the ingest) may take the piece as it arrives instead of the file */
+        int kept = t->sink->take(t->sink->arg, t->bytes, (const uint8_t *)buf, len);
+        if (kept < 0) {
+            t->write_errno = -kept;
+            return CURL_WRITEFUNC_ERROR;
+        }
+        if (kept > 0) {
+            t->bytes += len;
+            return len;
+        }
+    }
     size_t done = 0;
     while (done < len) {
         ssize_t w = pwrite(t->fd, buf + done, len - done, (off_t)(t->bytes + done));

@@ -193,7 +193,8 @@ static bool backoff_wait(upstream_t *u, long ms)
 }
 
 int upstream_fetch_url(upstream_t *u, const upstream_proxy_t *p, const char *key, const char *url,
-                     const char *shown, int fd, uint64_t max_bytes, upstream_result_t *res, cache_err_t *err)
+                     const char *shown, int fd, const upstream_sink_t *sink, uint64_t max_bytes,
+                     upstream_result_t *res, cache_err_t *err)
 {
     assert(err != NULL);
     snprintf(res->url, sizeof res->url, "%s", shown);
@@ -221,6 +222,7 @@ int upstream_fetch_url(upstream_t *u, const upstream_proxy_t *p, const char *key
         t.proxy = p;
         t.url = url;
         t.fd = fd;
+        t.sink = sink;
         t.max_bytes = max_bytes;
         pthread_cond_init(&t.done_cond, NULL);
         atomic_fetch_add(&u->requests, 1);
@@ -386,6 +388,12 @@ enum { RANK_NOT_FOUND, RANK_PROXY };
 int upstream_fetch(upstream_t *u, const char *escaped_key, bool private_module, int fd, uint64_t max_bytes,
                    upstream_result_t *res, cache_err_t *err)
 {
+    return upstream_fetch_sink(u, escaped_key, private_module, fd, NULL, max_bytes, res, err);
+}
+
+int upstream_fetch_sink(upstream_t *u, const char *escaped_key, bool private_module, int fd,
+                        const upstream_sink_t *sink, uint64_t max_bytes, upstream_result_t *res, cache_err_t *err)
+{
     assert(u != NULL && escaped_key != NULL);
     upstream_result_t scratch;
     char path[UPSTREAM_MAX_PATH];
@@ -441,7 +449,7 @@ int upstream_fetch(upstream_t *u, const char *escaped_key, bool private_module, 
                 free(url);
                 return cache_err_set(err, -ENOMEM, "out of memory");
             }
-            rc = upstream_fetch_url(u, p, escaped_key, url, shown, fd, max_bytes, &r, &e);
+            rc = upstream_fetch_url(u, p, escaped_key, url, shown, fd, sink, max_bytes, &r, &e);
             free(url);
             free(shown);
             if (rc == 0) {

@@ -85,6 +85,23 @@ int upstream_fetch(upstream_t *u, const char *escaped_key, bool private_module, 
                    upstream_result_t *res, cache_err_t *err);
 
 /*
+ * A consumer of a body while it arrives (upstream_fetch_sink). take runs on the transfer thread
+ * with each piece of a 200 body from a proxy, in order; offset is where the piece starts in the
+ * body, and is 0 again when an attempt starts over (a retry, the next proxy). It returns 1 when
+ * it keeps the piece (the piece is then not written to fd), 0 to have it written to fd as usual,
+ * or -errno to fail the attempt as a failed write. It must be quick: every transfer waits while
+ * it runs. A body the go command fetches (direct, private) never reaches it: it is in fd.
+ */
+typedef struct upstream_sink {
+    int (*take)(void *arg, uint64_t offset, const uint8_t *p, size_t n);
+    void *arg;
+} upstream_sink_t;
+
+/* upstream_fetch with the body's pieces offered to sink first (NULL: upstream_fetch). */
+int upstream_fetch_sink(upstream_t *u, const char *escaped_key, bool private_module, int fd,
+                        const upstream_sink_t *sink, uint64_t max_bytes, upstream_result_t *res, cache_err_t *err);
+
+/*
  * Aborts every transfer in flight (go commands fetching direct are killed) and makes every later
  * upstream_fetch return -ECANCELED at once; retries waiting for their backoff wake up and return
  * -ECANCELED too. For shutdown: it cannot be undone. Any thread; returns at once (the transfers

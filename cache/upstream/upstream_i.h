@@ -93,6 +93,7 @@ typedef struct upstream_transfer {
     const upstream_proxy_t *proxy;
     const char *url;
     int fd;
+    const upstream_sink_t *sink; /* offered each piece of the body first, or NULL */
     uint64_t max_bytes;
     CURL *easy;
 
@@ -185,6 +186,7 @@ int upstream_fetch_begin(const char *path, bool bang_plain, char *out, size_t ca
  * the retry window; key is the path below p, read directly for a file:// entry. Results as
  * upstream_fetch. */
 int upstream_fetch_url(upstream_t *u, const upstream_proxy_t *p, const char *key, const char *url, const char *shown,
-                       int fd, uint64_t max_bytes, upstream_result_t *res, cache_err_t *err);
+                       int fd, const upstream_sink_t *sink, uint64_t max_bytes, upstream_result_t *res,
+                       cache_err_t *err);
 
 #endif
