@@ -10,7 +10,7 @@
  * as btrfs does) so that find does not skip stat calls by counting subdirectories. Only
  * list and @latest change; they carry the list TTL, everything else a day, except the
  * directories whose listing the store changes on a mount without OPENDIR: no attribute time,
- * and an mtime that moves with the listing (dircache.c).
+ * and an mtime that is a fingerprint of the listing (dircache.c).
  */
 #include <errno.h>
 #include <limits.h>
@@ -78,8 +78,9 @@ int fs_attr_get(fs_mount_t *m, fs_node_t *node, int fd, int flags, struct stat *
         *timeout = FS_TTL_WRITE;
         break;
     default:
-        /* Directories of no module: a fixed time, so nothing changes across restarts, until
-         * the store changes what one lists on a mount without OPENDIR (dircache.c). */
+        /* Directories of no module: a fixed time, so nothing changes across restarts (on a
+         * mount without OPENDIR, a fingerprint of the listing in the first days of 1970:
+         * dircache.c). */
         size = 0;
         mtime = 0;
         break;

@@ -19,9 +19,10 @@
  *  - by the store (a version fetched by either front, an object evicted, a failed fetch's note,
  *    the store's directories of no module: the root, cache/download/..., @v, module path
  *    prefixes): these carry no attribute time, so the kernel asks GETATTR before it reuses a
- *    listing (auto_inval_data: at every listing's start), and their mtime is the time modfs
- *    first saw the listing differ from the one it last hashed (fs_dir_stamp). A directory
- *    whose mtime moved is listed afresh.
+ *    listing (auto_inval_data: at every listing's start), and their mtime is a fingerprint of
+ *    the listing (a 50-bit hash of its names and types, as a time in the first days of 1970,
+ *    where their fixed time was): a directory whose mtime moved is listed afresh, and one
+ *    listing shows one mtime, after a restart too.
  * A module's tree (its directories never change in the store) keeps a day's attribute time
  * and its listings for as long as the kernel likes. With allow_other, or on a kernel without
  * no-opendir, OPENDIR stays: it takes a snapshot that later READDIRs index into, and the
@@ -32,7 +33,6 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "fs_i.h"
 
@@ -71,72 +71,66 @@ bool fs_dir_stamped(const fs_mount_t *m, const fs_node_t *n)
     }
 }
 
+/* The mtime a listing hash stands for: inside the first days of 1970, where these directories'
+ * fixed time always was, so that one listing shows one mtime, across restarts too. */
+static struct timespec fs_dir_stamp_of(uint64_t h)
+{
+    return (struct timespec){.tv_sec = (time_t)((h >> 32) & 0xfffff), .tv_nsec = (long)((h & 0xffffffffu) % 1000000000u)};
+}
+
 void fs_dir_stamp_known(fs_mount_t *m, const fs_node_t *n, struct timespec *mtime)
 {
     pthread_mutex_lock(&m->stamp_lock);
-    if (n->stamp_moved)
-        *mtime = n->stamp;
+    if (n->stamp_hashed)
+        *mtime = fs_dir_stamp_of(n->stamp_hash);
     pthread_mutex_unlock(&m->stamp_lock);
 }
 
 void fs_dir_stamp(fs_mount_t *m, fs_view_t *v, fs_node_t *n, struct timespec *mtime)
 {
     fs_dirlist_t l = {0};
-    bool listed = fs_dir_list(m, v, n, &l) == 0;
+    int rc = fs_dir_list(m, v, n, &l);
     uint64_t h = 0x6d6f646673ULL;
-    for (size_t i = 0; listed && i < l.n; i++) {
+    for (size_t i = 0; rc == 0 && i < l.n; i++) {
         h = hash_bytes(l.v[i].name, strlen(l.v[i].name) + 1, h);
         h = hash_bytes(&l.v[i].type, sizeof(l.v[i].type), h);
     }
     fs_dirlist_dispose(&l);
+    /* A listing that cannot be made gets an mtime of its own: the kernel then asks for it (and
+     * gets the error) rather than reuse what it has. */
+    if (rc < 0)
+        h = hash_bytes(&rc, sizeof(rc), h ^ 0x6572726f72ULL);
 
     pthread_mutex_lock(&m->stamp_lock);
-    /* The first listing keeps the fixed time the directory always had; a listing that cannot
-     * be made counts as a change, so the kernel asks for it again (and gets the error). */
-    if (!n->stamp_hashed) {
-        n->stamp_hashed = listed;
-    } else if (!listed || h != n->stamp_hash) {
-        struct timespec now, last = n->stamp_moved ? n->stamp : *mtime;
-        clock_gettime(CLOCK_REALTIME, &now);
-        /* strictly later than what the kernel was last told, even if the clock went back */
-        if (now.tv_sec < last.tv_sec || (now.tv_sec == last.tv_sec && now.tv_nsec <= last.tv_nsec)) {
-            now = last;
-            if (++now.tv_nsec == 1000000000L) {
-                now.tv_sec++;
-                now.tv_nsec = 0;
-            }
-        }
-        n->stamp = now;
-        n->stamp_moved = true;
-    }
-    if (listed)
-        n->stamp_hash = h;
-    if (n->stamp_moved)
-        *mtime = n->stamp;
+    n->stamp_hash = h;
+    n->stamp_hashed = true;
     pthread_mutex_unlock(&m->stamp_lock);
+    *mtime = fs_dir_stamp_of(h);
 }
 
-void fs_dir_changed(fs_mount_t *m, fs_view_t *v, const char *rel, bool below)
+void fs_dir_changed(fs_mount_t *m, fs_view_t *v, const char *rel, bool below, const fs_node_t *seen)
 {
     if (!m->no_opendir)
         return;
     size_t n;
     fuse_ino_t *inos = fs_table_dirs_of(m, v, rel, below, &n);
+    fuse_ino_t skip = seen ? fs_node_ino(m, seen) : 0;
     for (size_t i = 0; i < n; i++)
-        fuse_lowlevel_notify_inval_inode(m->se, inos[i], 0, 0); /* -ENOENT: the kernel has no copy */
+        if (inos[i] != skip)
+            fuse_lowlevel_notify_inval_inode(m->se, inos[i], 0, 0); /* -ENOENT: the kernel has no copy */
     free(inos);
 }
 
-void fs_dir_parent_changed(fs_mount_t *m, fs_view_t *v, const char *rel)
+void fs_dir_parent_changed(fs_mount_t *m, fs_view_t *v, const char *rel, const fs_node_t *seen)
 {
     char parent[PATH_MAX];
     const char *slash = strrchr(rel, '/');
     if (!slash) {
-        fs_dir_changed(m, v, ".", false);
+        fs_dir_changed(m, v, ".", false, seen);
         return;
     }
     size_t len = (size_t)(slash - rel);
     memcpy(parent, rel, len);
     parent[len] = '\0';
-    fs_dir_changed(m, v, parent, false);
+    fs_dir_changed(m, v, parent, false, seen);
 }

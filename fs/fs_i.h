@@ -136,10 +136,8 @@ struct fs_node {
     atomic_uint_fast64_t listed_epoch; /* the view's epoch at the last opendir (keep_cache only if unchanged) */
 
     /* dircache.c, directories whose listing the store changes; protected by the mount's stamp_lock. */
-    bool stamp_hashed;     /* stamp_hash holds the listing last hashed */
-    bool stamp_moved;      /* the listing changed once: stamp is the mtime shown, not the fixed one */
+    bool stamp_hashed;     /* stamp_hash holds the hash of the listing last made */
     uint64_t stamp_hash;
-    struct timespec stamp;
 };
 
 typedef struct fs_table {
@@ -181,7 +179,8 @@ struct fs_handle {
     char *bytes;                    /* BYTES: a copy, at most FS_NOTE_MAX bytes */
     size_t nbytes;
     int fd;                         /* WRITE */
-    fs_dirlist_t dir;               /* DIR */
+    fs_dirlist_t dir;               /* DIR: made at the first READDIR (under lock) */
+    bool listed;                    /* DIR: dir is made */
 };
 
 /* The FUSE figures of /metrics (metrics.c): relaxed atomics, written by any worker thread. */
@@ -419,19 +418,19 @@ int fs_dir_list(fs_mount_t *m, fs_view_t *v, const fs_node_t *node, fs_dirlist_t
  * the store changes, on a mount without OPENDIR. Such a directory's attributes carry no time. */
 bool fs_dir_stamped(const fs_mount_t *m, const fs_node_t *n);
 /* The mtime of a stamped directory as last told (for entry replies): *mtime is left as it is
- * (the fixed time) until the listing first changed. */
+ * (the fixed time) until the directory was first listed by fs_dir_stamp. */
 void fs_dir_stamp_known(fs_mount_t *m, const fs_node_t *n, struct timespec *mtime);
-/* Lists the stamped directory n for v now and moves its mtime when the listing differs from the
- * one last hashed (for GETATTR, which the kernel sends before reusing a listing). *mtime holds
- * the fixed time on entry. */
+/* Lists the stamped directory n for v now: its mtime, a fingerprint of the listing (for
+ * GETATTR, which the kernel sends before it reuses a listing). */
 void fs_dir_stamp(fs_mount_t *m, fs_view_t *v, fs_node_t *n, struct timespec *mtime);
-/* Directory rel of view v changed in a way the kernel did not see through the node it names
- * (the other entry point's node of it; with below, every directory under it too): drops the
- * kernel's copies. No-op when the mount has OPENDIR. Safe in a handler before its reply too:
- * the kernel takes no lock a request holds to drop them. */
-void fs_dir_changed(fs_mount_t *m, fs_view_t *v, const char *rel, bool below);
+/* Directory rel of view v changed in a way the kernel did not see (through the other entry
+ * point's node of it, or at all; with below, every directory under it changed too): drops the
+ * kernel's copies, except that of seen, the node the request named when the kernel saw the
+ * change itself (or NULL). No-op when the mount has OPENDIR. Safe in a handler before its
+ * reply too: the kernel takes no lock a request holds to drop them. */
+void fs_dir_changed(fs_mount_t *m, fs_view_t *v, const char *rel, bool below, const fs_node_t *seen);
 /* fs_dir_changed of the directory holding rel. */
-void fs_dir_parent_changed(fs_mount_t *m, fs_view_t *v, const char *rel);
+void fs_dir_parent_changed(fs_mount_t *m, fs_view_t *v, const char *rel, const fs_node_t *seen);
 
 /* ---- attr.c: attributes and entry replies ---- */
 /*

@@ -68,8 +68,8 @@ int fs_lookup_entry(fs_mount_t *m, fs_view_t *v, fs_node_t *parent, const char *
          * below it, are stale (it saw no change). Dropped before the reply: this request
          * holds no page of any listing. */
         if (fs_whiteout_clear(v, rel)) {
-            fs_dir_parent_changed(m, v, rel);
-            fs_dir_changed(m, v, rel, true);
+            fs_dir_parent_changed(m, v, rel, NULL);
+            fs_dir_changed(m, v, rel, true, NULL);
         }
     }
 

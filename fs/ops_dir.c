@@ -3,10 +3,11 @@
  * ops_dir.c — opendir, readdir, readdirplus, releasedir.
  *
  * On a mount without OPENDIR (dircache.c) the first opendir is answered ENOSYS and each READDIR
- * lists the directory itself: the kernel keeps the listings it reads. Otherwise opendir takes a
- * snapshot of the directory (the view's entries plus the write area's, sorted, one per name),
- * so that readdir offsets are plain indexes and a listing is consistent however many requests
- * it takes. The kernel may keep the listing (cache_readdir); for a module's tree, which never
+ * lists the directory itself: the kernel keeps the listings it reads. Otherwise an open
+ * directory holds a snapshot (the view's entries plus the write area's, sorted, one per name),
+ * taken at its first READDIR, so that readdir offsets are plain indexes and a listing is
+ * consistent however many requests it takes, and an open the kernel answers from its cache
+ * costs no listing. The kernel may keep the listing (cache_readdir); for a module's tree, which never
  * changes, across opens too (keep_cache), while directories whose content grows as modules are
  * fetched are listed afresh at each open, and so are module trees after the user's whiteouts
  * changed (a name removed, a name shown again). readdirplus looks every entry up without
@@ -48,11 +49,6 @@ void fs_op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
         return;
     }
     uint64_t epoch = atomic_load(&v->epoch);
-    if ((rc = fs_dir_list(m, v, node, &h->dir)) < 0) {
-        fs_handle_free(m, h);
-        fs_reply_err(m, req, -rc);
-        return;
-    }
     fi->fh = (uintptr_t)h;
     fi->cache_readdir = 1;
     /* A module's tree never changes, unless the user's whiteouts did since it was last listed. */
@@ -85,9 +81,16 @@ static void fs_dir_fill(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, 
     if (rc == 0 && dir->type != S_IFDIR)
         rc = -ENOTDIR;
     /* Without OPENDIR there is no snapshot: each READDIR lists anew (the kernel keeps what it
-     * read, so a directory is listed about once). */
-    if (rc == 0 && !h)
+     * read, so a directory is listed about once). With it, the open's first READDIR takes the
+     * snapshot: an open whose listing the kernel still has costs no listing at all. */
+    if (rc == 0 && !h) {
         rc = fs_dir_list(m, v, dir, &own);
+    } else if (rc == 0) {
+        pthread_mutex_lock(&h->lock);
+        if (!h->listed && (rc = fs_dir_list(m, v, dir, &h->dir)) == 0)
+            h->listed = true;
+        pthread_mutex_unlock(&h->lock);
+    }
     if (rc < 0) {
         fs_reply_err(m, req, -rc);
         return;

@@ -121,7 +121,7 @@ void fs_op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mo
         fs_handle_free(m, h);
         fs_node_forget(m, fs_node_get(m, e.ino), 1);
     }
-    fs_dir_parent_changed(m, v, rel);
+    fs_dir_parent_changed(m, v, rel, dir);
     return;
 fail:
     fs_reply_err(m, req, -rc);
@@ -151,7 +151,7 @@ void fs_op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mod
     if (rc < 0 || (rc = fs_write_publish(m, v, dir, name, S_IFREG, &e)) < 0)
         goto fail;
     fuse_reply_entry(req, &e);
-    fs_dir_parent_changed(m, v, rel);
+    fs_dir_parent_changed(m, v, rel, dir);
     return;
 fail:
     fs_reply_err(m, req, -rc);
@@ -177,7 +177,7 @@ void fs_op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mod
     if (rc < 0 || (rc = fs_write_publish(m, v, dir, name, S_IFDIR, &e)) < 0)
         goto fail;
     fuse_reply_entry(req, &e);
-    fs_dir_parent_changed(m, v, rel);
+    fs_dir_parent_changed(m, v, rel, dir);
     return;
 fail:
     fs_reply_err(m, req, -rc);
@@ -227,7 +227,7 @@ void fs_op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char
     if (rc < 0 || (rc = fs_write_publish(m, v, dir, newname, node->type, &e)) < 0)
         goto fail;
     fuse_reply_entry(req, &e);
-    fs_dir_parent_changed(m, v, rel);
+    fs_dir_parent_changed(m, v, rel, dir);
     return;
 fail:
     fs_reply_err(m, req, -rc);
@@ -286,7 +286,7 @@ void fs_op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
     }
     fs_reply_err(m, req, -rc);
     if (rc == 0)
-        fs_dir_parent_changed(m, v, rel);
+        fs_dir_parent_changed(m, v, rel, dir);
 }
 
 /* Whether every store name of the view directory (the node that name in parent stands for) is
@@ -365,7 +365,7 @@ out:
     fs_dirlist_dispose(&all);
     fs_reply_err(m, req, -rc);
     if (rc == 0)
-        fs_dir_parent_changed(m, v, rel);
+        fs_dir_parent_changed(m, v, rel, dir);
 }
 
 void fs_op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent, const char *newname,
@@ -432,8 +432,8 @@ void fs_op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_
 out:
     fs_reply_err(m, req, -rc);
     if (rc == 0) {
-        fs_dir_parent_changed(m, v, src);
-        fs_dir_parent_changed(m, v, dst);
+        fs_dir_parent_changed(m, v, src, dir);
+        fs_dir_parent_changed(m, v, dst, newdir);
     }
 }
 
