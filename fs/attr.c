@@ -8,7 +8,9 @@
  * .ziphash) carries the zip's store time, so sizes and mtimes never change under a path and
  * GOCACHE entries keyed by them stay valid. Directories report one link ("count unknown",
  * as btrfs does) so that find does not skip stat calls by counting subdirectories. Only
- * list and @latest change; they carry the list TTL, everything else a day.
+ * list and @latest change; they carry the list TTL, everything else a day, except the
+ * directories whose listing the store changes on a mount without OPENDIR: no attribute time,
+ * and an mtime that is a fingerprint of the listing (dircache.c).
  */
 #include <errno.h>
 #include <limits.h>
@@ -76,10 +78,17 @@ int fs_attr_get(fs_mount_t *m, fs_node_t *node, int fd, int flags, struct stat *
         *timeout = FS_TTL_WRITE;
         break;
     default:
-        /* Directories of no module: a fixed time, so nothing changes across restarts. */
+        /* Directories of no module: a fixed time, so nothing changes across restarts (on a
+         * mount without OPENDIR, a fingerprint of the listing in the first days of 1970:
+         * dircache.c). */
         size = 0;
         mtime = 0;
         break;
+    }
+    struct timespec mtim = {.tv_sec = mtime};
+    if (fs_dir_stamped(m, node)) {
+        fs_dir_stamp_known(m, node, &mtim);
+        *timeout = 0;
     }
     bool dir = node->type == S_IFDIR;
     st->st_ino = node->st_ino;
@@ -90,7 +99,7 @@ int fs_attr_get(fs_mount_t *m, fs_node_t *node, int fd, int flags, struct stat *
     st->st_size = (off_t)size;
     st->st_blksize = 4096;
     st->st_blocks = (blkcnt_t)((size + 511) / 512);
-    st->st_mtim.tv_sec = mtime;
+    st->st_mtim = mtim;
     st->st_atim = st->st_mtim;
     st->st_ctim = st->st_mtim;
     return 0;
@@ -105,6 +114,7 @@ int fs_attr_entry(fs_mount_t *m, fs_node_t *node, int flags, struct fuse_entry_p
         return rc;
     e->ino = fs_node_ino(m, node);
     e->attr_timeout = timeout;
-    e->entry_timeout = timeout;
+    /* A stamped directory's name stays; only its attributes are asked for each time. */
+    e->entry_timeout = fs_dir_stamped(m, node) ? FS_TTL_IMMUTABLE : timeout;
     return 0;
 }

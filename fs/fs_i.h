@@ -25,6 +25,7 @@
 #include <stdint.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "cache.h"
 #include "fs.h"
@@ -133,6 +134,10 @@ struct fs_node {
     char *note;            /* NOTE: the text, as it was at lookup */
 
     atomic_uint_fast64_t listed_epoch; /* the view's epoch at the last opendir (keep_cache only if unchanged) */
+
+    /* dircache.c, directories whose listing the store changes; protected by the mount's stamp_lock. */
+    bool stamp_hashed;     /* stamp_hash holds the hash of the listing last made */
+    uint64_t stamp_hash;
 };
 
 typedef struct fs_table {
@@ -174,7 +179,8 @@ struct fs_handle {
     char *bytes;                    /* BYTES: a copy, at most FS_NOTE_MAX bytes */
     size_t nbytes;
     int fd;                         /* WRITE */
-    fs_dirlist_t dir;               /* DIR */
+    fs_dirlist_t dir;               /* DIR: made at the first READDIR (under lock) */
+    bool listed;                    /* DIR: dir is made */
 };
 
 /* The FUSE figures of /metrics (metrics.c): relaxed atomics, written by any worker thread. */
@@ -187,6 +193,9 @@ typedef struct fs_metrics {
     atomic_uint_fast64_t fetch_bucket[FS_FETCH_BUCKETS + 1]; /* not cumulative; last is > largest bound */
     atomic_uint_fast64_t fetch_sum_us;
     atomic_uint_fast64_t opens;            /* OPEN requests */
+    atomic_uint_fast64_t opendirs;         /* OPENDIR requests */
+    atomic_uint_fast64_t readdirs;         /* READDIR and READDIRPLUS requests */
+    atomic_uint_fast64_t getattrs;         /* GETATTR requests */
     atomic_uint_fast64_t reads;            /* READ requests answered */
     atomic_uint_fast64_t read_bytes;
     atomic_uint_fast64_t writes;           /* WRITE requests into write areas */
@@ -233,6 +242,8 @@ struct fs_mount {
     uint64_t init_unique;   /* kernel_io.c: the INIT request, whose reply gets PARALLEL_DIROPS */
     uint32_t kernel_flags;  /* kernel_io.c: what the kernel offered in INIT */
     bool no_open;           /* set in init, before any open: OPEN is answered ENOSYS (ops_read.c) */
+    bool no_opendir;        /* set in init, before any opendir: OPENDIR is answered ENOSYS (dircache.c) */
+    pthread_mutex_t stamp_lock; /* dircache.c: the listing stamps of the nodes */
     bool init_seen, init_replied;
     atomic_uint_fast64_t next_ino;
     fs_table_t table;
@@ -268,8 +279,8 @@ bool fs_whiteout_has(fs_view_t *v, const char *path);
  * (names: those the directory listed), which path now stands for. 0 or -ENOMEM. */
 int fs_whiteout_add(fs_view_t *v, const char *path, const fs_dirlist_t *children);
 /* When path itself is whited out: shows it again, and everything below it (the user asked for
- * it: a kernel LOOKUP). A name that is there keeps the whiteouts below it. */
-void fs_whiteout_clear(fs_view_t *v, const char *path);
+ * it: a kernel LOOKUP), and returns true. A name that is there keeps the whiteouts below it. */
+bool fs_whiteout_clear(fs_view_t *v, const char *path);
 
 /* Acting as the view's user in its write area (modfs as root): the write area's own modes then
  * apply as they would on a plain directory, root's included. Per thread; always leave. */
@@ -336,6 +347,14 @@ void fs_table_unhash(fs_mount_t *m, fs_node_t *parent, fs_view_t *view, const ch
 /* Follows a rename done in view's write area. flags as renameat2 (RENAME_EXCHANGE swaps). */
 int fs_table_move(fs_mount_t *m, fs_view_t *view, fs_node_t *parent, const char *name, fs_node_t *newparent,
                   const char *newname, unsigned flags);
+/*
+ * The FUSE inode numbers of the directory nodes that show rel ("." = a view's root) in view v:
+ * the one under the mount's root and the one under gomodcache/, each when the table has it,
+ * and with below every directory node of v beneath them too. A malloc'd array (*count
+ * entries; NULL when out of memory). The numbers are only for notifications to the kernel: a
+ * node may be gone by the time one is sent.
+ */
+fuse_ino_t *fs_table_dirs_of(fs_mount_t *m, fs_view_t *v, const char *rel, bool below, size_t *count);
 /* Drops n kernel lookups. */
 void fs_node_forget(fs_mount_t *m, fs_node_t *node, uint64_t n);
 /* A temporary reference, for a node used after the request that named it. */
@@ -390,6 +409,28 @@ int fs_dirlist_add(fs_dirlist_t *l, const char *name, size_t len, mode_t type, b
 /* Sorts by name and keeps one entry per name, the write area's when both have it. */
 void fs_dirlist_finish(fs_dirlist_t *l);
 void fs_dirlist_dispose(fs_dirlist_t *l);
+
+/* ---- dircache.c: directory listings and the kernel's copies of them ---- */
+/* The entries of directory node in view v: the store's (minus v's whiteouts) and the write
+ * area's, sorted, one per name. 0 or -errno (out is then empty). */
+int fs_dir_list(fs_mount_t *m, fs_view_t *v, const fs_node_t *node, fs_dirlist_t *out);
+/* Whether the kernel keeps n's listing across opens only until n's mtime moves: a directory
+ * the store changes, on a mount without OPENDIR. Such a directory's attributes carry no time. */
+bool fs_dir_stamped(const fs_mount_t *m, const fs_node_t *n);
+/* The mtime of a stamped directory as last told (for entry replies): *mtime is left as it is
+ * (the fixed time) until the directory was first listed by fs_dir_stamp. */
+void fs_dir_stamp_known(fs_mount_t *m, const fs_node_t *n, struct timespec *mtime);
+/* Lists the stamped directory n for v now: its mtime, a fingerprint of the listing (for
+ * GETATTR, which the kernel sends before it reuses a listing). */
+void fs_dir_stamp(fs_mount_t *m, fs_view_t *v, fs_node_t *n, struct timespec *mtime);
+/* Directory rel of view v changed in a way the kernel did not see (through the other entry
+ * point's node of it, or at all; with below, every directory under it changed too): drops the
+ * kernel's copies, except that of seen, the node the request named when the kernel saw the
+ * change itself (or NULL). No-op when the mount has OPENDIR. Safe in a handler before its
+ * reply too: the kernel takes no lock a request holds to drop them. */
+void fs_dir_changed(fs_mount_t *m, fs_view_t *v, const char *rel, bool below, const fs_node_t *seen);
+/* fs_dir_changed of the directory holding rel. */
+void fs_dir_parent_changed(fs_mount_t *m, fs_view_t *v, const char *rel, const fs_node_t *seen);
 
 /* ---- attr.c: attributes and entry replies ---- */
 /*

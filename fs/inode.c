@@ -16,6 +16,7 @@
  */
 #include <assert.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -410,4 +411,66 @@ int fs_node_path(fs_mount_t *m, const fs_node_t *node, const char *name, char *b
 out:
     pthread_mutex_unlock(&m->table.lock);
     return rc;
+}
+
+/* Whether a is n or one of n's ancestors. Caller holds the lock. */
+static bool fs_node_within(const fs_node_t *n, const fs_node_t *a)
+{
+    for (; n; n = n->parent)
+        if (n == a)
+            return true;
+    return false;
+}
+
+fuse_ino_t *fs_table_dirs_of(fs_mount_t *m, fs_view_t *v, const char *rel, bool below, size_t *count)
+{
+    fs_table_t *t = &m->table;
+    fs_node_t *found[2];
+    size_t nfound = 0, n = 0, cap = 8;
+    fuse_ino_t *out = malloc(cap * sizeof(*out));
+
+    *count = 0;
+    if (!out)
+        return NULL;
+    pthread_mutex_lock(&t->lock);
+    fs_node_t *starts[2] = {m->root, fs_table_find_locked(t, m->root, v, FS_VIEW_ROOT_NAME)};
+    for (size_t s = 0; s < 2; s++) {
+        fs_node_t *d = starts[s];
+        const char *p = strcmp(rel, ".") == 0 ? "" : rel;
+        char part[NAME_MAX + 1];
+        while (d && *p) {
+            size_t len = strcspn(p, "/");
+            if (len > NAME_MAX) {
+                d = NULL;
+                break;
+            }
+            memcpy(part, p, len);
+            part[len] = '\0';
+            d = fs_table_find_locked(t, d, v, part);
+            p += len + (p[len] == '/');
+        }
+        if (d && d->type == S_IFDIR)
+            found[nfound++] = d;
+    }
+    for (size_t i = 0; i < nfound; i++)
+        out[n++] = fs_node_ino(m, found[i]);
+    /* Beneath them: every live directory node of the view, hashed or not (the kernel may still
+     * hold one that a lookup replaced). */
+    for (fs_node_t *x = below && nfound ? t->all.all_next : &t->all; x != &t->all; x = x->all_next) {
+        if (x->type != S_IFDIR || x->view != v || x == found[0] || (nfound > 1 && x == found[1]))
+            continue;
+        if (!fs_node_within(x, found[0]) && !(nfound > 1 && fs_node_within(x, found[1])))
+            continue;
+        if (n == cap) {
+            fuse_ino_t *grown = realloc(out, 2 * cap * sizeof(*out));
+            if (!grown)
+                break; /* what is listed so far still goes */
+            out = grown;
+            cap *= 2;
+        }
+        out[n++] = fs_node_ino(m, x);
+    }
+    pthread_mutex_unlock(&t->lock);
+    *count = n;
+    return out;
 }

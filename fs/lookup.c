@@ -64,7 +64,13 @@ int fs_lookup_entry(fs_mount_t *m, fs_view_t *v, fs_node_t *parent, const char *
         if ((rc = fs_entry_path(m, parent, name, rel, sizeof(rel))) < 0)
             return rc;
         have_rel = true;
-        fs_whiteout_clear(v, rel);
+        /* Shown again: the kernel's listings of the directory holding it, and of everything
+         * below it, are stale (it saw no change). Dropped before the reply: this request
+         * holds no page of any listing. */
+        if (fs_whiteout_clear(v, rel)) {
+            fs_dir_parent_changed(m, v, rel, NULL);
+            fs_dir_changed(m, v, rel, true, NULL);
+        }
     }
 
     node = fs_table_reuse(m, parent, v, name);

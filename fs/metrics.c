@@ -99,6 +99,16 @@ int fs_metrics_render(fs_mount_t *m, buf_t *out)
                         "OPEN requests from the kernel (after the first, files are opened without asking).",
                         "counter", FS_LOAD(x->opens));
     if (rc == 0)
+        rc = fs_counter(out, "modfs_fuse_opendirs_total",
+                        "OPENDIR requests from the kernel (on a mount of one user, only the first).", "counter",
+                        FS_LOAD(x->opendirs));
+    if (rc == 0)
+        rc = fs_counter(out, "modfs_fuse_readdirs_total", "READDIR and READDIRPLUS requests from the kernel.",
+                        "counter", FS_LOAD(x->readdirs));
+    if (rc == 0)
+        rc = fs_counter(out, "modfs_fuse_getattrs_total", "GETATTR requests from the kernel.", "counter",
+                        FS_LOAD(x->getattrs));
+    if (rc == 0)
         rc = fs_counter(out, "modfs_fuse_reads_total", "READ requests answered.", "counter", FS_LOAD(x->reads));
     if (rc == 0)
         rc = fs_counter(out, "modfs_fuse_read_bytes_total", "Bytes returned by reads.", "counter",

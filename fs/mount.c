@@ -88,6 +88,13 @@ static void fs_op_init(void *userdata, struct fuse_conn_info *conn)
     m->no_open = (conn->capable & FUSE_CAP_NO_OPEN_SUPPORT) != 0;
     if (m->no_open)
         conn->want &= ~FUSE_CAP_ATOMIC_O_TRUNC;
+    /* No OPENDIR either (dircache.c): the kernel then keeps every listing until the
+     * directory's mtime moves, which it checks (auto_inval_data) before reusing one. Only for
+     * one user: the mount's root would otherwise keep one user's listing for all. */
+    m->no_opendir = (conn->capable & FUSE_CAP_NO_OPENDIR_SUPPORT) && (conn->capable & FUSE_CAP_AUTO_INVAL_DATA) &&
+                    !m->allow_other;
+    if (m->no_opendir)
+        conn->want |= FUSE_CAP_AUTO_INVAL_DATA;
     /* PARALLEL_DIROPS is asked for in kernel_io.c: libfuse 3.14 drops it from the reply. */
 }
 
@@ -216,6 +223,7 @@ static void fs_mount_free(fs_mount_t *m)
     fs_table_dispose(m);
     fs_views_dispose(m);
     pthread_mutex_destroy(&m->handles_lock);
+    pthread_mutex_destroy(&m->stamp_lock);
     if (m->write_fd >= 0)
         close(m->write_fd);
     free(m->mountpoint);
@@ -313,6 +321,7 @@ int fs_mount_start(cache_t *cache, const fs_config_t *cfg, fs_mount_t **out, cac
     m->write_fd = -1;
     m->handles.next = m->handles.prev = &m->handles;
     pthread_mutex_init(&m->handles_lock, NULL);
+    pthread_mutex_init(&m->stamp_lock, NULL);
     fs_readers_init(&m->readers);
     if (fs_views_init(m) < 0) {
         rc = cache_err_set(err, -ENOMEM, "fs: out of memory");

@@ -68,7 +68,16 @@ void fs_op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
     fs_handle_t *h = fi ? fs_handle_of(fi) : NULL;
     struct stat st;
     double timeout;
-    int rc = fs_attr_get(m, fs_node_get(m, ino), h && h->kind == FS_HANDLE_WRITE ? h->fd : -1, 0, &st, &timeout);
+    fs_node_t *node = fs_node_get(m, ino);
+    atomic_fetch_add_explicit(&m->metrics.getattrs, 1, memory_order_relaxed);
+    int rc = fs_attr_get(m, node, h && h->kind == FS_HANDLE_WRITE ? h->fd : -1, 0, &st, &timeout);
+    if (rc == 0 && fs_dir_stamped(m, node)) {
+        /* The kernel asks before it reuses the listing: the mtime says whether it may. */
+        fs_view_t *v;
+        if ((rc = fs_view_of(m, req, node, &v)) == 0)
+            fs_dir_stamp(m, v, node, &st.st_mtim);
+        st.st_atim = st.st_ctim = st.st_mtim;
+    }
     if (rc < 0)
         fs_reply_err(m, req, -rc);
     else

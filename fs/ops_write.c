@@ -121,6 +121,7 @@ void fs_op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mo
         fs_handle_free(m, h);
         fs_node_forget(m, fs_node_get(m, e.ino), 1);
     }
+    fs_dir_parent_changed(m, v, rel, dir);
     return;
 fail:
     fs_reply_err(m, req, -rc);
@@ -150,6 +151,7 @@ void fs_op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mod
     if (rc < 0 || (rc = fs_write_publish(m, v, dir, name, S_IFREG, &e)) < 0)
         goto fail;
     fuse_reply_entry(req, &e);
+    fs_dir_parent_changed(m, v, rel, dir);
     return;
 fail:
     fs_reply_err(m, req, -rc);
@@ -175,6 +177,7 @@ void fs_op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mod
     if (rc < 0 || (rc = fs_write_publish(m, v, dir, name, S_IFDIR, &e)) < 0)
         goto fail;
     fuse_reply_entry(req, &e);
+    fs_dir_parent_changed(m, v, rel, dir);
     return;
 fail:
     fs_reply_err(m, req, -rc);
@@ -224,6 +227,7 @@ void fs_op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char
     if (rc < 0 || (rc = fs_write_publish(m, v, dir, newname, node->type, &e)) < 0)
         goto fail;
     fuse_reply_entry(req, &e);
+    fs_dir_parent_changed(m, v, rel, dir);
     return;
 fail:
     fs_reply_err(m, req, -rc);
@@ -248,7 +252,7 @@ void fs_op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
     fs_node_t *dir = fs_node_get(m, parent);
     char rel[PATH_MAX];
     struct stat st;
-    fs_view_t *v;
+    fs_view_t *v = NULL;
     int rc = fs_view_of(m, req, dir, &v);
     if (rc == 0)
         rc = fs_entry_path(m, dir, name, rel, sizeof(rel));
@@ -281,6 +285,8 @@ void fs_op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
         fs_node_discard(n);
     }
     fs_reply_err(m, req, -rc);
+    if (rc == 0)
+        fs_dir_parent_changed(m, v, rel, dir);
 }
 
 /* Whether every store name of the view directory (the node that name in parent stands for) is
@@ -317,7 +323,7 @@ void fs_op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
     struct stat st;
     mode_t vtype = 0;
     fs_dirlist_t all = {0};
-    fs_view_t *v;
+    fs_view_t *v = NULL;
     int rc = fs_view_of(m, req, dir, &v);
     if (rc == 0)
         rc = fs_entry_path(m, dir, name, rel, sizeof(rel));
@@ -358,6 +364,8 @@ void fs_op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 out:
     fs_dirlist_dispose(&all);
     fs_reply_err(m, req, -rc);
+    if (rc == 0)
+        fs_dir_parent_changed(m, v, rel, dir);
 }
 
 void fs_op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent, const char *newname,
@@ -368,7 +376,7 @@ void fs_op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_
     fs_node_t *newdir = fs_node_get(m, newparent);
     char src[PATH_MAX], dst[PATH_MAX];
     struct stat sst, dstst;
-    fs_view_t *v, *v2;
+    fs_view_t *v = NULL, *v2 = NULL;
     fs_cred_t cred = {0};
     int rc;
 
@@ -423,6 +431,10 @@ void fs_op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_
     rc = fs_table_move(m, v, dir, name, newdir, newname, flags);
 out:
     fs_reply_err(m, req, -rc);
+    if (rc == 0) {
+        fs_dir_parent_changed(m, v, src, dir);
+        fs_dir_parent_changed(m, v, dst, newdir);
+    }
 }
 
 static int fs_setattr_write(fs_mount_t *m, fs_view_t *v, const char *rel, struct stat *attr, int to_set, int fd)

@@ -265,15 +265,16 @@ static int fs_whiteout_collect(htab_link_t *l, void *arg)
     return u->n == sizeof u->found / sizeof u->found[0];
 }
 
-void fs_whiteout_clear(fs_view_t *v, const char *path)
+bool fs_whiteout_clear(fs_view_t *v, const char *path)
 {
+    bool cleared = false;
     if (atomic_load_explicit(&v->nwhiteouts, memory_order_relaxed) == 0)
-        return;
+        return false;
     bool root = strcmp(path, ".") == 0;
     char prefix[PATH_MAX];
     int n = root ? snprintf(prefix, sizeof prefix, "%s", "") : snprintf(prefix, sizeof prefix, "%s/", path);
     if (n < 0 || (size_t)n >= sizeof prefix)
-        return;
+        return false;
     pthread_mutex_lock(&v->lock);
     /* Only a lookup of the removed name itself brings it back, with everything below it. The
      * kernel also looks up names that are there (revalidating a dentry, and with several users
@@ -296,8 +297,10 @@ void fs_whiteout_clear(fs_view_t *v, const char *path)
             }
         } while (u.n == sizeof u.found / sizeof u.found[0]);
         atomic_fetch_add(&v->epoch, 1);
+        cleared = true;
     }
     pthread_mutex_unlock(&v->lock);
+    return cleared;
 }
 
 void fs_cred_enter(fs_mount_t *m, const fs_view_t *v, fs_cred_t *c)
