@@ -16,8 +16,9 @@
  * and list): a cache hit is then a hash lookup and one send, no disk read. */
 #define STORE_INLINE_MAX (64u << 10)
 /* Larger objects asked for whole again and again are loaded into memory once (store_object_load):
- * at most this many bytes each, and this many in all per store. */
-#define STORE_LOAD_OBJECT_MAX (64ull << 20)
+ * at most this many bytes each, and this many in all per store. A load runs on the caller's
+ * thread (an event loop, for HTTP), in one go: the cap bounds how long that thread is held. */
+#define STORE_LOAD_OBJECT_MAX (32ull << 20)
 #define STORE_LOAD_BUDGET (256ull << 20)
 
 /* ---- the index (index.c) -----------------------------------------------------------------
