@@ -7,7 +7,8 @@
 #     the next status line goes out: that answer is a 200 with the right bytes (fetched again
 #     once), never a 200 cut short mid-body;
 #   - the hits after it are byte-identical over HTTP/1.1, h2c and TLS h2, whole, HEAD and ranged,
-#     with no further upstream request.
+#     with no further upstream request;
+#   - TLS 1.3 picks AES-128-GCM (the cheaper suite for bulk bytes) when the client offers it.
 set -euo pipefail
 . "$MODFS_TEST_LIB"
 . "$(dirname "$0")/http_lib.sh"
@@ -70,5 +71,9 @@ for i in 1 2 3; do
 	done
 done
 t_assert_eq "$(fetches)" 2 "upstream requests after the hits"
+
+suite=$(curl -sS -v -o /dev/null --tlsv1.3 --http2 --cacert "$H_CA" "$H_TLS_URL/$key" 2>&1 |
+	sed -n 's/.*SSL connection using \(TLSv1.3\) \/ \([A-Z0-9_]*\).*/\1 \2/p')
+t_assert_eq "$suite" "TLSv1.3 TLS_AES_128_GCM_SHA256" "TLS version and suite of a hit"
 
 h_stop "$H_PID" "$H_LOG"
