@@ -54,7 +54,6 @@ static void body_dispose(void *p)
         cache_object_unref(b->obj);
 }
 
-/* Reads the next chunk and hands it to h2o. */
 /* Hands h2o the next piece of an object in memory. */
 static void body_send_mem(http_body_t *b, h2o_req_t *req)
 {
@@ -68,6 +67,7 @@ static void body_send_mem(http_body_t *b, h2o_req_t *req)
     h2o_send(req, &iov, 1, state);
 }
 
+/* Reads the next chunk and hands it to h2o (or the next piece in memory). */
 static void body_send_next(http_body_t *b, h2o_req_t *req)
 {
     if (b->mem != NULL) {
