@@ -262,6 +262,16 @@ size_t cache_object_span(const cache_object_t *o, uint64_t off, size_t max);
  * base NULL otherwise. Valid while the reference is held. The fast path of cache hits. */
 slice_t cache_object_bytes(const cache_object_t *o);
 
+/*
+ * The whole object in memory, for a front about to send all of it (a zip hit): 0 and *out valid
+ * while the reference is held. The first call on a handle is -EAGAIN (stream it with
+ * cache_object_read); a later one reads and checks every chunk once and keeps the bytes with the
+ * handle, so that repeated hits of a popular zip cost neither a disk read nor a checksum.
+ * -EFBIG, -ENOSPC (the memory kept for this is bounded), -ENOMEM: stream it. -EIO as
+ * cache_object_read (the object was dropped: fetch it again).
+ */
+int cache_object_load(cache_object_t *o, slice_t *out);
+
 cache_object_t *cache_object_ref(cache_object_t *o);
 void cache_object_unref(cache_object_t *o);
 

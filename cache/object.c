@@ -32,6 +32,11 @@ slice_t cache_object_bytes(const cache_object_t *o)
     return store_object_bytes(o);
 }
 
+int cache_object_load(cache_object_t *o, slice_t *out)
+{
+    return store_object_load(o, out);
+}
+
 cache_object_t *cache_object_ref(cache_object_t *o)
 {
     return store_object_ref(o);

@@ -498,8 +498,9 @@ void http_reload_on_message(h2o_multithread_receiver_t *receiver, h2o_linklist_t
 void http_respond_object(h2o_req_t *req, const modkey_t *key, cache_object_t *obj, bool retried);
 
 /* A streamed body: http_body_prepare reads (and checks) the first piece of obj[off, off + len)
- * into a buffer in req's pool, taking over the reference to obj only on success; on -EIO nothing
- * is sent and the caller still owns obj. http_body_start then sends the response whose status
+ * into a buffer in req's pool, or, for the whole of an object served before, takes its bytes
+ * loaded in memory (cache_object_load); it takes over the reference to obj only on success; on
+ * -EIO nothing is sent and the caller still owns obj. http_body_start then sends the response whose status
  * and headers are set, and streams the rest. */
 typedef struct http_body http_body_t;
 int http_body_prepare(h2o_req_t *req, cache_object_t *obj, uint64_t off, uint64_t len, http_body_t **out);

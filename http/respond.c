@@ -5,8 +5,8 @@
  * A cache hit of a small object (.info, .mod, list: cache_object_bytes gives the bytes) goes out
  * in a single h2o_send with FINAL: no generator state, no second trip through the loop. Bodies up
  * to a few KiB are copied into the request's pool so the object reference is dropped at once;
- * larger in-memory bodies pin the object to the pool instead. Objects only on disk are streamed
- * by body.c.
+ * larger in-memory bodies pin the object to the pool instead. Larger objects go through body.c:
+ * streamed from disk, or handed out from memory once loaded there (a zip hit served before).
  *
  * h2o 2.2.5 does not strip the body of a HEAD response produced by a custom handler (a body sent
  * anyway breaks HTTP/2 framing and HTTP/1.1 keep-alive), so every path here checks for HEAD and

@@ -7,6 +7,9 @@
  * considered sound, and ALPN offering h2 then http/1.1 through h2o's own selector: go's client
  * negotiates HTTP/2 only this way (it never speaks h2c). One SSL_CTX is shared read-only by all
  * loop threads; OpenSSL's session cache and ticket keys inside it are thread-safe.
+ * TLS 1.3 offers OpenSSL's three suites with AES-128-GCM first, as h2o's own server and go's
+ * client order them: every byte of a zip hit is encrypted, and AES-128-GCM does it measurably
+ * faster than OpenSSL's first choice, AES-256-GCM, with the same standing.
  */
 #include "http_i.h"
 
@@ -44,6 +47,10 @@ int http_tls_ctx_new(const char *cert, const char *key, SSL_CTX **out, cache_err
         goto fail;
     }
     SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+    if (SSL_CTX_set_ciphersuites(ctx, "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256") != 1) {
+        rc = tls_fail(err, "cipher suites", NULL);
+        goto fail;
+    }
     if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1) {
         rc = tls_fail(err, "certificate", cert);
         goto fail;

@@ -8,6 +8,12 @@
  * nothing). A chunk that fails is dropped from the index with every object that uses it, so the
  * next open misses and the policy layer fetches those objects again: corrupt bytes are never
  * served.
+ *
+ * An object read whole again and again (a popular zip over HTTP) is loaded into memory once
+ * (store_object_load): one pass of the checked read path, then every later read of that handle is
+ * a memcpy, or a pointer handed to the sender, with neither a pread nor a checksum. The check
+ * still comes before the first use of every byte read from disk, because loaded bytes are never
+ * read from disk again: what is served from memory is what was checked.
  * Scratch buffers and zstd contexts are per thread (pthread keys), so reads take no lock.
  */
 #include <errno.h>
@@ -161,8 +167,9 @@ ssize_t store_object_read(store_object_t *o, void *buf, size_t len, uint64_t off
         len = (size_t)(o->info.size - off);
     if (len > SSIZE_MAX)
         len = SSIZE_MAX;
-    if (o->bytes != NULL) {
-        memcpy(buf, o->bytes + off, len);
+    const uint8_t *mem = o->bytes != NULL ? o->bytes : atomic_load_explicit(&o->loaded, memory_order_acquire);
+    if (mem != NULL) {
+        memcpy(buf, mem + off, len);
         return (ssize_t)len;
     }
     uint8_t *out = buf;
@@ -213,7 +220,7 @@ size_t store_object_span(const store_object_t *o, uint64_t off, size_t max)
     if (off >= o->info.size)
         return 0;
     uint64_t left = o->info.size - off;
-    if (o->bytes != NULL || left <= max)
+    if (o->bytes != NULL || atomic_load_explicit(&o->loaded, memory_order_relaxed) != NULL || left <= max)
         return left < max ? (size_t)left : max;
     size_t i = chunk_at(o, off);
     uint64_t end = o->chunk_start[i + 1];
@@ -310,6 +317,49 @@ slice_t store_object_bytes(const store_object_t *o)
     return (slice_t){o->bytes, o->bytes ? (size_t)o->info.size : 0};
 }
 
+int store_object_load(store_object_t *o, slice_t *out)
+{
+    uint64_t size = o->info.size;
+    if (o->bytes != NULL) {
+        *out = (slice_t){o->bytes, (size_t)size};
+        return 0;
+    }
+    uint8_t *mem = atomic_load_explicit(&o->loaded, memory_order_acquire);
+    if (mem == NULL) {
+        /* A handle read whole once may never be read again (a miss answered, a one-off
+         * download): only the second whole read pays for a copy in memory. */
+        if (atomic_fetch_add_explicit(&o->load_asks, 1, memory_order_relaxed) == 0)
+            return -EAGAIN;
+        if (size > STORE_LOAD_OBJECT_MAX || size > SIZE_MAX)
+            return -EFBIG;
+        store_t *s = o->store;
+        if (atomic_fetch_add(&s->loaded_bytes, size) + size > STORE_LOAD_BUDGET) {
+            atomic_fetch_sub(&s->loaded_bytes, size);
+            return -ENOSPC;
+        }
+        uint8_t *fresh = malloc(size ? (size_t)size : 1);
+        /* the checked read: every chunk from disk passes its xxh3 before it lands here */
+        ssize_t n = fresh != NULL ? store_object_read(o, fresh, (size_t)size, 0) : -ENOMEM;
+        if (n < 0 || (uint64_t)n != size) {
+            free(fresh);
+            atomic_fetch_sub(&s->loaded_bytes, size);
+            return n < 0 ? (int)n : -EIO;
+        }
+        uint8_t *none = NULL;
+        if (atomic_compare_exchange_strong_explicit(&o->loaded, &none, fresh, memory_order_acq_rel,
+                                                    memory_order_acquire)) {
+            mem = fresh;
+        } else {
+            /* another thread loaded it meanwhile: keep theirs */
+            free(fresh);
+            atomic_fetch_sub(&s->loaded_bytes, size);
+            mem = none;
+        }
+    }
+    *out = (slice_t){mem, (size_t)size};
+    return 0;
+}
+
 store_object_t *store_object_ref(store_object_t *o)
 {
     atomic_fetch_add_explicit(&o->refs, 1, memory_order_relaxed);
@@ -328,6 +378,11 @@ void store_object_unref(store_object_t *o)
     free(o->chunks);
     free(o->chunk_start);
     free(o->bytes);
+    uint8_t *loaded = atomic_load_explicit(&o->loaded, memory_order_acquire);
+    if (loaded != NULL) {
+        free(loaded);
+        atomic_fetch_sub(&o->store->loaded_bytes, o->info.size);
+    }
     free(o->members);
     free(o->member_locs);
     free(o->member_names);

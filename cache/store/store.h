@@ -132,6 +132,15 @@ size_t store_object_span(const store_object_t *o, uint64_t off, size_t max);
 /* The whole object when it is kept in memory (small objects); base NULL otherwise. */
 slice_t store_object_bytes(const store_object_t *o);
 
+/* The whole object in memory, for an object read whole again and again (a popular zip): the
+ * first call on a handle only counts (-EAGAIN: read it the usual way); a later one reads every
+ * chunk once, checks it, and keeps the bytes with the handle until its last reference goes, so
+ * that no later read of this handle touches the disk. -EFBIG past STORE_LOAD_OBJECT_MAX,
+ * -ENOSPC when the store's STORE_LOAD_BUDGET is taken, -ENOMEM (all three: read it the usual
+ * way), -EIO when a chunk fails its check (dropped, as store_object_read). Small objects give
+ * their bytes at once. Any thread; concurrent first loads are resolved (one copy is kept). */
+int store_object_load(store_object_t *o, slice_t *out);
+
 store_object_t *store_object_ref(store_object_t *o);
 void store_object_unref(store_object_t *o);
 

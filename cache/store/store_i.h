@@ -15,6 +15,11 @@
 /* Objects up to this size are kept whole in memory once opened (every .info, nearly every .mod
  * and list): a cache hit is then a hash lookup and one send, no disk read. */
 #define STORE_INLINE_MAX (64u << 10)
+/* Larger objects asked for whole again and again are loaded into memory once (store_object_load):
+ * at most this many bytes each, and this many in all per store. A load runs on the caller's
+ * thread (an event loop, for HTTP), in one go: the cap bounds how long that thread is held. */
+#define STORE_LOAD_OBJECT_MAX (32ull << 20)
+#define STORE_LOAD_BUDGET (256ull << 20)
 
 /* ---- the index (index.c) -----------------------------------------------------------------
  * Tables: chunks (content address → where the bytes are, how they are coded, their checksum),
@@ -290,6 +295,7 @@ struct store {
     /* What maintenance did over the store's life, in the counters table too: loaded at open,
      * added to by each pass of this process. */
     _Atomic uint64_t evictions, evicted_bytes, reclaimed_bytes, compactions;
+    _Atomic uint64_t loaded_bytes; /* held by objects loaded whole (store_object_load) */
 };
 
 /* Where a member's bytes are inside its zip, beside the public zipfile_entry_t. */
@@ -308,6 +314,9 @@ struct store_object {
     uint64_t *chunk_start;    /* chunk_start[i] = offset of chunks[i] in the object; [nchunks] = size */
     size_t nchunks;
     uint8_t *bytes;           /* whole object when size <= STORE_INLINE_MAX, else NULL */
+    _Atomic(uint8_t *) loaded; /* a larger object loaded whole and checked (store_object_load):
+                                  set once, freed with the object; charged to store.loaded_bytes */
+    atomic_uint load_asks;    /* store_object_load calls while not loaded */
     bool noted;               /* counted in the store's open objects and pack pins */
     atomic_uint uses;         /* hits since the last flush of uses */
     atomic_bool use_queued;   /* on the store's used list */
