@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: MIT
 #
 # The kernel keeps directory listings, and they stay true. On a mount of one user, directories
-# open without OPENDIR: a second `find` over a module's tree reaches modfs with no OPENDIR and no
-# READDIR (/metrics). A directory listed once shows what was added to it later without any
+# open without OPENDIR: a second `find` over a module's tree reaches modfs with no OPENDIR and,
+# but for listings the kernel reclaimed meanwhile, no READDIR (/metrics). A directory listed once shows what was added to it later without any
 # change the kernel saw: versions fetched through the GOPROXY front appear in
 # cache/download/<module>/@v and in the module path's directory. A store file removed through
 # <mount>/x is gone from the listing of the same directory seen through <mount>/gomodcache/x,
@@ -52,7 +52,11 @@ find "$tree" >"$T_TMP/find.3"
 t_assert_file_eq "$T_TMP/find.2" "$T_TMP/find.1" "the second find"
 t_assert_file_eq "$T_TMP/find.3" "$T_TMP/find.1" "the third find"
 t_assert_eq "$(metric modfs_fuse_opendirs_total)" "$opendirs" "OPENDIR requests on the second and third find over $dirs directories"
-t_assert_eq "$(metric modfs_fuse_readdirs_total)" "$readdirs" "READDIR requests on the second and third find"
+# Without cached listings each find would list every directory again (2 x $dirs READDIRs); with
+# them only a listing the kernel reclaimed meanwhile comes back.
+more=$(($(metric modfs_fuse_readdirs_total) - readdirs))
+[ "$more" -lt $((dirs / 2)) ] || t_fail "READDIR requests on the second and third find: $more more over $dirs directories"
+T_CHECKS=$((T_CHECKS + 1))
 
 # Directories the store fills: listed once, then a version and a module fetched through the
 # other front.

@@ -3,7 +3,8 @@
 #
 # The kernel keeps what never changes: after one read of a module's files, of a .mod and of a
 # .ziphash, reading them all again (new opens, new processes) reaches modfs neither for the opens
-# nor for the bytes: /metrics shows no new OPEN and no new READ. A write opened on a store file
+# nor, but for pages the kernel reclaimed meanwhile, for the bytes: /metrics shows no new OPEN
+# and few new READs. A write opened on a store file
 # is refused and leaves the cached bytes as they were; a file of the write area is still read
 # and written through the mount (its opens no longer reach modfs either).
 set -euo pipefail
@@ -37,7 +38,13 @@ for i in 2 3; do
 	t_assert_file_eq "$T_TMP/all.$i" "$T_TMP/all.1" "pass $i read other bytes"
 done
 t_assert_eq "$(metric modfs_fuse_opens_total)" "$opens" "OPEN requests on the second and third pass over $files files"
-t_assert_eq "$(metric modfs_fuse_reads_total)" "$reads" "READ requests on the second and third pass"
+# Without keep_cache both passes would read every page again (twice the first pass's READs);
+# with it, only pages the kernel reclaimed in between come back (a few, under memory pressure or
+# proactive reclaim), so "no READ" would be a race with the kernel.
+more=$(($(metric modfs_fuse_reads_total) - reads))
+[ "$more" -lt $((reads / 4 + 1)) ] ||
+	t_fail "READ requests on the second and third pass: $more more, after $reads on the first"
+T_CHECKS=$((T_CHECKS + 1))
 
 # A write opened on a store file: refused, and the cache still holds the store's bytes.
 wrc=0
