@@ -185,6 +185,9 @@ int store_index_open(const char *path, store_index_t **out, cache_err_t *err)
     }
     pthread_mutex_init(&ix->write_lock, NULL);
     pthread_mutex_init(&ix->pool_lock, NULL);
+    pthread_mutex_init(&ix->group_lock, NULL);
+    pthread_cond_init(&ix->group_cond, NULL);
+    ix->queue_tail = &ix->queue;
     /* The journal mode and the schema go in first, on a connection of their own: statements
      * are prepared against the tables. */
     sqlite3 *db = NULL;
@@ -227,6 +230,8 @@ void store_index_close(store_index_t *ix)
     conn_close(&ix->writer);
     pthread_mutex_destroy(&ix->write_lock);
     pthread_mutex_destroy(&ix->pool_lock);
+    pthread_mutex_destroy(&ix->group_lock);
+    pthread_cond_destroy(&ix->group_cond);
     free(ix->path);
     free(ix);
 }
@@ -405,29 +410,41 @@ void ix_layout_record(uint8_t *p, const store_chunk_t *c)
     p[36] = c->codec;
 }
 
-int store_index_object_put(store_index_t *ix, const char *key, store_row_t *row, const buf_t *members,
-                           cache_err_t *err)
+/* One ingest waiting in the group commit: its rows, and where its result goes. The waiter's own
+ * (its stack); the leader writes ret, err and the row's chunk ids before it sets done. */
+typedef struct ix_put {
+    const char *key;
+    store_row_t *row;
+    const buf_t *members;
+    cache_err_t *err;
+    int ret;
+    bool done; /* under group_lock */
+    struct ix_put *next;
+} ix_put_t;
+
+/* The rows of one object into the writer's open transaction: its chunks (inserted, or the known
+ * location written back into row->chunks), the references of its layout, the object row and its
+ * member table. 0 or -errno (-EAGAIN: a chunk the ingest counted on is gone; a message in err). */
+static int ix_object_rows(conn_t *w, const ix_put_t *p)
 {
+    const char *key = p->key;
+    store_row_t *row = p->row;
     uint8_t *layout = malloc(row->nchunks ? row->nchunks * LAYOUT_RECORD : 1);
     if (layout == NULL)
-        return cache_err_set(err, -ENOMEM, "out of memory");
-    pthread_mutex_lock(&ix->write_lock);
-    conn_t *w = &ix->writer;
-    int ret = ix_exec(w, "BEGIN IMMEDIATE");
-    if (ret != 0)
-        goto out;
+        return cache_err_set(p->err, -ENOMEM, "out of memory");
     /* A replaced object (a refreshed list) keeps its place in the eviction policy, and gives back
      * the references of its old layout. */
     int queue = row->queue, freq = 0;
-    sqlite3_stmt *p = ix_stmt(w, ST_POLICY_GET);
-    sqlite3_bind_text(p, 1, key, -1, SQLITE_STATIC);
-    if (sqlite3_step(p) == SQLITE_ROW) {
-        queue = sqlite3_column_int(p, 0);
-        freq = sqlite3_column_int(p, 1);
+    sqlite3_stmt *q = ix_stmt(w, ST_POLICY_GET);
+    sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
+    if (sqlite3_step(q) == SQLITE_ROW) {
+        queue = sqlite3_column_int(q, 0);
+        freq = sqlite3_column_int(q, 1);
     }
-    sqlite3_reset(p);
-    if ((ret = ix_object_delete(w, key)) != 0)
-        goto rollback;
+    sqlite3_reset(q);
+    int ret = ix_object_delete(w, key);
+    if (ret != 0)
+        goto fail;
     for (size_t i = 0; i < row->nchunks; i++) {
         store_chunk_t *c = &row->chunks[i];
         if (c->pack != 0) {
@@ -440,25 +457,26 @@ int store_index_object_put(store_index_t *ix, const char *key, store_row_t *row,
             sqlite3_bind_int(s, 6, c->codec);
             sqlite3_bind_int64(s, 7, (sqlite3_int64)c->xxh3);
             if ((ret = ix_step_done(s)) != 0)
-                goto rollback;
+                goto fail;
         }
         if (c->pack != 0 && sqlite3_changes(w->db) == 1) {
             c->id = sqlite3_last_insert_rowid(w->db); /* ours: the location is the one just written */
         } else {
-            /* Known already (maybe stored by another process first): that copy's location wins. */
+            /* Known already (stored by another process first, or by an ingest before this one in
+             * the same group): that copy's location wins. */
             uint8_t hash[32];
             memcpy(hash, c->hash, 32);
             if ((ret = ix_chunk_find(w, hash, c)) != 0) {
                 /* gc removed it between the ingest's look and this commit: ingest again */
                 ret = ret == -ENOENT ? -EAGAIN : ret;
-                goto rollback;
+                goto fail;
             }
         }
         sqlite3_stmt *r = ix_stmt(w, ST_CHUNK_REF_ADD);
         sqlite3_bind_int64(r, 1, c->id);
         sqlite3_bind_int64(r, 2, 1);
         if ((ret = ix_step_done(r)) != 0)
-            goto rollback;
+            goto fail;
         ix_layout_record(layout + i * LAYOUT_RECORD, c);
     }
     sqlite3_stmt *m = ix_stmt(w, ST_SEQ_MAX);
@@ -479,28 +497,110 @@ int store_index_object_put(store_index_t *ix, const char *key, store_row_t *row,
     sqlite3_bind_int(s, 10, freq);
     sqlite3_bind_int64(s, 11, seq);
     if ((ret = ix_step_done(s)) != 0)
-        goto rollback;
-    if (members != NULL) {
+        goto fail;
+    if (p->members != NULL) {
         s = ix_stmt(w, ST_MEMBERS_PUT);
         sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
-        sqlite3_bind_blob(s, 2, members->base, (int)members->len, SQLITE_STATIC);
+        sqlite3_bind_blob(s, 2, p->members->base, (int)p->members->len, SQLITE_STATIC);
     } else {
         s = ix_stmt(w, ST_MEMBERS_DEL);
         sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
     }
     if ((ret = ix_step_done(s)) != 0)
-        goto rollback;
-    STORE_FAULT("before-commit");
-    ret = ix_exec(w, "COMMIT");
-    if (ret == 0)
-        goto out;
-rollback:
-    cache_err_set(err, ret, "index commit of %s: %s", key, sqlite3_errmsg(w->db));
-    ix_exec(w, "ROLLBACK");
-out:
-    pthread_mutex_unlock(&ix->write_lock);
+        goto fail;
+    free(layout);
+    return 0;
+fail:
+    cache_err_set(p->err, ret, "index commit of %s: %s", key, sqlite3_errmsg(w->db));
     free(layout);
     return ret;
+}
+
+/* The leader's work: every ingest of batch in one transaction, each inside a savepoint of its
+ * own (a failed one is rolled back alone and the others go on), then one COMMIT for all of them.
+ * Fills every ret (and err on failure). The writer's lock is taken here. */
+static void group_commit_run(store_index_t *ix, ix_put_t *batch)
+{
+    pthread_mutex_lock(&ix->write_lock);
+    conn_t *w = &ix->writer;
+    int ret = ix_exec(w, "BEGIN IMMEDIATE");
+    for (ix_put_t *p = batch; p != NULL && ret == 0; p = p->next) {
+        if ((p->ret = ix_exec(w, "SAVEPOINT ingest")) != 0) {
+            cache_err_set(p->err, p->ret, "index commit of %s: %s", p->key, sqlite3_errmsg(w->db));
+            continue;
+        }
+        if ((p->ret = ix_object_rows(w, p)) != 0)
+            ix_exec(w, "ROLLBACK TO ingest"); /* this ingest's rows only */
+        ix_exec(w, "RELEASE ingest");
+        /* Some errors (I/O, disk full) end the whole transaction: every ingest of it then fails. */
+        if (sqlite3_get_autocommit(w->db))
+            ret = -EIO;
+        else if (p->ret == 0)
+            STORE_FAULT("group-rows");
+    }
+    size_t in = 0;
+    for (ix_put_t *p = batch; ret == 0 && p != NULL; p = p->next)
+        in += p->ret == 0;
+    if (ret == 0 && in > 0) {
+        STORE_FAULT("before-commit");
+        ret = ix_exec(w, "COMMIT");
+    }
+    const char *why = ret != 0 ? sqlite3_errmsg(w->db) : NULL;
+    for (ix_put_t *p = batch; ret != 0 && p != NULL; p = p->next)
+        if (p->ret == 0) /* its rows in, or never reached */
+            p->ret = cache_err_set(p->err, ret, "index commit of %s: %s", p->key, why);
+    if (!sqlite3_get_autocommit(w->db))
+        ix_exec(w, "ROLLBACK"); /* nothing was committed: the failed COMMIT, or no ingest left */
+    pthread_mutex_unlock(&ix->write_lock);
+    if (ret == 0 && in > 0) {
+        pthread_mutex_lock(&ix->group_lock);
+        ix->commits++;
+        ix->committed += in;
+        pthread_mutex_unlock(&ix->group_lock);
+    }
+}
+
+/*
+ * Group commit: an ingest joins the queue; if no commit is under way it leads, taking every
+ * ingest queued so far (itself included) into one transaction; the others wait for their own
+ * result, and the first of those left queued when the leader is done leads the next group. A
+ * commit's fsync is then shared by every ingest that arrived while the previous one ran, instead
+ * of each queueing on the writer's lock for a fsync of its own.
+ */
+int store_index_object_put(store_index_t *ix, const char *key, store_row_t *row, const buf_t *members,
+                           cache_err_t *err)
+{
+    ix_put_t me = {.key = key, .row = row, .members = members, .err = err};
+    pthread_mutex_lock(&ix->group_lock);
+    *ix->queue_tail = &me;
+    ix->queue_tail = &me.next;
+    while (!me.done && ix->leading)
+        pthread_cond_wait(&ix->group_cond, &ix->group_lock);
+    if (!me.done) {
+        ix_put_t *batch = ix->queue; /* me among them: queued and not done */
+        ix->queue = NULL;
+        ix->queue_tail = &ix->queue;
+        ix->leading = true;
+        pthread_mutex_unlock(&ix->group_lock);
+        group_commit_run(ix, batch);
+        pthread_mutex_lock(&ix->group_lock);
+        for (ix_put_t *p = batch, *next; p != NULL; p = next) {
+            next = p->next; /* p may be gone as soon as it is done */
+            p->done = true;
+        }
+        ix->leading = false;
+        pthread_cond_broadcast(&ix->group_cond);
+    }
+    pthread_mutex_unlock(&ix->group_lock);
+    return me.ret;
+}
+
+void store_index_group_figures(store_index_t *ix, uint64_t *commits, uint64_t *objects)
+{
+    pthread_mutex_lock(&ix->group_lock);
+    *commits = ix->commits;
+    *objects = ix->committed;
+    pthread_mutex_unlock(&ix->group_lock);
 }
 
 int store_index_members_get(store_index_t *ix, const char *key, buf_t *out)

@@ -51,6 +51,13 @@ struct store_index {
     pthread_mutex_t pool_lock;  /* free and all: held for list moves only */
     conn_t *free;
     conn_t *all;
+    /* The group commit (index.c: store_index_object_put): ingests queued for the next COMMIT,
+     * whether one of them leads one now, and how many commits made how many objects visible. */
+    pthread_mutex_t group_lock;
+    pthread_cond_t group_cond;
+    struct ix_put *queue, **queue_tail;
+    bool leading;
+    uint64_t commits, committed;
 };
 
 /* An SQLite result code as -errno. */

@@ -136,6 +136,11 @@ int store_stats_get(store_t *s, store_stats_t *st)
     return 0;
 }
 
+void store_commit_figures(store_t *s, uint64_t *commits, uint64_t *objects)
+{
+    store_index_group_figures(s->index, commits, objects);
+}
+
 int store_counters_add(store_t *s, const store_counters_t *delta)
 {
     return store_index_counters_add(s->index, delta);

@@ -175,6 +175,9 @@ typedef struct store_stats {
 /* Counts what the store holds (scans the index on a reader connection: milliseconds to seconds
  * for a large store, never blocking a write or a read). */
 int store_stats_get(store_t *s, store_stats_t *st);
+/* How many index COMMITs made how many stored objects visible since the store was opened (in this
+ * process): concurrent ingests share a commit, so fewer commits than objects under load. */
+void store_commit_figures(store_t *s, uint64_t *commits, uint64_t *objects);
 
 /* ---- state files ---- */
 

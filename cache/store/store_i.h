@@ -63,9 +63,16 @@ int store_index_chunk_find(store_index_t *ix, const uint8_t hash[32], store_chun
  * location filled for chunks this ingest wrote) is inserted unless its address is already known,
  * in which case the known location is used and written back into row->chunks; then the object
  * row and, for zips, the member table (members may be NULL) replace any previous ones.
+ * Grouped: concurrent callers' objects go into one transaction and one COMMIT (one fsync), each
+ * in a savepoint of its own, so one caller's failure (-EAGAIN, a constraint) leaves the others'
+ * rows in; each caller returns once the COMMIT holding its rows is done, with its own result.
+ * Call it only for pack bytes already durable: they become visible to everyone at that COMMIT.
  */
 int store_index_object_put(store_index_t *ix, const char *key, store_row_t *row, const buf_t *members,
                            cache_err_t *err);
+/* How many object commits (COMMITs of the group commit) made how many objects visible since the
+ * index was opened: fewer commits than objects when concurrent ingests shared one. */
+void store_index_group_figures(store_index_t *ix, uint64_t *commits, uint64_t *objects);
 /* Loads the member table BLOB of a zip object (a reader connection). 0, -ENOENT. */
 int store_index_members_get(store_index_t *ix, const char *key, buf_t *out);
 /* Forgets a chunk whose bytes failed their check and every object that uses it (the writer),
