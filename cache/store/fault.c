@@ -12,7 +12,10 @@
  *   pack-written   chunks appended to the pack, not yet synced, index not committed
  *   pack-sync-begun  a group sync of the packs under way (other ingests may append meanwhile)
  *   pack-synced    chunks durable, index not committed
- *   before-commit  the object's rows are in the open index transaction, COMMIT not yet run
+ *   group-rows     one object's rows are in the open index transaction of a group commit (the
+ *                  others of its group before or after it), COMMIT not yet run
+ *   before-commit  the rows of every object of the group are in the open index transaction,
+ *                  COMMIT not yet run
  *   committed      the index transaction committed, nothing after it done
  * Steps of a maintenance pass (evict.c, compact.c):
  *   evict-before-commit  the victims' rows deleted in the open transaction, not committed

@@ -27,7 +27,7 @@ pack_bytes() {
 	echo "$total"
 }
 
-for step in pack-written pack-sync-begun pack-synced before-commit committed; do
+for step in pack-written pack-sync-begun pack-synced group-rows before-commit committed; do
 	CACHE=$(t_tmpdir "cache-$step")
 	out=$(t_tmpdir "out-$step")
 	s_get example.com/big/@v/v1.0.0.mod >"$out/mod"
