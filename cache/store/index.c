@@ -14,6 +14,13 @@
  * table is consulted only to deduplicate at ingest. The price is that "which objects use chunk
  * X" is a scan; it is asked only when a chunk is found corrupt, which should never happen.
  * synchronous=FULL: a committed object survives power loss, as the pack bytes it points to do.
+ *
+ * Objects are committed in groups (store_index_object_put): each COMMIT costs a WAL fsync, and the
+ * ingests of a cold `go mod download` arrive together, each with its pack bytes already synced. The
+ * first to arrive leads: it takes every ingest queued so far into one transaction, each in a
+ * savepoint of its own (a failed one is rolled back alone), and one COMMIT makes them all visible;
+ * those arriving meanwhile wait on a condition variable and form the next group. Nothing is
+ * delayed to gather a group: the group is whoever queued while the previous COMMIT ran.
  */
 #include <assert.h>
 #include <errno.h>

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * ingest.c — bytes in (store.h: store_put): a checked body becomes content-addressed chunks in a
- * pack and one index transaction, and the stored object is built from what was written.
+ * pack and rows in an index transaction (shared with concurrent ingests: index.c's group commit),
+ * and the stored object is built from what was written.
  *
  * Order matters for crash safety: chunk bytes (with their records in the pack's log, and then the
  * object's own record there) are appended and synced first, the index rows are committed last. A crash before the commit leaves only unreferenced pack bytes (cut off by the
