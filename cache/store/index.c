@@ -592,7 +592,7 @@ int store_index_object_put(store_index_t *ix, const char *key, store_row_t *row,
         group_commit_run(ix, batch);
         pthread_mutex_lock(&ix->group_lock);
         for (ix_put_t *p = batch, *next; p != NULL; p = next) {
-            next = p->next; /* p may be gone as soon as it is done */
+            next = p->next; /* once done and the lock let go, p's thread returns and p is gone */
             p->done = true;
         }
         ix->leading = false;
