@@ -325,7 +325,8 @@ static void transfer_start(upstream_worker_t *w, upstream_transfer_t *t)
     }
     agelist_push(&w->running, &t->run);
     w->nrunning++;
-    LOG_D("upstream: transfer thread %u: GET %s (%u running on it)", w->index, t->shown != NULL ? t->shown : "?", w->nrunning);
+    LOG_D("upstream: transfer thread %u: GET %s (%u running on it)", w->index,
+          t->shown != NULL ? t->shown : "?", w->nrunning);
 }
 
 static void transfer_reap(upstream_worker_t *w)

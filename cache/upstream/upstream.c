@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * upstream.c — fetching keys from the upstream GOPROXY list: the walk along the list, retries,
- * cancellation. The transfers themselves run on the curl multi thread of transfer.c.
+ * cancellation. The transfers themselves run on the curl multi threads of transfer.c.
  *
  * The walk mirrors go's modfetch.TryProxies: after "URL," only 404/410 move on, after "URL|"
  * anything does; of several failures the last one that is not "not found" wins, else the last

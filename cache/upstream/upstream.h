@@ -11,10 +11,11 @@
  * Transfers run on a small pool of transfer threads (one per core, at least 2), each with its own
  * curl multi handle; connections are shared among the callers of one thread (HTTP/2 multiplexing
  * and keep-alive) and DNS answers and TLS sessions among all, TLS is verified, and no transfer
- * waits for another: HTTP/1.1 upstreams get a connection per concurrent transfer. A dead or hung upstream fails within
- * seconds (connect timeout, stall limit) while a slow body that keeps moving completes. Transient
- * failures (connect errors, timeouts, 429, 5xx) are retried a bounded number of times with
- * exponential backoff, within a window that bounds the whole fetch (see upstream.c).
+ * waits for another: HTTP/1.1 upstreams get a connection per concurrent transfer. A dead or hung
+ * upstream fails within seconds (connect timeout, stall limit) while a slow body that keeps
+ * moving completes. Transient failures (connect errors, timeouts, 429, 5xx) are retried a bounded
+ * number of times with exponential backoff, within a window that bounds the whole fetch (see
+ * upstream.c).
  */
 #ifndef MODFS_UPSTREAM_H
 #define MODFS_UPSTREAM_H
@@ -106,7 +107,7 @@ int upstream_fetch_sink(upstream_t *u, const char *escaped_key, bool private_mod
  * Aborts every transfer in flight (go commands fetching direct are killed) and makes every later
  * upstream_fetch return -ECANCELED at once; retries waiting for their backoff wake up and return
  * -ECANCELED too. For shutdown: it cannot be undone. Any thread; returns at once (the transfers
- * end on the transfer thread, and their callers wake up within milliseconds).
+ * end on their transfer threads, and their callers wake up within milliseconds).
  */
 void upstream_cancel_all(upstream_t *u);
 

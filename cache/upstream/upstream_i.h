@@ -4,7 +4,7 @@
  * itself, and one attempt of one GET (a transfer).
  *
  * proxylist.c parses the list, upstream.c walks it and retries (the policy), transfer.c runs the
- * transfers on the curl multi thread (the mechanism), judge.c turns a finished transfer into 0 or
+ * transfers on its pool of curl multi threads (the mechanism), judge.c turns a finished transfer into 0 or
  * -errno with words, direct.c runs the go command for a "direct" entry and private modules. The
  * list syntax is go's (see upstream.h); a list is checked whole when the upstream is created, so
  * a bad entry fails upstream_new and never a fetch.
@@ -90,7 +90,7 @@ void upstream_sumdb_routes_free(upstream_sumdb_routes_t *r);
 
 typedef struct upstream_worker upstream_worker_t;
 
-/* One attempt of one GET. Lives on the calling thread's stack; the transfer thread writes the
+/* One attempt of one GET. Lives on the calling thread's stack; its transfer thread writes the
  * result fields until it sets done under upstream.mu, and never touches it afterwards. */
 typedef struct upstream_transfer {
     const upstream_proxy_t *proxy;
@@ -124,20 +124,20 @@ typedef struct upstream_transfer {
 
     bool done; /* protected by upstream.mu */
     pthread_cond_t done_cond;
-    upstream_worker_t *worker;                     /* the thread it was given to; under upstream.mu */
-    struct upstream_transfer *next;                /* the worker's queue; under upstream.mu */
-    agelist_link_t run;                            /* in worker.running; its transfer thread only */
+    upstream_worker_t *worker;      /* the thread it was given to; under upstream.mu */
+    struct upstream_transfer *next; /* the worker's queue; under upstream.mu */
+    agelist_link_t run;             /* in worker.running; its transfer thread only */
 } upstream_transfer_t;
 
 /* One transfer thread with its own multi handle (and so its own connection pool and its own
  * wake-up). */
 struct upstream_worker {
     upstream_t *u;
-    unsigned index;                 /* 0..nworkers-1, named in log lines */
+    unsigned index; /* 0..nworkers-1, named in log lines */
     CURLM *multi;
     upstream_transfer_t *queue_head; /* under upstream.mu */
     upstream_transfer_t *queue_tail;
-    unsigned load;                  /* transfers queued or running here; under upstream.mu */
+    unsigned load;                     /* transfers queued or running here; under upstream.mu */
     CURL *idle[UPSTREAM_IDLE_HANDLES]; /* this thread only */
     size_t nidle;
     agelist_t running; /* the transfers in the multi handle; this thread only */
