@@ -503,7 +503,7 @@ int upstream_transfers_start(upstream_t *u, unsigned nthreads, cache_err_t *err)
         if (prc == 0) {
             w->started = true;
             char name[16];
-            snprintf(name, sizeof name, "modfs-xfer%u", i);
+            snprintf(name, sizeof name, "modfs-xfer%u", i % 100u); /* i < UPSTREAM_MAX_THREADS */
             pthread_setname_np(w->thread, name);
         }
     }
