@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * arrival.c — a zip body worked on while it arrives (cache_i.h: cache_arrival_*): the transfer
- * thread hands each piece to the sink (upstream_sink_t), which copies it into one buffer; a
- * worker thread meanwhile hashes the body (the object's SHA-256, which the store would otherwise
+ * arrival.c — a zip body worked on while it arrives (cache_i.h: cache_arrival_*): the fetch's
+ * transfer thread hands each piece to the sink (upstream_sink_t), which copies it into one buffer;
+ * a worker thread meanwhile hashes the body (the object's SHA-256, which the store would otherwise
  * compute after the checks) and walks the zip's members (zipstream_step: inflate, CRC-32 and
  * SHA-256 of each member as soon as its bytes are in). When the transfer ends the walk stops, so
- * that the members it has not reached are shared among the cores by zipfile_parse_streamed,
- * which judges the whole body by every rule as before. Nothing is stored or served before that.
+ * that the members it has not reached are shared among the cores by zipfile_parse_streamed, which
+ * judges the whole body by every rule as before. Nothing is stored or served before that.
  *
  * Why a buffer and not the temporary file: the body is read as it arrives, while a retry may
  * empty the file under the reader; and the checks then read it from memory instead of reading
@@ -47,8 +47,9 @@ struct cache_arrival {
     bool started;
 };
 
-/* The sink (transfer thread): keeps the piece when it continues the body, else declines it for
- * good. The worker reads only [0, arrived), so the copy needs no lock. */
+/* The sink (the fetch's transfer thread, one attempt at a time): keeps the piece when it continues
+ * the body, else declines it for good. The worker reads only [0, arrived), so the copy needs no
+ * lock. */
 static int arrival_take(void *arg, uint64_t offset, const uint8_t *p, size_t n)
 {
     cache_arrival_t *a = arg;

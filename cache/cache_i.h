@@ -243,7 +243,8 @@ int cache_ingest_body(cache_t *c, const modkey_t *key, const uint8_t *body, size
  * upstream_fetch_sink. After the fetch returned, cache_arrival_finish stops the worker and says
  * whether the body of res is the buffer (then cache_arrival_body gives it, its SHA-256 and the
  * walk, valid until cache_arrival_free) or is in the file as without this. One fetch's; the
- * sink runs on the transfer thread, the rest on the fetching thread. */
+ * sink runs on the fetch's transfer thread (one of upstream's pool), the rest on the fetching
+ * thread. */
 typedef struct cache_arrival cache_arrival_t;
 int cache_arrival_start(uint64_t limit, cache_arrival_t **out, cache_err_t *err);
 const upstream_sink_t *cache_arrival_sink(cache_arrival_t *a);

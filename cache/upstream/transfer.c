@@ -1,14 +1,26 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * transfer.c — the transfer thread: every upstream GET runs on one curl multi handle driven by
- * one thread. upstream_transfer_run queues a transfer, wakes that thread (curl_multi_wakeup) and
- * sleeps until the transfer is done; retries and their backoff sleep in the calling thread
+ * transfer.c — the transfer threads: every upstream GET runs on one of a small pool of threads,
+ * each driving its own curl multi handle. upstream_transfer_run gives a transfer to the thread
+ * with the fewest transfers queued or running, wakes that thread (curl_multi_wakeup on its multi)
+ * and sleeps until the transfer is done; retries and their backoff sleep in the calling thread
  * (upstream.c), never here.
  *
- * Why one multi: libcurl multiplexes HTTP/2 streams only among transfers of the same multi
- * handle, so concurrent fetches to an HTTP/2 upstream share one TLS connection, and HTTP/1.1
- * upstreams get a pool of keep-alive connections. A curl share handle keeps DNS answers and TLS
- * sessions across the pooled easy handles.
+ * Why a pool and not one thread: every byte of every body is received, and written to its temp
+ * file or handed to the ingest's sink, on the thread that runs its transfer. With one thread, a
+ * cold `go mod download` asking for dozens of modules at once had all their bodies cross one
+ * core. The pool has one thread per core (at least 2, so one slow sink never holds up every
+ * other body), UPSTREAM_MAX_THREADS at most.
+ *
+ * Why each thread has its own multi: a multi handle is driven by one thread at a time. libcurl
+ * multiplexes HTTP/2 streams only among transfers of the same multi handle, so concurrent fetches
+ * to an HTTP/2 upstream share one TLS connection per thread, and HTTP/1.1 upstreams get a pool of
+ * keep-alive connections per thread. The curl share handle keeps DNS answers and TLS sessions
+ * across all threads (a new connection of another thread resumes the TLS session). The connection
+ * pool itself is not shared (CURL_LOCK_DATA_CONNECT): libcurl 7.88 documents that sharing
+ * connections between concurrent threads is not supported. What that costs: up to one HTTP/2
+ * connection per thread instead of one, and an idle keep-alive connection is reused only by
+ * the thread that made it; the idle connections kept are split among the threads.
  *
  * Why transfers never wait for each other: a transfer waits for another one's connection
  * (CURLOPT_PIPEWAIT) only on https, where the TLS handshake's ALPN tells within the connect
@@ -18,7 +30,7 @@
  * misleading "Failed to resolve host ... after 0 ms". So on http (and on https after an
  * http/1.1 handshake) each concurrent transfer has a connection of its own; there is no
  * per-host limit besides the callers' own concurrency (the HTTP front's fetch workers, the FUSE
- * threads), and idle connections beyond UPSTREAM_MAX_CONNECTS are closed.
+ * threads), and idle connections beyond UPSTREAM_MAX_CONNECTS (over all threads) are closed.
  *
  * Why a hung upstream fails fast: a connect timeout, and a stall limit (less than
  * UPSTREAM_STALL_BYTES_PER_S for stall_ms, curl's low-speed limit) that covers the wait for the
@@ -26,8 +38,8 @@
  * transfer that trickles. A slow body that keeps moving (a large zip at 1 MB/s) is never cut
  * short by the stall limit.
  *
- * Cancellation (upstream_cancel_all): the thread removes every running handle and completes its
- * transfer as cancelled, and completes anything queued later at once.
+ * Cancellation (upstream_cancel_all): every thread removes its running handles and completes
+ * their transfers as cancelled, and completes anything queued later at once.
  */
 #include <assert.h>
 #include <ctype.h>
@@ -45,11 +57,12 @@
 
 #define UPSTREAM_USER_AGENT "modfs/" MODFS_VERSION
 #define UPSTREAM_MAX_REDIRECTS 10L
-#define UPSTREAM_MAX_CONNECTS 64L     /* idle connections the multi handle keeps open */
+#define UPSTREAM_MAX_CONNECTS 64L     /* idle connections kept open, over all the multi handles */
+#define UPSTREAM_MIN_CONNECTS 8L      /* ... and at least this many by each */
 #define UPSTREAM_ERROR_BODY_MAX 65536 /* an error body longer than this is not read to its end */
 #define UPSTREAM_RETRY_AFTER_MAX_S 86400L
 
-/* ---- curl callbacks (transfer thread) ---- */
+/* ---- curl callbacks (the transfer's thread) ---- */
 
 static void share_lock(CURL *easy, curl_lock_data data, curl_lock_access access, void *ud)
 {
@@ -220,21 +233,22 @@ static int on_prereq(void *ud, char *primary_ip, char *local_ip, int primary_por
     return CURL_PREREQFUNC_OK;
 }
 
-/* ---- the transfer thread ---- */
+/* ---- the transfer threads ---- */
 
 static void transfer_complete(upstream_t *u, upstream_transfer_t *t, CURLcode code)
 {
     pthread_mutex_lock(&u->mu);
     t->code = code;
     t->done = true;
+    t->worker->load--;
     pthread_cond_signal(&t->done_cond);
     pthread_mutex_unlock(&u->mu);
 }
 
-static void easy_release(upstream_t *u, CURL *e)
+static void easy_release(upstream_worker_t *w, CURL *e)
 {
-    if (u->nidle < UPSTREAM_IDLE_HANDLES)
-        u->idle[u->nidle++] = e;
+    if (w->nidle < UPSTREAM_IDLE_HANDLES)
+        w->idle[w->nidle++] = e;
     else
         curl_easy_cleanup(e);
 }
@@ -291,9 +305,10 @@ static CURLcode easy_configure(upstream_t *u, CURL *e, upstream_transfer_t *t)
     return c;
 }
 
-static void transfer_start(upstream_t *u, upstream_transfer_t *t)
+static void transfer_start(upstream_worker_t *w, upstream_transfer_t *t)
 {
-    CURL *e = u->nidle > 0 ? u->idle[--u->nidle] : curl_easy_init();
+    upstream_t *u = w->u;
+    CURL *e = w->nidle > 0 ? w->idle[--w->nidle] : curl_easy_init();
     if (e == NULL) {
         transfer_complete(u, t, CURLE_OUT_OF_MEMORY);
         return;
@@ -301,21 +316,25 @@ static void transfer_start(upstream_t *u, upstream_transfer_t *t)
     curl_easy_reset(e);
     t->easy = e;
     CURLcode c = easy_configure(u, e, t);
-    if (c == CURLE_OK && curl_multi_add_handle(u->multi, e) != CURLM_OK)
+    if (c == CURLE_OK && curl_multi_add_handle(w->multi, e) != CURLM_OK)
         c = CURLE_FAILED_INIT;
     if (c != CURLE_OK) {
-        easy_release(u, e);
+        easy_release(w, e);
         transfer_complete(u, t, c);
         return;
     }
-    agelist_push(&u->running, &t->run);
+    agelist_push(&w->running, &t->run);
+    w->nrunning++;
+    LOG_D("upstream: transfer thread %u: GET %s (%u running on it)", w->index,
+          t->shown != NULL ? t->shown : "?", w->nrunning);
 }
 
-static void transfer_reap(upstream_t *u)
+static void transfer_reap(upstream_worker_t *w)
 {
+    upstream_t *u = w->u;
     CURLMsg *msg;
     int left;
-    while ((msg = curl_multi_info_read(u->multi, &left)) != NULL) {
+    while ((msg = curl_multi_info_read(w->multi, &left)) != NULL) {
         if (msg->msg != CURLMSG_DONE)
             continue;
         CURL *e = msg->easy_handle;
@@ -332,34 +351,37 @@ static void transfer_reap(upstream_t *u)
         char *ctype = NULL;
         if (curl_easy_getinfo(e, CURLINFO_CONTENT_TYPE, &ctype) == CURLE_OK && ctype != NULL)
             snprintf(t->content_type, sizeof t->content_type, "%s", ctype);
-        curl_multi_remove_handle(u->multi, e);
-        agelist_unlink(&u->running, &t->run);
-        easy_release(u, e);
+        curl_multi_remove_handle(w->multi, e);
+        agelist_unlink(&w->running, &t->run);
+        w->nrunning--;
+        easy_release(w, e);
         transfer_complete(u, t, code);
     }
 }
 
-/* Removes every running transfer and completes it as cancelled. A handle removed mid-transfer
- * has its connection closed by curl, so nothing half-read is ever reused. */
-static void transfer_abort_running(upstream_t *u)
+/* Removes every running transfer of this thread and completes it as cancelled. A handle removed
+ * mid-transfer has its connection closed by curl, so nothing half-read is ever reused. */
+static void transfer_abort_running(upstream_worker_t *w)
 {
-    while (u->running.newest != NULL) {
-        upstream_transfer_t *t = AGELIST_ENTRY(u->running.newest, upstream_transfer_t, run);
-        agelist_unlink(&u->running, &t->run);
-        curl_multi_remove_handle(u->multi, t->easy);
-        easy_release(u, t->easy);
+    while (w->running.newest != NULL) {
+        upstream_transfer_t *t = AGELIST_ENTRY(w->running.newest, upstream_transfer_t, run);
+        agelist_unlink(&w->running, &t->run);
+        w->nrunning--;
+        curl_multi_remove_handle(w->multi, t->easy);
+        easy_release(w, t->easy);
         t->cancelled = true;
-        transfer_complete(u, t, CURLE_ABORTED_BY_CALLBACK);
+        transfer_complete(w->u, t, CURLE_ABORTED_BY_CALLBACK);
     }
 }
 
 static void *transfer_thread(void *arg)
 {
-    upstream_t *u = arg;
+    upstream_worker_t *w = arg;
+    upstream_t *u = w->u;
     for (;;) {
         pthread_mutex_lock(&u->mu);
-        upstream_transfer_t *q = u->queue_head;
-        u->queue_head = u->queue_tail = NULL;
+        upstream_transfer_t *q = w->queue_head;
+        w->queue_head = w->queue_tail = NULL;
         bool stopping = u->stopping, cancelled = u->cancelled;
         pthread_mutex_unlock(&u->mu);
         while (q != NULL) {
@@ -368,20 +390,20 @@ static void *transfer_thread(void *arg)
                 q->cancelled = true;
                 transfer_complete(u, q, CURLE_ABORTED_BY_CALLBACK);
             } else {
-                transfer_start(u, q);
+                transfer_start(w, q);
             }
             q = next;
         }
         if (cancelled)
-            transfer_abort_running(u);
+            transfer_abort_running(w);
         int running = 0;
-        CURLMcode mc = curl_multi_perform(u->multi, &running);
+        CURLMcode mc = curl_multi_perform(w->multi, &running);
         if (mc != CURLM_OK)
             LOG_E("upstream: curl_multi_perform: %s", curl_multi_strerror(mc));
-        transfer_reap(u);
-        if (stopping && u->running.newest == NULL)
+        transfer_reap(w);
+        if (stopping && w->running.newest == NULL)
             break;
-        mc = curl_multi_poll(u->multi, NULL, 0, 1000, NULL);
+        mc = curl_multi_poll(w->multi, NULL, 0, 1000, NULL);
         if (mc != CURLM_OK)
             LOG_E("upstream: curl_multi_poll: %s", curl_multi_strerror(mc));
     }
@@ -400,64 +422,120 @@ void upstream_transfer_run(upstream_t *u, upstream_transfer_t *t)
         pthread_mutex_unlock(&u->mu);
         return;
     }
+    /* the fewest transfers queued or running; the first such thread on a tie */
+    upstream_worker_t *w = &u->workers[0];
+    for (unsigned i = 1; i < u->nworkers; i++)
+        if (u->workers[i].load < w->load)
+            w = &u->workers[i];
+    w->load++;
+    t->worker = w;
     t->next = NULL;
-    if (u->queue_tail != NULL)
-        u->queue_tail->next = t;
+    if (w->queue_tail != NULL)
+        w->queue_tail->next = t;
     else
-        u->queue_head = t;
-    u->queue_tail = t;
+        w->queue_head = t;
+    w->queue_tail = t;
     pthread_mutex_unlock(&u->mu);
-    curl_multi_wakeup(u->multi);
+    curl_multi_wakeup(w->multi);
     pthread_mutex_lock(&u->mu);
     while (!t->done)
         pthread_cond_wait(&t->done_cond, &u->mu);
     pthread_mutex_unlock(&u->mu);
 }
 
-int upstream_transfers_start(upstream_t *u, cache_err_t *err)
+void upstream_transfers_wake(upstream_t *u)
 {
+    for (unsigned i = 0; i < u->nworkers; i++)
+        if (u->workers[i].multi != NULL)
+            curl_multi_wakeup(u->workers[i].multi);
+}
+
+/* One per core, at least 2 (a sink or a disk write that lingers on one thread leaves the others
+ * receiving), at most UPSTREAM_MAX_THREADS. */
+static unsigned transfer_threads_default(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    if (n < 2)
+        n = 2;
+    if (n > UPSTREAM_MAX_THREADS)
+        n = UPSTREAM_MAX_THREADS;
+    return (unsigned)n;
+}
+
+int upstream_transfers_start(upstream_t *u, unsigned nthreads, cache_err_t *err)
+{
+    if (nthreads == 0)
+        nthreads = transfer_threads_default();
+    if (nthreads > UPSTREAM_MAX_THREADS)
+        nthreads = UPSTREAM_MAX_THREADS;
     u->share = curl_share_init();
-    u->multi = curl_multi_init();
-    if (u->share == NULL || u->multi == NULL)
+    u->workers = calloc(nthreads, sizeof *u->workers);
+    if (u->share == NULL || u->workers == NULL)
         return cache_err_set(err, -ENOMEM, "out of memory");
     curl_share_setopt(u->share, CURLSHOPT_LOCKFUNC, share_lock);
     curl_share_setopt(u->share, CURLSHOPT_UNLOCKFUNC, share_unlock);
     curl_share_setopt(u->share, CURLSHOPT_USERDATA, (void *)u);
     curl_share_setopt(u->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
     curl_share_setopt(u->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
-    curl_multi_setopt(u->multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
-    curl_multi_setopt(u->multi, CURLMOPT_MAXCONNECTS, UPSTREAM_MAX_CONNECTS);
+    long maxconnects = UPSTREAM_MAX_CONNECTS / (long)nthreads;
+    if (maxconnects < UPSTREAM_MIN_CONNECTS)
+        maxconnects = UPSTREAM_MIN_CONNECTS;
+    u->nworkers = nthreads;
+    for (unsigned i = 0; i < nthreads; i++) {
+        upstream_worker_t *w = &u->workers[i];
+        w->u = u;
+        w->index = i;
+        if ((w->multi = curl_multi_init()) == NULL)
+            return cache_err_set(err, -ENOMEM, "out of memory");
+        curl_multi_setopt(w->multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
+        curl_multi_setopt(w->multi, CURLMOPT_MAXCONNECTS, maxconnects);
+    }
 
-    /* The transfer thread takes no signals: they belong to the threads of the program. A write to
+    /* The transfer threads take no signals: they belong to the threads of the program. A write to
      * a socket the peer closed then fails with EPIPE instead of killing the process. */
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
-    int prc = pthread_create(&u->thread, NULL, transfer_thread, u);
+    int prc = 0;
+    for (unsigned i = 0; i < nthreads && prc == 0; i++) {
+        upstream_worker_t *w = &u->workers[i];
+        prc = pthread_create(&w->thread, NULL, transfer_thread, w);
+        if (prc == 0) {
+            w->started = true;
+            char name[16];
+            snprintf(name, sizeof name, "modfs-xfer%u", i % 100u); /* i < UPSTREAM_MAX_THREADS */
+            pthread_setname_np(w->thread, name);
+        }
+    }
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (prc != 0)
-        return cache_err_set(err, -prc, "upstream: starting the transfer thread: %s", strerror(prc));
-    u->thread_started = true;
+        return cache_err_set(err, -prc, "upstream: starting a transfer thread: %s", strerror(prc));
+    LOG_I("upstream: %u transfer threads", nthreads);
     return 0;
 }
 
 void upstream_transfers_stop(upstream_t *u)
 {
-    if (u->thread_started) {
-        pthread_mutex_lock(&u->mu);
-        u->stopping = true;
-        pthread_mutex_unlock(&u->mu);
-        curl_multi_wakeup(u->multi);
-        pthread_join(u->thread, NULL);
-        u->thread_started = false;
+    pthread_mutex_lock(&u->mu);
+    u->stopping = true;
+    pthread_mutex_unlock(&u->mu);
+    upstream_transfers_wake(u);
+    for (unsigned i = 0; i < u->nworkers; i++) {
+        upstream_worker_t *w = &u->workers[i];
+        if (w->started)
+            pthread_join(w->thread, NULL);
+        w->started = false;
+        for (size_t k = 0; k < w->nidle; k++)
+            curl_easy_cleanup(w->idle[k]);
+        w->nidle = 0;
+        if (w->multi != NULL)
+            curl_multi_cleanup(w->multi);
+        w->multi = NULL;
     }
-    for (size_t i = 0; i < u->nidle; i++)
-        curl_easy_cleanup(u->idle[i]);
-    u->nidle = 0;
-    if (u->multi != NULL)
-        curl_multi_cleanup(u->multi);
+    free(u->workers);
+    u->workers = NULL;
+    u->nworkers = 0;
     if (u->share != NULL)
         curl_share_cleanup(u->share);
-    u->multi = NULL;
     u->share = NULL;
 }

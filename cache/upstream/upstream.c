@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * upstream.c — fetching keys from the upstream GOPROXY list: the walk along the list, retries,
- * cancellation. The transfers themselves run on the curl multi thread of transfer.c.
+ * cancellation. The transfers themselves run on the curl multi threads of transfer.c.
  *
  * The walk mirrors go's modfetch.TryProxies: after "URL," only 404/410 move on, after "URL|"
  * anything does; of several failures the last one that is not "not found" wins, else the last
@@ -221,6 +221,7 @@ int upstream_fetch_url(upstream_t *u, const upstream_proxy_t *p, const char *key
         memset(&t, 0, sizeof t);
         t.proxy = p;
         t.url = url;
+        t.shown = shown;
         t.fd = fd;
         t.sink = sink;
         t.max_bytes = max_bytes;
@@ -339,7 +340,7 @@ int upstream_new(const upstream_config_t *cfg, upstream_t **out, cache_err_t *er
         rc = cache_err_set(err, -ENOMEM, "out of memory");
         goto fail;
     }
-    if ((rc = upstream_transfers_start(u, err)) != 0)
+    if ((rc = upstream_transfers_start(u, 0, err)) != 0)
         goto fail;
     *out = u;
     return 0;
@@ -355,8 +356,8 @@ void upstream_cancel_all(upstream_t *u)
     u->cancelled = true;
     pthread_cond_broadcast(&u->cancel_cv);
     pthread_mutex_unlock(&u->mu);
-    if (!was && u->multi != NULL)
-        curl_multi_wakeup(u->multi);
+    if (!was)
+        upstream_transfers_wake(u);
     upstream_direct_cancel(u->direct);
 }
 

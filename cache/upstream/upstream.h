@@ -8,12 +8,14 @@
  * the list like "off". A key the caller says is of a private module (the cache layer matches its
  * --private patterns) is never asked of a proxy: it goes direct whatever the list says, and
  * skips the checksum database.
- * Connections are shared between threads (HTTP/2 multiplexing and keep-alive: every transfer runs
- * on one curl multi handle), TLS is verified, and no transfer waits for another: HTTP/1.1
- * upstreams get a connection per concurrent transfer. A dead or hung upstream fails within
- * seconds (connect timeout, stall limit) while a slow body that keeps moving completes. Transient
- * failures (connect errors, timeouts, 429, 5xx) are retried a bounded number of times with
- * exponential backoff, within a window that bounds the whole fetch (see upstream.c).
+ * Transfers run on a small pool of transfer threads (one per core, at least 2), each with its own
+ * curl multi handle; connections are shared among the callers of one thread (HTTP/2 multiplexing
+ * and keep-alive) and DNS answers and TLS sessions among all, TLS is verified, and no transfer
+ * waits for another: HTTP/1.1 upstreams get a connection per concurrent transfer. A dead or hung
+ * upstream fails within seconds (connect timeout, stall limit) while a slow body that keeps
+ * moving completes. Transient failures (connect errors, timeouts, 429, 5xx) are retried a bounded
+ * number of times with exponential backoff, within a window that bounds the whole fetch (see
+ * upstream.c).
  */
 #ifndef MODFS_UPSTREAM_H
 #define MODFS_UPSTREAM_H
@@ -63,7 +65,7 @@ typedef struct upstream_result {
 
 /* Parses the list and sets up the shared connection cache. Returns 0 or -EINVAL (bad list) with err. */
 int upstream_new(const upstream_config_t *cfg, upstream_t **out, cache_err_t *err);
-/* Cancels what still runs (see upstream_cancel_all), stops the transfer thread, frees. No call
+/* Cancels what still runs (see upstream_cancel_all), stops and joins the transfer threads, frees. No call
  * may be in progress or follow. */
 void upstream_free(upstream_t *u);
 
@@ -85,12 +87,12 @@ int upstream_fetch(upstream_t *u, const char *escaped_key, bool private_module, 
                    upstream_result_t *res, cache_err_t *err);
 
 /*
- * A consumer of a body while it arrives (upstream_fetch_sink). take runs on the transfer thread
- * with each piece of a 200 body from a proxy, in order; offset is where the piece starts in the
+ * A consumer of a body while it arrives (upstream_fetch_sink). take runs on one transfer thread
+ * (the same one for the whole attempt, never two pieces at once) with each piece of a 200 body from a proxy, in order; offset is where the piece starts in the
  * body, and is 0 again when an attempt starts over (a retry, the next proxy). It returns 1 when
  * it keeps the piece (the piece is then not written to fd), 0 to have it written to fd as usual,
- * or -errno to fail the attempt as a failed write. It must be quick: every transfer waits while
- * it runs. A body the go command fetches (direct, private) never reaches it: it is in fd.
+ * or -errno to fail the attempt as a failed write. It must be quick: every transfer of that
+ * thread waits while it runs. A body the go command fetches (direct, private) never reaches it: it is in fd.
  */
 typedef struct upstream_sink {
     int (*take)(void *arg, uint64_t offset, const uint8_t *p, size_t n);
@@ -105,7 +107,7 @@ int upstream_fetch_sink(upstream_t *u, const char *escaped_key, bool private_mod
  * Aborts every transfer in flight (go commands fetching direct are killed) and makes every later
  * upstream_fetch return -ECANCELED at once; retries waiting for their backoff wake up and return
  * -ECANCELED too. For shutdown: it cannot be undone. Any thread; returns at once (the transfers
- * end on the transfer thread, and their callers wake up within milliseconds).
+ * end on their transfer threads, and their callers wake up within milliseconds).
  */
 void upstream_cancel_all(upstream_t *u);
 

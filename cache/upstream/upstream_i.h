@@ -4,7 +4,7 @@
  * itself, and one attempt of one GET (a transfer).
  *
  * proxylist.c parses the list, upstream.c walks it and retries (the policy), transfer.c runs the
- * transfers on the curl multi thread (the mechanism), judge.c turns a finished transfer into 0 or
+ * transfers on its pool of curl multi threads (the mechanism), judge.c turns a finished transfer into 0 or
  * -errno with words, direct.c runs the go command for a "direct" entry and private modules. The
  * list syntax is go's (see upstream.h); a list is checked whole when the upstream is created, so
  * a bad entry fails upstream_new and never a fetch.
@@ -85,13 +85,17 @@ void upstream_sumdb_routes_free(upstream_sumdb_routes_t *r);
 /* A transfer that receives less than this many bytes per second for stall_ms has stalled. */
 #define UPSTREAM_STALL_BYTES_PER_S 1024L
 #define UPSTREAM_DETAIL_MAX 200 /* bytes of an error body's first line shown in messages */
-#define UPSTREAM_IDLE_HANDLES 32 /* easy handles kept for reuse by the transfer thread */
+#define UPSTREAM_IDLE_HANDLES 32 /* easy handles kept for reuse by each transfer thread */
+#define UPSTREAM_MAX_THREADS 16  /* transfer threads at most, whatever the number of cores */
 
-/* One attempt of one GET. Lives on the calling thread's stack; the transfer thread writes the
+typedef struct upstream_worker upstream_worker_t;
+
+/* One attempt of one GET. Lives on the calling thread's stack; its transfer thread writes the
  * result fields until it sets done under upstream.mu, and never touches it afterwards. */
 typedef struct upstream_transfer {
     const upstream_proxy_t *proxy;
     const char *url;
+    const char *shown; /* url without a password, for log lines */
     int fd;
     const upstream_sink_t *sink; /* offered each piece of the body first, or NULL */
     uint64_t max_bytes;
@@ -120,9 +124,27 @@ typedef struct upstream_transfer {
 
     bool done; /* protected by upstream.mu */
     pthread_cond_t done_cond;
-    struct upstream_transfer *next;                /* the queue; under upstream.mu */
-    agelist_link_t run;                            /* in upstream.running; transfer thread only */
+    upstream_worker_t *worker;      /* the thread it was given to; under upstream.mu */
+    struct upstream_transfer *next; /* the worker's queue; under upstream.mu */
+    agelist_link_t run;             /* in worker.running; its transfer thread only */
 } upstream_transfer_t;
+
+/* One transfer thread with its own multi handle (and so its own connection pool and its own
+ * wake-up). */
+struct upstream_worker {
+    upstream_t *u;
+    unsigned index; /* 0..nworkers-1, named in log lines */
+    CURLM *multi;
+    upstream_transfer_t *queue_head; /* under upstream.mu */
+    upstream_transfer_t *queue_tail;
+    unsigned load;                     /* transfers queued or running here; under upstream.mu */
+    CURL *idle[UPSTREAM_IDLE_HANDLES]; /* this thread only */
+    size_t nidle;
+    agelist_t running; /* the transfers in the multi handle; this thread only */
+    unsigned nrunning; /* how many; this thread only */
+    pthread_t thread;
+    bool started;
+};
 
 struct upstream {
     upstream_proxy_t *proxies;
@@ -142,29 +164,27 @@ struct upstream {
     pthread_mutex_t health_mu;        /* protects last_failure */
     char last_failure[256];
 
-    pthread_mutex_t mu; /* protects queue_head, queue_tail, stopping, cancelled, transfer.done */
+    pthread_mutex_t mu; /* protects the workers' queues and loads, stopping, cancelled, transfer.done */
     pthread_cond_t cancel_cv; /* broadcast when cancelled is set (wakes retry backoffs); CLOCK_MONOTONIC */
-    upstream_transfer_t *queue_head;
-    upstream_transfer_t *queue_tail;
     bool stopping;
     bool cancelled;
 
-    CURLM *multi;
-    CURLSH *share;
+    CURLSH *share; /* DNS and TLS sessions, across every worker */
     pthread_mutex_t share_locks[CURL_LOCK_DATA_LAST];
-    CURL *idle[UPSTREAM_IDLE_HANDLES]; /* transfer thread only */
-    size_t nidle;
-    agelist_t running; /* the transfers in the multi handle; transfer thread only */
-    pthread_t thread;
-    bool thread_started;
+    upstream_worker_t *workers; /* transfer.c; set before any fetch, fixed until upstream_free */
+    unsigned nworkers;
 };
 
-/* transfer.c: sets up the multi and share handles and starts the transfer thread; stops it
- * (aborting what still runs) and frees them. 0 or -errno with err. */
-int upstream_transfers_start(upstream_t *u, cache_err_t *err);
+/* transfer.c: sets up the share handle and the transfer threads (nthreads, or one per core and
+ * at least 2 when 0), each with its multi handle; stops them all (aborting what still runs) and
+ * frees them. 0 or -errno with err. */
+int upstream_transfers_start(upstream_t *u, unsigned nthreads, cache_err_t *err);
 void upstream_transfers_stop(upstream_t *u);
-/* Queues t and blocks until the transfer thread has finished it (at once, with
- * CURLE_ABORTED_BY_CALLBACK and t->cancelled, after upstream_cancel_all). */
+/* Wakes every transfer thread (after upstream_cancel_all set cancelled). Any thread. */
+void upstream_transfers_wake(upstream_t *u);
+/* Gives t to the transfer thread with the fewest transfers and blocks until that thread has
+ * finished it (at once, with CURLE_ABORTED_BY_CALLBACK and t->cancelled, after
+ * upstream_cancel_all). */
 void upstream_transfer_run(upstream_t *u, upstream_transfer_t *t);
 
 /* judge.c: turns a finished attempt into 0 or -errno with words naming the URL (shown) and the
