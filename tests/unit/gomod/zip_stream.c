@@ -43,11 +43,6 @@ static uint8_t *read_fixture(const char *name, size_t *len)
     return b;
 }
 
-static uint32_t le32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 /* Walks buf[0..len) as it would arrive in pieces of piece bytes. */
 static zipstream_t *walk(const uint8_t *buf, size_t len, size_t piece)
 {
@@ -128,7 +123,7 @@ static void test_local_header_disagrees(void **state)
     zipfile_t z;
     assert_int_equal(zipfile_parse(buf, len, "golang.org/x/mod", "v0.7.0", &z, NULL), 0);
     const zipfile_member_t *m = member(&z, "/semver/semver.go");
-    size_t name_len = le32(buf + m->header_offset + 26) & 0xffff;
+    size_t name_len = le_get(buf + m->header_offset + 26, 2);
     buf[m->header_offset + 30 + name_len - 1] = 'x'; /* semver.gx */
     size_t n = 0;
     char msg[600];
@@ -150,7 +145,7 @@ static void test_descriptor_and_central_disagree(void **state)
     assert_int_equal(zipfile_parse(buf, len, "golang.org/x/mod", "v0.7.0", &z, NULL), 0);
     const zipfile_member_t *m = member(&z, "/semver/semver.go");
     uint64_t desc = m->data_offset + m->compressed_size;
-    assert_int_equal(le32(buf + desc), 0x08074b50);
+    assert_int_equal(le_get(buf + desc, 4), 0x08074b50);
     char msg[600];
     buf[desc + 4] ^= 1;
     assert_int_equal(both(buf, len, len, 4096, NULL, msg), -EINVAL);
@@ -160,8 +155,8 @@ static void test_descriptor_and_central_disagree(void **state)
     /* the same CRC-32 changed in the descriptor and the central directory: the content's is
      * then the only witness, and the walk's record of it must not be taken */
     uint64_t cd = z.central_dir_offset;
-    while (!(le32(buf + cd) == 0x02014b50 && le32(buf + cd + 42) == m->header_offset))
-        cd += 46 + (le32(buf + cd + 28) & 0xffff) + (le32(buf + cd + 30) & 0xffff) + (le32(buf + cd + 32) & 0xffff);
+    while (!(le_get(buf + cd, 4) == 0x02014b50 && le_get(buf + cd + 42, 4) == m->header_offset))
+        cd += 46 + le_get(buf + cd + 28, 2) + le_get(buf + cd + 30, 2) + le_get(buf + cd + 32, 2);
     buf[desc + 4] ^= 1;
     buf[cd + 16] ^= 1;
     size_t n = 0;

@@ -159,11 +159,6 @@ static uint8_t *read_file(const char *name, size_t *len)
     return b;
 }
 
-static uint32_t le32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 /* What every successful parse promises: members in offset order, disjoint, inside the data
  * area, each named with the prefix. */
 static void check_invariants(const char *file, const uint8_t *buf, size_t len, const zipfile_t *z,
@@ -178,7 +173,7 @@ static void check_invariants(const char *file, const uint8_t *buf, size_t len, c
         expect(strncmp(m->name, prefix, strlen(prefix)) == 0, "%s: member %s lacks prefix", file, m->name);
         expect(m->name[strlen(m->name) - 1] != '/', "%s: directory %s listed as member", file, m->name);
         expect(m->header_offset >= prev_end, "%s: member %s out of order or overlapping", file, m->name);
-        expect(le32(buf + m->header_offset) == 0x04034b50, "%s: no local header for %s", file, m->name);
+        expect(le_get(buf + m->header_offset, 4) == 0x04034b50, "%s: no local header for %s", file, m->name);
         expect(m->data_offset > m->header_offset &&
                    m->data_offset + m->compressed_size <= z->central_dir_offset,
                "%s: data of %s outside the member area", file, m->name);
@@ -264,7 +259,7 @@ static void test_members(void **state)
     assert_string_equal(z.members[1].name, "example.com/m@v1.0.0/sub/b.go");
     assert_int_equal(z.members[1].uncompressed_size, strlen("package sub\n"));
     assert_int_equal(z.members[1].method, ZIP_METHOD_DEFLATE);
-    assert_int_equal(z.central_dir_offset, le32(buf + len - 22 + 16));
+    assert_int_equal(z.central_dir_offset, le_get(buf + len - 22 + 16, 4));
     assert_true(z.members[0].header_offset < z.members[1].header_offset);
     zipfile_dispose(&z);
     zipfile_dispose(&z); /* disposing twice is harmless */
@@ -287,7 +282,7 @@ static void test_members(void **state)
     buf = read_file("ok-prepended.zip", &len);
     assert_int_equal(zipfile_parse(buf, len, "example.com/m", "v1.0.0", &z, NULL), 0);
     assert_int_equal(z.members[0].header_offset, 170);
-    assert_int_equal(le32(buf + z.members[0].header_offset), 0x04034b50);
+    assert_int_equal(le_get(buf + z.members[0].header_offset, 4), 0x04034b50);
     zipfile_dispose(&z);
     free(buf);
 }
