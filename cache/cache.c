@@ -139,6 +139,7 @@ int cache_open(const cache_config_t *cfg, cache_t **out, cache_err_t *err)
         cache_err_set(err, rc, "store %s: reading the counters: %s", cfg->dir, strerror(-rc));
         goto out;
     }
+    c->counts_at_open = cfg->counts_at_open;
     if ((rc = cache_housekeeper_start(c)) != 0) {
         cache_err_set(err, rc, "starting the housekeeping thread: %s", strerror(-rc));
         goto out;

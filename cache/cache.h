@@ -71,6 +71,9 @@ typedef zipfile_entry_t cache_member_t;
 typedef struct cache_config {
     const char *dir;             /* the store's directory */
     bool must_exist;             /* reading commands: refuse (-ENOENT) a missing store, change nothing on open */
+    bool counts_at_open;         /* cache_stats_get is read from the start (serve): the counts are taken
+                                    as the cache opens; otherwise first a second later, so a short
+                                    command (get) never pays for a scan of the index nobody reads */
     const char *upstream;        /* GOPROXY-style list, see upstream.h */
     const char *ca_file;         /* optional CA bundle for the upstream */
     unsigned list_ttl_s;         /* freshness of list and @latest */
@@ -412,7 +415,8 @@ void cache_fetch_figures_get(cache_t *c, cache_fetch_figures_t *out);
 void cache_fetch_notes_get(cache_t *c, cache_fetch_notes_t *out);
 
 /* The store's figures from memory: the counts as the background thread last took them (every
- * few seconds, and after the open), the counters as they are now. Never touches the disk. */
+ * few seconds, and after the open when cfg->counts_at_open, else a second after it), the counters
+ * as they are now. Never touches the disk. */
 void cache_stats_get(cache_t *c, cache_stats_t *st);
 /* The same, counted from the store now (a scan; for `modfs stat`). 0 or -errno. */
 int cache_stats_scan(cache_t *c, cache_stats_t *st);

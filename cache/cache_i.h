@@ -137,6 +137,7 @@ struct cache {
     pthread_cond_t keeper_cv;
     bool keeper_stop;
     bool keeper_started;
+    bool counts_at_open;                 /* cfg->counts_at_open: the keeper's first scan at once */
     pthread_t keeper;
 
     pthread_mutex_t maint_lock;          /* protects maint_stop; maint_cv signals it */

@@ -115,9 +115,13 @@ static void *keeper_main(void *arg)
     cache_t *c = arg;
     struct timespec start;
     clock_gettime(CLOCK_MONOTONIC, &start);
-    time_t last_flush = start.tv_sec, last_counts = 0;
-    cache_counts_refresh(c);
-    last_counts = start.tv_sec;
+    time_t last_flush = start.tv_sec, last_counts = start.tv_sec;
+    /* A short command (modfs get) reads no figures and closes within milliseconds: its close
+     * would wait for this scan. So unless asked for at once, the first is taken at the first tick. */
+    if (c->counts_at_open)
+        cache_counts_refresh(c);
+    else
+        atomic_store(&c->counts_stale, true);
     pthread_mutex_lock(&c->keeper_lock);
     while (!c->keeper_stop) {
         struct timespec deadline;

@@ -182,6 +182,7 @@ static int run_serve(options_t *o, int argc, char **argv)
 
     serve_state_t st = {.argc = argc, .argv = argv, .o = o};
     cache_err_t err = {0};
+    o->cache.counts_at_open = true; /* /metrics and the status page show them from the first request */
     if (cache_open(&o->cache, &st.cache, &err) != 0) {
         print_error("cannot open store %s: %s", o->cache.dir, err.msg);
         return 1;

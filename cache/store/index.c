@@ -106,10 +106,26 @@ static int schema_upgrade(sqlite3 *db)
     return rc;
 }
 
+/* The index's PRAGMA user_version, or -1 when it cannot be read. */
+static int schema_version(sqlite3 *db)
+{
+    sqlite3_stmt *s = NULL;
+    int version = -1;
+    if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
+        version = sqlite3_column_int(s, 0);
+    sqlite3_finalize(s);
+    return version;
+}
+
 /* The schema of a new index, or the upgrade of an old one, in one transaction: several processes
- * may open a new store at once, and only one of them makes it. */
+ * may open a new store at once, and only one of them makes it. An index already at SCHEMA_VERSION
+ * (set in the same transaction as the tables and indexes it names) is left as it is, without the
+ * write lock and the CREATE statements: that is every open but a store's first, and a `modfs get`
+ * of a hit is little more than an open. */
 static int schema_ensure(sqlite3 *db)
 {
+    if (schema_version(db) == SCHEMA_VERSION)
+        return SQLITE_OK;
     int rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
     if (rc != SQLITE_OK)
         return rc;
@@ -163,17 +179,37 @@ static void conn_close(conn_t *c)
     sqlite3_close(c->db);
 }
 
-/* Opens a connection; pragmas is run first (the writer sets the journal, readers only read). */
-static int conn_open(const char *path, const char *pragmas, conn_t *c, cache_err_t *err)
+/* The writer's WAL hook: SQLite's own auto-checkpoint (sqlite3_wal_autocheckpoint is a WAL hook
+ * too, which this one replaces), and the WAL's length noted for store_index_close. */
+static int wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
+{
+    conn_t *c = arg;
+    c->wal_frames = frames;
+    if (frames >= WAL_AUTOCHECKPOINT_FRAMES)
+        sqlite3_wal_checkpoint(db, name); /* passive: what readers still need stays */
+    return SQLITE_OK;
+}
+
+/* Opens a connection; pragmas is run first (the writer sets the journal, readers only read). The
+ * writer also makes or upgrades the schema, so a store's open costs one connection, not two.
+ * Statements are prepared at their first use (ix_stmt): a `modfs get` uses three of them. No
+ * connection checkpoints at its close: store_index_close decides that for the writer. */
+static int conn_open(const char *path, bool writer, const char *pragmas, conn_t *c, cache_err_t *err)
 {
     memset(c, 0, sizeof *c);
     int rc = sqlite3_open_v2(path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc == SQLITE_OK) {
         sqlite3_busy_timeout(c->db, BUSY_TIMEOUT_MS);
-        rc = sqlite3_exec(c->db, pragmas, NULL, NULL, NULL);
+        rc = sqlite3_db_config(c->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
     }
-    for (int i = 0; rc == SQLITE_OK && i < ST_COUNT; i++)
-        rc = sqlite3_prepare_v3(c->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &c->stmt[i], NULL);
+    if (rc == SQLITE_OK && writer)
+        rc = sqlite3_exec(c->db, "PRAGMA journal_mode=WAL;", NULL, NULL, NULL);
+    if (rc == SQLITE_OK && writer)
+        rc = schema_ensure(c->db);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(c->db, pragmas, NULL, NULL, NULL);
+    if (rc == SQLITE_OK && writer)
+        sqlite3_wal_hook(c->db, wal_hook, c);
     if (rc == SQLITE_OK)
         return 0;
     int e = ix_errno(rc);
@@ -195,26 +231,9 @@ int store_index_open(const char *path, store_index_t **out, cache_err_t *err)
     pthread_mutex_init(&ix->group_lock, NULL);
     pthread_cond_init(&ix->group_cond, NULL);
     ix->queue_tail = &ix->queue;
-    /* The journal mode and the schema go in first, on a connection of their own: statements
-     * are prepared against the tables. */
-    sqlite3 *db = NULL;
-    int rc = 0;
-    int src = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
-    if (src == SQLITE_OK) {
-        sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
-        src = sqlite3_exec(db, "PRAGMA journal_mode=WAL;", NULL, NULL, NULL);
-    }
-    if (src == SQLITE_OK)
-        src = schema_ensure(db);
-    if (src != SQLITE_OK)
-        rc = cache_err_set(err, ix_errno(src), "index %s: %s", path, sqlite3_errstr(src));
-    sqlite3_close(db);
-    if (rc == 0)
-        /* The WAL counts against the store's budget: checkpointed every 1 MiB of pages and cut
-         * back to 1 MiB after, rather than SQLite's 4 MiB left at its largest. */
-        rc = conn_open(path,
-                       "PRAGMA synchronous=FULL; PRAGMA foreign_keys=OFF; PRAGMA wal_autocheckpoint=256;"
-                       " PRAGMA journal_size_limit=1048576;",
+    /* The WAL counts against the store's budget: checkpointed every WAL_AUTOCHECKPOINT_FRAMES
+     * pages (wal_hook) and cut back to 1 MiB after, rather than SQLite's 4 MiB left at its largest. */
+    int rc = conn_open(path, true, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=OFF; PRAGMA journal_size_limit=1048576;",
                        &ix->writer, err);
     if (rc != 0) {
         store_index_close(ix);
@@ -234,6 +253,16 @@ void store_index_close(store_index_t *ix)
         free(c);
         c = next;
     }
+    /* The last connection to close checkpoints the WAL into index.db and deletes it: two fsyncs
+     * and a rewrite of the pages, which a `modfs get` paid on every run for the one figures
+     * transaction it writes. A short WAL is left as it is instead: what it holds was committed
+     * (and synced, for all but figures) and the next open reads it back, and the writer that next
+     * takes it past WAL_AUTOCHECKPOINT_FRAMES checkpoints it. A long one (an ingest of many
+     * objects, a gc) is checkpointed and deleted here as before, so the store's bytes on disk
+     * are not left larger by up to the WAL's limit. */
+    if (ix->writer.db != NULL)
+        sqlite3_db_config(ix->writer.db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE,
+                          ix->writer.wal_frames < WAL_CLOSE_CHECKPOINT_FRAMES, NULL);
     conn_close(&ix->writer);
     pthread_mutex_destroy(&ix->write_lock);
     pthread_mutex_destroy(&ix->pool_lock);
@@ -256,7 +285,7 @@ conn_t *ix_reader_take(store_index_t *ix)
         return c;
     c = malloc(sizeof *c);
     cache_err_t err = {0};
-    if (c == NULL || conn_open(ix->path, "PRAGMA query_only=1;", c, &err) != 0) {
+    if (c == NULL || conn_open(ix->path, false, "PRAGMA query_only=1;", c, &err) != 0) {
         LOG_E("%s", c ? err.msg : "index: out of memory");
         free(c);
         return NULL;
@@ -280,6 +309,15 @@ void ix_reader_give(store_index_t *ix, conn_t *c)
 sqlite3_stmt *ix_stmt(conn_t *c, enum stmt_id id)
 {
     sqlite3_stmt *s = c->stmt[id];
+    if (s == NULL) {
+        int rc = sqlite3_prepare_v3(c->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &c->stmt[id], NULL);
+        if (rc != SQLITE_OK) {
+            /* NULL makes every later call on it fail (SQLITE_MISUSE, so -EIO): logged once here */
+            LOG_E("index: preparing a statement: %s", sqlite3_errmsg(c->db));
+            return NULL;
+        }
+        return c->stmt[id];
+    }
     sqlite3_reset(s);
     sqlite3_clear_bindings(s);
     return s;

@@ -15,6 +15,10 @@
 #define LAYOUT_RECORD 40
 /* Other modfs processes (a `modfs get` beside a server) commit in milliseconds. */
 #define BUSY_TIMEOUT_MS 30000
+/* The WAL is checkpointed when a commit leaves it this many pages long (1 MiB of 4 KiB pages),
+ * and at the close only when it is at least WAL_CLOSE_CHECKPOINT_FRAMES long (index.c). */
+#define WAL_AUTOCHECKPOINT_FRAMES 256
+#define WAL_CLOSE_CHECKPOINT_FRAMES 64
 
 enum stmt_id {
     ST_OBJECT_GET,
@@ -39,7 +43,8 @@ enum stmt_id {
 /* One SQLite connection and its statements; a thread's at a time. */
 typedef struct conn {
     sqlite3 *db;
-    sqlite3_stmt *stmt[ST_COUNT];
+    sqlite3_stmt *stmt[ST_COUNT]; /* prepared at first use (ix_stmt) */
+    int wal_frames;               /* the writer's: the WAL's length in pages after its last commit */
     struct conn *next_free; /* on the pool's free list; under pool_lock */
     struct conn *next_all;  /* every reader, for close; under pool_lock */
 } conn_t;
@@ -65,7 +70,8 @@ int ix_errno(int rc);
 /* A reader connection for one query (never waits on the writer), and its return. */
 conn_t *ix_reader_take(store_index_t *ix);
 void ix_reader_give(store_index_t *ix, conn_t *c);
-/* A statement of c ready to bind; reset it when done. */
+/* A statement of c ready to bind, prepared at its first use (NULL if that failed, logged: every
+ * call on it then fails, which the callers see as -EIO); reset it when done. */
 sqlite3_stmt *ix_stmt(conn_t *c, enum stmt_id id);
 int ix_exec(conn_t *c, const char *sql);
 /* A transaction of figures only (counters, uses): committed without its own fsync, since losing

@@ -410,6 +410,28 @@ static void *transfer_thread(void *arg)
     return NULL;
 }
 
+/* The pool is started by the first transfer, not by upstream_new: a `modfs get` of a hit, or a
+ * server whose store answers everything, never starts a thread nor makes a multi handle. Under
+ * u->mu (the new threads wait on it before their first turn). A pool that failed to start is not
+ * tried again: every transfer then fails with the reason in its errbuf. */
+static bool transfers_ready(upstream_t *u, upstream_transfer_t *t)
+{
+    if (u->nworkers == 0 && !u->start_failed) {
+        cache_err_t err = {0};
+        if (upstream_transfers_start(u, 0, &err) != 0) {
+            LOG_E("%s", err.msg);
+            snprintf(u->start_error, sizeof u->start_error, "%.*s", (int)sizeof u->start_error - 1, err.msg);
+            u->start_failed = true;
+        }
+    }
+    if (!u->start_failed)
+        return true;
+    snprintf(t->errbuf, sizeof t->errbuf, "%s", u->start_error);
+    t->code = CURLE_FAILED_INIT;
+    t->done = true;
+    return false;
+}
+
 void upstream_transfer_run(upstream_t *u, upstream_transfer_t *t)
 {
     t->retry_after_s = -1;
@@ -419,6 +441,10 @@ void upstream_transfer_run(upstream_t *u, upstream_transfer_t *t)
         t->cancelled = true;
         t->code = CURLE_ABORTED_BY_CALLBACK;
         t->done = true;
+        pthread_mutex_unlock(&u->mu);
+        return;
+    }
+    if (!transfers_ready(u, t)) {
         pthread_mutex_unlock(&u->mu);
         return;
     }
@@ -445,9 +471,11 @@ void upstream_transfer_run(upstream_t *u, upstream_transfer_t *t)
 
 void upstream_transfers_wake(upstream_t *u)
 {
+    pthread_mutex_lock(&u->mu); /* the pool may be starting on another thread */
     for (unsigned i = 0; i < u->nworkers; i++)
         if (u->workers[i].multi != NULL)
             curl_multi_wakeup(u->workers[i].multi);
+    pthread_mutex_unlock(&u->mu);
 }
 
 /* One per core, at least 2 (a sink or a disk write that lingers on one thread leaves the others

@@ -340,8 +340,7 @@ int upstream_new(const upstream_config_t *cfg, upstream_t **out, cache_err_t *er
         rc = cache_err_set(err, -ENOMEM, "out of memory");
         goto fail;
     }
-    if ((rc = upstream_transfers_start(u, 0, err)) != 0)
-        goto fail;
+    /* the transfer threads start with the first transfer (transfer.c) */
     *out = u;
     return 0;
 fail:

@@ -171,13 +171,16 @@ struct upstream {
 
     CURLSH *share; /* DNS and TLS sessions, across every worker */
     pthread_mutex_t share_locks[CURL_LOCK_DATA_LAST];
-    upstream_worker_t *workers; /* transfer.c; set before any fetch, fixed until upstream_free */
-    unsigned nworkers;
+    upstream_worker_t *workers; /* transfer.c; set by the first transfer (under mu), fixed until upstream_free */
+    unsigned nworkers;          /* 0 until then */
+    bool start_failed;          /* the pool could not be started: every transfer fails; under mu */
+    char start_error[CURL_ERROR_SIZE];
 };
 
 /* transfer.c: sets up the share handle and the transfer threads (nthreads, or one per core and
- * at least 2 when 0), each with its multi handle; stops them all (aborting what still runs) and
- * frees them. 0 or -errno with err. */
+ * at least 2 when 0), each with its multi handle (called by the first upstream_transfer_run, with
+ * mu held); stops them all (aborting what still runs) and frees them (a no-op when none started).
+ * 0 or -errno with err. */
 int upstream_transfers_start(upstream_t *u, unsigned nthreads, cache_err_t *err);
 void upstream_transfers_stop(upstream_t *u);
 /* Wakes every transfer thread (after upstream_cancel_all set cancelled). Any thread. */

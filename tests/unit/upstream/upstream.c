@@ -1141,7 +1141,6 @@ static void test_http2_multiplexed(void **state)
     bool ready = port_ready(port, 10);
 
     upstream_t *u = up_new(list_fmt("https://127.0.0.1:%d", port), 0, 0, cert);
-    unsigned nthreads = u->nworkers;
     enum { N = 50 };
     worker_t w[N];
     pthread_t th[N];
@@ -1151,6 +1150,7 @@ static void test_http2_multiplexed(void **state)
     }
     for (int i = 0; i < N && ready; i++)
         pthread_join(th[i], NULL);
+    unsigned nthreads = u->nworkers; /* the pool starts with the first transfer */
     upstream_free(u);
     kill(pid, SIGTERM);
     waitpid(pid, NULL, 0);
