@@ -121,7 +121,8 @@ int cache_open(const cache_config_t *cfg, cache_t **out, cache_err_t *err)
             .lease_s = cfg->s3_lease_s,
             .gc_grace_s = cfg->s3_gc_grace_s,
         };
-        if ((rc = shared_open(&scfg, &c->shared, err)) != 0) {
+        /* the shared tier's client makes curl handles of its own */
+        if ((rc = upstream_global_init(err)) != 0 || (rc = shared_open(&scfg, &c->shared, err)) != 0) {
             cache_err_prefix(err, rc, "the shared store");
             goto out;
         }

@@ -418,7 +418,7 @@ static bool transfers_ready(upstream_t *u, upstream_transfer_t *t)
 {
     if (u->nworkers == 0 && !u->start_failed) {
         cache_err_t err = {0};
-        if (upstream_transfers_start(u, 0, &err) != 0) {
+        if (upstream_global_init(&err) != 0 || upstream_transfers_start(u, 0, &err) != 0) {
             LOG_E("%s", err.msg);
             snprintf(u->start_error, sizeof u->start_error, "%.*s", (int)sizeof u->start_error - 1, err.msg);
             u->start_failed = true;

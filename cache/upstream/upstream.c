@@ -48,6 +48,16 @@ static void global_init(void)
     global_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
+/* libcurl's global set-up loads the TLS library's configuration (about a millisecond): done at the
+ * first transfer (transfer.c), or at once by a user of libcurl outside upstream/ (the shared tier). */
+int upstream_global_init(cache_err_t *err)
+{
+    pthread_once(&global_once, global_init);
+    if (global_rc != CURLE_OK)
+        return cache_err_set(err, -EIO, "curl_global_init: %s", curl_easy_strerror(global_rc));
+    return 0;
+}
+
 /* ---- keys ---- */
 
 /* What go's url.PathEscape leaves alone in a path segment, plus '/' which go's proxy client puts
@@ -276,9 +286,6 @@ int upstream_new(const upstream_config_t *cfg, upstream_t **out, cache_err_t *er
 {
     assert(cfg != NULL && out != NULL);
     *out = NULL;
-    pthread_once(&global_once, global_init);
-    if (global_rc != CURLE_OK)
-        return cache_err_set(err, -EIO, "curl_global_init: %s", curl_easy_strerror(global_rc));
     upstream_t *u = calloc(1, sizeof *u);
     if (u == NULL)
         return cache_err_set(err, -ENOMEM, "out of memory");

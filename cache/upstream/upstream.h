@@ -63,7 +63,13 @@ typedef struct upstream_result {
     char url[1200];        /* the URL that produced the final answer */
 } upstream_result_t;
 
-/* Parses the list and sets up the shared connection cache. Returns 0 or -EINVAL (bad list) with err. */
+/* libcurl's global set-up (curl_global_init), once per process; any thread. The first transfer
+ * does it, so only a user of libcurl that does not go through upstream_t needs to call it (before
+ * its first curl_easy_init). 0 or -EIO with err. */
+int upstream_global_init(cache_err_t *err);
+/* Parses the list. Starts no thread and makes no curl handle: the transfer threads, their multi
+ * handles and curl's global set-up wait for the first transfer. Returns 0 or -EINVAL (bad list)
+ * with err. */
 int upstream_new(const upstream_config_t *cfg, upstream_t **out, cache_err_t *err);
 /* Cancels what still runs (see upstream_cancel_all), stops and joins the transfer threads, frees. No call
  * may be in progress or follow. */
