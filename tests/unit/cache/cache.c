@@ -257,6 +257,44 @@ static void versions_share_chunks(void **state)
     assert_true(st.disk_bytes < st.logical_bytes * 6 / 10);
 }
 
+/* The objects the background thread last counted, once they reach want (false after 20 s). */
+static bool counts_reach(cache_t *c, uint64_t want)
+{
+    for (int i = 0; i < 2000; i++) {
+        cache_stats_t st;
+        cache_stats_get(c, &st);
+        if (st.objects == want)
+            return true;
+        usleep(10000);
+    }
+    return false;
+}
+
+/* The counts come from memory, taken by the background thread: at once for a cache opened with
+ * counts_at_open (serve), at its first tick otherwise (a short command never waits for the scan),
+ * but either way without a change to the store to prompt them. */
+static void counts_taken_after_the_open(void **state)
+{
+    fixture_t *f = *state;
+    cache_object_unref(get_ok(f->cache, "golang.org/x/mod/@v/v0.7.0.mod"));
+    cache_object_unref(get_ok(f->cache, "golang.org/x/text/@v/v0.7.0.zip"));
+    for (int at_open = 0; at_open < 2; at_open++) {
+        cache_close(f->cache);
+        cache_config_t cfg;
+        cache_config_init(&cfg);
+        cfg.dir = f->dir;
+        cfg.upstream = "off";
+        cfg.sumdb = "off";
+        cfg.counts_at_open = at_open;
+        cache_err_t err = {0};
+        f->cache = NULL;
+        if (cache_open(&cfg, &f->cache, &err) != 0)
+            fail_msg("cache_open: %s", err.msg);
+        if (!counts_reach(f->cache, 2))
+            fail_msg("counts_at_open %d: the objects were not counted", at_open);
+    }
+}
+
 static void small_objects_and_keys(void **state)
 {
     fixture_t *f = *state;
@@ -446,6 +484,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(members_inflate_to_their_crc, setup, teardown),
         cmocka_unit_test_setup_teardown(versions_share_chunks, setup, teardown),
         cmocka_unit_test_setup_teardown(small_objects_and_keys, setup, teardown),
+        cmocka_unit_test_setup_teardown(counts_taken_after_the_open, setup, teardown),
         cmocka_unit_test_setup_teardown(nofetch_and_notfound, setup, teardown),
         cmocka_unit_test_setup_teardown(stale_list_served_when_upstream_fails, setup, teardown),
         cmocka_unit_test_setup_teardown(invalid_bodies_store_nothing, setup, teardown),
