@@ -112,6 +112,60 @@ static void test_reads_beside_a_write(void **state)
     index_done(ix, dir);
 }
 
+typedef struct second_open {
+    const char *path;
+    int open_rc, get_rc;
+} second_open_t;
+
+static void *do_second_open(void *arg)
+{
+    second_open_t *o = arg;
+    store_index_t *ix = NULL;
+    cache_err_t err = {0};
+    o->open_rc = store_index_open(o->path, &ix, &err);
+    if (o->open_rc == 0) {
+        store_row_t row;
+        o->get_rc = store_index_object_get(ix, "a.b/m/@v/v1.0.0.mod", &row);
+        if (o->get_rc == 0)
+            store_row_dispose(&row);
+    }
+    store_index_close(ix);
+    return NULL;
+}
+
+/* Opening an index that has its schema asks for no write lock: a `modfs get` beside a server
+ * halfway through a commit (or a gc's long transaction) opens and reads at once, where the open
+ * used to wait for the lock to run its CREATE statements. */
+static void test_open_beside_a_write(void **state)
+{
+    (void)state;
+    char dir[32];
+    store_index_t *ix = index_fresh(dir);
+    assert_int_equal(put_empty(ix, "a.b/m/@v/v1.0.0.mod"), 0);
+    pthread_mutex_lock(&ix->write_lock);
+    conn_t *w = &ix->writer;
+    assert_int_equal(ix_exec(w, "BEGIN IMMEDIATE"), 0);
+    assert_int_equal(ix_exec(w, "INSERT INTO counters(name, value) VALUES ('x', 1)"), 0);
+
+    char path[64];
+    snprintf(path, sizeof path, "%s/index.db", dir);
+    second_open_t o = {.path = path, .open_rc = 1, .get_rc = 1};
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, do_second_open, &o), 0);
+    struct timespec deadline;
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += 20; /* the busy timeout is 30 s */
+    int jr = pthread_timedjoin_np(t, NULL, &deadline);
+    if (jr != 0)
+        fail_msg("a second open did not finish while the writer held its transaction: it waits for the lock");
+    assert_int_equal(o.open_rc, 0);
+    assert_int_equal(o.get_rc, 0);
+
+    assert_int_equal(ix_exec(w, "ROLLBACK"), 0);
+    pthread_mutex_unlock(&ix->write_lock);
+    index_done(ix, dir);
+}
+
 static void test_counters(void **state)
 {
     (void)state;
@@ -264,6 +318,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_reads_beside_a_write),
+        cmocka_unit_test(test_open_beside_a_write),
         cmocka_unit_test(test_counters),
         cmocka_unit_test(test_group_commit),
     };
