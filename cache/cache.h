@@ -335,6 +335,10 @@ typedef struct cache_stats {
     uint64_t misses;          /* cache_get that went upstream (all time) */
     uint64_t upstream_requests;
     uint64_t upstream_errors;
+    /* Group commit of the index (all time): COMMITs that made ingested objects visible, and how
+     * many objects they made visible; concurrent ingests share a commit, so commits <= objects. */
+    uint64_t store_commits;
+    uint64_t committed_objects;
     /* the budget (cache_config_t.max_size) and what keeps the store within it */
     uint64_t max_bytes;       /* 0: no budget */
     uint64_t usage_bytes;     /* what the budget counts: packs, their logs and the index on disk */

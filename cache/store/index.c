@@ -769,6 +769,8 @@ static const struct {
     {"misses", offsetof(store_counters_t, misses)},
     {"upstream_requests", offsetof(store_counters_t, upstream_requests)},
     {"upstream_errors", offsetof(store_counters_t, upstream_errors)},
+    {"commits", offsetof(store_counters_t, commits)},
+    {"committed_objects", offsetof(store_counters_t, committed_objects)},
     {"evictions", offsetof(store_counters_t, evictions)},
     {"evicted_bytes", offsetof(store_counters_t, evicted_bytes)},
     {"reclaimed_bytes", offsetof(store_counters_t, reclaimed_bytes)},

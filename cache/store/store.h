@@ -241,6 +241,7 @@ int store_verify(store_t *s, bool heal, uint64_t *checked, uint64_t *bad,
 #define STORE_SUMDB_REASONS 5 /* mismatch, security, invalid, missing, unavailable (cache.h) */
 typedef struct store_counters {
     uint64_t hits, misses, upstream_requests, upstream_errors;
+    uint64_t commits, committed_objects; /* store_commit_figures, summed over the store's life */
     uint64_t evictions, evicted_bytes, reclaimed_bytes, compactions;
     uint64_t sumdb_verified, sumdb_skipped, sumdb_failures[STORE_SUMDB_REASONS];
     uint64_t s3_requests, s3_errors, s3_bytes_read, s3_bytes_written, s3_hits, s3_writes, s3_damaged,
