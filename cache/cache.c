@@ -449,6 +449,11 @@ int cache_keys_visit(cache_t *c, const char *prefix, cache_key_visit_fn visit, v
     return rc;
 }
 
+int cache_keys_generation(cache_t *c, uint64_t *gen)
+{
+    return store_keys_generation(c->store, gen);
+}
+
 /* The figures as they stand: counts given, counters from memory. Called with figures_lock. */
 static void stats_fill(cache_t *c, const store_stats_t *counts, const store_life_stats_t *life, cache_stats_t *st)
 {
