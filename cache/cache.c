@@ -451,6 +451,11 @@ int cache_keys_visit(cache_t *c, const char *prefix, cache_key_visit_fn visit, v
     return rc;
 }
 
+int cache_keys_generation(cache_t *c, uint64_t *gen)
+{
+    return store_keys_generation(c->store, gen);
+}
+
 /* The figures as they stand: counts given, counters from memory. Called with figures_lock. */
 static void stats_fill(cache_t *c, const store_stats_t *counts, const store_life_stats_t *life, cache_stats_t *st)
 {
@@ -467,6 +472,11 @@ static void stats_fill(cache_t *c, const store_stats_t *counts, const store_life
     st->s3_hits = c->flushed.s3_hits + c->pending.s3_hits + atomic_load(&c->s3_hits);
     st->upstream_requests =
         c->flushed.upstream_requests + (upstream_request_count(c->upstream) - c->upstream_requests_flushed);
+    /* the store's figures only grow: what the store's counters hold, plus what they gained since */
+    uint64_t commits, committed;
+    store_commit_figures(c->store, &commits, &committed);
+    st->store_commits = c->flushed.commits + (commits - c->commits_flushed);
+    st->committed_objects = c->flushed.committed_objects + (committed - c->committed_flushed);
     st->max_bytes = life->max_bytes;
     st->usage_bytes = life->usage;
     st->live_bytes = life->live_bytes;

@@ -304,6 +304,10 @@ void cache_member_reader_free(cache_member_reader_t *r);
  */
 typedef int (*cache_key_visit_fn)(void *arg, const modkey_t *key);
 int cache_keys_visit(cache_t *c, const char *prefix, cache_key_visit_fn visit, void *arg);
+/* A number that moves whenever what cache_keys_visit visits may have changed (store_keys_generation:
+ * exact, never the same number for two different sets of keys; it may move with none changed).
+ * No scan: for a front that keeps a listing and asks whether it may still show it. 0 or -errno. */
+int cache_keys_generation(cache_t *c, uint64_t *gen);
 
 /* The reasons a module is refused, indexes of cache_stats_t.sumdb_failures: "mismatch" (its hash
  * is not the database's), "security" (the database contradicts its kept tree head), "invalid"
@@ -338,6 +342,10 @@ typedef struct cache_stats {
     uint64_t misses;          /* cache_get that went upstream (all time) */
     uint64_t upstream_requests;
     uint64_t upstream_errors;
+    /* Group commit of the index (all time): COMMITs that made ingested objects visible, and how
+     * many objects they made visible; concurrent ingests share a commit, so commits <= objects. */
+    uint64_t store_commits;
+    uint64_t committed_objects;
     /* the budget (cache_config_t.max_size) and what keeps the store within it */
     uint64_t max_bytes;       /* 0: no budget */
     uint64_t usage_bytes;     /* what the budget counts: packs, their logs and the index on disk */

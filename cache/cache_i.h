@@ -128,6 +128,8 @@ struct cache {
     store_counters_t flushed;            /* what the store's counters hold (loaded at open, plus each flush) */
     store_counters_t pending;            /* taken from the atomics, being written by a flush */
     uint64_t upstream_requests_flushed;  /* part of upstream_request_count() already in flushed */
+    uint64_t commits_flushed;            /* part of store_commit_figures() already in flushed ... */
+    uint64_t committed_flushed;          /* ... (its commits, its objects) */
     shared_stats_t shared_flushed;       /* part of shared_stats_get() already in flushed */
     store_stats_t counts;                /* the last scan of the store */
     store_life_stats_t life;             /* the budget's figures, taken with counts */

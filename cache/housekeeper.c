@@ -30,12 +30,16 @@ void cache_counters_flush(cache_t *c)
     pthread_mutex_lock(&c->flush_lock);
     pthread_mutex_lock(&c->figures_lock);
     uint64_t reqs = upstream_request_count(c->upstream);
+    uint64_t commits, committed;
+    store_commit_figures(c->store, &commits, &committed);
     store_counters_t d = {
         .hits = atomic_exchange(&c->hits, 0),
         .misses = atomic_exchange(&c->misses, 0),
         .upstream_errors = atomic_exchange(&c->upstream_errors, 0),
         .s3_hits = atomic_exchange(&c->s3_hits, 0),
         .upstream_requests = reqs - c->upstream_requests_flushed,
+        .commits = commits - c->commits_flushed,
+        .committed_objects = committed - c->committed_flushed,
     };
     /* the shared tier's figures only grow: what they gained since the last flush */
     shared_stats_t sh = c->shared_flushed;
@@ -66,6 +70,10 @@ void cache_counters_flush(cache_t *c)
         c->flushed.upstream_errors += d.upstream_errors;
         c->flushed.upstream_requests += d.upstream_requests;
         c->upstream_requests_flushed = reqs;
+        c->flushed.commits += d.commits;
+        c->flushed.committed_objects += d.committed_objects;
+        c->commits_flushed = commits;
+        c->committed_flushed = committed;
         c->flushed.sumdb_verified += d.sumdb_verified;
         c->flushed.sumdb_skipped += d.sumdb_skipped;
         for (int i = 0; i < STORE_SUMDB_REASONS; i++)

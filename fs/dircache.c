@@ -22,7 +22,12 @@
  *    listing (auto_inval_data: at every listing's start), and their mtime is a fingerprint of
  *    the listing (a 50-bit hash of its names and types, as a time in the first days of 1970,
  *    where their fixed time was): a directory whose mtime moved is listed afresh, and one
- *    listing shows one mtime, after a restart too.
+ *    listing shows one mtime, after a restart too. The listing behind that hash is made again
+ *    only when something it is made of may have moved: the store's keys (cache_keys_generation,
+ *    which moves with every index commit of any process), or the view's own part (its whiteouts:
+ *    epoch; its notes and write area: listing_gen). A GETATTR of the mount's root (its attribute
+ *    timeout is 0, so every stat of it asks) then costs a look at the index's WAL header, not a
+ *    listing of every top-level key.
  * A module's tree (its directories never change in the store) keeps a day's attribute time
  * and its listings for as long as the kernel likes. With allow_other, or on a kernel without
  * no-opendir, OPENDIR stays: it takes a snapshot that later READDIRs index into, and the
@@ -88,6 +93,20 @@ void fs_dir_stamp_known(fs_mount_t *m, const fs_node_t *n, struct timespec *mtim
 
 void fs_dir_stamp(fs_mount_t *m, fs_view_t *v, fs_node_t *n, struct timespec *mtime)
 {
+    /* Read before the listing is made: a change while it is made moves them past what is kept,
+     * and the next stamp lists again. */
+    uint64_t keys = 0;
+    bool known = cache_keys_generation(m->cache, &keys) == 0;
+    uint64_t epoch = atomic_load(&v->epoch), gen = atomic_load(&v->listing_gen);
+    pthread_mutex_lock(&m->stamp_lock);
+    if (known && n->stamp_current && n->stamp_view == v && n->stamp_keys == keys && n->stamp_epoch == epoch &&
+        n->stamp_gen == gen) {
+        *mtime = fs_dir_stamp_of(n->stamp_hash);
+        pthread_mutex_unlock(&m->stamp_lock);
+        return;
+    }
+    pthread_mutex_unlock(&m->stamp_lock);
+
     fs_dirlist_t l = {0};
     int rc = fs_dir_list(m, v, n, &l);
     uint64_t h = 0x6d6f646673ULL;
@@ -104,12 +123,18 @@ void fs_dir_stamp(fs_mount_t *m, fs_view_t *v, fs_node_t *n, struct timespec *mt
     pthread_mutex_lock(&m->stamp_lock);
     n->stamp_hash = h;
     n->stamp_hashed = true;
+    n->stamp_current = known && rc == 0; /* an error is asked again */
+    n->stamp_view = v;
+    n->stamp_keys = keys;
+    n->stamp_epoch = epoch;
+    n->stamp_gen = gen;
     pthread_mutex_unlock(&m->stamp_lock);
     *mtime = fs_dir_stamp_of(h);
 }
 
 void fs_dir_changed(fs_mount_t *m, fs_view_t *v, const char *rel, bool below, const fs_node_t *seen)
 {
+    atomic_fetch_add(&v->listing_gen, 1); /* the write area, or a whiteout that ended */
     if (!m->no_opendir)
         return;
     size_t n;

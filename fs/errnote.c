@@ -61,6 +61,7 @@ static void fs_note_remove_locked(fs_view_t *v, fs_note_t *n)
     free(n->text);
     free(n);
     atomic_fetch_sub(&v->nnotes, 1);
+    atomic_fetch_add(&v->listing_gen, 1); /* a note is a file of its @v directory */
 }
 
 void fs_notes_dispose(fs_view_t *v)
@@ -111,6 +112,7 @@ void fs_note_put(fs_view_t *v, const modkey_t *key, const char *why)
     htab_insert(&v->notes, &n->link, h);
     agelist_push(&v->notes_age, &n->age);
     atomic_fetch_add(&v->nnotes, 1);
+    atomic_fetch_add(&v->listing_gen, 1);
     pthread_mutex_unlock(&v->lock);
 }
 

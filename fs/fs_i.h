@@ -91,6 +91,9 @@ typedef struct fs_view {
     htab_t notes;               /* errnote.c: why the user's last lookups of some keys failed */
     agelist_t notes_age;        /* the same notes, newest first: the oldest goes when full */
     atomic_size_t nnotes;       /* how many: read without the lock */
+    /* bumped at every change of the view's own part of a listing that the store's generation
+     * does not see (notes, the write area; whiteouts move epoch): dircache.c */
+    atomic_uint_fast64_t listing_gen;
 } fs_view_t;
 
 /* The files of one module zip, shared by the nodes of its extracted tree: a copy of the zip's
@@ -138,6 +141,11 @@ struct fs_node {
     /* dircache.c, directories whose listing the store changes; protected by the mount's stamp_lock. */
     bool stamp_hashed;     /* stamp_hash holds the hash of the listing last made */
     uint64_t stamp_hash;
+    /* what that listing was made from: while all four are the same, so is the listing */
+    bool stamp_current;            /* the generations below were read before that listing */
+    const fs_view_t *stamp_view;
+    uint64_t stamp_keys;           /* cache_keys_generation */
+    uint64_t stamp_epoch, stamp_gen; /* the view's epoch and listing_gen */
 };
 
 typedef struct fs_table {

@@ -266,6 +266,13 @@ int http_metrics_render(http_server_t *s, buf_t *out)
             (unsigned long long)st.upstream_errors);
     }
     if (rc == 0)
+        rc = counter(out, "modfs_store_commits_total",
+                     "Index commits that made ingested objects visible (concurrent ingests share one).", "counter",
+                     st.store_commits);
+    if (rc == 0)
+        rc = counter(out, "modfs_store_committed_objects_total", "Ingested objects those commits made visible.",
+                     "counter", st.committed_objects);
+    if (rc == 0)
         rc = counter(out, "modfs_sumdb_verified_total",
                      ".mod and .zip from upstream proven to be the checksum database's before they were stored.",
                      "counter", st.sumdb_verified);

@@ -41,6 +41,9 @@ static int run_stat(options_t *opt, int argc, char **argv)
     printf("misses: %llu\n", (unsigned long long)st.misses);
     printf("upstream_requests: %llu\n", (unsigned long long)st.upstream_requests);
     printf("upstream_errors: %llu\n", (unsigned long long)st.upstream_errors);
+    /* group commit: concurrent ingests share an index commit (and its fsync) */
+    printf("store_commits: %llu\n", (unsigned long long)st.store_commits);
+    printf("committed_objects: %llu\n", (unsigned long long)st.committed_objects);
     printf("max_bytes: %llu%s\n", (unsigned long long)st.max_bytes, st.max_bytes ? "" : " (no budget: --max-size)");
     printf("usage_bytes: %llu\n", (unsigned long long)st.usage_bytes);
     printf("live_share: %.3f\n", st.pack_bytes ? (double)st.live_bytes / (double)st.pack_bytes : 1.0);

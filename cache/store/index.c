@@ -230,6 +230,7 @@ int store_index_open(const char *path, store_index_t **out, cache_err_t *err)
     pthread_mutex_init(&ix->pool_lock, NULL);
     pthread_mutex_init(&ix->group_lock, NULL);
     pthread_cond_init(&ix->group_cond, NULL);
+    pthread_mutex_init(&ix->watch_lock, NULL);
     ix->queue_tail = &ix->queue;
     /* The WAL counts against the store's budget: checkpointed every WAL_AUTOCHECKPOINT_FRAMES
      * pages (wal_hook) and cut back to 1 MiB after, rather than SQLite's 4 MiB left at its largest. */
@@ -263,7 +264,10 @@ void store_index_close(store_index_t *ix)
     if (ix->writer.db != NULL)
         sqlite3_db_config(ix->writer.db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE,
                           ix->writer.wal_frames < WAL_CLOSE_CHECKPOINT_FRAMES, NULL);
+    sqlite3_finalize(ix->watch_version);
+    sqlite3_close(ix->watch);
     conn_close(&ix->writer);
+    pthread_mutex_destroy(&ix->watch_lock);
     pthread_mutex_destroy(&ix->write_lock);
     pthread_mutex_destroy(&ix->pool_lock);
     pthread_mutex_destroy(&ix->group_lock);
@@ -648,6 +652,49 @@ void store_index_group_figures(store_index_t *ix, uint64_t *commits, uint64_t *o
     pthread_mutex_unlock(&ix->group_lock);
 }
 
+/* data_version is a connection's own: a reader from the pool would give another connection's
+ * number each time, so one connection is kept for it. It is read in a read transaction of its
+ * own (a look at the WAL's header), never waits on the writer, and moves only when another
+ * connection commits: the ingests' group commits, evictions, gc, other processes, and also
+ * commits of figures alone (counters, uses), which change no key (a listing made again for
+ * nothing, never one kept when it changed). */
+int store_index_generation(store_index_t *ix, uint64_t *gen)
+{
+    pthread_mutex_lock(&ix->watch_lock);
+    int rc = SQLITE_OK;
+    if (ix->watch_version == NULL) {
+        if (ix->watch == NULL) {
+            /* as a reader's: read-write (a WAL reader may have to set up the shared memory) but
+             * query-only */
+            rc = sqlite3_open_v2(ix->path, &ix->watch, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+            if (rc == SQLITE_OK) {
+                sqlite3_busy_timeout(ix->watch, BUSY_TIMEOUT_MS);
+                rc = sqlite3_exec(ix->watch, "PRAGMA query_only=1;", NULL, NULL, NULL);
+            }
+            if (rc != SQLITE_OK) { /* tried again at the next call */
+                LOG_E("index %s: data version: %s", ix->path, sqlite3_errstr(rc));
+                sqlite3_close(ix->watch);
+                ix->watch = NULL;
+                pthread_mutex_unlock(&ix->watch_lock);
+                return ix_errno(rc);
+            }
+        }
+        if (rc == SQLITE_OK)
+            rc = sqlite3_prepare_v3(ix->watch, "PRAGMA data_version", -1, SQLITE_PREPARE_PERSISTENT,
+                                    &ix->watch_version, NULL);
+    }
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_step(ix->watch_version);
+        if (rc == SQLITE_ROW)
+            *gen = (uint64_t)sqlite3_column_int64(ix->watch_version, 0);
+        sqlite3_reset(ix->watch_version);
+    }
+    if (rc != SQLITE_ROW)
+        LOG_E("index %s: data version: %s", ix->path, ix->watch ? sqlite3_errmsg(ix->watch) : sqlite3_errstr(rc));
+    pthread_mutex_unlock(&ix->watch_lock);
+    return rc == SQLITE_ROW ? 0 : ix_errno(rc);
+}
+
 int store_index_members_get(store_index_t *ix, const char *key, buf_t *out)
 {
     conn_t *c = ix_reader_take(ix);
@@ -807,6 +854,8 @@ static const struct {
     {"misses", offsetof(store_counters_t, misses)},
     {"upstream_requests", offsetof(store_counters_t, upstream_requests)},
     {"upstream_errors", offsetof(store_counters_t, upstream_errors)},
+    {"commits", offsetof(store_counters_t, commits)},
+    {"committed_objects", offsetof(store_counters_t, committed_objects)},
     {"evictions", offsetof(store_counters_t, evictions)},
     {"evicted_bytes", offsetof(store_counters_t, evicted_bytes)},
     {"reclaimed_bytes", offsetof(store_counters_t, reclaimed_bytes)},

@@ -63,6 +63,11 @@ struct store_index {
     struct ix_put *queue, **queue_tail;
     bool leading;
     uint64_t commits, committed;
+    /* A connection kept for store_index_generation only (its PRAGMA data_version moves with the
+     * commits of every other connection), opened at the first call. */
+    pthread_mutex_t watch_lock;
+    sqlite3 *watch;
+    sqlite3_stmt *watch_version;
 };
 
 /* An SQLite result code as -errno. */

@@ -116,6 +116,11 @@ int store_keys_visit(store_t *s, const char *prefix, store_key_visit_fn visit, v
     return store_index_keys_visit(s->index, prefix ? prefix : "", visit, arg);
 }
 
+int store_keys_generation(store_t *s, uint64_t *gen)
+{
+    return store_index_generation(s->index, gen);
+}
+
 static uint64_t file_bytes(const char *dir, const char *name)
 {
     char *p = path_join(dir, name);

@@ -162,6 +162,11 @@ void store_member_reader_free(store_member_reader_t *r);
  * the index first, so visit may call back into the store. */
 typedef int (*store_key_visit_fn)(void *arg, const char *escaped_key);
 int store_keys_visit(store_t *s, const char *prefix, store_key_visit_fn visit, void *arg);
+/* A number that moves whenever the store's keys may have changed, through this handle or any
+ * other process's (an index commit): while it stays the same, store_keys_visit visits the same
+ * keys. It may move with no key changed (a commit of figures). Costs a look at the index's WAL
+ * header, not a scan. 0 or -errno. */
+int store_keys_generation(store_t *s, uint64_t *gen);
 
 typedef struct store_stats {
     uint64_t objects;         /* stored objects */
@@ -241,6 +246,7 @@ int store_verify(store_t *s, bool heal, uint64_t *checked, uint64_t *bad,
 #define STORE_SUMDB_REASONS 5 /* mismatch, security, invalid, missing, unavailable (cache.h) */
 typedef struct store_counters {
     uint64_t hits, misses, upstream_requests, upstream_errors;
+    uint64_t commits, committed_objects; /* store_commit_figures, summed over the store's life */
     uint64_t evictions, evicted_bytes, reclaimed_bytes, compactions;
     uint64_t sumdb_verified, sumdb_skipped, sumdb_failures[STORE_SUMDB_REASONS];
     uint64_t s3_requests, s3_errors, s3_bytes_read, s3_bytes_written, s3_hits, s3_writes, s3_damaged,

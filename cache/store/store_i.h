@@ -73,6 +73,10 @@ int store_index_object_put(store_index_t *ix, const char *key, store_row_t *row,
 /* How many object commits (COMMITs of the group commit) made how many objects visible since the
  * index was opened: fewer commits than objects when concurrent ingests shared one. */
 void store_index_group_figures(store_index_t *ix, uint64_t *commits, uint64_t *objects);
+/* A number that moves whenever a commit of any connection, in this process or another, may have
+ * changed the index (PRAGMA data_version of a connection kept for it): equal numbers mean the
+ * same keys. 0 or -errno. */
+int store_index_generation(store_index_t *ix, uint64_t *gen);
 /* Loads the member table BLOB of a zip object (a reader connection). 0, -ENOENT. */
 int store_index_members_get(store_index_t *ix, const char *key, buf_t *out);
 /* Forgets a chunk whose bytes failed their check and every object that uses it (the writer),

@@ -5,7 +5,8 @@
 # open without OPENDIR: a second `find` over a module's tree reaches modfs with no OPENDIR and,
 # but for listings the kernel reclaimed meanwhile, no READDIR (/metrics). A directory listed once shows what was added to it later without any
 # change the kernel saw: versions fetched through the GOPROXY front appear in
-# cache/download/<module>/@v and in the module path's directory. A store file removed through
+# cache/download/<module>/@v and in the module path's directory, and so does the note of a failed
+# lookup in @v. A store file removed through
 # <mount>/x is gone from the listing of the same directory seen through <mount>/gomodcache/x,
 # and after a lookup brings it back it is listed again through both.
 set -euo pipefail
@@ -71,6 +72,11 @@ curl -fsS -o /dev/null "$proxy/golang.org/x/text/@v/v0.8.0.zip" || t_fail "the G
 has "@v listed again after a fetch through the GOPROXY front" "$atv" v1.1.0.mod
 has "golang.org/x listed again after a fetch through the GOPROXY front" "$F_MNT/golang.org/x" text@v0.8.0
 has "cache/download/golang.org/x/text/@v after the fetch" "$F_MNT/cache/download/golang.org/x/text/@v" v0.8.0.zip
+# A failed lookup's note is a file of its @v directory, kept by the mount alone: a listing made
+# before it shows it.
+has "@v before a failed lookup" "$atv" v1.1.0.mod
+[ ! -e "$atv/v9.9.9.info" ] || t_fail "a version upstream does not have: $atv/v9.9.9.info"
+has "@v after a failed lookup" "$atv" v9.9.9.error
 
 # One directory, two entry points: a removal through one shows in the other's listing, and so
 # does the lookup that brings the name back.

@@ -236,4 +236,44 @@ grep -q 'code="500"' <<<"$m" && t_fail "a request was answered 500"
 grep -q '^# TYPE modfs_http_request_duration_seconds histogram' <<<"$m" || t_fail "no duration histogram"
 T_CHECKS=$((T_CHECKS + 2))
 
+# Group commit figures: concurrent misses of keys not asked for yet are each committed to the
+# index, in at most as many commits as objects. A small miss is answered before its commit:
+# wait for the figures.
+commits0=$(h_metric "$m" modfs_store_commits_total)
+objects0=$(h_metric "$m" modfs_store_committed_objects_total)
+[ "$commits0" != missing ] && [ "$objects0" != missing ] || t_fail "no group commit figures in /metrics"
+[ "$commits0" -ge 1 ] && [ "$commits0" -le "$objects0" ] || t_fail "group commits: $commits0 commits of $objects0 objects"
+keys=()
+for v in v1.0.0 v1.1.0 v1.2.0-pre; do
+	keys+=("example.com/multi/@v/$v.info" "example.com/multi/@v/$v.mod" "example.com/multi/@v/$v.zip")
+done
+keys+=(golang.org/x/mod/@v/v0.7.0.info golang.org/x/mod/@v/v0.7.0.mod golang.org/x/mod/@v/v0.7.0.zip)
+pids=()
+for k in "${keys[@]}"; do
+	"${CURL[@]}" -f -o /dev/null "$U/$k" &
+	pids+=($!)
+done
+for p in "${pids[@]}"; do
+	wait "$p" || t_fail "a concurrent miss failed"
+done
+n=${#keys[@]}
+for _ in $(seq 60); do
+	m=$("${CURL[@]}" "$U/metrics")
+	objects=$(h_metric "$m" modfs_store_committed_objects_total)
+	[ $((objects - objects0)) -ge "$n" ] && break
+	sleep 0.5
+done
+commits=$(h_metric "$m" modfs_store_commits_total)
+t_log "$n concurrent misses: $((commits - commits0)) commits of $((objects - objects0)) objects"
+[ $((objects - objects0)) -ge "$n" ] || t_fail "$n concurrent misses committed $((objects - objects0)) objects"
+[ "$commits" -gt "$commits0" ] && [ $((commits - commits0)) -le $((objects - objects0)) ] ||
+	t_fail "$n concurrent misses: $((commits - commits0)) commits of $((objects - objects0)) objects"
+T_CHECKS=$((T_CHECKS + 3))
+
 h_stop "$H_PID" "$H_LOG"
+# `modfs stat` shows the same figures, written to the store when the server stopped.
+stat_of() {
+	"$MODFS_BIN" stat --cache-dir "$H_STORE" | awk -F': *' -v k="$1" '$1 == k { print $2 }'
+}
+t_assert_eq "$(stat_of committed_objects)" "$objects" "modfs stat committed_objects after the stop"
+t_assert_eq "$(stat_of store_commits)" "$commits" "modfs stat store_commits after the stop"

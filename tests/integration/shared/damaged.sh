@@ -22,11 +22,7 @@ set -euo pipefail
 . "$MODFS_SOURCE_ROOT/tests/integration/http/http_lib.sh"
 t_require_cmd nginx
 
-s_start_store
-bucket=$(s_url farm)
-s_tree "$FIX/proxy" "$FIX/load"
-t_start_upstream "$S_TREE"
-upstream_pid=$UPSTREAM_PID
+s_start_farm
 out=$(t_tmpdir out)
 
 text_zip=golang.org/x/text/@v/v0.7.0.zip
@@ -41,7 +37,7 @@ m05_zip=example.com/load/m05/@v/v1.0.0.zip
 filled=("$text_zip" "$text_mod" "$mod_zip" "$m00_zip" "$m01_info" "$m02_info" "$m03_zip")
 damaged=("$text_zip" "$text_mod" "$mod_zip" "$m00_zip" "$m02_info" "$m03_zip")
 
-h_start_modfs a "$UPSTREAM_URL" --s3 "$bucket"
+h_start_modfs a "$UPSTREAM_URL" --s3 "$S_BUCKET"
 for key in "${filled[@]}"; do
 	curl -sS -f -o /dev/null "$A_URL/$key" || t_fail "filling: $key"
 done
@@ -72,7 +68,7 @@ s_s3 PUT "$(s_obj farm "manifests/$m03_zip")" -T "$out/m03" -o /dev/null
 s_s3 PUT "$(s_obj farm "$(pack "$m05_zip")")" -T "$S_TREE/$m05_zip" -o /dev/null
 
 before=$(cp "$UPSTREAM_LOG" "$out/log-before" && wc -l <"$UPSTREAM_LOG")
-h_start_modfs b "$UPSTREAM_URL" --s3 "$bucket"
+h_start_modfs b "$UPSTREAM_URL" --s3 "$S_BUCKET"
 for key in "${damaged[@]}" "$m05_zip"; do
 	curl -sS -f -o "$out/got" "$B_URL/$key" || t_fail "B could not serve $key"
 	t_assert_file_eq "$out/got" "$S_TREE/$key" "$key through B"
@@ -90,9 +86,9 @@ for what in "chunk 3 of its pack is damaged" "its pack is missing" "its pack is 
 done
 
 # The bucket is whole again: a front with no upstream reads everything from it.
-kill "$upstream_pid"
-wait "$upstream_pid" 2>/dev/null || true
-h_start_modfs c "http://127.0.0.1:$(t_free_port)" --s3 "$bucket"
+kill "$S_UPSTREAM_PID"
+wait "$S_UPSTREAM_PID" 2>/dev/null || true
+h_start_modfs c "http://127.0.0.1:$(t_free_port)" --s3 "$S_BUCKET"
 for key in "${filled[@]}" "$m05_zip"; do
 	curl -sS -f -o "$out/got" "$C_URL/$key" || t_fail "C could not serve $key from the bucket"
 	t_assert_file_eq "$out/got" "$S_TREE/$key" "$key through C, from the bucket"

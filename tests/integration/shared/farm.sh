@@ -21,14 +21,10 @@ set -euo pipefail
 . "$MODFS_SOURCE_ROOT/tests/integration/fs/fs_lib.sh"
 t_require_cmd go nginx
 
-s_start_store
-bucket=$(s_url farm)
-s_tree "$FIX/proxy" "$FIX/load"
-t_start_upstream "$S_TREE"
-upstream_pid=$UPSTREAM_PID
+s_start_farm
 t_go_env
 
-front_args=(--s3 "$bucket" --max-size 12M --s3-lease 10)
+front_args=(--s3 "$S_BUCKET" --max-size 12M --s3-lease 10)
 h_start_modfs a "$UPSTREAM_URL" "${front_args[@]}"
 h_start_modfs c "$UPSTREAM_URL" "${front_args[@]}"
 f_start_mount b "$UPSTREAM_URL" "${front_args[@]}"
@@ -106,9 +102,9 @@ t_assert_eq "$(s_list farm leases/ | wc -l)" 0 "leases left in the bucket"
 T_CHECKS=$((T_CHECKS + 2))
 
 # A front started afterwards, with an empty store and upstream stopped, serves everything.
-kill "$upstream_pid"
-wait "$upstream_pid" 2>/dev/null || true
-h_start_modfs d "http://127.0.0.1:$(t_free_port)" --s3 "$bucket"
+kill "$S_UPSTREAM_PID"
+wait "$S_UPSTREAM_PID" 2>/dev/null || true
+h_start_modfs d "http://127.0.0.1:$(t_free_port)" --s3 "$S_BUCKET"
 GOMODCACHE="$T_TMP/mc-d" GOPROXY=$D_URL go mod download -json "${mods[@]}" >"$T_TMP/dl-d.json" 2>"$T_TMP/dl-d.err" ||
 	t_fail "go mod download through the fresh front failed: $(tail -3 "$T_TMP/dl-d.err")"
 t_go_sums <"$T_TMP/dl-d.json" >"$T_TMP/sums-d"
@@ -133,8 +129,8 @@ done
 t_assert_eq "$writes" $((3 * ${#mods[@]})) "objects the three fronts wrote to the bucket"
 
 # The secret key is in no log and not in modfs config's output.
-"$MODFS_BIN" config --s3 "$bucket" >"$T_TMP/config.out"
-grep -q "^s3 = $bucket " "$T_TMP/config.out" || t_fail "modfs config does not show the bucket"
+"$MODFS_BIN" config --s3 "$S_BUCKET" >"$T_TMP/config.out"
+grep -q "^s3 = $S_BUCKET " "$T_TMP/config.out" || t_fail "modfs config does not show the bucket"
 for f in "$T_TMP"/modfs-*.log "$T_TMP/config.out"; do
 	! grep -qF "$S3_SECRET" "$f" || t_fail "$f shows the object store's secret key"
 	T_CHECKS=$((T_CHECKS + 1))

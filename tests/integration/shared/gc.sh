@@ -22,17 +22,13 @@ set -euo pipefail
 . "$MODFS_SOURCE_ROOT/tests/integration/http/http_lib.sh"
 t_require_cmd nginx
 
-s_start_store
-bucket=$(s_url farm)
-s_tree "$FIX/proxy" "$FIX/load"
-t_start_upstream "$S_TREE"
-upstream_pid=$UPSTREAM_PID
+s_start_farm
 grace=3
 out=$(t_tmpdir out)
 zip() { printf 'example.com/load/m%02d/@v/v1.0.0.zip' "$1"; }
 sha() { sha256sum <"$1" | cut -c1-64; }
 
-h_start_modfs w "$UPSTREAM_URL" --s3 "$bucket" --s3-gc-grace "$grace" --s3-gc-interval 0
+h_start_modfs w "$UPSTREAM_URL" --s3 "$S_BUCKET" --s3-gc-grace "$grace" --s3-gc-interval 0
 fetch() { # fetch N...: the .info, .mod and .zip of load modules through W
 	local n ext
 	for n in "$@"; do
@@ -58,7 +54,7 @@ packs_before=$(s_list farm packs/ | wc -l)
 (fetch 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 && echo ok >"$out/writer") &
 writer=$!
 gc() {
-	"$MODFS_BIN" gc --cache-dir "$W_STORE" --s3 "$bucket" --s3-gc-grace "$grace" >"$out/gc$1" 2>&1 ||
+	"$MODFS_BIN" gc --cache-dir "$W_STORE" --s3 "$S_BUCKET" --s3-gc-grace "$grace" >"$out/gc$1" 2>&1 ||
 		t_fail "modfs gc $1 failed: $(tail -3 "$out/gc$1")"
 }
 passes=0
@@ -91,9 +87,9 @@ grep -qF "packs/$(zip 1)/$(sha "$S_TREE/$(zip 1)")" <<<"$names" || t_fail "gc de
 T_CHECKS=$((T_CHECKS + 1))
 
 # Nothing named was lost: every module W fetched comes whole from the bucket, upstream stopped.
-kill "$upstream_pid"
-wait "$upstream_pid" 2>/dev/null || true
-h_start_modfs r "http://127.0.0.1:$(t_free_port)" --s3 "$bucket"
+kill "$S_UPSTREAM_PID"
+wait "$S_UPSTREAM_PID" 2>/dev/null || true
+h_start_modfs r "http://127.0.0.1:$(t_free_port)" --s3 "$S_BUCKET"
 for n in $(seq 0 19); do
 	for ext in info mod zip; do
 		key="example.com/load/m$(printf %02d "$n")/@v/v1.0.0.$ext"
@@ -106,7 +102,7 @@ h_stop "$R_PID" "$R_LOG"
 
 # The background collector: one front, a 1 s interval.
 s_s3 PUT "$(s_obj farm "packs/$(zip 23)/$(sha "$S_TREE/$(zip 23)")")" -T "$S_TREE/$(zip 23)" -o /dev/null
-h_start_modfs g "http://127.0.0.1:$(t_free_port)" --s3 "$bucket" --s3-gc-grace "$grace" --s3-gc-interval 1
+h_start_modfs g "http://127.0.0.1:$(t_free_port)" --s3 "$S_BUCKET" --s3-gc-grace "$grace" --s3-gc-interval 1
 for ((i = 0; i < 600; i++)); do
 	! s_list farm "packs/$(zip 23)/" | grep -q . && ! s_list farm "packs/$(zip 22)/" | grep -q . && break
 	sleep 0.1

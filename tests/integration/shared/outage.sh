@@ -26,15 +26,11 @@ set -euo pipefail
 . "$MODFS_SOURCE_ROOT/tests/integration/fs/fs_lib.sh"
 t_require_cmd go nginx
 
-s_start_store bluestore
-bucket=$(s_url farm)
-s_tree "$FIX/proxy" "$FIX/load"
 # m14's zip arrives slowly (about 10 s): the cluster is stopped while it does
-t_start_upstream "$S_TREE" '        location ~ ^/example.com/load/m14/@v/v1.0.0.zip$ { limit_rate 64k; }'
-upstream_pid=$UPSTREAM_PID
+s_start_farm bluestore '        location ~ ^/example.com/load/m14/@v/v1.0.0.zip$ { limit_rate 64k; }'
 t_go_env
 
-args=(--s3 "$bucket" --s3-timeout 2 --s3-lease 5)
+args=(--s3 "$S_BUCKET" --s3-timeout 2 --s3-lease 5)
 h_start_modfs a "$UPSTREAM_URL" "${args[@]}"
 h_start_modfs c "$UPSTREAM_URL" "${args[@]}" --s3-required
 f_start_mount b "$UPSTREAM_URL" "${args[@]}" --s3-required
@@ -199,9 +195,9 @@ t_assert_eq "$(grep -c " /$(zip_key 14) 200 " "$UPSTREAM_LOG" || true)" 2 "upstr
 T_CHECKS=$((T_CHECKS + 1))
 
 # A new front with an empty store and no upstream finds all of it in the bucket.
-kill "$upstream_pid"
-wait "$upstream_pid" 2>/dev/null || true
-h_start_modfs e "http://127.0.0.1:$(t_free_port)" --s3 "$bucket" --s3-required
+kill "$S_UPSTREAM_PID"
+wait "$S_UPSTREAM_PID" 2>/dev/null || true
+h_start_modfs e "http://127.0.0.1:$(t_free_port)" --s3 "$S_BUCKET" --s3-required
 GOMODCACHE="$T_TMP/mc-e" GOPROXY=$E_URL go mod download "${app_mods[@]}" example.com/load/m00@v1.0.0 \
 	example.com/load/m01@v1.0.0 example.com/load/m02@v1.0.0 example.com/load/m10@v1.0.0 \
 	example.com/load/m11@v1.0.0 example.com/load/m12@v1.0.0 example.com/load/m14@v1.0.0 \

@@ -29,6 +29,11 @@
 #                             an h1 line and the proving database's line when given
 #   s_tree DIR...             a GOPROXY tree in $T_TMP/tree made of the trees DIR (symlinked);
 #                             sets S_TREE
+#   s_start_farm [OBJECTSTORE [NGINX_CONF]]
+#                             what the farm scripts start from: the cluster (s_start_store
+#                             OBJECTSTORE), the bucket "farm" (S_BUCKET, its URL for --s3), the
+#                             fixture proxy and load trees (s_tree) served by nginx with NGINX_CONF
+#                             (t_start_upstream; S_UPSTREAM_PID is nginx's pid)
 #   s_stat STORE FIELD        one field of `modfs stat`
 #   s_metric URL NAME         the value of the /metrics series NAME of the front at URL
 
@@ -174,6 +179,14 @@ s_tree() {
 		cp -rs "$d/." "$S_TREE/"
 	done
 	rm -f "$S_TREE/modules.txt"
+}
+
+s_start_farm() {
+	s_start_store "${1:-memstore}"
+	S_BUCKET=$(s_url farm)
+	s_tree "$FIX/proxy" "$FIX/load"
+	t_start_upstream "$S_TREE" "${2:-}"
+	S_UPSTREAM_PID=$UPSTREAM_PID
 }
 
 s_stat() {

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fixture.h"
 #include "gomod.h"
 
 #define XMOD "proxy/golang.org/x/mod/@v/v0.7.0.zip"
@@ -24,22 +25,8 @@
 
 static uint8_t *read_fixture(const char *name, size_t *len)
 {
-    const char *fixtures = getenv("MODFS_FIXTURES");
-    assert_non_null(fixtures);
-    char *path = NULL;
-    assert_true(asprintf(&path, "%s/%s", fixtures, name) > 0);
-    FILE *f = fopen(path, "rb");
-    free(path);
-    assert_non_null(f);
-    assert_int_equal(fseek(f, 0, SEEK_END), 0);
-    long n = ftell(f);
-    assert_true(n > 0);
-    rewind(f);
-    uint8_t *b = malloc((size_t)n);
-    assert_non_null(b);
-    assert_int_equal(fread(b, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    *len = (size_t)n;
+    uint8_t *b = gomod_fixture_read(getenv("MODFS_FIXTURES"), name, len);
+    assert_true(*len > 0);
     return b;
 }
 

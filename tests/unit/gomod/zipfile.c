@@ -25,8 +25,9 @@
 #include <sys/mman.h>
 #include <time.h>
 
-#include "gomod.h"
 #include "expect.h"
+#include "fixture.h"
+#include "gomod.h"
 
 static char zipdir[PATH_MAX];
 #define N(a) (sizeof(a) / sizeof((a)[0]))
@@ -140,25 +141,6 @@ static const struct {
     {"strict-multidisk.zip", "v1.0.0", "multi-disk archives are not supported", true},
 };
 
-static uint8_t *read_file(const char *name, size_t *len)
-{
-    char *path = NULL;
-    assert_true(asprintf(&path, "%s/%s", zipdir, name) > 0);
-    FILE *f = fopen(path, "rb");
-    free(path);
-    assert_non_null(f);
-    assert_int_equal(fseek(f, 0, SEEK_END), 0);
-    long n = ftell(f);
-    assert_true(n >= 0);
-    rewind(f);
-    uint8_t *b = malloc((size_t)n + 1);
-    assert_non_null(b);
-    assert_int_equal(fread(b, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    *len = (size_t)n;
-    return b;
-}
-
 /* What every successful parse promises: members in offset order, disjoint, inside the data
  * area, each named with the prefix. */
 static void check_invariants(const char *file, const uint8_t *buf, size_t len, const zipfile_t *z,
@@ -216,7 +198,7 @@ static void test_against_go(void **state)
                file, version, verdict, detail);
 
         size_t len;
-        uint8_t *buf = read_file(file, &len);
+        uint8_t *buf = gomod_fixture_read(zipdir, file, &len);
         zipfile_t z;
         cache_err_t err = {0};
         int rc = zipfile_parse(buf, len, module, version, &z, &err);
@@ -250,7 +232,7 @@ static void test_members(void **state)
 {
     (void)state;
     size_t len;
-    uint8_t *buf = read_file("ok-dirs.zip", &len);
+    uint8_t *buf = gomod_fixture_read(zipdir, "ok-dirs.zip", &len);
     zipfile_t z;
     cache_err_t err = {0};
     assert_int_equal(zipfile_parse(buf, len, "example.com/m", "v1.0.0", &z, &err), 0);
@@ -266,7 +248,7 @@ static void test_members(void **state)
     free(buf);
 
     /* stored data is where data_offset says */
-    buf = read_file("ok-store.zip", &len);
+    buf = gomod_fixture_read(zipdir, "ok-store.zip", &len);
     assert_int_equal(zipfile_parse(buf, len, "example.com/m", "v1.0.0", &z, NULL), 0);
     assert_int_equal(z.count, 3);
     assert_string_equal(z.members[0].name, "example.com/m@v1.0.0/go.mod");
@@ -279,7 +261,7 @@ static void test_members(void **state)
     free(buf);
 
     /* bytes in front of the zip shift every offset, as archive/zip reads them */
-    buf = read_file("ok-prepended.zip", &len);
+    buf = gomod_fixture_read(zipdir, "ok-prepended.zip", &len);
     assert_int_equal(zipfile_parse(buf, len, "example.com/m", "v1.0.0", &z, NULL), 0);
     assert_int_equal(z.members[0].header_offset, 170);
     assert_int_equal(le_get(buf + z.members[0].header_offset, 4), 0x04034b50);
@@ -293,7 +275,7 @@ static void test_mutations(void **state)
 {
     (void)state;
     size_t len;
-    uint8_t *buf = read_file("ok-descriptor.zip", &len);
+    uint8_t *buf = gomod_fixture_read(zipdir, "ok-descriptor.zip", &len);
     zipfile_t z;
     cache_err_t err = {0};
     failures = 0;
@@ -328,7 +310,7 @@ static void test_arguments(void **state)
 {
     (void)state;
     size_t len;
-    uint8_t *buf = read_file("ok-basic.zip", &len);
+    uint8_t *buf = gomod_fixture_read(zipdir, "ok-basic.zip", &len);
     zipfile_t z;
     cache_err_t err = {0};
     assert_int_equal(zipfile_parse(buf, len, "example.com/m", "v1.0.0", &z, NULL), 0);
@@ -357,7 +339,7 @@ static void test_parallel_errors(void **state)
 {
     (void)state;
     size_t len;
-    uint8_t *buf = read_file("real-xtext.zip", &len);
+    uint8_t *buf = gomod_fixture_read(zipdir, "real-xtext.zip", &len);
     zipfile_t z;
     cache_err_t err = {0};
     assert_int_equal(zipfile_parse(buf, len, "golang.org/x/text", "v0.7.0", &z, &err), 0);
@@ -398,7 +380,7 @@ static void test_throughput(void **state)
 {
     (void)state;
     size_t len;
-    uint8_t *buf = read_file("real-xtext.zip", &len);
+    uint8_t *buf = gomod_fixture_read(zipdir, "real-xtext.zip", &len);
     zipfile_t z;
     cache_err_t err = {0};
     struct timespec t0, t1;

@@ -29,49 +29,20 @@
 #include <string.h>
 #include <time.h>
 
+#include "fixture.h"
 #include "store_i.h"
 
 #define OBJ (96u << 10)    /* body of one test object */
 #define BUDGET (2u << 20)  /* 2 MiB: the segment is its least, 1 MiB */
 #define SEGMENT (1u << 20)
 
-typedef struct fixture {
-    char dir[40];
-    store_t *s;
-} fixture_t;
-
+/* The shared fixture's store, with the test budget. */
 static int setup(void **state)
 {
-    fixture_t *f = calloc(1, sizeof *f);
-    strcpy(f->dir, "/tmp/modfs-evict-test.XXXXXX");
-    assert_non_null(mkdtemp(f->dir));
-    assert_int_equal(store_open(f->dir, false, &f->s, NULL), 0);
+    store_fixture_setup(state);
+    store_fixture_t *f = *state;
     store_set_budget(f->s, BUDGET);
-    *state = f;
     return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture_t *f = *state;
-    store_close(f->s);
-    char cmd[96];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-    assert_int_equal(system(cmd), 0);
-    free(f);
-    return 0;
-}
-
-/* A body of n random bytes, the same for the same seed. */
-static uint8_t *body_of(unsigned seed, size_t n)
-{
-    uint8_t *b = malloc(n);
-    uint64_t x = 0x9e3779b97f4a7c15ull * (seed + 1);
-    for (size_t i = 0; i < n; i++) {
-        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-        b[i] = (uint8_t)x;
-    }
-    return b;
 }
 
 static void key_of(modkey_buf_t *kb, modkey_kind_t kind, unsigned i)
@@ -86,7 +57,7 @@ static store_object_t *put(store_t *s, unsigned i, size_t n, unsigned seed)
 {
     modkey_buf_t kb;
     key_of(&kb, MODKEY_MOD, i);
-    uint8_t *b = body_of(seed, n);
+    uint8_t *b = store_fixture_body(seed, n);
     store_object_t *o = NULL;
     cache_err_t err = {0};
     int rc = store_put(s, &kb.key, b, n, NULL, 1, &o, &err);
@@ -112,7 +83,7 @@ static bool stored_whole(store_t *s, unsigned i, unsigned seed)
     store_object_t *o = open_obj(s, i);
     if (o == NULL)
         return false;
-    uint8_t *want = body_of(seed, OBJ), *got = malloc(OBJ);
+    uint8_t *want = store_fixture_body(seed, OBJ), *got = malloc(OBJ);
     bool same = store_object_read(o, got, OBJ, 0) == (ssize_t)OBJ && memcmp(got, want, OBJ) == 0;
     free(want);
     free(got);
@@ -123,7 +94,7 @@ static bool stored_whole(store_t *s, unsigned i, unsigned seed)
 
 static void test_scan_does_not_push_out_what_is_read(void **state)
 {
-    fixture_t *f = *state;
+    store_fixture_t *f = *state;
     /* 4 hot objects, each read after every new one; 60 one-off objects pass through: 6 MiB
      * through a 2 MiB budget. */
     for (unsigned hot = 0; hot < 4; hot++)
@@ -154,12 +125,12 @@ static void test_scan_does_not_push_out_what_is_read(void **state)
 
 static void test_open_object_is_not_evicted(void **state)
 {
-    fixture_t *f = *state;
+    store_fixture_t *f = *state;
     store_object_t *held = put(f->s, 0, OBJ, 0);
     for (unsigned i = 1; i < 50; i++) /* 4.7 MiB after it, nothing read again */
         store_object_unref(put(f->s, i, OBJ, i));
     assert_int_equal(store_maintain(f->s, false, NULL), 0);
-    uint8_t *want = body_of(0, OBJ), *got = malloc(OBJ);
+    uint8_t *want = store_fixture_body(0, OBJ), *got = malloc(OBJ);
     assert_int_equal(store_object_read(held, got, OBJ, 0), OBJ);
     assert_memory_equal(got, want, OBJ);
     free(want);
@@ -171,12 +142,12 @@ static void test_open_object_is_not_evicted(void **state)
 
 static void test_replaced_list_is_given_back(void **state)
 {
-    fixture_t *f = *state;
+    store_fixture_t *f = *state;
     store_set_budget(f->s, 0); /* no budget: garbage alone must be collected */
     modkey_buf_t kb;
     key_of(&kb, MODKEY_LIST, 7);
     for (unsigned round = 0; round < 40; round++) { /* 3.75 MiB of replaced lists */
-        uint8_t *b = body_of(1000 + round, OBJ);
+        uint8_t *b = store_fixture_body(1000 + round, OBJ);
         store_object_t *o = NULL;
         assert_int_equal(store_put(f->s, &kb.key, b, OBJ, NULL, round + 1, &o, NULL), 0);
         store_object_unref(o);
@@ -185,7 +156,7 @@ static void test_replaced_list_is_given_back(void **state)
     /* the write pack is never compacted while written to: a budget makes packs small enough to
      * rotate, as a real store with a budget has */
     store_set_budget(f->s, 16u << 20);
-    uint8_t *b = body_of(2000, OBJ);
+    uint8_t *b = store_fixture_body(2000, OBJ);
     store_object_t *o = NULL;
     assert_int_equal(store_put(f->s, &kb.key, b, OBJ, NULL, 100, &o, NULL), 0);
     store_object_unref(o);
@@ -198,11 +169,11 @@ static void test_replaced_list_is_given_back(void **state)
 
 static void test_object_over_the_budget_is_refused(void **state)
 {
-    fixture_t *f = *state;
+    store_fixture_t *f = *state;
     modkey_buf_t kb;
     key_of(&kb, MODKEY_MOD, 1);
     size_t n = BUDGET + 1;
-    uint8_t *b = body_of(1, n);
+    uint8_t *b = store_fixture_body(1, n);
     store_object_t *o = NULL;
     cache_err_t err = {0};
     assert_int_equal(store_put(f->s, &kb.key, b, n, NULL, 1, &o, &err), -EDQUOT);
@@ -233,12 +204,9 @@ static void *note_loop(void *arg)
 
 static void test_uses_flushed_while_noted(void **state)
 {
-    (void)state;
-    char dir[] = "/tmp/modfs-evict-test.XXXXXX";
-    assert_non_null(mkdtemp(dir));
-    store_t *s = NULL;
+    store_fixture_t *f = *state;
+    store_t *s = f->s;
     cache_err_t err = {0};
-    assert_int_equal(store_open(dir, false, &s, &err), 0);
     readers_t r = {0};
     for (int i = 0; i < OBJECTS; i++) {
         char key[64], body[64];
@@ -260,20 +228,17 @@ static void test_uses_flushed_while_noted(void **state)
         pthread_join(tids[i], NULL);
     for (int i = 0; i < OBJECTS; i++)
         store_object_unref(r.objs[i]);
-    store_close(s); /* flushes what is left queued: the last references go */
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    assert_int_equal(system(cmd), 0);
+    /* the teardown's store_close flushes what is left queued: the last references go */
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_scan_does_not_push_out_what_is_read, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_open_object_is_not_evicted, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_replaced_list_is_given_back, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_object_over_the_budget_is_refused, setup, teardown),
-        cmocka_unit_test(test_uses_flushed_while_noted),
+        cmocka_unit_test_setup_teardown(test_scan_does_not_push_out_what_is_read, setup, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_open_object_is_not_evicted, setup, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_replaced_list_is_given_back, setup, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_object_over_the_budget_is_refused, setup, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_uses_flushed_while_noted, store_fixture_setup, store_fixture_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -9,6 +9,9 @@
  * the writer's lock) are committed together by one COMMIT, each with its own result; one whose
  * rows fail (a chunk it counted on is gone: -EAGAIN) is rolled back alone, the others' rows and
  * references are all in.
+ * The keys' generation: it stays put while nothing commits (reads included), and moves with
+ * every commit that adds or removes a key, this handle's and another handle's on the same file
+ * (another process).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -314,6 +317,44 @@ static void test_group_commit(void **state)
     index_done(ix, dir);
 }
 
+static uint64_t generation(store_index_t *ix)
+{
+    uint64_t g = 0;
+    assert_int_equal(store_index_generation(ix, &g), 0);
+    return g;
+}
+
+static void test_generation(void **state)
+{
+    (void)state;
+    char dir[32];
+    store_index_t *ix = index_fresh(dir);
+    uint64_t g = generation(ix);
+    int visited = 0;
+    store_index_keys_visit(ix, "", count_key, &visited);
+    assert_int_equal(generation(ix), g);
+
+    assert_int_equal(put_empty(ix, "a.b/m/@v/v1.0.0.mod"), 0);
+    uint64_t g1 = generation(ix);
+    assert_true(g1 != g);
+    assert_int_equal(generation(ix), g1);
+
+    /* another handle on the same index, as another process would have */
+    char path[64];
+    snprintf(path, sizeof path, "%s/index.db", dir);
+    store_index_t *other = NULL;
+    assert_int_equal(store_index_open(path, &other, NULL), 0);
+    assert_int_equal(put_empty(other, "a.b/m/@v/v2.0.0.mod"), 0);
+    uint64_t g2 = generation(ix);
+    assert_true(g2 != g1);
+    pthread_mutex_lock(&other->write_lock);
+    assert_int_equal(ix_exec(&other->writer, "DELETE FROM objects WHERE key = 'a.b/m/@v/v1.0.0.mod'"), 0);
+    pthread_mutex_unlock(&other->write_lock);
+    assert_true(generation(ix) != g2);
+    store_index_close(other);
+    index_done(ix, dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -321,6 +362,7 @@ int main(void)
         cmocka_unit_test(test_open_beside_a_write),
         cmocka_unit_test(test_counters),
         cmocka_unit_test(test_group_commit),
+        cmocka_unit_test(test_generation),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fixture.h"
 #include "store_i.h"
 
 #define THREADS 8
@@ -31,18 +32,11 @@ typedef struct putter {
     char why[600];
 } putter_t;
 
-/* Body n: a half shared by every body, then bytes of its own. */
+/* Body n: a half shared by every body (seed 0), then bytes of its own (seed n + 1). */
 static uint8_t *body_of(unsigned n)
 {
-    uint8_t *b = malloc(BODY);
-    assert_non_null(b);
-    uint64_t x = 0x9e3779b97f4a7c15ull;
-    for (size_t i = 0; i < BODY; i++) {
-        if (i == BODY / 2)
-            x = 0x9e3779b97f4a7c15ull * (n + 2);
-        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-        b[i] = (uint8_t)x;
-    }
+    uint8_t *b = store_fixture_body(0, BODY);
+    store_fixture_fill(b + BODY / 2, BODY - BODY / 2, n + 1);
     return b;
 }
 
@@ -76,11 +70,8 @@ static void *putter_run(void *arg)
 
 static void test_concurrent_puts(void **state)
 {
-    (void)state;
-    char dir[40] = "/tmp/modfs-ingest-test.XXXXXX";
-    assert_non_null(mkdtemp(dir));
-    store_t *s = NULL;
-    assert_int_equal(store_open(dir, false, &s, NULL), 0);
+    store_fixture_t *f = *state;
+    store_t *s = f->s;
 
     putter_t p[THREADS];
     pthread_t t[THREADS];
@@ -122,17 +113,12 @@ static void test_concurrent_puts(void **state)
     assert_int_equal(objects, THREADS * PER_THREAD);
     assert_true(commits >= 1 && commits <= objects);
     print_message("%llu objects in %llu commits\n", (unsigned long long)objects, (unsigned long long)commits);
-
-    store_close(s);
-    char cmd[96];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    assert_int_equal(system(cmd), 0);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_concurrent_puts),
+        cmocka_unit_test_setup_teardown(test_concurrent_puts, store_fixture_setup, store_fixture_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -25,46 +25,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fixture.h"
 #include "store_i.h"
 
 #define OBJ (1u << 20) /* body of the test object: many chunks */
-
-typedef struct fixture {
-    char dir[40];
-    store_t *s;
-} fixture_t;
-
-static int setup(void **state)
-{
-    fixture_t *f = calloc(1, sizeof *f);
-    strcpy(f->dir, "/tmp/modfs-object-test.XXXXXX");
-    assert_non_null(mkdtemp(f->dir));
-    assert_int_equal(store_open(f->dir, false, &f->s, NULL), 0);
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture_t *f = *state;
-    store_close(f->s);
-    char cmd[96];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-    assert_int_equal(system(cmd), 0);
-    free(f);
-    return 0;
-}
-
-static uint8_t *body_of(unsigned seed, size_t n)
-{
-    uint8_t *b = malloc(n);
-    uint64_t x = 0x9e3779b97f4a7c15ull * (seed + 1);
-    for (size_t i = 0; i < n; i++) {
-        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-        b[i] = (uint8_t)x;
-    }
-    return b;
-}
 
 static void key_of(modkey_buf_t *kb)
 {
@@ -72,7 +36,7 @@ static void key_of(modkey_buf_t *kb)
 }
 
 /* Puts the test object, drops the handle the put gave, and opens it afresh (as a hit does). */
-static store_object_t *put_and_open(fixture_t *f, const uint8_t *body)
+static store_object_t *put_and_open(store_fixture_t *f, const uint8_t *body)
 {
     modkey_buf_t kb;
     key_of(&kb);
@@ -87,7 +51,7 @@ static store_object_t *put_and_open(fixture_t *f, const uint8_t *body)
 }
 
 /* Inverts the byte of the object at off where it lies in its pack file on disk. */
-static void damage(fixture_t *f, const store_object_t *o, uint64_t off)
+static void damage(store_fixture_t *f, const store_object_t *o, uint64_t off)
 {
     size_t i = 0;
     while (o->chunk_start[i + 1] <= off)
@@ -109,8 +73,8 @@ static void damage(fixture_t *f, const store_object_t *o, uint64_t off)
 
 static void test_load_gives_the_bytes_once(void **state)
 {
-    fixture_t *f = *state;
-    uint8_t *want = body_of(1, OBJ), *got = malloc(OBJ);
+    store_fixture_t *f = *state;
+    uint8_t *want = store_fixture_body(1, OBJ), *got = malloc(OBJ);
     store_object_t *o = put_and_open(f, want);
     assert_true(o->nchunks > 4);
 
@@ -137,8 +101,8 @@ static void test_load_gives_the_bytes_once(void **state)
 
 static void test_damage_before_load_is_caught(void **state)
 {
-    fixture_t *f = *state;
-    uint8_t *want = body_of(2, OBJ);
+    store_fixture_t *f = *state;
+    uint8_t *want = store_fixture_body(2, OBJ);
     store_object_t *o = put_and_open(f, want);
     slice_t m = {0};
     assert_int_equal(store_object_load(o, &m), -EAGAIN);
@@ -159,8 +123,8 @@ static void test_damage_before_load_is_caught(void **state)
 
 static void test_damage_after_load_is_never_read(void **state)
 {
-    fixture_t *f = *state;
-    uint8_t *want = body_of(3, OBJ), *got = malloc(OBJ);
+    store_fixture_t *f = *state;
+    uint8_t *want = store_fixture_body(3, OBJ), *got = malloc(OBJ);
     store_object_t *o = put_and_open(f, want);
     slice_t m = {0};
     assert_int_equal(store_object_load(o, &m), -EAGAIN);
@@ -176,8 +140,8 @@ static void test_damage_after_load_is_never_read(void **state)
 
 static void test_budget(void **state)
 {
-    fixture_t *f = *state;
-    uint8_t *want = body_of(4, OBJ);
+    store_fixture_t *f = *state;
+    uint8_t *want = store_fixture_body(4, OBJ);
     store_object_t *o = put_and_open(f, want);
     slice_t m = {0};
     assert_int_equal(store_object_load(o, &m), -EAGAIN);
@@ -196,10 +160,10 @@ static void test_budget(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_load_gives_the_bytes_once, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_damage_before_load_is_caught, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_damage_after_load_is_never_read, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_budget, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_load_gives_the_bytes_once, store_fixture_setup, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_damage_before_load_is_caught, store_fixture_setup, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_damage_after_load_is_never_read, store_fixture_setup, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_budget, store_fixture_setup, store_fixture_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
