@@ -6,8 +6,8 @@
  * that call cache_get without NOFETCH, which may wait on upstream (the store makes concurrent
  * fetches of one key a single upstream request). The result goes back to the loop that owns the
  * request through h2o's multithread queue, and the response is built there: only a loop thread
- * may touch an h2o_req_t. A miss whose object is small goes back as soon as its bytes are checked
- * (cache_get_early), before the store has made them durable and committed them: the worker goes on
+ * may touch an h2o_req_t. A miss of up to 32 MiB goes back as soon as its bytes are checked
+ * (cache_get_early), before the store has stored and committed them: the worker goes on
  * with that commit after posting the job, and touches the job no more.
  *
  * The request may die while its job waits (client reset, connection closed). A guard allocated
