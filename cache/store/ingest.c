@@ -222,6 +222,7 @@ static int64_t now_ns(void)
 typedef struct early {
     store_early_fn fn;
     void *arg;
+    bool answered; /* fn was called with an object */
 } early_t;
 
 static int put_once(store_t *s, const modkey_t *key, const uint8_t *body, size_t len, const zipfile_t *z,
@@ -272,6 +273,7 @@ static void early_offer(store_t *s, const modkey_t *key, const store_row_t *row,
         LOG_D("%s: no early answer (%s): answered once stored", key->escaped, strerror(-rc));
         return;
     }
+    early->answered = true;
     fn(early->arg, o);
 }
 
@@ -349,6 +351,10 @@ static int put_once(store_t *s, const modkey_t *key, const uint8_t *body, size_t
     }
     if (rc != 0)
         cache_err_set(err, rc, "%s: stored, but its object cannot be built", key->escaped);
+    else if (early->answered)
+        /* the early object was its first whole read: as for a handle that answered a miss itself,
+         * the next whole read of this one is a read again, loaded (store_object_load) */
+        atomic_store_explicit(&(*out)->load_asks, 1, memory_order_relaxed);
 out:
     store_pack_unhold(s->packs, &in.holds); /* committed, or given up: the packs may go their way */
     store_row_dispose(&row);
