@@ -11,7 +11,8 @@
  *   - the store's budget of loaded bytes is honoured (-ENOSPC) and given back when the handle goes;
  *   - an ingest's early object (store_put_with) is offered before anything is written to a pack,
  *     holds its own copy of the body (the caller's buffer may go), is answered from memory, is
- *     charged to that same budget until its last unref, and is not offered over the budget.
+ *     charged to that same budget until its last unref, and is not offered over the budget; the
+ *     stored object then counts that answer as its first whole read.
  * Bodies are random bytes, so chunks are stored raw and a flipped byte lands in the object.
  */
 #include <stdarg.h>
@@ -239,6 +240,7 @@ static void test_early_copy_budget(void **state)
     free(other);
     assert_int_equal(seen.calls, 0);
     assert_int_equal(atomic_load(&f->s->loaded_bytes), STORE_LOAD_BUDGET - OBJ + 1);
+    assert_int_equal(atomic_load(&o->load_asks), 0); /* nothing has read it whole yet */
     store_object_unref(o);
     o = NULL;
 
@@ -255,6 +257,7 @@ static void test_early_copy_budget(void **state)
     assert_int_equal(seen.open_rc, -ENOENT);                      /* and nobody else saw it */
     assert_int_equal(seen.loaded_bytes, STORE_LOAD_BUDGET);
     assert_int_equal(atomic_load(&f->s->loaded_bytes), STORE_LOAD_BUDGET); /* the put's own object is not loaded */
+    assert_int_equal(atomic_load(&o->load_asks), 1); /* the early answer was its first whole read */
     store_object_unref(o);
 
     /* its own copy, answered from memory: the caller's buffer is gone */
