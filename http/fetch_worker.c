@@ -195,14 +195,17 @@ static bool job_fetch(http_fetch_pool_t *p, http_fetch_job_t *job)
     cache_object_t *obj = NULL;
     cache_err_t err = {0};
     int rc = cache_get_early(p->cache, key, 0, job_early, &e, &obj, &err);
-    free(key);
     if (e.posted) {
-        /* its client has its answer; the commit's outcome is the store's (logged there) */
+        /* its client has its answer; the commit's outcome is the store's (logged there), and the
+         * operator's: a full disk shows here, not as a 507 to that client */
         if (rc != 0)
-            LOG_W("a client was answered from verified bytes that were then not stored: %s", err.msg);
+            LOG_W("%s: a client was answered from verified bytes that were then not stored: %s", key->escaped,
+                  err.msg);
+        free(key);
         cache_object_unref(obj);
         return true;
     }
+    free(key);
     job->rc = rc;
     job->obj = obj;
     job->err = err;

@@ -298,7 +298,8 @@ int store_object_build_early(store_t *s, const char *key, const store_object_inf
         store_object_unref(o);
         return -ENOMEM;
     }
-    memcpy(copy, body, (size_t)size); /* checked before store_put: the caller's body goes away after */
+    if (size > 0) /* checked before store_put; the caller's body goes away after */
+        memcpy(copy, body, (size_t)size);
     if (small)
         o->bytes = copy;
     else
