@@ -187,10 +187,13 @@ int cache_get(cache_t *c, const modkey_t *key, int flags, cache_object_t **out, 
 
 /*
  * cache_get for a caller that answers one client and may answer it before the object is
- * durable. When this call leads the fetch of key from upstream and the object is small (at most
- * 64 KiB: every .info and .mod, most zips), early(arg, obj) is called once, on this thread, with a
+ * durable. When this call leads the fetch of key from upstream and the object is at most 32 MiB
+ * (every .info and .mod, nearly every zip), early(arg, obj) is called once, on this thread, with a
  * new reference (the callee's) to an object made of the body's bytes as soon as they passed every
- * check, before the store has made them durable and committed them. Only the caller's client may
+ * check, before the store has cut, written, made durable and committed them. The object holds its
+ * bytes in memory (every read and cache_object_load of it is answered from there, never from the
+ * disk); above 64 KiB that copy counts against the memory budget of loaded objects, and when the
+ * budget is taken early is not called (the answer waits for the commit). Only the caller's client may
  * be answered from it: other lookups (the hot map, waiters on the same key) see the object only
  * once it is committed, and the return value and *out are still the commit's (a failed commit
  * after an early answer is logged and returned; the bytes answered were verified all the same).

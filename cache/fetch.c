@@ -8,9 +8,10 @@
  * a check is never stored or served, whatever its source: a bucket is shared and written by other
  * machines, so its bytes cross the same boundary as upstream's. A stored object is visible only
  * once its bytes are durable. The one client a miss's leader fetches for may be answered sooner
- * (cache_fetch_early, store_put_with): from the checked bytes of a small object, while the store
- * syncs and commits them; a cold `go mod download` asks for .info, .mod and .zip of each version
- * in turn, and those syncs and the commit were most of each miss's time.
+ * (cache_fetch_early, store_put_with): from a copy of the checked bytes of an object of up to
+ * 32 MiB, while the store cuts, writes, syncs and commits them; a cold `go mod download` asks for
+ * .info, .mod and .zip of each version in turn, and that work was most of each miss's time once
+ * the checks were done.
  *
  * A module from the bucket and the checksum database. The front that fetched it from upstream
  * proved it before writing it, and its manifest says so: it carries the h1 of the bytes (the zip's

@@ -6,8 +6,8 @@
  * that call cache_get without NOFETCH, which may wait on upstream (the store makes concurrent
  * fetches of one key a single upstream request). The result goes back to the loop that owns the
  * request through h2o's multithread queue, and the response is built there: only a loop thread
- * may touch an h2o_req_t. A miss whose object is small goes back as soon as its bytes are checked
- * (cache_get_early), before the store has made them durable and committed them: the worker goes on
+ * may touch an h2o_req_t. A miss of up to 32 MiB goes back as soon as its bytes are checked
+ * (cache_get_early), before the store has stored and committed them: the worker goes on
  * with that commit after posting the job, and touches the job no more.
  *
  * The request may die while its job waits (client reset, connection closed). A guard allocated
@@ -195,14 +195,17 @@ static bool job_fetch(http_fetch_pool_t *p, http_fetch_job_t *job)
     cache_object_t *obj = NULL;
     cache_err_t err = {0};
     int rc = cache_get_early(p->cache, key, 0, job_early, &e, &obj, &err);
-    free(key);
     if (e.posted) {
-        /* its client has its answer; the commit's outcome is the store's (logged there) */
+        /* its client has its answer; the commit's outcome is the store's (logged there), and the
+         * operator's: a full disk shows here, not as a 507 to that client */
         if (rc != 0)
-            LOG_W("a client was answered from verified bytes that were then not stored: %s", err.msg);
+            LOG_W("%s: a client was answered from verified bytes that were then not stored: %s", key->escaped,
+                  err.msg);
+        free(key);
         cache_object_unref(obj);
         return true;
     }
+    free(key);
     job->rc = rc;
     job->obj = obj;
     job->err = err;

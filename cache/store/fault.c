@@ -9,6 +9,7 @@
  * stops the thread that reaches the step there for good instead, the rest of the process running
  * on: a test then sees what the process does (or answers) between that step and the next one, and
  * kills it itself. Steps of store_put:
+ *   chunks-start   the body checked, hashed and its early answer offered; no chunk cut or written
  *   pack-written   chunks appended to the pack, not yet synced, index not committed
  *   pack-sync-begun  a group sync of the packs under way (other ingests may append meanwhile)
  *   pack-synced    chunks durable, index not committed

@@ -13,9 +13,12 @@
  * decode on every read, worth it only where they save disk.
  * Nothing is read back: the object handed back holds the layout just committed, a small object's
  * bytes copied from the body, and a zip's member table decoded from the bytes just encoded.
- * store_put_with may also hand a small object's caller a copy made before the sync and the commit
- * (its bytes in memory, never read from the packs): for that caller's client alone, never put
- * where another lookup finds it.
+ * store_put_with may also hand its caller an early object (store.h), made before a chunk is cut:
+ * the body's facts and a copy of its bytes in memory (object.c: store_object_build_early), never
+ * read from the packs, for that caller's client alone and never put where another lookup finds
+ * it. It costs a copy of the body, counted against the store's budget of loaded bytes, and saves
+ * that client the cutting, compressing, writing, syncing and committing of the object (most of a
+ * zip's miss once it has been checked).
  */
 #include <assert.h>
 #include <errno.h>
@@ -28,7 +31,7 @@
 
 #include "store_i.h"
 
-static_assert(STORE_EARLY_MAX <= STORE_INLINE_MAX, "an early answer's bytes are all in memory");
+static_assert(STORE_EARLY_MAX <= STORE_LOAD_OBJECT_MAX, "an early object's bytes fit a loaded object's");
 
 #define ZSTD_LEVEL 3
 #define ZSTD_MIN_INPUT 128 /* below this a frame header eats any saving */
@@ -186,6 +189,7 @@ static int cut_all(const uint8_t *body, size_t len, const store_segment_t *segs,
 static int ingest_chunks(ingest_t *in, const uint8_t *body, size_t len, const store_segment_t *segs, long nseg,
                          cache_err_t *err)
 {
+    STORE_FAULT("chunks-start");
     store_row_t *row = in->row;
     int rc = cut_all(body, len, segs, nseg, row);
     if (rc != 0)
@@ -218,6 +222,7 @@ static int64_t now_ns(void)
 typedef struct early {
     store_early_fn fn;
     void *arg;
+    bool answered; /* fn was called with an object */
 } early_t;
 
 static int put_once(store_t *s, const modkey_t *key, const uint8_t *body, size_t len, const zipfile_t *z,
@@ -252,32 +257,23 @@ int store_put_with(store_t *s, const modkey_t *key, const uint8_t *body, size_t 
     return 0;
 }
 
-/* Hands the early answer (store.h: store_put_with) its object: a copy of the row's facts and
- * layout so far, with the body's bytes in memory. The layout is never read through (the bytes are
- * all there); a chunk found already stored has no location in it yet. Nothing is offered when
- * the object cannot be made: the caller then answers after the commit. */
+/* Hands the early answer (store.h: store_put_with) its object: the row's facts, with a copy of the
+ * body's bytes in memory and no layout (no chunk is cut yet; nothing ever reads the packs for it).
+ * Nothing is offered when the object cannot be made (too large, the store's loaded bytes at their
+ * budget, no memory): the caller then answers after the commit. */
 static void early_offer(store_t *s, const modkey_t *key, const store_row_t *row, const uint8_t *body,
                         const buf_t *members, early_t *early)
 {
     store_early_fn fn = early->fn;
     early->fn = NULL; /* once, whatever happens here */
-    store_row_t copy = {.info = row->info, .nchunks = row->nchunks, .queue = row->queue};
-    copy.chunks = calloc(row->nchunks ? row->nchunks : 1, sizeof *copy.chunks);
-    if (copy.chunks == NULL)
-        return;
-    if (row->nchunks > 0)
-        memcpy(copy.chunks, row->chunks, row->nchunks * sizeof *copy.chunks);
     store_object_t *o = NULL;
-    int rc = store_object_build(s, key->escaped, &copy, body, &o);
-    store_row_dispose(&copy);
-    if (rc == 0 && members != NULL) {
-        rc = store_members_decode(o, members->base, members->len);
-        o->members_loaded = rc == 0;
-    }
+    int rc = store_object_build_early(s, key->escaped, &row->info, body, members ? members->base : NULL,
+                                      members ? members->len : 0, &o);
     if (rc != 0) {
-        store_object_unref(o);
+        LOG_D("%s: no early answer (%s): answered once stored", key->escaped, strerror(-rc));
         return;
     }
+    early->answered = true;
     fn(early->arg, o);
 }
 
@@ -309,6 +305,10 @@ static int put_once(store_t *s, const modkey_t *key, const uint8_t *body, size_t
             goto out;
         }
     }
+    /* the body passed every check before store_put: the caller's client need not wait for its
+     * chunks, their sync and the index commit, which are what make it everyone's */
+    if (early->fn != NULL && len <= STORE_EARLY_MAX)
+        early_offer(s, key, &row, body, z ? &members : NULL, early);
     long nseg = store_chunker_segments(len, z, &segs);
     if (nseg < 0) {
         rc = cache_err_set(err, (int)nseg, "out of memory");
@@ -330,10 +330,6 @@ static int put_once(store_t *s, const modkey_t *key, const uint8_t *body, size_t
         cache_err_set(err, rc, "pack log of %s: %s", key->escaped, strerror(-rc));
         goto out;
     }
-    /* the bytes are checked and written: the caller's client need not wait for their sync and
-     * the index commit, which are what make them everyone's */
-    if (early->fn != NULL && len <= STORE_EARLY_MAX)
-        early_offer(s, key, &row, body, z ? &members : NULL, early);
     STORE_FAULT("pack-written");
     if ((rc = store_pack_sync(s->packs, err)) != 0)
         goto out;
@@ -355,6 +351,10 @@ static int put_once(store_t *s, const modkey_t *key, const uint8_t *body, size_t
     }
     if (rc != 0)
         cache_err_set(err, rc, "%s: stored, but its object cannot be built", key->escaped);
+    else if (early->answered)
+        /* the early object was its first whole read: as for a handle that answered a miss itself,
+         * the next whole read of this one is a read again, loaded (store_object_load) */
+        atomic_store_explicit(&(*out)->load_asks, 1, memory_order_relaxed);
 out:
     store_pack_unhold(s->packs, &in.holds); /* committed, or given up: the packs may go their way */
     store_row_dispose(&row);

@@ -13,7 +13,9 @@
  * (store_object_load): one pass of the checked read path, then every later read of that handle is
  * a memcpy, or a pointer handed to the sender, with neither a pread nor a checksum. The check
  * still comes before the first use of every byte read from disk, because loaded bytes are never
- * read from disk again: what is served from memory is what was checked.
+ * read from disk again: what is served from memory is what was checked. An ingest's early object
+ * (store.h: store_put_with) is born loaded: a copy of the body that passed every check, with no
+ * layout, under the same budget.
  * Scratch buffers and zstd contexts are per thread (pthread keys), so reads take no lock.
  */
 #include <errno.h>
@@ -250,22 +252,83 @@ static void pins_change(store_object_t *o, int delta)
     }
 }
 
-int store_object_build(store_t *s, const char *key, store_row_t *row, const uint8_t *bytes, store_object_t **out)
+/* The parts of an object every builder makes: one reference, its key, its facts, no layout yet. */
+static store_object_t *object_new(store_t *s, const char *key, const store_object_info_t *info)
 {
     store_object_t *o = calloc(1, sizeof *o);
     if (o == NULL)
-        return -ENOMEM;
+        return NULL;
     atomic_init(&o->refs, 1);
     o->store = s;
+    o->info = *info;
+    pthread_mutex_init(&o->members_lock, NULL);
     o->key = strdup(key);
-    o->info = row->info;
+    if (o->key == NULL) {
+        store_object_unref(o);
+        return NULL;
+    }
+    return o;
+}
+
+int store_object_build_early(store_t *s, const char *key, const store_object_info_t *info, const uint8_t *body,
+                             const uint8_t *members, size_t members_len, store_object_t **out)
+{
+    uint64_t size = info->size;
+    if (size > STORE_EARLY_MAX || size > SIZE_MAX)
+        return -EFBIG;
+    store_object_t *o = object_new(s, key, info);
+    /* no chunk yet: a layout of none, never walked (every read is answered from memory) */
+    if (o == NULL || (o->chunk_start = calloc(1, sizeof *o->chunk_start)) == NULL) {
+        store_object_unref(o);
+        return -ENOMEM;
+    }
+    /* A small object keeps its bytes as every small object does (o->bytes, outside the budget);
+     * a larger one as a loaded object (o->loaded), charged to the store's loaded bytes and given
+     * back by its last unref, so early answers and loads together stay within one budget. */
+    bool small = size <= STORE_INLINE_MAX;
+    if (!small && atomic_fetch_add(&s->loaded_bytes, size) + size > STORE_LOAD_BUDGET) {
+        atomic_fetch_sub(&s->loaded_bytes, size);
+        store_object_unref(o);
+        return -ENOSPC;
+    }
+    uint8_t *copy = malloc(size ? (size_t)size : 1);
+    if (copy == NULL) {
+        if (!small)
+            atomic_fetch_sub(&s->loaded_bytes, size);
+        store_object_unref(o);
+        return -ENOMEM;
+    }
+    if (size > 0) /* checked before store_put; the caller's body goes away after */
+        memcpy(copy, body, (size_t)size);
+    if (small)
+        o->bytes = copy;
+    else
+        atomic_store_explicit(&o->loaded, copy, memory_order_release); /* charged: unref gives it back */
+    store_open_note(s, o->key, +1);
+    o->noted = true;
+    if (members != NULL) {
+        int rc = store_members_decode(o, members, members_len);
+        if (rc != 0) {
+            store_object_unref(o);
+            return rc;
+        }
+        o->members_loaded = true;
+    }
+    *out = o;
+    return 0;
+}
+
+int store_object_build(store_t *s, const char *key, store_row_t *row, const uint8_t *bytes, store_object_t **out)
+{
+    store_object_t *o = object_new(s, key, &row->info);
+    if (o == NULL)
+        return -ENOMEM;
     o->chunks = row->chunks;
     o->nchunks = row->nchunks;
     row->chunks = NULL;
     row->nchunks = 0;
-    pthread_mutex_init(&o->members_lock, NULL);
     o->chunk_start = malloc((o->nchunks + 1) * sizeof *o->chunk_start);
-    if (o->key == NULL || o->chunk_start == NULL) {
+    if (o->chunk_start == NULL) {
         store_object_unref(o);
         return -ENOMEM;
     }

@@ -79,14 +79,17 @@ int store_put(store_t *s, const modkey_t *key, const uint8_t *body, size_t len, 
 
 /*
  * The early answer of an ingest (store_put_with): called at most once, on the ingesting thread,
- * with a new reference (the callee's) to an object made of body's bytes, held in memory, once the
- * body is written to the packs but before those bytes are durable and the index commits them: the
- * caller's own client may be answered from it, since body was checked before store_put, but
- * nothing else may see it (no hot map, no other waiter): the object is in the store only when
- * store_put_with returns 0. Offered only for objects of at most STORE_EARLY_MAX bytes (every
- * .info and .mod, most zips), which never read the packs.
+ * with a new reference (the callee's) to an object made of body's bytes, copied into memory, as
+ * soon as the ingest starts: after the body's SHA-256 and a zip's member table, before a chunk is
+ * cut, written, synced or committed. The caller's own client may be answered from it, since body
+ * was checked before store_put, but nothing else may see it (no hot map, no other waiter): the
+ * object is in the store only when store_put_with returns 0. Its reads, loads and spans are all
+ * answered from its copy (it has no layout: nothing reads the packs for it). Offered only for
+ * objects of at most STORE_EARLY_MAX bytes, and only while the copy of one over 64 KiB fits the
+ * store's budget of loaded bytes (the one of store_object_load, given back by the object's last
+ * unref); otherwise the caller answers after the commit.
  */
-#define STORE_EARLY_MAX (64u << 10)
+#define STORE_EARLY_MAX (32ull << 20)
 typedef void (*store_early_fn)(void *arg, store_object_t *o);
 
 /* What a caller may add to a plain store_put. */

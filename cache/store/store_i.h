@@ -325,8 +325,9 @@ struct store_object {
     uint64_t *chunk_start;    /* chunk_start[i] = offset of chunks[i] in the object; [nchunks] = size */
     size_t nchunks;
     uint8_t *bytes;           /* whole object when size <= STORE_INLINE_MAX, else NULL */
-    _Atomic(uint8_t *) loaded; /* a larger object loaded whole and checked (store_object_load):
-                                  set once, freed with the object; charged to store.loaded_bytes */
+    _Atomic(uint8_t *) loaded; /* a larger object loaded whole and checked (store_object_load), or
+                                  an early object's copy (store_object_build_early): set once,
+                                  freed with the object; charged to store.loaded_bytes */
     atomic_uint load_asks;    /* store_object_load calls while not loaded */
     bool noted;               /* counted in the store's open objects and pack pins */
     atomic_uint uses;         /* hits since the last flush of uses */
@@ -346,6 +347,13 @@ struct store_object {
  * whole object already in memory (a fresh ingest); otherwise small objects are read and checked
  * now. 0, -EIO (a corrupt chunk, already dropped), -ENOMEM. */
 int store_object_build(store_t *s, const char *key, store_row_t *row, const uint8_t *bytes, store_object_t **out);
+/* object.c: the early object of an ingest (store.h: store_put_with), before a chunk is cut: info's
+ * facts, a copy of body's info->size bytes in memory (a larger object's copy charged to
+ * store.loaded_bytes until its last unref), no layout (nothing reads the packs for it), and a
+ * zip's member table decoded from members (NULL: none). 0, -EFBIG past STORE_EARLY_MAX, -ENOSPC
+ * when the copy would take the loaded bytes past STORE_LOAD_BUDGET, -ENOMEM, -EINVAL (members). */
+int store_object_build_early(store_t *s, const char *key, const store_object_info_t *info, const uint8_t *body,
+                             const uint8_t *members, size_t members_len, store_object_t **out);
 
 /* members.c: the member table of a zip, as stored in the index and as held by an object. */
 int store_members_encode(const zipfile_t *z, size_t prefix_len, buf_t *out);

@@ -9,6 +9,11 @@
 #   - another request of the same key is not answered meanwhile: it waits for the commit;
 #   - the server is then killed (SIGKILL) there: the object was never committed, so the next
 #     server on the same store fetches it from upstream again, and serves the same bytes.
+# The same for an 8 MB zip, on a store of its own, with the leader stopped for good before a
+# chunk of it is cut (MODFS_FAULT=chunks-start:1:hang): its client gets the whole verified zip,
+# answered from the early object's copy in memory (not a byte of it is in a pack yet, so nothing
+# could be read from one), another request of it waits, and after SIGKILL and a restart it is
+# fetched again, byte-identical.
 set -euo pipefail
 . "$MODFS_TEST_LIB"
 . "$(dirname "$0")/http_lib.sh"
@@ -63,3 +68,44 @@ curl -sf --max-time 60 -o "$out/hit" "http://127.0.0.1:$PORT/$mod"
 t_assert_file_eq "$out/hit" "$want" "the .mod as a hit"
 t_assert_eq "$(t_upstream_count "GET /$mod ")" 2 "upstream requests for the .mod once committed"
 t_stop_modfs "$PID" "$T_TMP/after.log"
+
+# 3. an 8 MB zip: answered before a chunk of it is cut, written, synced or committed
+zip=golang.org/x/text/@v/v0.7.0.zip
+want="$FIX/proxy/$zip"
+[ -f "$want" ] || t_fail "fixture $want missing"
+[ "$(stat -c %s "$want")" -gt $((1 << 20)) ] || t_fail "fixture $want is not a large zip"
+T_CHECKS=$((T_CHECKS + 1))
+store=$(t_tmpdir zipstore)
+pack_bytes() {
+	local total=0 f
+	for f in "$store"/packs/*.pack; do
+		[ -e "$f" ] && total=$((total + $(stat -c %s "$f")))
+	done
+	echo "$total"
+}
+start "$T_TMP/zip-hang.log" MODFS_FAULT=chunks-start:1:hang
+code=$(curl -s --max-time 60 -o "$out/zip-early" -w '%{http_code}' "http://127.0.0.1:$PORT/$zip") || true
+t_assert_eq "$code" 200 "status of the zip miss answered before its chunks"
+t_assert_file_eq "$out/zip-early" "$want" "the early answer of the zip is upstream's body"
+for ((i = 0; i < 600; i++)); do
+	grep -q "fault point reached: this thread stops here" "$T_TMP/zip-hang.log" && break
+	sleep 0.1
+done
+grep -q "fault point reached: this thread stops here" "$T_TMP/zip-hang.log" ||
+	t_fail "the leader did not stop at chunks-start: $(tail -3 "$T_TMP/zip-hang.log")"
+T_CHECKS=$((T_CHECKS + 1))
+t_assert_eq "$(pack_bytes)" 0 "pack bytes while the zip's leader is stopped before its chunks"
+t_assert_eq "$(t_upstream_count "GET /$zip ")" 1 "upstream requests for the zip before the crash"
+code=$(curl -s --max-time 3 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/$zip") || true
+t_assert_eq "$code" 000 "a second request of the zip while it is not stored"
+kill -9 "$PID"
+wait "$PID" 2>/dev/null || true
+start "$T_TMP/zip-after.log"
+code=$(curl -s --max-time 60 -o "$out/zip-again" -w '%{http_code}' "http://127.0.0.1:$PORT/$zip") || true
+t_assert_eq "$code" 200 "status of the zip after the crash"
+t_assert_file_eq "$out/zip-again" "$want" "the zip after the crash"
+t_assert_eq "$(t_upstream_count "GET /$zip ")" 2 "upstream requests for the zip: fetched again, never committed"
+curl -sf --max-time 60 -o "$out/zip-hit" "http://127.0.0.1:$PORT/$zip"
+t_assert_file_eq "$out/zip-hit" "$want" "the zip as a hit"
+t_assert_eq "$(t_upstream_count "GET /$zip ")" 2 "upstream requests for the zip once committed"
+t_stop_modfs "$PID" "$T_TMP/zip-after.log"

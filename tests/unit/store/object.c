@@ -8,7 +8,11 @@
  *     loading checks every chunk it reads from disk;
  *   - a byte damaged on disk after the load is never read: the handle's reads give the bytes that
  *     were checked, from memory;
- *   - the store's budget of loaded bytes is honoured (-ENOSPC) and given back when the handle goes.
+ *   - the store's budget of loaded bytes is honoured (-ENOSPC) and given back when the handle goes;
+ *   - an ingest's early object (store_put_with) is offered before anything is written to a pack,
+ *     holds its own copy of the body (the caller's buffer may go), is answered from memory, is
+ *     charged to that same budget until its last unref, and is not offered over the budget; the
+ *     stored object then counts that answer as its first whole read.
  * Bodies are random bytes, so chunks are stored raw and a flipped byte lands in the object.
  */
 #include <stdarg.h>
@@ -157,6 +161,89 @@ static void test_budget(void **state)
     free(want);
 }
 
+/* What the early answer saw when it was called. */
+typedef struct early_seen {
+    store_fixture_t *f;
+    const modkey_t *key;
+    store_object_t *o;
+    unsigned calls;
+    uint64_t disk_bytes;   /* the store's pack bytes at the call */
+    uint64_t loaded_bytes; /* the store's loaded bytes at the call */
+    int open_rc;           /* store_object_open of the key at the call */
+} early_seen_t;
+
+static void early_note(void *arg, store_object_t *o)
+{
+    early_seen_t *e = arg;
+    e->calls++;
+    e->o = o;
+    e->disk_bytes = store_packs_disk_bytes(e->f->s->packs);
+    e->loaded_bytes = atomic_load(&e->f->s->loaded_bytes);
+    store_object_t *other = NULL;
+    e->open_rc = store_object_open(e->f->s, e->key, &other);
+    store_object_unref(other);
+}
+
+static void test_early_copy_budget(void **state)
+{
+    store_fixture_t *f = *state;
+    uint8_t *want = store_fixture_body(5, OBJ), *body = malloc(OBJ), *got = malloc(OBJ);
+    memcpy(body, want, OBJ);
+    modkey_buf_t kb;
+    key_of(&kb);
+    cache_err_t err = {0};
+    early_seen_t seen = {.f = f, .key = &kb.key};
+    store_put_extra_t extra = {.early = early_note, .early_arg = &seen};
+    store_object_t *o = NULL;
+
+    /* over the budget by one byte: no early copy, the put itself goes on */
+    atomic_store(&f->s->loaded_bytes, STORE_LOAD_BUDGET - OBJ + 1);
+    uint8_t *other = store_fixture_body(6, OBJ); /* other bytes: the second put below writes chunks of its own */
+    if (store_put_with(f->s, &kb.key, other, OBJ, NULL, &extra, 1, &o, &err) != 0)
+        fail_msg("store_put_with: %s", err.msg);
+    free(other);
+    assert_int_equal(seen.calls, 0);
+    assert_int_equal(atomic_load(&f->s->loaded_bytes), STORE_LOAD_BUDGET - OBJ + 1);
+    assert_int_equal(atomic_load(&o->load_asks), 0); /* nothing has read it whole yet */
+    store_object_unref(o);
+    o = NULL;
+
+    /* within it: offered before a byte reaches a pack, charged to the budget */
+    atomic_store(&f->s->loaded_bytes, STORE_LOAD_BUDGET - OBJ);
+    assert_int_equal(modkey_make(MODKEY_MOD, "example.com/early", "v1.0.0", &kb.key, NULL), 0);
+    uint64_t disk_before = store_packs_disk_bytes(f->s->packs);
+    if (store_put_with(f->s, &kb.key, body, OBJ, NULL, &extra, 1, &o, &err) != 0)
+        fail_msg("store_put_with: %s", err.msg);
+    assert_int_equal(seen.calls, 1);
+    assert_non_null(seen.o);
+    assert_int_equal(seen.disk_bytes, disk_before);              /* nothing written yet */
+    assert_true(store_packs_disk_bytes(f->s->packs) > disk_before); /* then the ingest wrote it */
+    assert_int_equal(seen.open_rc, -ENOENT);                      /* and nobody else saw it */
+    assert_int_equal(seen.loaded_bytes, STORE_LOAD_BUDGET);
+    assert_int_equal(atomic_load(&f->s->loaded_bytes), STORE_LOAD_BUDGET); /* the put's own object is not loaded */
+    assert_int_equal(atomic_load(&o->load_asks), 1); /* the early answer was its first whole read */
+    store_object_unref(o);
+
+    /* its own copy, answered from memory: the caller's buffer is gone */
+    memset(body, 0, OBJ);
+    free(body);
+    slice_t m = {0};
+    assert_int_equal(store_object_load(seen.o, &m), 0); /* already loaded: no -EAGAIN, no read */
+    assert_int_equal(m.len, OBJ);
+    assert_memory_equal(m.base, want, OBJ);
+    assert_int_equal(store_object_read(seen.o, got, OBJ, 0), OBJ);
+    assert_memory_equal(got, want, OBJ);
+    assert_int_equal(store_object_span(seen.o, 1, 4096), 4096);
+    assert_string_equal(store_object_info(seen.o)->h1, "");
+    assert_int_equal(store_object_info(seen.o)->size, OBJ);
+
+    store_object_unref(seen.o);
+    assert_int_equal(atomic_load(&f->s->loaded_bytes), STORE_LOAD_BUDGET - OBJ); /* given back */
+    atomic_store(&f->s->loaded_bytes, 0);
+    free(want);
+    free(got);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -164,6 +251,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_damage_before_load_is_caught, store_fixture_setup, store_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_damage_after_load_is_never_read, store_fixture_setup, store_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_budget, store_fixture_setup, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_early_copy_budget, store_fixture_setup, store_fixture_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
