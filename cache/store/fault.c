@@ -23,6 +23,9 @@
  *   gc-committed         unused chunks gone from the index; their bytes still in the packs
  *   compact-copied       a pack's live chunks copied and synced; the index still names the old
  *   compact-switched     the index names the copies; the old pack not yet deleted
+ * Step of a load of an object into memory (object.c, store_object_load_run):
+ *   object-load    the load is claimed and its budget taken, nothing read yet (with :hang, a test
+ *                  holds a load under way and sees what else the process answers meanwhile)
  */
 #include <signal.h>
 #include <stdatomic.h>
