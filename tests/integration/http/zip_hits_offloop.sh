@@ -26,20 +26,21 @@ base=golang.org/x/text/@v/v0.8.0
 key=$base.zip
 want="$H_UP/$key"
 
-# claim_load WORDS: whole reads of the zip on $H_URL, each in the background, until the log of the
-# server says the loader reached object-load ("this thread WORDS here"). The read that claimed the
+# claim_load WORDS [CURL_ARGS...]: whole reads of the zip on $H_URL, each in the background, until
+# the log of the server says the loader reached object-load ("this thread WORDS here"). The read that claimed the
 # load is left waiting for it, its pid in $parked. (Asked again until that happens: the handle the
 # miss counted its first read on is the one the hits find, but nothing here depends on when it
 # got there.)
 claim_load() {
-	local n i
+	local words=$1 n i
+	shift
 	for ((n = 0; n < 5; n++)); do
 		rm -f "$W/parked"
-		curl -sS --max-time 600 -o "$W/parked" -w '%{http_code}' "$H_URL/$key" >"$W/parked.code" 2>/dev/null &
+		curl -sS "$@" --max-time 600 -o "$W/parked" -w '%{http_code}' "$H_URL/$key" >"$W/parked.code" 2>/dev/null &
 		parked=$!
 		t_on_exit "kill $parked 2>/dev/null"
 		for ((i = 0; i < 1200; i++)); do
-			if grep -q "fault point reached: this thread $1 here" "$H_LOG"; then
+			if grep -q "fault point reached: this thread $words here" "$H_LOG"; then
 				T_CHECKS=$((T_CHECKS + 1))
 				return 0
 			fi
@@ -75,10 +76,11 @@ kill -9 "$H_PID"
 wait "$H_PID" 2>/dev/null || true
 wait "$parked" 2>/dev/null || true
 
-# 2. stopped while a load runs whose request went away
+# 2. stopped while a load runs whose request went away (over h2c, where the loop reads the
+# connection all along and so sees it close at once, and the request's pool goes)
 MODFS_FAULT=object-load:1:pause h_start_modfs gone "$UPSTREAM_URL" --threads 1
 curl -sS -f --max-time 120 -o "$W/first" "$H_URL/$key"
-claim_load pauses
+claim_load pauses --http2-prior-knowledge
 kill "$parked"
 wait "$parked" 2>/dev/null || true
 h_stop "$H_PID" "$H_LOG"
