@@ -278,6 +278,18 @@ slice_t cache_object_bytes(const cache_object_t *o);
  */
 int cache_object_load(cache_object_t *o, slice_t *out);
 
+/*
+ * cache_object_load in two steps, for a front that must not block (an event loop): begin never
+ * reads the disk. 0 and *out: the bytes are in memory already. -EAGAIN, -EFBIG, -ENOSPC, or
+ * -EBUSY (another load of this handle is under way): stream it. -EINPROGRESS: a load is worth
+ * doing and the caller holds the handle's one load claim; it then calls exactly once, with its
+ * reference held, cache_object_load_run on a thread that may block (0 and *out, -ENOMEM, or
+ * -EIO as cache_object_load), or cache_object_load_cancel.
+ */
+int cache_object_load_begin(cache_object_t *o, slice_t *out);
+int cache_object_load_run(cache_object_t *o, slice_t *out);
+void cache_object_load_cancel(cache_object_t *o);
+
 cache_object_t *cache_object_ref(cache_object_t *o);
 void cache_object_unref(cache_object_t *o);
 

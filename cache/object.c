@@ -37,6 +37,21 @@ int cache_object_load(cache_object_t *o, slice_t *out)
     return store_object_load(o, out);
 }
 
+int cache_object_load_begin(cache_object_t *o, slice_t *out)
+{
+    return store_object_load_begin(o, out);
+}
+
+int cache_object_load_run(cache_object_t *o, slice_t *out)
+{
+    return store_object_load_run(o, out);
+}
+
+void cache_object_load_cancel(cache_object_t *o)
+{
+    store_object_load_cancel(o);
+}
+
 cache_object_t *cache_object_ref(cache_object_t *o)
 {
     return store_object_ref(o);

@@ -14,9 +14,14 @@
  * design notes); a cold multi-MiB read stalls the loop for a few milliseconds at most.
  *
  * A whole-object response of an object served before takes the object's bytes in memory instead
- * (cache_object_load: read and checked once per open object, not per response): h2o is then
+ * (cache_object_load_begin: read and checked once per open object, not per response): h2o is then
  * handed pointers into them, a large piece per proceed, with no buffer, no read and no checksum
  * per response. The object reference held by the body keeps those bytes alive until h2o is done.
+ * The load itself (up to 32 MiB read and checked) never runs here: the loop only claims it, the
+ * loader thread (loader.c) runs it, and this request waits for it, parked, while the loop serves
+ * everyone else; requests of the same object meanwhile stream. Waiting keeps the rule that a
+ * whole response from memory is checked before its status line: a damaged copy found by the load
+ * is fetched again (http_respond_refetch), not sent as a 200 cut short.
  */
 #include "http_i.h"
 
@@ -44,12 +49,16 @@ struct http_body {
     size_t cap;
     size_t first_len; /* bytes of the first piece, read by http_body_prepare */
     bool finished; /* FINAL or ERROR was sent */
+    /* while parked for a load (loader.c): what answering again needs if the load fails */
+    modkey_t *key; /* a copy, owned */
+    bool retried;
 };
 
 static void body_dispose(void *p)
 {
     http_body_t *b = p;
     free(b->buf);
+    free(b->key);
     if (b->obj != NULL)
         cache_object_unref(b->obj);
 }
@@ -119,7 +128,49 @@ static void body_stop(h2o_generator_t *g, h2o_req_t *req)
     }
 }
 
-int http_body_prepare(h2o_req_t *req, cache_object_t *obj, uint64_t off, uint64_t len, http_body_t **out)
+/* Reads (and checks) the first piece of obj from b->off into a fresh buffer of the body. */
+static int body_read_first(http_body_t *b, cache_object_t *obj)
+{
+    uint64_t len = b->end - b->off;
+    b->cap = len < HTTP_BODY_CHUNK ? (size_t)len : HTTP_BODY_CHUNK;
+    b->buf = malloc(b->cap);
+    if (b->buf == NULL)
+        return -ENOMEM;
+    /* The first piece is read, and its chunks checked, before a status line goes out: a lost or
+     * damaged object is then a retry (or an honest error status), never a 200 cut short. */
+    size_t want = cache_object_span(obj, b->off, b->cap);
+    if (want == 0 || want > b->cap)
+        want = b->cap;
+    ssize_t n = cache_object_read(obj, b->buf, want, b->off);
+    if (n != (ssize_t)want)
+        return n < 0 ? (int)n : -EIO;
+    b->first_len = (size_t)n;
+    return 0;
+}
+
+/* The load of a parked body is over (loader.c): answer from memory, fetch it again when the
+ * load found it damaged, or stream it when the load could not be done (memory, shutdown). */
+static void body_loaded(h2o_req_t *req, void *arg, int rc, slice_t whole)
+{
+    http_body_t *b = arg;
+    if (rc == 0) {
+        b->mem = whole.base;
+        http_body_start(req, b);
+        return;
+    }
+    if (rc != -EIO)
+        rc = body_read_first(b, b->obj);
+    if (rc == 0) {
+        http_body_start(req, b);
+        return;
+    }
+    cache_object_unref(b->obj);
+    b->obj = NULL;
+    http_respond_refetch(req, b->key, b->retried, rc);
+}
+
+int http_body_prepare(h2o_req_t *req, const modkey_t *key, cache_object_t *obj, uint64_t off, uint64_t len,
+                      bool retried, http_body_t **out)
 {
     http_body_t *b = h2o_mem_alloc_shared(&req->pool, sizeof *b, body_dispose);
     memset(b, 0, sizeof *b);
@@ -131,9 +182,7 @@ int http_body_prepare(h2o_req_t *req, cache_object_t *obj, uint64_t off, uint64_
     cache_object_stat(obj, &st);
     if (off == 0 && len == st.size) {
         slice_t whole;
-        int rc = cache_object_load(obj, &whole);
-        if (rc == -EIO)
-            return rc; /* a chunk failed its check while loading: dropped, fetch it again */
+        int rc = cache_object_load_begin(obj, &whole);
         if (rc == 0) {
             /* every byte was checked as it was loaded: nothing is read before the status line */
             b->mem = whole.base;
@@ -141,21 +190,23 @@ int http_body_prepare(h2o_req_t *req, cache_object_t *obj, uint64_t off, uint64_
             *out = b;
             return 0;
         }
-        /* first whole read of this handle, too large, or no memory to spare: stream it */
+        if (rc == -EINPROGRESS) {
+            /* worth loading, and this request claimed the load: it waits for the loader */
+            b->key = modkey_dup(key);
+            b->retried = retried;
+            if (b->key != NULL &&
+                http_loader_submit(http_thread_of(req), req, obj, body_loaded, b) == 0) {
+                b->obj = obj;
+                return -EINPROGRESS;
+            }
+            cache_object_load_cancel(obj); /* no room for it now: a later hit claims it again */
+        }
+        /* first whole read of this handle, too large, loading already, or no memory to spare:
+         * stream it */
     }
-    b->cap = len < HTTP_BODY_CHUNK ? (size_t)len : HTTP_BODY_CHUNK;
-    b->buf = malloc(b->cap);
-    if (b->buf == NULL)
-        return -ENOMEM;
-    /* The first piece is read, and its chunks checked, before a status line goes out: a lost or
-     * damaged object is then a retry (or an honest error status), never a 200 cut short. */
-    size_t want = cache_object_span(obj, off, b->cap);
-    if (want == 0 || want > b->cap)
-        want = b->cap;
-    ssize_t n = cache_object_read(obj, b->buf, want, off);
-    if (n != (ssize_t)want)
-        return n < 0 ? (int)n : -EIO;
-    b->first_len = (size_t)n;
+    int rc = body_read_first(b, obj);
+    if (rc != 0)
+        return rc;
     b->obj = obj; /* from here on the body holds the reference: released with the pool */
     *out = b;
     return 0;

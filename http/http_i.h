@@ -286,6 +286,7 @@ bool http_auth_principal(http_auth_t *a, const char *value, size_t len, uint8_t 
 /* ---- the server ---- */
 
 typedef struct http_fetch_pool http_fetch_pool_t;
+typedef struct http_loader http_loader_t;
 typedef struct http_server http_server_t;
 
 /* ---- clients (clients.c) ----
@@ -376,6 +377,7 @@ typedef struct http_thread {
     h2o_socket_t *listener_tls;
     h2o_socket_t *listener_metrics;
     h2o_multithread_receiver_t fetch_done;   /* finished fetch jobs come back here */
+    h2o_multithread_receiver_t load_done;    /* finished loads come back here (loader.c) */
     h2o_multithread_receiver_t control;      /* the stop message */
     h2o_multithread_receiver_t reload;       /* new settings from http_server_reload (reload.c) */
     h2o_iovec_t cc_mutable;                  /* "public, max-age=<list ttl>", this loop's copy (owned) */
@@ -419,6 +421,7 @@ struct http_server {
     size_t nthreads;
     http_thread_t **threads;
     http_fetch_pool_t *fetch;
+    http_loader_t *loader;     /* loads of zips into memory, off the loops (loader.c) */
     http_clients_t *clients;
     struct timespec started_at;   /* CLOCK_MONOTONIC */
     struct timespec started_wall; /* CLOCK_REALTIME, for modfs_start_time_seconds */
@@ -496,14 +499,22 @@ void http_reload_on_message(h2o_multithread_receiver_t *receiver, h2o_linklist_t
  * to a fetch worker once more (retried = false), or answered 502 (retried = true). Loop thread
  * only. */
 void http_respond_object(h2o_req_t *req, const modkey_t *key, cache_object_t *obj, bool retried);
+/* The object's bytes were found lost or damaged (rc) before anything was sent, and the store has
+ * dropped it: undoes the headers set, and hands req to a fetch worker once more (not when
+ * retried), or answers 502. Loop thread only. */
+void http_respond_refetch(h2o_req_t *req, const modkey_t *key, bool retried, int rc);
 
 /* A streamed body: http_body_prepare reads (and checks) the first piece of obj[off, off + len)
  * into a buffer in req's pool, or, for the whole of an object served before, takes its bytes
- * loaded in memory (cache_object_load); it takes over the reference to obj only on success; on
- * -EIO nothing is sent and the caller still owns obj. http_body_start then sends the response whose status
- * and headers are set, and streams the rest. */
+ * loaded in memory (cache_object_load_begin); it takes over the reference to obj on success; on
+ * an error (-EIO) nothing is sent and the caller still owns obj. http_body_start then sends the
+ * response whose status and headers are set, and streams the rest. -EINPROGRESS: the object is
+ * being loaded into memory off the loop (loader.c); the body has taken obj and answers req itself
+ * when the load is over (from memory; or refetched as http_respond_refetch with key and retried
+ * when the load found a chunk damaged), and the caller does nothing more with req. */
 typedef struct http_body http_body_t;
-int http_body_prepare(h2o_req_t *req, cache_object_t *obj, uint64_t off, uint64_t len, http_body_t **out);
+int http_body_prepare(h2o_req_t *req, const modkey_t *key, cache_object_t *obj, uint64_t off, uint64_t len,
+                      bool retried, http_body_t **out);
 void http_body_start(h2o_req_t *req, http_body_t *b);
 
 /* ---- conditionals and Range (precond.c); pure functions ---- */
@@ -567,6 +578,23 @@ void http_fetch_on_done(h2o_multithread_receiver_t *receiver, h2o_linklist_t *me
 /* Lets running fetches finish, cancels queued ones (they still come back to their loop with
  * -ECANCELED), joins and frees. */
 void http_fetch_pool_free(http_fetch_pool_t *p);
+
+/* ---- loads into memory off the loops (loader.c) ---- */
+
+/* Called on the request's loop when its load is over, only if the request is still alive: rc and
+ * bytes as cache_object_load_run's, or -ECANCELED (the server is stopping; nothing loaded). */
+typedef void (*http_load_done_fn)(h2o_req_t *req, void *arg, int rc, slice_t bytes);
+/* Starts the loader thread; at most max_queued loads wait for it. NULL on failure. */
+http_loader_t *http_loader_new(size_t max_queued);
+/* Hands the load claimed on obj (cache_object_load_begin said -EINPROGRESS) to the loader, which
+ * takes a reference of its own; done(req, arg, ...) follows on t's loop. 0, or -EAGAIN (queue full
+ * or stopping), -ENOMEM: the claim is still the caller's then (cancel it). Loop thread only. */
+int http_loader_submit(http_thread_t *t, h2o_req_t *req, cache_object_t *obj, http_load_done_fn done, void *arg);
+/* The receiver callback of http_thread_t.load_done. */
+void http_loader_on_done(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages);
+/* Finishes the load under way, cancels queued ones (they still come back to their loop with
+ * -ECANCELED), joins and frees. After the loops have stopped. */
+void http_loader_free(http_loader_t *l);
 
 /* ---- abuse.c ---- */
 

@@ -173,9 +173,7 @@ static bool apply_range(h2o_req_t *req, const char *etag, int64_t mtime, uint64_
     return true;
 }
 
-/* The object's bytes were found lost or damaged before anything was sent (the store has dropped
- * it): undo what was set, and fetch it again once. */
-static void respond_refetch(h2o_req_t *req, const modkey_t *key, bool retried, int rc)
+void http_respond_refetch(h2o_req_t *req, const modkey_t *key, bool retried, int rc)
 {
     http_thread_t *t = http_thread_of(req);
     HTTP_COUNT(t->metrics.read_errors, 1);
@@ -268,10 +266,12 @@ void http_respond_object(h2o_req_t *req, const modkey_t *key, cache_object_t *ob
         return;
     }
     http_body_t *body;
-    int rc = http_body_prepare(req, obj, first, len, &body);
+    int rc = http_body_prepare(req, key, obj, first, len, retried, &body);
+    if (rc == -EINPROGRESS)
+        return; /* the body answers once the object is loaded into memory off the loop */
     if (rc != 0) {
         cache_object_unref(obj);
-        respond_refetch(req, key, retried, rc);
+        http_respond_refetch(req, key, retried, rc);
         return;
     }
     http_body_start(req, body);

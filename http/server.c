@@ -35,6 +35,10 @@
 #define HTTP_FETCH_QUEUE_MAX 4096
 /* One client's share of the queue: a sixteenth, so a flood from one client leaves the rest. */
 #define HTTP_FETCH_CLIENT_QUEUE_MAX (HTTP_FETCH_QUEUE_MAX / 16)
+/* Loads of zips into memory waiting for the loader thread (loader.c): a handle is loaded once,
+ * the store's budget allows eight 32 MiB loads, so more than this many distinct zips loading at
+ * once only means their requests stream meanwhile. */
+#define HTTP_LOAD_QUEUE_MAX 64
 /* The miss budget of a client. A cold `go mod download` of a large project (a few hundred
  * modules: .info, .mod, .zip each, plus go's probes of import-path prefixes) asks for about a
  * thousand misses, most of them in its first seconds: the burst takes that first wave and the
@@ -120,6 +124,7 @@ static void thread_dispose(http_thread_t *t)
     close_listeners(t);
     h2o_evloop_run(t->loop, 0); /* lets the listeners' close finish */
     h2o_multithread_unregister_receiver(t->ctx.queue, &t->fetch_done);
+    h2o_multithread_unregister_receiver(t->ctx.queue, &t->load_done);
     h2o_multithread_unregister_receiver(t->ctx.queue, &t->control);
     h2o_multithread_unregister_receiver(t->ctx.queue, &t->reload);
     http_status_thread_dispose(t);
@@ -145,6 +150,7 @@ static int thread_setup(http_thread_t *t)
     t->loop = h2o_evloop_create();
     h2o_context_init(&t->ctx, t->loop, &s->globalconf);
     h2o_multithread_register_receiver(t->ctx.queue, &t->fetch_done, http_fetch_on_done);
+    h2o_multithread_register_receiver(t->ctx.queue, &t->load_done, http_loader_on_done);
     h2o_multithread_register_receiver(t->ctx.queue, &t->control, on_control);
     h2o_multithread_register_receiver(t->ctx.queue, &t->reload, http_reload_on_message);
     http_status_thread_init(t);
@@ -268,6 +274,7 @@ static void server_free(http_server_t *s)
     /* No loop runs any more. Jobs of an abandoned loop may still be with a worker: they post to
      * its queue, which is never disposed. */
     http_fetch_pool_free(s->fetch);
+    http_loader_free(s->loader);
     bool leaked = false;
     for (size_t i = 0; s->threads != NULL && i < s->nthreads; i++) {
         http_thread_t *t = s->threads[i];
@@ -427,6 +434,11 @@ int http_server_start(cache_t *cache, const http_config_t *cfg, http_server_t **
     s->fetch = http_fetch_pool_new(cache, workers, HTTP_FETCH_QUEUE_MAX, HTTP_FETCH_CLIENT_QUEUE_MAX);
     if (s->fetch == NULL) {
         rc = cache_err_set(err, -ENOMEM, "starting fetch workers");
+        goto fail;
+    }
+    s->loader = http_loader_new(HTTP_LOAD_QUEUE_MAX);
+    if (s->loader == NULL) {
+        rc = cache_err_set(err, -ENOMEM, "starting the zip loader");
         goto fail;
     }
     if ((rc = start_threads(s, err)) != 0)

@@ -8,7 +8,9 @@
  * timer happened to land. MODFS_FAULT=<name>:<n> waits for the n-th time. MODFS_FAULT=<name>:<n>:hang
  * stops the thread that reaches the step there for good instead, the rest of the process running
  * on: a test then sees what the process does (or answers) between that step and the next one, and
- * kills it itself. Steps of store_put:
+ * kills it itself. MODFS_FAULT=<name>:<n>:pause stops that thread there for FAULT_PAUSE_S seconds
+ * only, then lets it go on: a test widens a window it must act in (a stop with a load under way).
+ * Steps of store_put:
  *   chunks-start   the body checked, hashed and its early answer offered; no chunk cut or written
  *   pack-written   chunks appended to the pack, not yet synced, index not committed
  *   pack-sync-begun  a group sync of the packs under way (other ingests may append meanwhile)
@@ -24,6 +26,10 @@
  *   gc-committed         unused chunks gone from the index; their bytes still in the packs
  *   compact-copied       a pack's live chunks copied and synced; the index still names the old
  *   compact-switched     the index names the copies; the old pack not yet deleted
+ * Step of a load of an object into memory (object.c, store_object_load_run):
+ *   object-load    the load is claimed and its budget taken, nothing read yet (with :hang, a test
+ *                  holds a load under way and sees what else the process answers meanwhile; with
+ *                  :pause, it stops the server while the load runs)
  */
 #include <signal.h>
 #include <stdatomic.h>
@@ -32,6 +38,8 @@
 #include <unistd.h>
 
 #include "store_i.h"
+
+#define FAULT_PAUSE_S 3
 
 void store_fault_point(const char *name)
 {
@@ -43,7 +51,8 @@ void store_fault_point(const char *name)
     if (strncmp(want, name, n) != 0 || (want[n] != '\0' && want[n] != ':'))
         return;
     long nth = want[n] == ':' ? strtol(want + n + 1, NULL, 10) : 1;
-    if (atomic_fetch_add(&hits, 1) + 1 < nth)
+    long count = atomic_fetch_add(&hits, 1) + 1;
+    if (count < nth)
         return;
     if (want[n] == ':' && strstr(want + n, ":hang") != NULL) {
         static const char hang[] = "modfs: fault point reached: this thread stops here\n";
@@ -51,6 +60,16 @@ void store_fault_point(const char *name)
         (void)w;
         for (;;)
             pause();
+    }
+    if (want[n] == ':' && strstr(want + n, ":pause") != NULL) {
+        if (count != nth)
+            return; /* the n-th time only: the step runs as usual after it */
+        static const char pausing[] = "modfs: fault point reached: this thread pauses here\n";
+        ssize_t w = write(STDERR_FILENO, pausing, sizeof pausing - 1);
+        (void)w;
+        for (unsigned left = FAULT_PAUSE_S; left > 0;)
+            left = sleep(left);
+        return;
     }
     static const char msg[] = "modfs: fault point reached: killing myself\n";
     ssize_t w = write(STDERR_FILENO, msg, sizeof msg - 1);

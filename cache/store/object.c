@@ -16,6 +16,10 @@
  * read from disk again: what is served from memory is what was checked. An ingest's early object
  * (store.h: store_put_with) is born loaded: a copy of the body that passed every check, with no
  * layout, under the same budget.
+ * The load is split in two
+ * (store_object_load_begin, store_object_load_run) so that a caller on an event loop decides
+ * there, without blocking, and runs the read of up to 32 MiB on a thread that may wait: begin
+ * claims the handle's one load and its share of the budget, run (or cancel) gives both back.
  * Scratch buffers and zstd contexts are per thread (pthread keys), so reads take no lock.
  */
 #include <errno.h>
@@ -380,7 +384,7 @@ slice_t store_object_bytes(const store_object_t *o)
     return (slice_t){o->bytes, o->bytes ? (size_t)o->info.size : 0};
 }
 
-int store_object_load(store_object_t *o, slice_t *out)
+int store_object_load_begin(store_object_t *o, slice_t *out)
 {
     uint64_t size = o->info.size;
     if (o->bytes != NULL) {
@@ -388,39 +392,59 @@ int store_object_load(store_object_t *o, slice_t *out)
         return 0;
     }
     uint8_t *mem = atomic_load_explicit(&o->loaded, memory_order_acquire);
-    if (mem == NULL) {
-        /* A handle read whole once may never be read again (a miss answered, a one-off
-         * download): only the second whole read pays for a copy in memory. */
-        if (atomic_fetch_add_explicit(&o->load_asks, 1, memory_order_relaxed) == 0)
-            return -EAGAIN;
-        if (size > STORE_LOAD_OBJECT_MAX || size > SIZE_MAX)
-            return -EFBIG;
-        store_t *s = o->store;
-        if (atomic_fetch_add(&s->loaded_bytes, size) + size > STORE_LOAD_BUDGET) {
-            atomic_fetch_sub(&s->loaded_bytes, size);
-            return -ENOSPC;
-        }
-        uint8_t *fresh = malloc(size ? (size_t)size : 1);
-        /* the checked read: every chunk from disk passes its xxh3 before it lands here */
-        ssize_t n = fresh != NULL ? store_object_read(o, fresh, (size_t)size, 0) : -ENOMEM;
-        if (n < 0 || (uint64_t)n != size) {
-            free(fresh);
-            atomic_fetch_sub(&s->loaded_bytes, size);
-            return n < 0 ? (int)n : -EIO;
-        }
-        uint8_t *none = NULL;
-        if (atomic_compare_exchange_strong_explicit(&o->loaded, &none, fresh, memory_order_acq_rel,
-                                                    memory_order_acquire)) {
-            mem = fresh;
-        } else {
-            /* another thread loaded it meanwhile: keep theirs */
-            free(fresh);
-            atomic_fetch_sub(&s->loaded_bytes, size);
-            mem = none;
-        }
+    if (mem != NULL) {
+        *out = (slice_t){mem, (size_t)size};
+        return 0;
     }
-    *out = (slice_t){mem, (size_t)size};
+    /* A handle read whole once may never be read again (a miss answered, a one-off download):
+     * only the second whole read pays for a copy in memory. */
+    if (atomic_fetch_add_explicit(&o->load_asks, 1, memory_order_relaxed) == 0)
+        return -EAGAIN;
+    if (size > STORE_LOAD_OBJECT_MAX || size > SIZE_MAX)
+        return -EFBIG;
+    /* one load of a handle at a time: whoever asks meanwhile reads the usual way */
+    bool idle = false;
+    if (!atomic_compare_exchange_strong(&o->loading, &idle, true))
+        return -EBUSY;
+    /* the budget is taken with the claim, so that loads under way never add up past it */
+    store_t *s = o->store;
+    if (atomic_fetch_add(&s->loaded_bytes, size) + size > STORE_LOAD_BUDGET) {
+        atomic_fetch_sub(&s->loaded_bytes, size);
+        atomic_store(&o->loading, false);
+        return -ENOSPC;
+    }
+    return -EINPROGRESS;
+}
+
+void store_object_load_cancel(store_object_t *o)
+{
+    atomic_fetch_sub(&o->store->loaded_bytes, o->info.size);
+    atomic_store(&o->loading, false);
+}
+
+int store_object_load_run(store_object_t *o, slice_t *out)
+{
+    uint64_t size = o->info.size;
+    STORE_FAULT("object-load");
+    uint8_t *fresh = malloc(size ? (size_t)size : 1);
+    /* the checked read: every chunk from disk passes its xxh3 before it lands here */
+    ssize_t n = fresh != NULL ? store_object_read(o, fresh, (size_t)size, 0) : -ENOMEM;
+    if (n < 0 || (uint64_t)n != size) {
+        free(fresh);
+        store_object_load_cancel(o);
+        return n < 0 ? (int)n : -EIO;
+    }
+    /* the claim makes this the only writer: published once, for readers on any thread */
+    atomic_store_explicit(&o->loaded, fresh, memory_order_release);
+    atomic_store(&o->loading, false);
+    *out = (slice_t){fresh, (size_t)size};
     return 0;
+}
+
+int store_object_load(store_object_t *o, slice_t *out)
+{
+    int rc = store_object_load_begin(o, out);
+    return rc == -EINPROGRESS ? store_object_load_run(o, out) : rc;
 }
 
 store_object_t *store_object_ref(store_object_t *o)

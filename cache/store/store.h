@@ -139,10 +139,23 @@ slice_t store_object_bytes(const store_object_t *o);
  * first call on a handle only counts (-EAGAIN: read it the usual way); a later one reads every
  * chunk once, checks it, and keeps the bytes with the handle until its last reference goes, so
  * that no later read of this handle touches the disk. -EFBIG past STORE_LOAD_OBJECT_MAX,
- * -ENOSPC when the store's STORE_LOAD_BUDGET is taken, -ENOMEM (all three: read it the usual
- * way), -EIO when a chunk fails its check (dropped, as store_object_read). Small objects give
- * their bytes at once. Any thread; concurrent first loads are resolved (one copy is kept). */
+ * -ENOSPC when the store's STORE_LOAD_BUDGET is taken, -EBUSY while another thread loads this
+ * handle, -ENOMEM (all four: read it the usual way), -EIO when a chunk fails its check (dropped,
+ * as store_object_read). Small objects give their bytes at once. Any thread; it blocks for the
+ * whole read: store_object_load_begin then store_object_load_run, in one call. */
 int store_object_load(store_object_t *o, slice_t *out);
+
+/* The same in two steps, for a caller that must not block (an event loop). begin never reads
+ * the disk: 0 and *out when the bytes are in memory already; -EAGAIN, -EFBIG, -ENOSPC, -EBUSY as
+ * store_object_load; -EINPROGRESS when a load is worth doing and the caller now holds this
+ * handle's one load claim and its share of the budget: it must then call exactly once, from any
+ * thread and with its reference still held, either store_object_load_run (reads and checks every
+ * chunk, blocking; 0 and *out, or -ENOMEM, -EIO as store_object_load) or store_object_load_cancel
+ * (gives the claim and the budget back). Either way the claim ends, and a later begin finds the
+ * bytes loaded or may claim again. */
+int store_object_load_begin(store_object_t *o, slice_t *out);
+int store_object_load_run(store_object_t *o, slice_t *out);
+void store_object_load_cancel(store_object_t *o);
 
 store_object_t *store_object_ref(store_object_t *o);
 void store_object_unref(store_object_t *o);

@@ -16,8 +16,8 @@
  * and list): a cache hit is then a hash lookup and one send, no disk read. */
 #define STORE_INLINE_MAX (64u << 10)
 /* Larger objects asked for whole again and again are loaded into memory once (store_object_load):
- * at most this many bytes each, and this many in all per store. A load runs on the caller's
- * thread (an event loop, for HTTP), in one go: the cap bounds how long that thread is held. */
+ * at most this many bytes each, and this many in all per store. A load runs in one go on the
+ * thread that calls store_object_load_run (for HTTP a loader thread, never an event loop). */
 #define STORE_LOAD_OBJECT_MAX (32ull << 20)
 #define STORE_LOAD_BUDGET (256ull << 20)
 
@@ -329,6 +329,7 @@ struct store_object {
                                   an early object's copy (store_object_build_early): set once,
                                   freed with the object; charged to store.loaded_bytes */
     atomic_uint load_asks;    /* store_object_load calls while not loaded */
+    atomic_bool loading;      /* a load is claimed (store_object_load_begin) and not yet over */
     bool noted;               /* counted in the store's open objects and pack pins */
     atomic_uint uses;         /* hits since the last flush of uses */
     atomic_bool use_queued;   /* on the store's used list */

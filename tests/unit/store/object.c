@@ -13,6 +13,10 @@
  *     holds its own copy of the body (the caller's buffer may go), is answered from memory, is
  *     charged to that same budget until its last unref, and is not offered over the budget; the
  *     stored object then counts that answer as its first whole read.
+ *   - the load in two steps (begin on an event loop, run on another thread): begin claims the
+ *     handle's one load and its budget without reading (a second begin meanwhile is -EBUSY, and
+ *     a damaged byte is not seen yet), cancel gives both back, run gives the checked bytes and
+ *     ends the claim, and a run that finds damage gives the budget and the claim back.
  * Bodies are random bytes, so chunks are stored raw and a flipped byte lands in the object.
  */
 #include <stdarg.h>
@@ -242,6 +246,52 @@ static void test_early_copy_budget(void **state)
     atomic_store(&f->s->loaded_bytes, 0);
     free(want);
     free(got);
+static void test_load_in_two_steps(void **state)
+{
+    store_fixture_t *f = *state;
+    uint8_t *want = store_fixture_body(5, OBJ);
+    store_object_t *o = put_and_open(f, want);
+    slice_t m = {0};
+    assert_int_equal(store_object_load_begin(o, &m), -EAGAIN);
+    assert_int_equal(store_object_load_begin(o, &m), -EINPROGRESS);
+    assert_int_equal(atomic_load(&f->s->loaded_bytes), OBJ); /* taken with the claim */
+    assert_int_equal(store_object_load_begin(o, &m), -EBUSY); /* one load per handle */
+    store_object_load_cancel(o);
+    assert_int_equal(atomic_load(&f->s->loaded_bytes), 0);
+    assert_null(atomic_load(&o->loaded));
+
+    /* claimed again; the byte damaged now is found by run, not by begin (which reads nothing) */
+    assert_int_equal(store_object_load_begin(o, &m), -EINPROGRESS);
+    assert_int_equal(store_object_load_run(o, &m), 0);
+    assert_int_equal(m.len, OBJ);
+    assert_memory_equal(m.base, want, OBJ);
+    slice_t again = {0};
+    assert_int_equal(store_object_load_begin(o, &again), 0); /* loaded: the claim is over */
+    assert_ptr_equal(again.base, m.base);
+    assert_int_equal(atomic_load(&f->s->loaded_bytes), OBJ);
+    store_object_unref(o);
+    assert_int_equal(atomic_load(&f->s->loaded_bytes), 0);
+
+    free(want);
+}
+
+static void test_damage_found_by_run(void **state)
+{
+    store_fixture_t *f = *state;
+    uint8_t *want = store_fixture_body(6, OBJ);
+    store_object_t *o = put_and_open(f, want);
+    slice_t m = {0};
+    assert_int_equal(store_object_load_begin(o, &m), -EAGAIN);
+    assert_int_equal(store_object_load_begin(o, &m), -EINPROGRESS);
+    damage(f, o, OBJ / 2);
+    assert_int_equal(store_object_load_run(o, &m), -EIO);
+    assert_int_equal(atomic_load(&f->s->loaded_bytes), 0);
+    assert_null(atomic_load(&o->loaded));
+    assert_int_equal(store_object_load_begin(o, &m), -EINPROGRESS); /* the claim ended with the run */
+    store_object_load_cancel(o);
+    assert_int_equal(atomic_load(&f->s->loaded_bytes), 0);
+    store_object_unref(o);
+    free(want);
 }
 
 int main(void)
@@ -249,6 +299,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_load_gives_the_bytes_once, store_fixture_setup, store_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_damage_before_load_is_caught, store_fixture_setup, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_load_in_two_steps, store_fixture_setup, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_damage_found_by_run, store_fixture_setup, store_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_damage_after_load_is_never_read, store_fixture_setup, store_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_budget, store_fixture_setup, store_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_early_copy_budget, store_fixture_setup, store_fixture_teardown),
