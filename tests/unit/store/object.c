@@ -246,6 +246,8 @@ static void test_early_copy_budget(void **state)
     atomic_store(&f->s->loaded_bytes, 0);
     free(want);
     free(got);
+}
+
 static void test_load_in_two_steps(void **state)
 {
     store_fixture_t *f = *state;
