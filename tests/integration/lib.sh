@@ -17,6 +17,8 @@
 #   t_on_exit CMD...         push CMD on the cleanup stack (run last-in first-out)
 #   t_free_port              print a free TCP port on 127.0.0.1
 #   t_wait_port PORT [SECS [PID LOG]]  wait until 127.0.0.1:PORT accepts connections (PID: fail at once if it dies)
+#   t_wait_fault_hang LOG STEP  wait until a thread of the server logging to LOG stopped at a
+#                            MODFS_FAULT=<STEP>:<n>:hang point (fails after 60 s, with the log)
 #   t_start_upstream DIR [NGINX_SNIPPET]
 #                            serve the GOPROXY tree DIR on 127.0.0.1 (nginx, or
 #                            python3 http.server when nginx is missing); sets
@@ -182,6 +184,18 @@ t_wait_port() {
 		sleep 0.05
 	done
 	t_fail "nothing listens on 127.0.0.1:$port after ${secs}s${log:+: $(tail -5 "$log")}"
+}
+
+t_wait_fault_hang() {
+	local log=$1 step=$2 i
+	for ((i = 0; i < 600; i++)); do
+		grep -q "fault point reached: this thread stops here" "$log" && {
+			T_CHECKS=$((T_CHECKS + 1))
+			return 0
+		}
+		sleep 0.1
+	done
+	t_fail "no thread stopped at $step: $(tail -3 "$log")"
 }
 
 _T_UPSTREAMS=0

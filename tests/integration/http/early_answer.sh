@@ -42,13 +42,7 @@ code=$(curl -s --max-time 60 -o "$out/early" -w '%{http_code}' "http://127.0.0.1
 t_assert_eq "$code" 200 "status of the miss answered before its commit"
 t_assert_file_eq "$out/early" "$want" "the early answer is upstream's body"
 # the leader goes on to the pack sync after the answer: wait (generously) for it to stop there
-for ((i = 0; i < 600; i++)); do
-	grep -q "fault point reached: this thread stops here" "$T_TMP/hang.log" && break
-	sleep 0.1
-done
-grep -q "fault point reached: this thread stops here" "$T_TMP/hang.log" ||
-	t_fail "the leader did not stop at pack-synced: $(tail -3 "$T_TMP/hang.log")"
-T_CHECKS=$((T_CHECKS + 1))
+t_wait_fault_hang "$T_TMP/hang.log" pack-synced
 t_assert_eq "$(t_upstream_count "GET /$mod ")" 1 "upstream requests for the .mod before the crash"
 # nobody else sees it before the commit: another request of it waits for the stopped leader
 # (it would be answered at once from memory or the store if the object were visible there)
@@ -87,13 +81,7 @@ start "$T_TMP/zip-hang.log" MODFS_FAULT=chunks-start:1:hang
 code=$(curl -s --max-time 60 -o "$out/zip-early" -w '%{http_code}' "http://127.0.0.1:$PORT/$zip") || true
 t_assert_eq "$code" 200 "status of the zip miss answered before its chunks"
 t_assert_file_eq "$out/zip-early" "$want" "the early answer of the zip is upstream's body"
-for ((i = 0; i < 600; i++)); do
-	grep -q "fault point reached: this thread stops here" "$T_TMP/zip-hang.log" && break
-	sleep 0.1
-done
-grep -q "fault point reached: this thread stops here" "$T_TMP/zip-hang.log" ||
-	t_fail "the leader did not stop at chunks-start: $(tail -3 "$T_TMP/zip-hang.log")"
-T_CHECKS=$((T_CHECKS + 1))
+t_wait_fault_hang "$T_TMP/zip-hang.log" chunks-start
 t_assert_eq "$(pack_bytes)" 0 "pack bytes while the zip's leader is stopped before its chunks"
 t_assert_eq "$(t_upstream_count "GET /$zip ")" 1 "upstream requests for the zip before the crash"
 code=$(curl -s --max-time 3 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/$zip") || true
