@@ -17,6 +17,7 @@
 #   t_on_exit CMD...         push CMD on the cleanup stack (run last-in first-out)
 #   t_free_port              print a free TCP port on 127.0.0.1
 #   t_wait_port PORT [SECS [PID LOG]]  wait until 127.0.0.1:PORT accepts connections (PID: fail at once if it dies)
+#   t_pack_bytes STORE       print the bytes of the pack files of the store directory STORE
 #   t_wait_fault_hang LOG STEP  wait until a thread of the server logging to LOG stopped at a
 #                            MODFS_FAULT=<STEP>:<n>:hang point (fails after 60 s, with the log)
 #   t_start_upstream DIR [NGINX_SNIPPET]
@@ -184,6 +185,14 @@ t_wait_port() {
 		sleep 0.05
 	done
 	t_fail "nothing listens on 127.0.0.1:$port after ${secs}s${log:+: $(tail -5 "$log")}"
+}
+
+t_pack_bytes() {
+	local total=0 f
+	for f in "$1"/packs/*.pack; do
+		[ -e "$f" ] && total=$((total + $(stat -c %s "$f")))
+	done
+	echo "$total"
 }
 
 t_wait_fault_hang() {

@@ -70,19 +70,12 @@ want="$FIX/proxy/$zip"
 [ "$(stat -c %s "$want")" -gt $((1 << 20)) ] || t_fail "fixture $want is not a large zip"
 T_CHECKS=$((T_CHECKS + 1))
 store=$(t_tmpdir zipstore)
-pack_bytes() {
-	local total=0 f
-	for f in "$store"/packs/*.pack; do
-		[ -e "$f" ] && total=$((total + $(stat -c %s "$f")))
-	done
-	echo "$total"
-}
 start "$T_TMP/zip-hang.log" MODFS_FAULT=chunks-start:1:hang
 code=$(curl -s --max-time 60 -o "$out/zip-early" -w '%{http_code}' "http://127.0.0.1:$PORT/$zip") || true
 t_assert_eq "$code" 200 "status of the zip miss answered before its chunks"
 t_assert_file_eq "$out/zip-early" "$want" "the early answer of the zip is upstream's body"
 t_wait_fault_hang "$T_TMP/zip-hang.log" chunks-start
-t_assert_eq "$(pack_bytes)" 0 "pack bytes while the zip's leader is stopped before its chunks"
+t_assert_eq "$(t_pack_bytes "$store")" 0 "pack bytes while the zip's leader is stopped before its chunks"
 t_assert_eq "$(t_upstream_count "GET /$zip ")" 1 "upstream requests for the zip before the crash"
 code=$(curl -s --max-time 3 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/$zip") || true
 t_assert_eq "$code" 000 "a second request of the zip while it is not stored"

@@ -22,13 +22,6 @@ budget_bytes=$((3 << 20))
 segment=$((1 << 20))
 t_start_upstream "$LOAD"
 
-pack_bytes() {
-	local total=0 f
-	for f in "$1"/packs/*.pack; do
-		[ -e "$f" ] && total=$((total + $(stat -c %s "$f")))
-	done
-	echo "$total"
-}
 
 unused_chunks() {
 	"$MODFS_BIN" gc --cache-dir "$1" --dry-run | awk '/^would collect:/ { print $3 }'
@@ -71,7 +64,7 @@ for step in evict-before-commit evict-committed gc-committed compact-copied comp
 
 	# The store as the kill left it (read-only looks: stat, verify and gc --dry-run change nothing).
 	objects=$(l_stat "$store" objects)
-	packs=$(pack_bytes "$store")
+	packs=$(t_pack_bytes "$store")
 	t_log "$step: $objects objects, $(unused_chunks "$store") unused chunks, $packs bytes in packs, $(l_stat "$store" stored_bytes) indexed"
 	case $step in
 	evict-before-commit)

@@ -19,26 +19,19 @@ big="$FIX/big/example.com/big/@v/v1.0.0.zip"
 key=example.com/big/@v/v1.0.0.zip
 t_start_upstream "$FIX/big"
 
-pack_bytes() {
-	local total=0 f
-	for f in "$CACHE"/packs/*.pack; do
-		[ -e "$f" ] && total=$((total + $(stat -c %s "$f")))
-	done
-	echo "$total"
-}
 
 for step in pack-written pack-sync-begun pack-synced group-rows before-commit committed; do
 	CACHE=$(t_tmpdir "cache-$step")
 	out=$(t_tmpdir "out-$step")
 	s_get example.com/big/@v/v1.0.0.mod >"$out/mod"
 	before=$(s_stat objects)
-	before_packs=$(pack_bytes)
+	before_packs=$(t_pack_bytes "$CACHE")
 	rc=0
 	MODFS_FAULT=$step "$MODFS_BIN" get --cache-dir "$CACHE" --upstream "$UPSTREAM_URL" --sumdb off "$key" \
 		>"$out/killed" 2>"$out/killed.err" || rc=$?
 	t_assert_eq "$rc" 137 "$step: exit status of the killed get ($(cat "$out/killed.err"))"
 	grep -q "fault point reached" "$out/killed.err" || t_fail "$step: not killed at its fault point"
-	after_packs=$(pack_bytes)
+	after_packs=$(t_pack_bytes "$CACHE")
 	t_log "$step: packs $before_packs -> $after_packs bytes at the kill"
 	[ "$after_packs" -gt "$((before_packs + (1 << 20)))" ] ||
 		t_fail "$step: the kill landed before the zip's chunks were written ($after_packs bytes in packs)"
@@ -54,7 +47,7 @@ for step in pack-written pack-sync-begun pack-synced group-rows before-commit co
 
 	# Restart: a get of another object opens the store (and reclaims), and writes to the pack.
 	s_get example.com/big/@v/v1.0.0.info >"$out/info"
-	t_assert_eq "$(pack_bytes)" "$(s_stat stored_bytes)" "$step: pack bytes after the restart = indexed bytes"
+	t_assert_eq "$(t_pack_bytes "$CACHE")" "$(s_stat stored_bytes)" "$step: pack bytes after the restart = indexed bytes"
 
 	requests=$(t_upstream_count "GET /$key ")
 	s_get "$key" >"$out/got"
@@ -65,5 +58,5 @@ for step in pack-written pack-sync-begun pack-synced group-rows before-commit co
 	else
 		t_assert_eq "$fetched" 1 "$step: upstream requests for the lost zip"
 	fi
-	t_assert_eq "$(pack_bytes)" "$(s_stat stored_bytes)" "$step: pack bytes at the end = indexed bytes"
+	t_assert_eq "$(t_pack_bytes "$CACHE")" "$(s_stat stored_bytes)" "$step: pack bytes at the end = indexed bytes"
 done

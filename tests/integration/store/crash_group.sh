@@ -23,13 +23,6 @@ mapfile -t keys < <(s_fixture_keys | grep -E '\.(zip|mod)$')
 [ "${#keys[@]}" -ge 8 ] || t_fail "only ${#keys[@]} fixture keys"
 out=$(t_tmpdir out)
 
-pack_bytes() {
-	local total=0 f
-	for f in "$CACHE"/packs/*.pack; do
-		[ -e "$f" ] && total=$((total + $(stat -c %s "$f")))
-	done
-	echo "$total"
-}
 
 port=$(t_free_port)
 log="$T_TMP/modfs.log"
@@ -54,7 +47,7 @@ grep -q "fault point reached" "$log" || t_fail "not killed at its fault point"
 T_CHECKS=$((T_CHECKS + 1))
 
 objects=$(s_stat objects)
-t_log "${#keys[@]} misses, $objects objects committed at the kill, $(pack_bytes) bytes in packs"
+t_log "${#keys[@]} misses, $objects objects committed at the kill, $(t_pack_bytes "$CACHE") bytes in packs"
 [ "$objects" -le 2 ] || t_fail "$objects objects stored: the rows of the third were committed"
 T_CHECKS=$((T_CHECKS + 1))
 stored=0
@@ -79,6 +72,6 @@ for k in "${keys[@]}"; do
 	s_get "$k" >"$out/got"
 	t_assert_file_eq "$out/got" "$FIX/proxy/$k" "$k after the restart"
 done
-[ "$(pack_bytes)" -ge "$(s_stat stored_bytes)" ] || t_fail "packs hold fewer bytes than the index refers to"
+[ "$(t_pack_bytes "$CACHE")" -ge "$(s_stat stored_bytes)" ] || t_fail "packs hold fewer bytes than the index refers to"
 T_CHECKS=$((T_CHECKS + 1))
-t_log "at the end: $(pack_bytes) bytes in packs, $(s_stat stored_bytes) indexed"
+t_log "at the end: $(t_pack_bytes "$CACHE") bytes in packs, $(s_stat stored_bytes) indexed"
